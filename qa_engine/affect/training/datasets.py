@@ -1,0 +1,107 @@
+"""Load the public labelled data sets of `../shared/data/` into one list of training examples.
+
+Every example carries at most one sentiment and one emotion target; a missing target is -1 and is masked out of the
+loss. GoEmotions is multi-label: its emotion target is a distribution over the Ekman groups of its labels.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa_engine.affect.labels import (
+    EMOTION_SENTIMENT,
+    EMOTIONS,
+    GOEMOTIONS_EKMAN,
+    GOEMOTIONS_SENTIMENT,
+    NLPCC_EMOTION,
+    SENTIMENTS,
+    XLMT_LANGUAGES,
+)
+from qa_engine.errors import QAError
+
+
+@dataclass
+class Example:
+    text: str
+    language: str
+    source: str
+    sentiment: int = -1  # index into SENTIMENTS, -1 = no label
+    emotion: int = -1  # index into EMOTIONS (the argmax of emotion_dist), -1 = no label
+    emotion_dist: list[float] | None = None  # soft emotion target over EMOTIONS
+    emotion_groups: frozenset[str] = field(default_factory=frozenset)
+
+
+def data_dir(path: str | os.PathLike | None = None) -> Path:
+    """The shared data folder: an explicit path, $QA_DATA_DIR, or `../shared/data` beside the checkout."""
+    if path:
+        found = Path(path)
+    elif os.environ.get("QA_DATA_DIR"):
+        found = Path(os.environ["QA_DATA_DIR"])
+    else:
+        found = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+    if not found.is_dir():
+        raise QAError("Q301", path=found)
+    return found
+
+
+def _emotion_target(groups: set[str]) -> tuple[int, list[float]]:
+    dist = [1.0 / len(groups) if e in groups else 0.0 for e in EMOTIONS]
+    return int(np.argmax(dist)), dist
+
+
+def goemotions(root: Path, split: str) -> list[Example]:
+    """GoEmotions: Ekman emotion (soft, multi-label) and sentiment (only when all labels agree on a group)."""
+    names = (root / "goemotions" / "labels.txt").read_text(encoding="utf-8").split()
+    out = []
+    with open(root / "goemotions" / f"{split}.tsv", encoding="utf-8") as fh:
+        for row in csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            labels = [names[int(i)] for i in row[1].split(",")]
+            ekman = {GOEMOTIONS_EKMAN[lab] for lab in labels}
+            senti = {GOEMOTIONS_SENTIMENT[lab] for lab in labels}
+            emotion, dist = _emotion_target(ekman)
+            sentiment = SENTIMENTS.index(senti.pop()) if len(senti) == 1 and senti <= set(SENTIMENTS) else -1
+            out.append(Example(row[0], "en", "goemotions", sentiment, emotion, dist, frozenset(ekman)))
+    return out
+
+
+def nlpcc(root: Path, split: str) -> list[Example]:
+    """NLPCC 2013 Weibo emotions, mapped to ours; sentiment derived from the emotion (see labels.py)."""
+    out = []
+    with open(root / "nlpcc2013_emotion_zh" / f"{split}.csv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            emo = NLPCC_EMOTION[row["label"]]
+            senti = EMOTION_SENTIMENT[emo]
+            emotion, dist = _emotion_target({emo})
+            sentiment = SENTIMENTS.index(senti) if senti else -1
+            out.append(Example(row["text"], "zh", "nlpcc", sentiment, emotion, dist, frozenset({emo})))
+    return out
+
+
+def online_shopping(root: Path, split: str) -> list[Example]:
+    """Chinese product reviews: binary sentiment (no neutral class in this data)."""
+    out = []
+    with open(root / "online_shopping_zh" / f"{split}.csv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if not row["review"]:
+                continue
+            sentiment = SENTIMENTS.index("positive" if row["label"] == "1" else "negative")
+            out.append(Example(row["review"], "zh", "online_shopping", sentiment))
+    return out
+
+
+def xlmt(root: Path, split: str, languages: list[str] | None = None) -> list[Example]:
+    """XLM-T tweets, three sentiment classes, eight languages (`split` is train or val)."""
+    out = []
+    for folder, lang in XLMT_LANGUAGES.items():
+        if languages and lang not in languages:
+            continue
+        base = root / "xlm_t_sentiment" / folder
+        texts = (base / f"{split}_text.txt").read_text(encoding="utf-8").splitlines()
+        labels = (base / f"{split}_labels.txt").read_text(encoding="utf-8").split()
+        out += [Example(t, lang, f"xlmt_{lang}", int(y)) for t, y in zip(texts, labels, strict=True)]
+    return out
