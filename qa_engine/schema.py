@@ -58,7 +58,13 @@ TURNS_AFFECT: dict[str, pl.DataType] = {
 
 # Evidence of a rule outcome or tier reason: which turn and which characters of its text.
 EVIDENCE = pl.Struct(
-    {"turn_index": pl.Int64(), "start": pl.Int64(), "end": pl.Int64(), "text": pl.String(), "note": pl.String()}
+    {
+        "turn_index": pl.Int64(),
+        "start": pl.Int64(),
+        "end": pl.Int64(),
+        "text": pl.String(),
+        "note": pl.String(),
+    }
 )
 RULE_RESULTS: dict[str, pl.DataType] = {
     "ticket_id": pl.String(),

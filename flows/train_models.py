@@ -1,0 +1,54 @@
+"""Rebuild the embedded default affect model and measure it (Prefect flow; `qa models train` does the same).
+
+The flow is a to-do list: train (seeded, resumable from its checkpoint) -> evaluate on the dev splits -> write the
+figures beside the weights for the model card.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from prefect import flow, task
+
+from qa_engine import paths
+from qa_engine.affect.training.train import TrainConfig, train
+
+
+@task(name="train-affect-model")
+def train_model(data: str | None, out: str, run_dir: str, epochs: float, seed: int) -> str:
+    """Fine-tune the encoder and both heads; resumes from `run_dir` if a checkpoint is there."""
+    return str(
+        train(Path(data) if data else None, Path(out), Path(run_dir), TrainConfig(epochs=epochs, seed=seed))
+    )
+
+
+@task(name="evaluate-affect-model")
+def evaluate_model(data: str | None) -> list[dict]:
+    """Every dev-split figure of the model card, through the served (int8) path."""
+    from qa_engine.affect.scorer import AffectScorer
+    from qa_engine.affect.training.evaluate import evaluate
+
+    return [r.as_dict() for r in evaluate(AffectScorer.from_registry(), Path(data) if data else None)]
+
+
+@flow(name="train-models", log_prints=True)
+def train_models(
+    data: str | None = None,
+    out: str | None = None,
+    run_dir: str = "training-runs/affect-e5s6-v1",
+    epochs: float = 2.0,
+    seed: int = 13,
+) -> list[dict]:
+    """Train, evaluate, and write `metrics.json` beside the weights."""
+    target = out or str(paths.models_dir() / "embedded" / "affect-e5s6-v1")
+    train_model(data, target, run_dir, epochs, seed)
+    figures = evaluate_model(data)
+    Path(target, "metrics.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    for fig in figures:
+        print(f"{fig['name']}: {fig['metric']} {fig['value']}")
+    return figures
+
+
+if __name__ == "__main__":
+    train_models()

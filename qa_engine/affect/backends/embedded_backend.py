@@ -1,0 +1,52 @@
+"""The embedded default: one pass of the fine-tuned e5 encoder gives sentiment, emotion and a pooled vector."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from qa_engine.affect import embedded
+from qa_engine.affect.backends.base import Backend, Predictions, torch_threads
+from qa_engine.affect.registry import ModelSpec
+
+
+def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
+    """Dynamic int8 quantisation of the Linear layers (weights int8, activations quantised on the fly)."""
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter(
+            "ignore"
+        )  # torch announces the API's move to torchao; it works in this pinned torch
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+class EmbeddedBackend(Backend):
+    tasks = frozenset({"sentiment", "emotion"})
+
+    def __init__(self, spec: ModelSpec) -> None:
+        torch.set_num_threads(torch_threads())
+        folder = Path(spec.path or "")
+        model, self.config = embedded.load(folder)
+        self.model = quantize_int8(model) if spec.quantize == "int8" else model
+        self.name = f"{self.config.name}{'+int8' if spec.quantize == 'int8' else ''}"
+        self.max_tokens = self.config.max_length
+        self.tokenizer = embedded.tokenizer(self.max_tokens)
+        self._sent_bias = torch.tensor(self.config.sentiment_bias)
+        self._emo_bias = torch.tensor(self.config.emotion_bias)
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return [self.tokenizer.count_tokens(t) for t in texts]
+
+    def predict(self, texts: list[str], tasks: frozenset[str]) -> Predictions:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pooled, sent, emo = embedded.forward_texts(self.model, self.tokenizer, texts)
+        return Predictions(
+            sentiment=torch.softmax(sent + self._sent_bias, -1).numpy() if "sentiment" in tasks else None,
+            emotion=torch.softmax(emo + self._emo_bias, -1).numpy() if "emotion" in tasks else None,
+            pooled=pooled.numpy().astype(np.float32),
+        )

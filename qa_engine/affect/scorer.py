@@ -1,0 +1,175 @@
+"""The affect stage: sentiment and emotion for every turn, from the model registry.
+
+Fast on a CPU because each distinct text is scored once per call, texts are batched by length, one encoder pass
+serves both tasks when one model does both, and long texts are split by sentence (never silently truncated).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from qa_engine import schema
+from qa_engine.affect import textprep
+from qa_engine.affect.backends import Backend, get_backend
+from qa_engine.affect.labels import EMOTIONS, SENTIMENTS
+from qa_engine.affect.registry import Registry, load_registry
+
+_SENT_VALUE = np.array([-1.0, 0.0, 1.0], dtype=np.float32)  # negative, neutral, positive
+
+
+@dataclass
+class AffectArrays:
+    """Per-text results, in input order."""
+
+    sentiment: np.ndarray  # (n, 3) probabilities
+    emotion: np.ndarray  # (n, 7) probabilities
+    flags: list[str | None]
+    pooled: np.ndarray | None = None  # (n, H) when the sentiment model has an encoder vector
+
+    @property
+    def sentiment_score(self) -> np.ndarray:
+        """P(positive) - P(negative), in -1..1."""
+        return self.sentiment @ _SENT_VALUE
+
+
+class AffectScorer:
+    """Scores texts with the models the registry names for each task and language."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    @classmethod
+    def from_registry(
+        cls, path: str | Path | None = None, overrides: dict[str, str] | None = None
+    ) -> AffectScorer:
+        return cls(load_registry(path, overrides))
+
+    def _routes(self, language: str | None) -> dict[str, Backend]:
+        return {task: get_backend(self.registry.resolve(task, language)) for task in ("sentiment", "emotion")}
+
+    def versions(self, languages: Sequence[str | None] = (None,)) -> dict[str, str]:
+        """Which model served each task (for the run record): {"sentiment": name, "emotion": name}."""
+        out: dict[str, set[str]] = defaultdict(set)
+        for lang in set(languages):
+            for task, backend in self._routes(lang).items():
+                out[task].add(backend.name)
+        return {task: ",".join(sorted(names)) for task, names in out.items()}
+
+    def score_texts(self, texts: Sequence[str | None], languages: Sequence[str | None]) -> AffectArrays:
+        """Probabilities for every text (flagged texts get uniform scores, i.e. neutral with low confidence)."""
+        n = len(texts)
+        sent = np.full((n, len(SENTIMENTS)), 1.0 / len(SENTIMENTS), dtype=np.float32)
+        emo = np.full((n, len(EMOTIONS)), 1.0 / len(EMOTIONS), dtype=np.float32)
+        flags: list[str | None] = [None] * n
+        pooled: np.ndarray | None = None
+        # (backend, tasks) -> distinct cleaned text -> rows that carry it
+        work: dict[tuple[int, frozenset[str]], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        backends: dict[int, Backend] = {}
+        for i, (text, lang) in enumerate(zip(texts, languages, strict=True)):
+            cleaned, flags[i] = textprep.clean(text)
+            if not cleaned:
+                continue
+            routes = self._routes(lang)
+            by_backend: dict[int, set[str]] = defaultdict(set)
+            for task, backend in routes.items():
+                backends[id(backend)] = backend
+                by_backend[id(backend)].add(task)
+            for key, tasks in by_backend.items():
+                work[(key, frozenset(tasks))][cleaned].append(i)
+        for (key, tasks), by_text in work.items():
+            backend = backends[key]
+            distinct = list(by_text)
+            probs_s, probs_e, vecs, sampled = self._predict_distinct(backend, distinct, tasks)
+            for j, text in enumerate(distinct):
+                rows = by_text[text]
+                if probs_s is not None:
+                    sent[rows] = probs_s[j]
+                if probs_e is not None:
+                    emo[rows] = probs_e[j]
+                if vecs is not None and "sentiment" in tasks:
+                    if pooled is None:
+                        pooled = np.zeros((n, vecs.shape[1]), dtype=np.float32)
+                    pooled[rows] = vecs[j]
+                if sampled[j]:
+                    for r in rows:
+                        flags[r] = textprep.SAMPLED
+        return AffectArrays(sent, emo, flags, pooled)
+
+    def _predict_distinct(self, backend: Backend, texts: list[str], tasks: frozenset[str]):
+        """Predict, splitting texts longer than the model's window into sentence chunks and averaging them
+        weighted by length."""
+        limit = backend.max_tokens
+        # a text of fewer characters than the token window cannot overflow it (a token covers >= 1 character)
+        suspects = [i for i, t in enumerate(texts) if len(t) > limit - 8]
+        counts = backend.count_tokens([texts[i] for i in suspects]) if suspects else []
+        long_rows = {i for i, c in zip(suspects, counts, strict=True) if c > limit}
+        units: list[str] = []
+        owner: list[int] = []
+        sampled = [False] * len(texts)
+        for i, text in enumerate(texts):
+            if i in long_rows:
+                chunks, sampled[i] = textprep.split_long(text, backend.count_tokens, limit)
+            else:
+                chunks = [text]
+            units += chunks
+            owner += [i] * len(chunks)
+        pred = backend.predict(units, tasks)
+        if not long_rows:
+            return pred.sentiment, pred.emotion, pred.pooled, sampled
+        weights = np.array([max(1, len(u)) for u in units], dtype=np.float32)
+        owner_arr = np.array(owner)
+
+        def pool(values: np.ndarray | None) -> np.ndarray | None:
+            if values is None:
+                return None
+            out = np.zeros((len(texts), values.shape[1]), dtype=np.float32)
+            np.add.at(out, owner_arr, values * weights[:, None])
+            totals = np.zeros(len(texts), dtype=np.float32)
+            np.add.at(totals, owner_arr, weights)
+            return out / totals[:, None]
+
+        return pool(pred.sentiment), pool(pred.emotion), pool(pred.pooled), sampled
+
+    def score_turns(self, turns: pl.DataFrame, languages: pl.DataFrame | None = None) -> pl.DataFrame:
+        """Add `schema.TURNS_AFFECT` columns to a turns frame. The language comes from a `language` column on
+        `turns`, or from `languages` (ticket_id, language)."""
+        if "language" not in turns.columns:
+            if languages is not None:
+                frame = turns.join(languages.select("ticket_id", "language"), on="ticket_id", how="left")
+            else:
+                frame = turns.with_columns(language=pl.lit(None, pl.String))
+            langs = frame["language"].to_list()
+        else:
+            langs = turns["language"].to_list()
+        result = self.score_texts(turns["text"].to_list(), langs)
+        return turns.with_columns(affect_columns(result))
+
+
+def affect_columns(result: AffectArrays) -> list[pl.Series]:
+    """The contract's per-turn affect columns from probability arrays."""
+    emo_struct = pl.DataFrame(
+        {label: result.emotion[:, j] for j, label in enumerate(EMOTIONS)},
+        schema=dict.fromkeys(EMOTIONS, pl.Float32),
+    ).to_struct("emotion_scores")
+    return [
+        pl.Series(
+            "sentiment", [SENTIMENTS[k] for k in _argmax(result.sentiment, SENTIMENTS)], dtype=pl.String
+        ),
+        pl.Series("sentiment_score", np.clip(result.sentiment_score, -1, 1), dtype=pl.Float32),
+        pl.Series("emotion", [EMOTIONS[k] for k in _argmax(result.emotion, EMOTIONS)], dtype=pl.String),
+        emo_struct.cast(schema.EMOTION_SCORES),
+        pl.Series("affect_flag", result.flags, dtype=pl.String),
+    ]
+
+
+def _argmax(probs: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+    """Argmax, except that flagged texts (uniform scores) are neutral, not the first label."""
+    best = probs.argmax(1)
+    best[np.ptp(probs, axis=1) < 1e-6] = labels.index("neutral")
+    return best

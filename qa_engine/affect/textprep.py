@@ -1,0 +1,73 @@
+"""Make any turn text safe and sized for the encoder, and say when a text cannot carry affect.
+
+Bad input never crashes the affect stage and never loses a turn: empty or whitespace-only text, text with no
+letters, digits or emoji, control characters and lone surrogates get a defined result (neutral with uniform, i.e.
+low-confidence, scores) and a flag; long texts (e-mails) are scored by sentence chunks and aggregated.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+MAX_CHUNKS = (
+    64  # a 100 KB e-mail is sampled: its first 48 and last 16 chunks (openings and closings matter most)
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SPACE = re.compile(r"\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？…])\s+|(?<=[。！？])|\n+")
+
+EMPTY = "empty_text"
+NO_CONTENT = "no_text_content"
+SAMPLED = "long_text_sampled"
+CLEANED = "cleaned_invalid_characters"
+
+
+def clean(text: str | None) -> tuple[str, str | None]:
+    """(text fit for the model, flag or None). An empty result means: do not run the model."""
+    if text is None:
+        return "", EMPTY
+    flag = None
+    fixed = text.encode("utf-16", "surrogatepass").decode(
+        "utf-16", "replace"
+    )  # pair or replace lone surrogates
+    fixed = _CONTROL.sub(" ", fixed)
+    if fixed != text:
+        flag = CLEANED
+    fixed = _SPACE.sub(" ", fixed).strip()
+    if not fixed:
+        return "", EMPTY
+    if not any(ch.isalnum() or unicodedata.category(ch) == "So" for ch in fixed):
+        return "", NO_CONTENT
+    return fixed, flag
+
+
+def split_long(
+    text: str, count_tokens: Callable[[list[str]], list[int]], max_tokens: int
+) -> tuple[list[str], bool]:
+    """Cut a text into chunks of whole sentences that fit `max_tokens`; (chunks, sampled?)."""
+    sentences = [s for s in _SENTENCE_END.split(text) if s and s.strip()]
+    sizes = count_tokens(sentences)
+    budget = max_tokens - 2  # room for the special tokens of each chunk
+    chunks: list[str] = []
+    current: list[str] = []
+    used = 0
+    for sentence, size in zip(sentences, sizes, strict=True):
+        if size > budget:  # one over-long "sentence" (no punctuation): cut it by characters
+            if current:
+                chunks.append(" ".join(current))
+                current, used = [], 0
+            step = max(16, int(len(sentence) * budget / size))
+            chunks += [sentence[i : i + step] for i in range(0, len(sentence), step)]
+            continue
+        if used + size > budget and current:
+            chunks.append(" ".join(current))
+            current, used = [], 0
+        current.append(sentence)
+        used += size
+    if current:
+        chunks.append(" ".join(current))
+    if len(chunks) > MAX_CHUNKS:
+        return chunks[:48] + chunks[-16:], True
+    return chunks, False

@@ -1,0 +1,134 @@
+"""Measure the affect models on the dev splits, per language and per class (what the model card reports).
+
+Definitions (kept identical in the model card):
+- GoEmotions dev, emotion: the examples whose labels fall in exactly one Ekman group (7 classes), macro-F1.
+- GoEmotions dev, sentiment: the examples whose labels fall in exactly one of negative / neutral / positive, macro-F1.
+- online_shopping_zh dev: accuracy of the sign of the sentiment score (> 0 positive, else negative).
+- NLPCC 2013 dev: 7-class emotion macro-F1 after the data README's label mapping.
+- XLM-T val: 3-class sentiment macro-F1 per language (all eight).
+- ja sanity (our own hand-written set, models/sanity/): sentiment and emotion macro-F1.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+from qa_engine import paths
+from qa_engine.affect.labels import EMOTIONS, SENTIMENTS, XLMT_LANGUAGES
+from qa_engine.affect.scorer import AffectScorer
+from qa_engine.affect.training import datasets
+
+
+@dataclass
+class Report:
+    """One measured figure set: a name (data set / task / language), its headline metric and per-class rows."""
+
+    name: str
+    metric: str
+    value: float
+    n: int
+    per_class: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "metric": self.metric, "value": round(self.value, 4), "n": self.n,
+                "per_class": self.per_class}  # fmt: skip
+
+
+def _classification(name: str, gold: list[int], pred: list[int], labels: tuple[str, ...]) -> Report:
+    idx = list(range(len(labels)))
+    p, r, f, s = precision_recall_fscore_support(gold, pred, labels=idx, zero_division=0)
+    rows = [
+        {"class": labels[i], "precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
+         "f1": round(float(f[i]), 4), "support": int(s[i])}
+        for i in idx
+        if s[i] > 0
+    ]  # fmt: skip
+    present = [i for i in idx if s[i] > 0]
+    macro = f1_score(gold, pred, labels=present, average="macro", zero_division=0)
+    return Report(name, "macro_f1", float(macro), len(gold), rows)
+
+
+def _ja_sanity(file: Path) -> list[tuple[str, int, int]]:
+    with open(file, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return [(r["text"], SENTIMENTS.index(r["sentiment"]), EMOTIONS.index(r["emotion"])) for r in rows]
+
+
+def evaluate(scorer: AffectScorer, data: Path | None = None, sanity: Path | None = None) -> list[Report]:
+    """Every figure of the model card, measured through the same scorer the pipeline uses."""
+    root = datasets.data_dir(data)
+    reports: list[Report] = []
+
+    go = datasets.goemotions(root, "dev")
+    res = scorer.score_texts([e.text for e in go], ["en"] * len(go))
+    single = [i for i, e in enumerate(go) if len(e.emotion_groups) == 1]
+    reports.append(
+        _classification("goemotions/emotion/en", [go[i].emotion for i in single],
+                        list(res.emotion[single].argmax(1)), EMOTIONS)
+    )  # fmt: skip
+    senti = [i for i, e in enumerate(go) if e.sentiment >= 0]
+    reports.append(
+        _classification("goemotions/sentiment/en", [go[i].sentiment for i in senti],
+                        list(res.sentiment[senti].argmax(1)), SENTIMENTS)
+    )  # fmt: skip
+
+    shop = datasets.online_shopping(root, "dev")
+    res = scorer.score_texts([e.text for e in shop], ["zh"] * len(shop))
+    gold = [e.sentiment == SENTIMENTS.index("positive") for e in shop]
+    pred = list(res.sentiment_score > 0)
+    reports.append(
+        Report("online_shopping/sentiment/zh", "accuracy", float(accuracy_score(gold, pred)), len(shop))
+    )
+
+    nl = datasets.nlpcc(root, "dev")
+    res = scorer.score_texts([e.text for e in nl], ["zh"] * len(nl))
+    reports.append(
+        _classification("nlpcc/emotion/zh", [e.emotion for e in nl], list(res.emotion.argmax(1)), EMOTIONS)
+    )
+
+    for lang in XLMT_LANGUAGES.values():
+        tw = datasets.xlmt(root, "val", [lang])
+        res = scorer.score_texts([e.text for e in tw], [lang] * len(tw))
+        reports.append(
+            _classification(f"xlmt/sentiment/{lang}", [e.sentiment for e in tw],
+                            list(res.sentiment.argmax(1)), SENTIMENTS)
+        )  # fmt: skip
+
+    ja_file = sanity or paths.models_dir() / "sanity" / "ja_support_affect.tsv"
+    if ja_file.exists():
+        ja = _ja_sanity(ja_file)
+        res = scorer.score_texts([t for t, _, _ in ja], ["ja"] * len(ja))
+        reports.append(
+            _classification("ja_sanity_own/sentiment/ja", [s for _, s, _ in ja], list(res.sentiment.argmax(1)),
+                            SENTIMENTS)
+        )  # fmt: skip
+        reports.append(
+            _classification(
+                "ja_sanity_own/emotion/ja", [e for _, _, e in ja], list(res.emotion.argmax(1)), EMOTIONS
+            )
+        )
+    return reports
+
+
+def format_reports(reports: list[Report]) -> str:
+    """A plain-text table per report: headline first, then precision/recall/F1 per class."""
+    lines = []
+    for rep in reports:
+        lines.append(f"{rep.name:34s} {rep.metric} {rep.value:.4f}  (n={rep.n})")
+        for row in rep.per_class:
+            lines.append(
+                f"    {row['class']:9s} P {row['precision']:.3f}  R {row['recall']:.3f}  F1 {row['f1']:.3f}"
+                f"  support {row['support']}"
+            )
+    return "\n".join(lines)
+
+
+def headline(reports: list[Report]) -> dict[str, float]:
+    return {r.name: round(r.value, 4) for r in reports}
+
+
+__all__ = ["Report", "evaluate", "format_reports", "headline"]

@@ -1,0 +1,80 @@
+"""The tier policy is data in the rule pack (`tiers.yaml`): which conditions make a ticket red or yellow.
+
+Each entry names a registered condition (see `conditions.py`) and its parameters; the first tier whose conditions
+fire wins (red, then yellow), and every condition that fired becomes a reason with its evidence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from qa_engine import paths
+from qa_engine.errors import QAError
+
+POLICY_FILE = "tiers.yaml"
+
+
+class ConditionSpec(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    when: str
+    id: str | None = None  # reason id; defaults to `when`
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    @property
+    def reason_id(self) -> str:
+        return self.id or self.when
+
+
+class TierPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    red: list[ConditionSpec] = Field(default_factory=list)
+    yellow: list[ConditionSpec] = Field(default_factory=list)
+    # emotional balance (CONTRACT / DESIGN): +positive_turn per positive customer turn, negative_turn per negative one
+    balance_positive: float = 1.0
+    balance_negative: float = -3.0
+    version: str = ""
+
+
+def policy_file(pack: str | Path | None) -> Path:
+    """`tiers.yaml` in the pack folder (or beside a single pack file); the default pack's when none is there."""
+    base = Path(pack) if pack else paths.rules_dir()
+    folder = base if base.is_dir() else base.parent
+    found = folder / POLICY_FILE
+    return found if found.exists() else paths.rules_dir() / POLICY_FILE
+
+
+def load_policy(pack: str | Path | None = None) -> TierPolicy:
+    """Read and validate the tier policy; unknown conditions fail at load with the file and field."""
+    from qa_engine.scoring.conditions import CONDITIONS
+
+    file = policy_file(pack)
+    try:
+        text = file.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise QAError("Q107", file=file, field="-", detail=str(exc).splitlines()[0]) from exc
+    try:
+        policy = TierPolicy(**raw.get("tier_policy", {}))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise QAError("Q107", file=file, field=".".join(map(str, err["loc"])), detail=err["msg"]) from exc
+    for tier in ("red", "yellow"):
+        for i, cond in enumerate(getattr(policy, tier)):
+            if cond.when not in CONDITIONS:
+                raise QAError(
+                    "Q107", file=file, field=f"tier_policy.{tier}[{i}].when",
+                    detail=f"unknown condition '{cond.when}'; known: {', '.join(sorted(CONDITIONS))}",
+                )  # fmt: skip
+    import hashlib
+
+    policy.version = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return policy

@@ -1,0 +1,104 @@
+"""QA score, customer mood and the red/yellow/green tier of every ticket, with reasons and evidence."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from qa_engine.scoring.conditions import CONDITIONS, Reason, TicketView
+from qa_engine.scoring.policy import TierPolicy
+
+TIER_COLUMNS: dict[str, pl.DataType] = {
+    "ticket_id": pl.String(),
+    "tier": pl.String(),
+    "qa_score": pl.Float64(),
+    "tier_reasons": pl.List(pl.String()),
+    "tier_evidence": pl.String(),  # JSON list of {reason, turn_index, start, end, text, note}
+    "customer_sentiment_start": pl.Float64(),
+    "customer_sentiment_end": pl.Float64(),
+    "emotional_balance": pl.Float64(),
+}
+
+
+def qa_scores(rule_results: pl.DataFrame) -> pl.DataFrame:
+    """100 x passed weight / (passed + failed weight), na excluded; 100 when no rule applies."""
+    return (
+        rule_results.group_by("ticket_id")
+        .agg(
+            passed=pl.col("weight").filter(pl.col("outcome") == "pass").sum(),
+            judged=pl.col("weight").filter(pl.col("outcome") != "na").sum(),
+        )
+        .select(
+            "ticket_id",
+            qa_score=pl.when(pl.col("judged") > 0)
+            .then((100.0 * pl.col("passed") / pl.col("judged")).round(1))
+            .otherwise(100.0),
+        )
+    )
+
+
+def customer_mood(turns: pl.DataFrame, policy: TierPolicy) -> pl.DataFrame:
+    """Sentiment at the first and last customer turn, and the emotional balance over the conversation."""
+    customer = turns.filter(pl.col("speaker") == "customer").sort("ticket_id", "turn_index")
+    return customer.group_by("ticket_id").agg(
+        customer_sentiment_start=pl.col("sentiment_score").first().cast(pl.Float64),
+        customer_sentiment_end=pl.col("sentiment_score").last().cast(pl.Float64),
+        emotional_balance=(
+            (pl.col("sentiment") == "positive").sum() * policy.balance_positive
+            + (pl.col("sentiment") == "negative").sum() * policy.balance_negative
+        ).cast(pl.Float64),
+    )
+
+
+def assign_tiers(
+    tickets: pl.DataFrame, turns: pl.DataFrame, rule_results: pl.DataFrame, policy: TierPolicy
+) -> pl.DataFrame:
+    """One row per ticket with `TIER_COLUMNS`."""
+    scores = qa_scores(rule_results)
+    mood = customer_mood(turns, policy)
+    base = (
+        tickets.select("ticket_id")
+        .join(scores, on="ticket_id", how="left")
+        .join(mood, on="ticket_id", how="left")
+    )
+    base = base.with_columns(pl.col("qa_score").fill_null(100.0))
+
+    customer = turns.filter(pl.col("speaker") == "customer").sort("ticket_id", "turn_index")
+    turns_by = customer.partition_by("ticket_id", as_dict=True, maintain_order=True)
+    results_by = rule_results.partition_by("ticket_id", as_dict=True, maintain_order=True)
+    ticket_rows = {row["ticket_id"]: row for row in tickets.iter_rows(named=True)}
+
+    tiers, reasons, evidence = [], [], []
+    for row in base.iter_rows(named=True):
+        tid = row["ticket_id"]
+        view = TicketView(
+            ticket=ticket_rows[tid],
+            customer_turns=turns_by[(tid,)].to_dicts() if (tid,) in turns_by else [],
+            rule_results=results_by[(tid,)].to_dicts() if (tid,) in results_by else [],
+            qa_score=row["qa_score"],
+        )
+        tier, fired = "green", []
+        for name in ("red", "yellow"):
+            fired = [r for spec in getattr(policy, name) for r in _run(spec, view)]
+            if fired:
+                tier = name
+                break
+        tiers.append(tier)
+        reasons.append([r.text for r in fired])
+        evidence.append(
+            json.dumps([{"reason": r.id, **(r.evidence or {})} for r in fired], ensure_ascii=False)
+        )
+    return base.with_columns(
+        tier=pl.Series(tiers, dtype=pl.String),
+        tier_reasons=pl.Series(reasons, dtype=pl.List(pl.String)),
+        tier_evidence=pl.Series(evidence, dtype=pl.String),
+    ).select(list(TIER_COLUMNS))
+
+
+def _run(spec, view: TicketView) -> list[Reason]:
+    found = CONDITIONS[spec.when](view, spec.params)
+    if spec.id:
+        for r in found:
+            r.id = spec.id
+    return found

@@ -1,0 +1,157 @@
+"""DuckDB store: tickets, turns, rule results, runs and quarantine, one file.
+
+Writes are idempotent: re-scoring a ticket replaces its rows in one transaction, so a run that dies halfway and is
+rerun leaves no duplicates. Connections are short-lived (one per batch or request) and retried while another
+process holds the file's lock: the nightly job and `qa serve` share one store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from qa_engine.errors import QAError
+
+LOCK_WAIT_S = 120.0
+RESULT_TABLES = ("rule_results", "turns", "tickets")
+
+
+class Store:
+    def __init__(self, path: str | Path = "qa.duckdb") -> None:
+        self.path = Path(path)
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection, retried while another process holds the lock (up to LOCK_WAIT_S)."""
+        if read_only and not self.path.exists():
+            raise QAError("Q404", path=self.path, detail="no such store (run `qa score --db PATH` first)")
+        deadline, delay = time.monotonic() + LOCK_WAIT_S, 0.05
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise QAError("Q404", path=self.path, detail=str(exc).splitlines()[0]) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+            except duckdb.Error as exc:
+                raise QAError("Q404", path=self.path, detail=str(exc).splitlines()[0]) from exc
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def init(self) -> None:
+        """Create missing tables (safe on an existing store)."""
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        ddl = resources.files("qa_engine.store").joinpath("schema.sql").read_text(encoding="utf-8")
+        with self.connect() as con:
+            con.execute(ddl)
+
+    # runs -----------------------------------------------------------------------------------------------------
+    def start_run(self, inputs: Sequence[str], rule_pack_version: str, model_versions: dict[str, str]) -> str:
+        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+        with self.connect() as con:
+            con.execute(
+                "INSERT INTO runs (run_id, started_at, status, inputs, rule_pack_version, model_versions) "
+                "VALUES (?, ?, 'running', ?, ?, ?)",
+                [
+                    run_id,
+                    datetime.now(UTC),
+                    json.dumps(list(inputs)),
+                    rule_pack_version,
+                    json.dumps(model_versions),
+                ],
+            )
+        return run_id
+
+    def finish_run(self, run_id: str, status: str, counts: dict[str, int], summary: dict) -> None:
+        with self.connect() as con:
+            con.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, n_read = ?, n_scored = ?, n_unchanged = ?, "
+                "n_quarantined = ?, summary = ? WHERE run_id = ?",
+                [
+                    datetime.now(UTC), status, counts.get("read", 0), counts.get("scored", 0),
+                    counts.get("unchanged", 0), counts.get("quarantined", 0), json.dumps(summary), run_id,
+                ],
+            )  # fmt: skip
+
+    def last_successful_run(self) -> dict | None:
+        if not self.path.exists():
+            return None
+        with self.connect(read_only=True) as con:
+            row = con.execute(
+                "SELECT run_id, started_at FROM runs WHERE status = 'finished' ORDER BY started_at DESC LIMIT 1"
+            ).fetchone()
+        return {"run_id": row[0], "started_at": row[1]} if row else None
+
+    # results --------------------------------------------------------------------------------------------------
+    def write_results(
+        self,
+        tickets: pl.DataFrame,
+        turns: pl.DataFrame,
+        rule_results: pl.DataFrame,
+        quarantine: pl.DataFrame | None = None,
+    ) -> None:
+        """Replace the results of these tickets (one transaction) and append quarantine records."""
+        ids = pl.DataFrame({"ticket_id": tickets["ticket_id"]})
+        with self.connect() as con:
+            con.begin()
+            try:
+                con.register("batch_ids", ids.to_arrow())
+                for table in RESULT_TABLES:
+                    con.execute(f"DELETE FROM {table} WHERE ticket_id IN (SELECT ticket_id FROM batch_ids)")
+                for table, frame in (("tickets", tickets), ("turns", turns), ("rule_results", rule_results)):
+                    if frame.height:
+                        con.register("batch_rows", frame.to_arrow())
+                        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch_rows")
+                        con.unregister("batch_rows")
+                if quarantine is not None and quarantine.height:
+                    con.register("batch_rows", quarantine.to_arrow())
+                    con.execute("INSERT INTO quarantine BY NAME SELECT * FROM batch_rows")
+                con.commit()
+            except Exception:
+                con.rollback()
+                raise
+
+    def content_hashes(self, ticket_ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        """ticket_id -> (content_hash, rule_pack_version, model_versions) for stored tickets among these ids."""
+        if not self.path.exists() or not ticket_ids:
+            return {}
+        with self.connect(read_only=True) as con:
+            con.register("wanted", pl.DataFrame({"ticket_id": list(ticket_ids)}).to_arrow())
+            rows = con.execute(
+                "SELECT t.ticket_id, t.content_hash, t.rule_pack_version, t.model_versions FROM tickets t "
+                "JOIN wanted w USING (ticket_id)"
+            ).fetchall()
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+    def read_results(self, ticket_ids: Sequence[str]) -> dict[str, pl.DataFrame]:
+        """The stored tickets, turns and rule_results frames of these tickets."""
+        out = {}
+        with self.connect(read_only=True) as con:
+            con.register(
+                "wanted",
+                pl.DataFrame({"ticket_id": list(ticket_ids)}, schema={"ticket_id": pl.String}).to_arrow(),
+            )
+            for table in ("tickets", "turns", "rule_results"):
+                out[table] = con.execute(
+                    f"SELECT x.* FROM {table} x JOIN wanted USING (ticket_id) ORDER BY ALL"
+                ).pl()
+        return out
+
+    def query(self, sql: str, params: Sequence | None = None) -> pl.DataFrame:
+        """A read-only query as a polars frame (parameters are bound, never formatted in)."""
+        with self.connect(read_only=True) as con:
+            return con.execute(sql, params or []).pl()
