@@ -1,5 +1,207 @@
-"""The `qa` command line (placeholder until the CLI lands)."""
+"""The `qa` command line (CONTRACT.md section 2).
+
+Heavy libraries (torch, spaCy, Great Expectations, Prefect) are imported inside the commands, so `qa --help` is
+instant. Every error a user can cause is one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qa_engine.errors import QAError
+
+app = typer.Typer(
+    name="qa",
+    help="qa-engine: score customer-service conversations (rules, sentiment, emotion) into red/yellow/green tiers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DbOption = Annotated[Path, typer.Option("--db", help="The results store (DuckDB file).")]
+RulesOption = Annotated[
+    Path | None, typer.Option("--rules", help="Rule pack: a YAML file or a folder of them.")
+]
+ModelOption = Annotated[
+    list[str] | None,
+    typer.Option("--model", help="Model override TASK[:LANG]=MODEL, e.g. sentiment=org/model (repeatable)."),
+]
+RegistryOption = Annotated[Path | None, typer.Option("--registry", help="Model registry YAML.")]
+
+
+def _scored_summary_table(summary, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=False)
+    table = Table(title=title, show_header=False)
+    table.add_row("tickets read", str(summary.read))
+    table.add_row("scored", str(summary.scored))
+    table.add_row("unchanged (not re-scored)", str(summary.unchanged))
+    table.add_row("quarantined records", str(summary.quarantined))
+    for reason, count in sorted(summary.quarantine_by_reason.items()):
+        table.add_row(f"  quarantined: {reason}", str(count))
+    for tier in ("red", "yellow", "green"):
+        table.add_row(f"tier {tier}", str(summary.tiers.get(tier, 0)))
+    table.add_row("seconds", f"{summary.seconds:.1f}")
+    table.add_row("tickets/s", f"{summary.tickets_per_second:.1f}")
+    console.print(table)
+
+
+def _score_config(out, rules, db, registry, model, batch_size, force):
+    from qa_engine.affect.registry import parse_overrides
+    from qa_engine.pipeline import ScoreConfig
+
+    return ScoreConfig(
+        rules=rules, db=db, out=out, batch_tickets=batch_size, registry=registry,
+        model_overrides=parse_overrides(model), force=force,
+    )  # fmt: skip
+
+
+@app.command()
+def score(
+    inputs: Annotated[
+        list[str], typer.Argument(help="Transcript files: JSONL, JSON, CSV, Parquet; globs allowed.")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write tickets/turns/rule_results.parquet here.")
+    ] = None,
+    rules: RulesOption = None,
+    db: DbOption = Path("qa.duckdb"),
+    registry: RegistryOption = None,
+    model: ModelOption = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Tickets per batch.")] = 2000,
+    force: Annotated[bool, typer.Option("--force", help="Re-score unchanged tickets too.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+) -> None:
+    """Score the tickets in INPUTS into the store (and --out)."""
+    from qa_engine.pipeline import score_files
+
+    config = _score_config(out, rules, db, registry, model, batch_size, force)
+    summary = score_files(inputs, config)
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict()))
+    else:
+        _scored_summary_table(summary, f"qa score: run {summary.run_id}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Where results and reports go.")] = Path("out/demo"),
+    db: Annotated[Path | None, typer.Option("--db", help="Store (default OUT/qa.duckdb).")] = None,
+) -> None:
+    """Score the bundled example tickets offline on the embedded default models and print a summary."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from qa_engine import paths
+    from qa_engine.pipeline import ScoreConfig, score_files
+    from qa_engine.store import Store
+
+    examples = sorted(str(p) for p in paths.examples_dir().glob("*.jsonl"))
+    store_path = db or out / "qa.duckdb"
+    summary = score_files(examples, ScoreConfig(db=store_path, out=out, force=True))
+    rows = Store(store_path).query(
+        "SELECT ticket_id, language, channel, agent_id, tier, qa_score, tier_reasons FROM tickets "
+        "WHERE run_id = ? ORDER BY CASE tier WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 ELSE 2 END, ticket_id",
+        [summary.run_id],
+    )
+    table = Table(title=f"qa demo: {rows.height} example tickets")
+    for col in ("ticket", "lang", "channel", "agent", "tier", "score", "first reason"):
+        table.add_column(col)
+    colours = {"red": "red", "yellow": "yellow", "green": "green"}
+    for r in rows.iter_rows(named=True):
+        reasons = r["tier_reasons"] or []
+        table.add_row(
+            r["ticket_id"], r["language"], r["channel"], r["agent_id"] or "",
+            f"[{colours[r['tier']]}]{r['tier']}[/]", f"{r['qa_score']:.0f}", (reasons[0] if reasons else "")[:70],
+        )  # fmt: skip
+    console = Console()
+    console.print(table)
+    _scored_summary_table(summary, "run summary")
+    console.print(f"results: {out}/ (tickets.parquet, turns.parquet, rule_results.parquet, quarantine.jsonl)")
+
+
+@app.command()
+def rescore(
+    since: Annotated[
+        str, typer.Option("--since", help="Re-score stored tickets that started on or after DATE.")
+    ],
+    db: DbOption = Path("qa.duckdb"),
+    rules: RulesOption = None,
+    registry: RegistryOption = None,
+    model: ModelOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the contract's files here.")] = None,
+) -> None:
+    """Re-score stored tickets after a rule pack or model change (human reviews are kept)."""
+    from qa_engine.rescore import rescore_since
+
+    config = _score_config(out, rules, db, registry, model, 2000, True)
+    summary = rescore_since(parse_date(since, "--since"), config)
+    _scored_summary_table(summary, f"qa rescore: run {summary.run_id}")
+
+
+@app.command()
+def schedule(
+    source: Annotated[
+        Path, typer.Option("--source", help="Folder the helpdesk export drops transcripts into.")
+    ],
+    cron: Annotated[str, typer.Option("--cron", help="Cron schedule, e.g. '0 2 * * *'.")] = "0 2 * * *",
+    db: DbOption = Path("qa.duckdb"),
+    out: Annotated[Path | None, typer.Option("--out", help="Export folder per run.")] = None,
+    timezone: Annotated[str, typer.Option("--timezone", help="Time zone of the cron schedule.")] = "UTC",
+) -> None:
+    """Serve the nightly flow on a schedule (needs a Prefect server: `prefect server start`)."""
+    from flows.nightly import serve_nightly
+
+    serve_nightly(source=str(source), db=str(db), out=str(out) if out else None, cron=cron, timezone=timezone)
+
+
+def parse_date(value: str, option: str) -> date:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError as exc:
+        raise QAError("Q405", value=value, option=option) from exc
+
+
+def _mount_subcommands() -> None:
+    from qa_engine.affect.commands import app as models_app
+    from qa_engine.rules.commands import make_app
+
+    app.add_typer(make_app(), name="rules", help="Test and list rule packs.")
+    app.add_typer(models_app, name="models")
+
+
+_mount_subcommands()
 
 
 def main() -> None:
-    raise SystemExit("qa: not built yet")
+    """Entry point: one-line errors, no tracebacks (set QA_DEBUG=1 to see them)."""
+    try:
+        app(standalone_mode=False)
+    except QAError as exc:
+        typer.echo(f"qa: {exc}", err=True)
+        raise SystemExit(2) from None
+    except typer.Abort:
+        raise SystemExit(130) from None
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        if isinstance(exc, click.exceptions.Exit):
+            raise SystemExit(exc.exit_code) from None
+        if os.environ.get("QA_DEBUG"):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        typer.echo(
+            f"qa: internal error: {type(exc).__name__}: {first} (set QA_DEBUG=1 for details)", err=True
+        )
+        raise SystemExit(1) from None

@@ -56,12 +56,17 @@ class AffectNet(nn.Module):
         from transformers import BertConfig, BertModel
 
         image = _image(layers)
-        self.encoder = BertModel(BertConfig(**bert_config_kwargs(image)), add_pooling_layer=False)
+        # Build with a one-row word table (randomly initialising 96 M parameters only to overwrite them costs
+        # seconds), then plug in the real, frozen table, shared with the cached image instead of copied.
+        config = BertConfig(**{**bert_config_kwargs(image), "vocab_size": 1, "pad_token_id": 0})
+        self.encoder = BertModel(config, add_pooling_layer=False)
         state = {k: torch.from_numpy(v) for k, v in bert_state_dict(image).items()}
-        # Share the (frozen, 384 MB) word table with the cached image instead of copying it.
         word = state.pop("embeddings.word_embeddings.weight")
         self.encoder.load_state_dict(state, strict=False)
-        self.encoder.embeddings.word_embeddings.weight = nn.Parameter(word, requires_grad=False)
+        self.encoder.embeddings.word_embeddings = nn.Embedding.from_pretrained(
+            word, freeze=True, padding_idx=image.specials["pad"]
+        )
+        self.encoder.config.vocab_size = image.vocab
         hidden = image.hidden
         self.dropout = nn.Dropout(dropout)
         self.sentiment = nn.Linear(hidden, len(SENTIMENTS))

@@ -78,6 +78,8 @@ class AffectScorer:
             routes = self._routes(lang)
             by_backend: dict[int, set[str]] = defaultdict(set)
             for task, backend in routes.items():
+                if task not in backend.tasks:  # e.g. a sentiment-only model routed to emotion: stays uniform
+                    continue
                 backends[id(backend)] = backend
                 by_backend[id(backend)].add(task)
             for key, tasks in by_backend.items():

@@ -97,14 +97,8 @@ class Store:
         return {"run_id": row[0], "started_at": row[1]} if row else None
 
     # results --------------------------------------------------------------------------------------------------
-    def write_results(
-        self,
-        tickets: pl.DataFrame,
-        turns: pl.DataFrame,
-        rule_results: pl.DataFrame,
-        quarantine: pl.DataFrame | None = None,
-    ) -> None:
-        """Replace the results of these tickets (one transaction) and append quarantine records."""
+    def write_results(self, tickets: pl.DataFrame, turns: pl.DataFrame, rule_results: pl.DataFrame) -> None:
+        """Replace the results of these tickets, in one transaction."""
         ids = pl.DataFrame({"ticket_id": tickets["ticket_id"]})
         with self.connect() as con:
             con.begin()
@@ -117,13 +111,18 @@ class Store:
                         con.register("batch_rows", frame.to_arrow())
                         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch_rows")
                         con.unregister("batch_rows")
-                if quarantine is not None and quarantine.height:
-                    con.register("batch_rows", quarantine.to_arrow())
-                    con.execute("INSERT INTO quarantine BY NAME SELECT * FROM batch_rows")
                 con.commit()
             except Exception:
                 con.rollback()
                 raise
+
+    def write_quarantine(self, records: pl.DataFrame) -> None:
+        """Append quarantined records (nothing is lost: the raw record is kept)."""
+        if not records.height:
+            return
+        with self.connect() as con:
+            con.register("batch_rows", records.to_arrow())
+            con.execute("INSERT INTO quarantine BY NAME SELECT * FROM batch_rows")
 
     def content_hashes(self, ticket_ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
         """ticket_id -> (content_hash, rule_pack_version, model_versions) for stored tickets among these ids."""

@@ -39,7 +39,7 @@ class EmbeddedBackend(Backend):
         self._emo_bias = torch.tensor(self.config.emotion_bias)
 
     def count_tokens(self, texts: list[str]) -> list[int]:
-        return [self.tokenizer.count_tokens(t) for t in texts]
+        return self.tokenizer.count_tokens(texts)
 
     def predict(self, texts: list[str], tasks: frozenset[str]) -> Predictions:
         with warnings.catch_warnings():

@@ -1,0 +1,268 @@
+"""Score tickets end to end: read -> validate -> language -> affect -> rules -> tier -> store -> export.
+
+Each stage is a plain function over polars frames (the Prefect flows call the same functions as tasks); `score_files`
+runs them batch by batch so memory stays bounded, skips tickets whose content, rule pack and models are unchanged
+since they were stored, and records the run with its counts and timings.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from qa_engine import paths, schema
+from qa_engine.store import Store
+
+STAGES = ("read", "language", "affect", "rules", "tier", "store")
+
+
+@dataclass
+class ScoreConfig:
+    """What a scoring run uses; every field has the contract's default."""
+
+    rules: Path | None = None  # rule pack folder or file (default rules/default)
+    db: Path = Path("qa.duckdb")
+    out: Path | None = None  # write the contract's files here
+    batch_tickets: int = 2000
+    registry: Path | None = None  # model registry (default models/registry.yaml)
+    model_overrides: dict[str, str] | None = None
+    force: bool = False  # re-score tickets even when nothing changed
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    read: int = 0
+    scored: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    quarantine_by_reason: dict[str, int] = field(default_factory=dict)
+    tiers: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    turns: int = 0
+
+    @property
+    def tickets_per_second(self) -> float:
+        return self.read / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "run_id": self.run_id, "read": self.read, "scored": self.scored, "unchanged": self.unchanged,
+            "quarantined": self.quarantined, "quarantine_by_reason": self.quarantine_by_reason, "tiers": self.tiers,
+            "seconds": round(self.seconds, 2), "tickets_per_second": round(self.tickets_per_second, 1),
+            "stage_seconds": {k: round(v, 2) for k, v in self.stage_seconds.items()}, "turns": self.turns,
+        }  # fmt: skip
+
+
+class Engine:
+    """The loaded rule pack, tier policy and affect models: load once, score many batches."""
+
+    def __init__(self, config: ScoreConfig) -> None:
+        from qa_engine.affect import AffectScorer
+        from qa_engine.rules import load_pack
+        from qa_engine.scoring import load_policy
+
+        self.config = config
+        pack_path = config.rules or paths.rules_dir()
+        self.pack = load_pack(pack_path)
+        self.policy = load_policy(pack_path)
+        self.affect = AffectScorer.from_registry(config.registry, config.model_overrides)
+        self.model_versions = self.affect.versions(schema.LANGUAGES)
+        self.rule_pack_version = f"{self.pack.version}+{self.policy.version}"
+
+    # stages -------------------------------------------------------------------------------------------------------
+    @staticmethod
+    def language_stage(tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
+        from qa_engine.nlp.language import detect_languages
+
+        return detect_languages(tickets, turns)
+
+    def affect_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
+        return self.affect.score_turns(turns, tickets.select("ticket_id", "language"))
+
+    def rules_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
+        from qa_engine.rules import evaluate
+
+        return evaluate(self.pack, tickets, turns)
+
+    def tier_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame, results: pl.DataFrame) -> pl.DataFrame:
+        from qa_engine.scoring import assign_tiers
+
+        return assign_tiers(tickets, turns, results, self.policy)
+
+    def assemble(
+        self, tickets: pl.DataFrame, turns: pl.DataFrame, tiers: pl.DataFrame, run_id: str
+    ) -> pl.DataFrame:
+        """The stored ticket rows: input fields, tier and mood, provenance."""
+        first_ts = turns.group_by("ticket_id").agg(first_ts=pl.col("ts").min(), n_turns=pl.len())
+        return (
+            tickets.join(tiers, on="ticket_id", how="left")
+            .join(first_ts, on="ticket_id", how="left")
+            .with_columns(
+                started_at=pl.coalesce("created_at", "first_ts"),
+                rule_pack_version=pl.lit(self.rule_pack_version),
+                model_versions=pl.lit(json.dumps(self.model_versions, sort_keys=True)),
+                run_id=pl.lit(run_id),
+                scored_at=pl.lit(datetime.now(UTC)),
+            )
+            .drop("first_ts")
+        )
+
+    def score_batch(self, tickets: pl.DataFrame, turns: pl.DataFrame, run_id: str, timings: dict[str, float]):
+        """(ticket rows, turn rows with affect, rule results) for one batch of valid tickets."""
+        clock = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[stage] = timings.get(stage, 0.0) + now - clock
+            clock = now
+
+        tickets = self.language_stage(tickets, turns)
+        lap("language")
+        turns = self.affect_stage(tickets, turns)
+        lap("affect")
+        results = self.rules_stage(tickets, turns)
+        lap("rules")
+        tiers = self.tier_stage(tickets, turns, results)
+        lap("tier")
+        return self.assemble(tickets, turns, tiers, run_id), turns, results
+
+
+def _quarantine_frame(records: Sequence, run_id: str) -> pl.DataFrame:
+    rows = [{**r.to_dict(), "run_id": run_id, "quarantined_at": datetime.now(UTC)} for r in records]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "source": pl.String, "location": pl.String, "reason": pl.String, "record": pl.String,
+            "detail": pl.String, "ticket_id": pl.String, "run_id": pl.String,
+            "quarantined_at": pl.Datetime("us", "UTC"),
+        },
+    )  # fmt: skip
+
+
+class ScoringRun:
+    """One recorded run: `with ScoringRun(...) as run: run.process(batch)` for each batch (the nightly flow calls
+    `process` as a task); the run row, counts and export files are closed on exit, as failed if it raised."""
+
+    def __init__(
+        self, inputs: Sequence[str | Path], config: ScoreConfig, engine: Engine | None = None
+    ) -> None:
+        self.inputs = [str(p) for p in inputs]
+        self.config = config
+        self.engine = engine or Engine(config)
+        self.store = Store(config.db)
+        self.summary = RunSummary("")
+        self._reasons: Counter[str] = Counter()
+        self._tiers: Counter[str] = Counter()
+        self._timings: dict[str, float] = defaultdict(float)
+        self._writer = None
+        self._started = 0.0
+
+    def __enter__(self) -> ScoringRun:
+        from qa_engine.export import ResultWriter
+
+        self._started = time.perf_counter()
+        self.store.init()
+        self.summary.run_id = self.store.start_run(
+            self.inputs, self.engine.rule_pack_version, self.engine.model_versions
+        )
+        self._writer = ResultWriter(self.config.out) if self.config.out else None
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._writer:
+            self._writer.close(empty_like=_empty_results())
+        self._refresh()
+        s = self.summary
+        counts = {"read": s.read, "scored": s.scored, "unchanged": s.unchanged, "quarantined": s.quarantined}
+        self.store.finish_run(s.run_id, "failed" if exc_type else "finished", counts, s.as_dict())
+
+    def _refresh(self) -> None:
+        self.summary.quarantine_by_reason = dict(self._reasons)
+        self.summary.tiers = dict(self._tiers)
+        self.summary.seconds = time.perf_counter() - self._started
+        self.summary.stage_seconds = dict(self._timings)
+
+    def process(self, batch, read_seconds: float = 0.0) -> RunSummary:
+        """Score one source batch: skip unchanged tickets, store and export results and quarantine."""
+        run_id, summary = self.summary.run_id, self.summary
+        self._timings["read"] += read_seconds
+        summary.read += batch.tickets.height
+        summary.turns += batch.turns.height
+        summary.quarantined += len(batch.quarantine)
+        self._reasons.update(r.reason for r in batch.quarantine)
+        tickets, turns = batch.tickets, batch.turns
+        unchanged = set() if self.config.force else _unchanged(self.store, self.engine, tickets)
+        if unchanged:
+            tickets = tickets.filter(~pl.col("ticket_id").is_in(list(unchanged)))
+            turns = turns.filter(~pl.col("ticket_id").is_in(list(unchanged)))
+            summary.unchanged += len(unchanged)
+        scored = self.engine.score_batch(tickets, turns, run_id, self._timings) if tickets.height else None
+        clock = time.perf_counter()
+        if scored:
+            self.store.write_results(*scored)
+            summary.scored += scored[0].height
+            self._tiers.update(scored[0]["tier"].to_list())
+        self.store.write_quarantine(_quarantine_frame(batch.quarantine, run_id))
+        if self._writer:
+            if scored:
+                self._writer.write(*scored)
+            if unchanged:  # the contract: --out holds every input ticket, even when scoring was skipped
+                stored = self.store.read_results(sorted(unchanged))
+                self._writer.write(stored["tickets"], stored["turns"], stored["rule_results"])
+                self._tiers.update(stored["tickets"]["tier"].to_list())
+            self._writer.write_quarantine([r.to_dict() for r in batch.quarantine])
+        self._timings["store"] += time.perf_counter() - clock
+        self._refresh()
+        return summary
+
+
+def score_files(
+    inputs: Sequence[str | Path],
+    config: ScoreConfig,
+    on_batch: Callable[[RunSummary], None] | None = None,
+    engine: Engine | None = None,
+) -> RunSummary:
+    """Score every ticket in `inputs` into the store (and `config.out`), batch by batch."""
+    from qa_engine.sources import read_inputs
+
+    with ScoringRun(inputs, config, engine) as run:
+        clock = time.perf_counter()
+        for batch in read_inputs(inputs, batch_tickets=config.batch_tickets):
+            summary = run.process(batch, read_seconds=time.perf_counter() - clock)
+            if on_batch:
+                on_batch(summary)
+            clock = time.perf_counter()
+    return run.summary
+
+
+def _unchanged(store: Store, engine: Engine, tickets: pl.DataFrame) -> set[str]:
+    """Tickets stored with the same content, rule pack and models: nothing to re-score."""
+    stored = store.content_hashes(tickets["ticket_id"].to_list())
+    if not stored:
+        return set()
+    models = json.dumps(engine.model_versions, sort_keys=True)
+    return {
+        tid
+        for tid, h in zip(tickets["ticket_id"], tickets["content_hash"], strict=True)
+        if tid in stored and stored[tid] == (h, engine.rule_pack_version, models)
+    }
+
+
+def _empty_results() -> dict[str, pl.DataFrame]:
+    from qa_engine.scoring.tiers import TIER_COLUMNS
+
+    return {
+        "tickets": pl.DataFrame(schema={**schema.TICKETS_IN, **TIER_COLUMNS}),
+        "turns": pl.DataFrame(schema={**schema.TURNS_IN, **schema.TURNS_AFFECT}),
+        "rule_results": pl.DataFrame(schema=schema.RULE_RESULTS),
+    }
