@@ -68,7 +68,9 @@ def run_baseline(texts: list[str], out: mp.Queue) -> None:
     pipes = []
     for head, labels in ((net.sentiment, SENTIMENTS), (net.emotion, EMOTIONS)):
         cfg = BertConfig(**{**net.encoder.config.to_dict(), "id2label": dict(enumerate(labels))})
-        pipes.append(pipeline("text-classification", model=OneHead(cfg, head).eval(), tokenizer=hf_tok, device=-1))
+        pipes.append(
+            pipeline("text-classification", model=OneHead(cfg, head).eval(), tokenizer=hf_tok, device=-1)
+        )
     for p in pipes:
         p("warm up", top_k=None, truncation=True)
     start = time.perf_counter()
@@ -101,7 +103,9 @@ def measure(target, *args) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--turns", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()

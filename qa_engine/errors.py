@@ -13,6 +13,8 @@ MESSAGES: dict[str, str] = {
     "Q003": "No input files match {pattern}",
     "Q004": "Unsupported input format for {path}: use .jsonl, .ndjson, .json, .csv or .parquet",
     "Q005": "Input file {path} is missing required columns {columns}",
+    "Q006": "Invalid reading option {option}={value}: {detail}",
+    "Q007": "The validation suite could not check {expectation}: {detail}",
     # rule packs (Q1xx)
     "Q101": "Rule pack not found: {path}",
     "Q102": "Unknown rule kind '{kind}' in {file}:{line} (rule {rule_id}). Known: {known}",
@@ -21,6 +23,11 @@ MESSAGES: dict[str, str] = {
     "Q105": "Invalid YAML in {file}:{line}: {detail}",
     "Q106": "Rule {rule_id} ({file}): example {which} #{index} expected {expected}, got {got}: {text}",
     "Q107": "Invalid tier policy in {file}, field '{field}': {detail}",
+    "Q108": "Rule pack {path} holds no rules (no *.yaml or *.yml file with a `rules:` list)",
+    "Q110": "The {frame} frame is missing columns {columns} that {stage} needs",
+    "Q111": "Got {got} Docs for {want} turn rows: pass the list make_docs returned for this same turns frame",
+    "Q112": "Turns reference ticket ids that the tickets frame lacks: {ids}",
+    "Q113": "Cannot load the spaCy pipeline for language '{language}' ({name}): {detail}",
     # models (Q2xx)
     "Q201": "Unknown task '{task}' in model registry {file}. Known: {known}",
     "Q202": (
@@ -42,6 +49,13 @@ MESSAGES: dict[str, str] = {
     "Q403": "Unknown ticket id '{ticket_id}'",
     "Q404": "Cannot open store {path}: {detail}",
     "Q405": "Invalid date '{value}' for {option}: use YYYY-MM-DD",
+    # benchmark ticket generator (Q9xx)
+    "Q901": "Invalid ticket count {value!r}: give a whole number, 0 or more",
+    "Q902": "Benchmark corpus file not found: {path}",
+    "Q903": "Invalid benchmark corpus {file}, at {where}: {detail}",
+    "Q904": "Invalid start time '{value}': give an ISO 8601 time with a zone, e.g. 2026-11-02T00:00:00Z",
+    "Q905": "Unsupported output format '{format}' for {path}: use jsonl, csv or parquet",
+    "Q906": "Cannot write {path}: {detail}",
 }
 
 
