@@ -1,0 +1,130 @@
+"""Row-level normalisation of a raw batch, plus the helper columns the Great Expectations suite checks.
+
+Great Expectations checks columns one value at a time; what needs parsing or a look at the neighbouring rows of the
+same ticket (is this timestamp parseable, does it go backwards, do the rows of a ticket agree) is computed here, in
+polars expressions, as plain columns it can check. Nothing is dropped or rejected here: a value that does not parse
+becomes null beside a flag saying so.
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from qa_engine.validation.raw import TICKET_FIELDS
+
+# ISO 8601 as people write it: "Z" or an offset (+02:00, +0200), fractions, a space for the "T", or no time zone
+# (read as UTC), or a bare date (midnight UTC). Tried in this order.
+TIMESTAMP_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%dT%H:%M:%S%.f%#z",
+    "%Y-%m-%dT%H:%M%#z",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d",
+)
+RAW_RENAMED: tuple[str, ...] = ("turn_index", "ts", "created_at", "csat", "metadata")  # kept as raw_<name>
+# Ticket-level columns compared across the rows of a ticket, in their normalised form.
+AGREEING: tuple[str, ...] = tuple("raw_csat" if name == "csat" else name for name in TICKET_FIELDS)
+
+
+def parse_timestamp(text: pl.Expr) -> pl.Expr:
+    """ISO 8601 text to a UTC datetime (us); null when it does not parse."""
+    cleaned = text.str.strip_chars().str.to_uppercase().str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
+    return pl.coalesce(
+        [
+            cleaned.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
+            for fmt in TIMESTAMP_FORMATS
+        ]
+    )
+
+
+def _cleaned(name: str) -> pl.Expr:
+    """Trimmed text, with empty text as null: a blank CSV cell and "" in JSON both mean "not given"."""
+    text = pl.col(name).str.strip_chars()
+    return pl.when(text.str.len_chars() > 0).then(text)
+
+
+def _given(name: str) -> pl.Expr:
+    return _cleaned(name).is_not_null()
+
+
+def _number(name: str) -> pl.Expr:
+    return _cleaned(name).cast(pl.Float64, strict=False)
+
+
+def _is_whole(number: pl.Expr) -> pl.Expr:
+    return number.is_finite() & (number == number.floor())
+
+
+def _canonical_objects(values: pl.Series) -> dict[str, str | None]:
+    """Each distinct metadata text -> its canonical JSON (sorted keys), or None when it is not a JSON object."""
+    canonical: dict[str, str | None] = {}
+    for text in values.drop_nulls().unique():
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        canonical[text] = (
+            json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            if isinstance(value, dict)
+            else None
+        )
+    return canonical
+
+
+def prepare(raw: pl.DataFrame) -> pl.DataFrame:
+    """Normalised values and check helpers for a RAW_TURNS frame, sorted by ticket and turn, with a `_row` index.
+
+    Normalised: ids, speaker, channel and language trimmed (empty -> null); speaker and channel lower-cased;
+    language lower-cased with its region dropped (zh-CN -> zh); ts and created_at parsed to UTC; turn_index and
+    csat as whole numbers; metadata as canonical JSON. The raw text of the parsed ones stays as raw_<name>.
+    """
+    frame = raw.rename({name: f"raw_{name}" for name in RAW_RENAMED})
+    metadata = _canonical_objects(frame["raw_metadata"])
+    turn_number, csat_number = _number("raw_turn_index"), _number("raw_csat")
+    frame = frame.with_columns(
+        ticket_id=_cleaned("ticket_id"),
+        speaker=_cleaned("speaker").str.to_lowercase(),
+        agent_id=_cleaned("agent_id"),
+        channel=_cleaned("channel").str.to_lowercase(),
+        language=_cleaned("language").str.to_lowercase().str.replace(r"[-_].*$", ""),
+        ticket_agent_id=_cleaned("ticket_agent_id"),
+        team=_cleaned("team"),
+        customer_id=_cleaned("customer_id"),
+        turn_index=pl.when(_is_whole(turn_number)).then(turn_number.cast(pl.Int64)),
+        turn_index_is_integer=pl.when(_given("raw_turn_index")).then(_is_whole(turn_number).fill_null(False)),
+        ts=parse_timestamp(pl.col("raw_ts")),
+        created_at=parse_timestamp(pl.col("raw_created_at")),
+        csat_number=csat_number,
+        csat=pl.when(_is_whole(csat_number)).then(csat_number.cast(pl.Int64)),
+        csat_is_integer=pl.when(_given("raw_csat")).then(_is_whole(csat_number).fill_null(False)),
+        metadata=pl.col("raw_metadata").replace_strict(metadata, default=None, return_dtype=pl.String),
+        text_len=pl.col("text").str.len_chars(),
+        text_stripped_len=pl.col("text").str.strip_chars().str.len_chars(),
+    ).with_columns(
+        ts_is_valid=pl.when(_given("raw_ts")).then(pl.col("ts").is_not_null()),
+        created_at_is_valid=pl.when(_given("raw_created_at")).then(pl.col("created_at").is_not_null()),
+        metadata_is_object=pl.when(_given("raw_metadata")).then(pl.col("metadata").is_not_null()),
+        raw_csat=_cleaned("raw_csat"),
+    )
+    # Conversation order, then per-ticket facts that need it.
+    frame = frame.sort("_rec", "turn_index", nulls_last=True, maintain_order=True).with_row_index("_row")
+    return frame.with_columns(
+        # The latest timestamp of the turns before this one: a turn earlier than it goes backwards.
+        ts_prev=pl.col("ts").cum_max().forward_fill().shift(1).over("_rec"),
+        turn_index_count=pl.when(pl.col("turn_index").is_not_null()).then(
+            pl.len().over("_rec", "turn_index")
+        ),
+        # Rows the reader marked (ragged, undecodable) hold shifted or mangled values: they do not vote.
+        ticket_field_variants=pl.max_horizontal(
+            pl.when(pl.col("_problem").is_null()).then(name).drop_nulls().n_unique().over("_rec")
+            for name in AGREEING
+        ),
+    ).with_columns(
+        # Indexes, lengths and counts as Int64: Great Expectations compares int64 and float64 columns vectorised,
+        # any other integer type with one Python call per row.
+        pl.col("_row", "text_len", "text_stripped_len", "turn_index_count", "ticket_field_variants").cast(
+            pl.Int64
+        )
+    )
