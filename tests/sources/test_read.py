@@ -249,3 +249,12 @@ def test_a_csv_row_with_a_nul_byte_quarantines_its_ticket(tmp_path: Path) -> Non
         ("rows 2-3", "invalid_encoding", "T-2")
     ]
     assert run.tickets["ticket_id"].to_list() == ["T-1"]
+
+
+def test_lone_surrogate_escapes_are_replaced_and_the_ticket_kept(tmp_path: Path) -> None:
+    line = '{"ticket_id": "S-1", "turns": [{"speaker": "customer", "text": "bad \\ud800 text \\ud83d\\ude00"}]}'
+    file = tmp_path / "surrogates.jsonl"
+    file.write_text(line + "\n", encoding="utf-8")
+    run = read_all([file])
+    assert run.quarantine == []
+    assert run.turns["text"].to_list() == ["bad \ufffd text \U0001f600"]
