@@ -170,11 +170,18 @@ def parse_date(value: str, option: str) -> date:
         raise QAError("Q405", value=value, option=option) from exc
 
 
+def _score_example_turns(turns, languages):
+    """Affect for rule examples that do not pin it: the real models (loaded on first use)."""
+    from qa_engine.affect import AffectScorer
+
+    return AffectScorer.from_registry().score_turns(turns, languages)
+
+
 def _mount_subcommands() -> None:
     from qa_engine.affect.commands import app as models_app
     from qa_engine.rules.commands import make_app
 
-    app.add_typer(make_app(), name="rules", help="Test and list rule packs.")
+    app.add_typer(make_app(affect=_score_example_turns), name="rules", help="Test and list rule packs.")
     app.add_typer(models_app, name="models")
 
 

@@ -235,6 +235,7 @@ def score_files(
     """Score every ticket in `inputs` into the store (and `config.out`), batch by batch."""
     from qa_engine.sources import read_inputs
 
+    check_inputs(inputs)  # a missing file is reported before seconds of model loading
     with ScoringRun(inputs, config, engine) as run:
         clock = time.perf_counter()
         for batch in read_inputs(inputs, batch_tickets=config.batch_tickets):
@@ -243,6 +244,15 @@ def score_files(
                 on_batch(summary)
             clock = time.perf_counter()
     return run.summary
+
+
+def check_inputs(inputs: Sequence[str | Path]) -> None:
+    """Fail fast with the one-line error of a missing, unmatched or unsupported input."""
+    from qa_engine.sources.inputs import expand_inputs
+    from qa_engine.sources.registry import reader_for
+
+    for path, label in expand_inputs(inputs):
+        reader_for(path, label)
 
 
 def _unchanged(store: Store, engine: Engine, tickets: pl.DataFrame) -> set[str]:

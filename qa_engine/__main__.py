@@ -1,0 +1,5 @@
+"""`python -m qa_engine` is the `qa` command."""
+
+from qa_engine.cli import main
+
+main()

@@ -1,0 +1,332 @@
+"""Recognise personal and payment data in text, Presidio-style: small recognisers, one analyzer that merges them.
+
+Each recogniser finds candidates with a regular expression, optionally anchored on per-language keywords
+("CVV", "安全码", "Prüfnummer"...) and checked by a validation hook (Luhn for cards). The analyzer resolves overlaps
+by priority: order and tracking numbers win over card numbers, so a Luhn-valid order or tracking number is never
+reported as a card; cards, CVVs, passwords and e-mails win over phone numbers.
+
+Why regular expressions over text rather than spaCy token matchers: tokenisers disagree about exactly the places
+that matter here. English keeps "CVV:123" as one token, jieba splits "安全码" into "安全" + "码" in context, and a
+card number is four tokens in one language and one in another. Patterns over the folded text (same length as the
+original, so spans stay exact) behave the same in every language.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import ClassVar
+
+from qa_engine.nlp.normalize import base_language, fold
+
+EMAIL, PHONE, CREDIT_CARD, CVV, PASSWORD = "EMAIL", "PHONE", "CREDIT_CARD", "CVV", "PASSWORD"
+ORDER_NUMBER, TRACKING_NUMBER = "ORDER_NUMBER", "TRACKING_NUMBER"
+MASKED_LABELS = frozenset({EMAIL, PHONE, CREDIT_CARD, CVV, PASSWORD})  # what reports must hide
+DISCLOSURE_LABELS = frozenset(
+    {CREDIT_CARD, CVV, PASSWORD}
+)  # CONTRACT.md section 3: an agent never writes these
+
+
+@dataclass(frozen=True)
+class PiiHit:
+    """One recognised item: label, character span [start, end) in the original text, its text and a score."""
+
+    label: str
+    start: int
+    end: int
+    text: str
+    score: float
+    recognizer: str
+
+
+class Recognizer(ABC):
+    """Presidio's shape: a name, the label it reports, and `analyze`. Higher `priority` wins overlaps."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    priority: ClassVar[int] = 2
+
+    @abstractmethod
+    def analyze(self, text: str, language: str) -> list[PiiHit]:
+        """Hits in `text` (already folded), for a base language code."""
+
+
+def _keyword_pattern(words: Iterable[str]) -> str:
+    """An alternation of keywords, longest first; Latin words must stand alone ("order" is not in "border")."""
+    parts = []
+    for word in sorted(set(words), key=len, reverse=True):
+        body = r"\s+".join(re.escape(piece) for piece in word.split())
+        if word[0].isascii() and word[0].isalnum():
+            body = r"(?<![^\W\d_])" + body
+        if word[-1].isascii() and word[-1].isalpha():
+            body += r"(?![^\W\d_])"
+        parts.append(body)
+    return "(?:" + "|".join(parts) + ")"
+
+
+class PatternRecognizer(Recognizer):
+    """Regex candidates (the span of group `value` if the pattern has one), kept when `validate` agrees.
+
+    `keywords` (per language) are put in front of every pattern through the `{kw}` placeholder. A language
+    without its own list gets every listed language's keywords; English keywords always apply, because "CVV" or
+    "password" turns up in every language's support chats.
+    """
+
+    patterns: ClassVar[tuple[str, ...]]
+    keywords: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    score: ClassVar[float] = 0.85
+
+    def analyze(self, text: str, language: str) -> list[PiiHit]:
+        hits = []
+        for regex in self._regexes(language):
+            group = "value" if "value" in regex.groupindex else 0
+            for match in regex.finditer(text):
+                span = self.validate(text, *match.span(group))
+                if span is not None:
+                    start, end = span
+                    hits.append(PiiHit(self.label, start, end, text[start:end], self.score, self.name))
+        return hits
+
+    def validate(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        """The span to report for the candidate text[start:end], or None to drop it (Presidio's validate_result)."""
+        return start, end
+
+    def _regexes(self, language: str) -> list[re.Pattern[str]]:
+        return _compiled(type(self), base_language(language))
+
+
+@cache
+def _compiled(recognizer: type[PatternRecognizer], language: str) -> list[re.Pattern[str]]:
+    keywords = recognizer.keywords
+    if keywords:
+        own = keywords.get(language)
+        words = (*own, *keywords.get("en", ())) if own else tuple(w for ws in keywords.values() for w in ws)
+        kw = _keyword_pattern(words)
+    else:
+        kw = ""
+    return [re.compile(p.replace("{kw}", kw), re.IGNORECASE) for p in recognizer.patterns]
+
+
+class EmailRecognizer(PatternRecognizer):
+    name, label, score = "email", EMAIL, 0.9
+    # ASCII-only boundaries: in "邮箱是a@b.com" the Chinese characters are word characters, not part of the address
+    patterns = (
+        r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])",
+    )
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn checksum every payment-card number carries."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 1:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+class CreditCardRecognizer(PatternRecognizer):
+    """13-19 digits in any grouping of spaces or dashes, Luhn-valid, with a card network's first digit (2-6)."""
+
+    name, label, score = "credit_card", CREDIT_CARD, 1.0
+    # not inside a longer digit run, and not glued to letters ("SF1234567890123" is a waybill)
+    patterns = (r"(?<![A-Za-z0-9+])(?<!\d[ -])\d(?:[ -]?\d){12,18}(?![ -]?\d)(?![A-Za-z0-9])",)
+
+    def validate(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        digits = re.sub(r"\D", "", text[start:end])
+        if digits[0] not in "23456" or len(set(digits)) == 1 or not luhn_valid(digits):
+            return None
+        return start, end
+
+
+class CvvRecognizer(PatternRecognizer):
+    """A card security code: a keyword, a few non-digit characters ("is", ":", "是"), then exactly 3-4 digits."""
+
+    name, label, score = "cvv", CVV, 0.9
+    keywords: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "en": ("cvv", "cvv2", "cvc", "cvc2", "cvn", "csc", "security code", "card verification code",
+               "card verification value"),
+        "zh": ("安全码", "安全碼", "校验码", "cvv码", "信用卡验证码", "卡验证码"),
+        "de": ("prüfnummer", "kartenprüfnummer", "prüfziffer", "sicherheitscode", "kartenprüfziffer"),
+        "es": ("código de seguridad", "codigo de seguridad", "código cvv"),
+        "fr": ("cryptogramme", "cryptogramme visuel", "code de sécurité", "code de securite"),
+        "ja": ("セキュリティコード", "セキュリティーコード", "カード確認番号"),
+    }  # fmt: skip
+    patterns = (r"{kw}[^\d\n.!?。！？]{0,12}?(?<!\d)(?P<value>\d{3,4})(?!\d)",)
+
+
+_CONNECTOR = r"(?:\s*[:=]\s*|\s+(?:is|was|ist|lautet|war|es|era|est|était|sera|to|auf|a|à)\s+|\s*(?:是|为|為|は|が)\s*)"
+# words that follow "password is" in advice, not in disclosures
+_NOT_SECRETS = frozenset({
+    "incorrect", "wrong", "invalid", "expired", "required", "reset", "changed", "correct", "case-sensitive",
+    "falsch", "ungültig", "abgelaufen", "incorrecta", "incorrecto", "inválida", "caducada", "invalide", "expiré",
+    "oublié",
+})  # fmt: skip
+
+
+class PasswordRecognizer(PatternRecognizer):
+    """A password keyword, up to a few words, a connector ("is", ":", "lautet", "是", "は"), then the value.
+
+    The value must look like a secret (a digit, a symbol or an inner capital) or be quoted: "your password is
+    incorrect" or "the password must be 8 characters" is advice, not a disclosure.
+    """
+
+    name, label, score = "password", PASSWORD, 0.85
+    keywords: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "en": ("password", "passcode", "passphrase", "temporary password", "pwd"),
+        "zh": ("密码", "口令", "密碼"),
+        "de": ("passwort", "kennwort"),
+        "es": ("contraseña", "contrasena", "clave de acceso"),
+        "fr": ("mot de passe", "mdp"),
+        "ja": ("パスワード", "暗証番号"),
+    }
+    _between = r"[^\d\n:=.!?。！？,，\"'「『“]{0,30}?"  # "your new password for the account is ..."
+    patterns = (
+        r"{kw}" + _between + _CONNECTOR + r"[\"'「『“](?P<value>[^\"'」』”\n]{4,64})[\"'」』”]",
+        r"{kw}" + _between + _CONNECTOR + r"(?!https?:|www\.)(?P<value>[\x21-\x7e]{4,64})",
+    )
+
+    def validate(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        quoted = start > 0 and text[start - 1] in "\"'「『“"
+        value = text[start:end].rstrip(".,;:!?)]}\"'")
+        if len(value) < 4 or value.lower() in _NOT_SECRETS:
+            return None
+        secret_like = (
+            any(c.isdigit() for c in value)
+            or any(not c.isalnum() and c not in "-'" for c in value)
+            or any(c.isupper() for c in value[1:])
+        )
+        return (start, start + len(value)) if quoted or secret_like else None
+
+
+_REFERENCE_VALUE = r"(?P<value>[A-Za-z0-9][A-Za-z0-9/-]*(?: \d+)*)"
+_REFERENCE_WORDS = _keyword_pattern(
+    ("number", "no", "nr", "num", "id", "is", "ist", "lautet", "es", "est", "n°", "nº", "número", "numéro", "番号",
+     "是", "为", "は", "が")
+)  # fmt: skip
+_REFERENCE_GAP = (
+    rf"[\s:#=.-]*(?:{_REFERENCE_WORDS}[\s:#=.-]*){{0,3}}"  # "order number is", "Bestellnummer ist"
+)
+
+
+class _ReferenceRecognizer(PatternRecognizer):
+    """Shared check for order and tracking numbers: the value needs at least five digits."""
+
+    priority = 3
+    score = 0.9
+
+    def validate(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        return (start, end) if sum(c.isdigit() for c in text[start:end]) >= 5 else None
+
+
+class OrderNumberRecognizer(_ReferenceRecognizer):
+    name, label = "order_number", ORDER_NUMBER
+    keywords: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "en": ("order", "order number", "order no", "order id", "purchase order"),
+        "zh": ("订单", "订单号", "订单编号", "訂單"),
+        "de": ("bestellung", "bestellnummer", "auftragsnummer", "auftrag"),
+        "es": ("pedido", "número de pedido", "numero de pedido", "orden"),
+        "fr": ("commande", "numéro de commande", "numero de commande"),
+        "ja": ("注文番号", "ご注文番号", "注文"),
+    }
+    patterns = (
+        r"{kw}" + _REFERENCE_GAP + _REFERENCE_VALUE,
+        r"(?<![A-Za-z0-9])\d{3}-\d{7}-\d{7}(?![A-Za-z0-9])",  # marketplace order ids, e.g. 302-1234567-7654321
+    )
+
+
+class TrackingNumberRecognizer(_ReferenceRecognizer):
+    name, label = "tracking_number", TRACKING_NUMBER
+    keywords: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "en": ("tracking", "tracking number", "tracking no", "tracking id", "tracking code", "waybill",
+               "shipment number", "parcel number"),
+        "zh": ("运单号", "运单", "快递单号", "物流单号", "追踪号", "跟踪号", "单号"),
+        "de": ("sendungsnummer", "sendungsverfolgungsnummer", "trackingnummer", "tracking-nummer", "paketnummer"),
+        "es": ("número de seguimiento", "numero de seguimiento", "seguimiento", "número de rastreo"),
+        "fr": ("numéro de suivi", "numero de suivi", "suivi", "numéro de colis"),
+        "ja": ("追跡番号", "お問い合わせ番号", "伝票番号", "送り状番号"),
+    }  # fmt: skip
+    patterns = (
+        r"{kw}" + _REFERENCE_GAP + _REFERENCE_VALUE,
+        r"(?<![A-Za-z0-9])(?:1Z[0-9A-Z]{16}|[A-Z]{2}\d{9}[A-Z]{2}|(?:SF|JD|YT|JT)[0-9A-Z]{10,18})(?![A-Za-z0-9])",
+    )
+
+
+class PhoneRecognizer(PatternRecognizer):
+    """7-15 digits with the usual separators; dates and prices are not phones. Loses every overlap."""
+
+    name, label, score = "phone", PHONE, 0.6
+    priority = 1
+    patterns = (r"(?<![A-Za-z0-9])(?:\+\s?)?(?:\(\d{1,4}\)\s?)?\d[\d \-./()]{5,22}\d(?![A-Za-z0-9])",)
+    _not_phone = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}|\d+[.,]\d{1,2}")
+
+    def validate(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        value = text[start:end]
+        if not 7 <= sum(c.isdigit() for c in value) <= 15 or self._not_phone.fullmatch(value):
+            return None
+        return start, end
+
+
+DEFAULT_RECOGNIZERS: tuple[Recognizer, ...] = (
+    EmailRecognizer(), CreditCardRecognizer(), CvvRecognizer(), PasswordRecognizer(),
+    OrderNumberRecognizer(), TrackingNumberRecognizer(), PhoneRecognizer(),
+)  # fmt: skip
+
+
+class PiiAnalyzer:
+    """Runs its recognisers over folded text and keeps the best hit wherever two overlap."""
+
+    def __init__(self, recognizers: Iterable[Recognizer] = DEFAULT_RECOGNIZERS) -> None:
+        self.recognizers = tuple(recognizers)
+
+    def analyze(self, text: str, language: str | None, labels: Collection[str] | None = None) -> list[PiiHit]:
+        """Hits sorted by start; `labels` keeps only those labels (after overlaps are resolved)."""
+        if not text:
+            return []
+        folded = fold(text)
+        code = base_language(language)
+        candidates = [
+            (recognizer.priority, hit)
+            for recognizer in self.recognizers
+            for hit in recognizer.analyze(folded, code)
+        ]
+        candidates.sort(key=lambda ph: (-ph[0], -ph[1].score, ph[1].start - ph[1].end, ph[1].start))
+        kept: list[PiiHit] = []
+        for _, hit in candidates:
+            if all(hit.end <= k.start or hit.start >= k.end for k in kept):
+                kept.append(hit)
+        # report the original characters, not the folded ones
+        return sorted(
+            (PiiHit(h.label, h.start, h.end, text[h.start : h.end], h.score, h.recognizer) for h in kept
+             if labels is None or h.label in labels),
+            key=lambda h: h.start,
+        )  # fmt: skip
+
+
+_DEFAULT_ANALYZER = PiiAnalyzer()
+
+
+def analyze_pii(text: str, language: str | None, labels: Collection[str] | None = None) -> list[PiiHit]:
+    """PII hits in one text with the default recognisers (see PiiAnalyzer.analyze)."""
+    return _DEFAULT_ANALYZER.analyze(text, language, labels)
+
+
+def mask(hit: PiiHit) -> str:
+    """The replacement a report shows for a hit; cards keep their last four digits, as receipts do."""
+    if hit.label == CREDIT_CARD:
+        last_four = re.sub(r"\D", "", fold(hit.text))[-4:]
+        return f"[CARD ****{last_four}]"
+    return f"[{hit.label}]"
+
+
+def mask_pii(text: str, language: str | None) -> str:
+    """`text` with e-mails, phone numbers, card numbers, CVVs and password values replaced by tags."""
+    masked = text
+    for hit in reversed(analyze_pii(text, language, MASKED_LABELS)):
+        masked = masked[: hit.start] + mask(hit) + masked[hit.end :]
+    return masked

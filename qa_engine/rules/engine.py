@@ -1,0 +1,97 @@
+"""Evaluate a rule pack over tickets: one row per ticket x rule with outcome, evidence and a one-line reason.
+
+The engine builds the conversation views (turns with their Docs and affect) once and hands each rule the
+conversations it applies to; a rule whose languages or channels do not include the ticket's is na without running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+from spacy.tokens import Doc
+
+from qa_engine.errors import QAError
+from qa_engine.rules.conversation import Conversation, Outcome, build_conversations
+from qa_engine.rules.kinds.base import Batch
+from qa_engine.rules.loader import Rule, RulePack
+from qa_engine.schema import DEFAULT_CHANNEL, RULE_RESULTS
+
+TICKET_COLUMNS = ("ticket_id", "language", "channel")
+TURN_COLUMNS = ("ticket_id", "turn_index", "speaker", "text")
+
+
+def evaluate(
+    pack: RulePack, tickets: pl.DataFrame, turns: pl.DataFrame, docs: Sequence[Doc] | None = None
+) -> pl.DataFrame:
+    """Every rule of `pack` on every ticket, as a frame with `schema.RULE_RESULTS` columns.
+
+    `tickets` needs ticket_id, language (filled by language detection), channel; `turns` needs ticket_id,
+    turn_index, speaker, text, and uses ts and the affect columns when present. `docs` are the Docs
+    `qa_engine.nlp.pipelines.make_docs` built for these turns (row for row); when None they are built here.
+    Rows come in ticket order, then pack order.
+    """
+    _check(tickets, turns)
+    if docs is None:
+        from qa_engine.nlp.pipelines import make_docs  # spaCy loads only when Docs must be built
+
+        docs = make_docs(tickets, turns, lemma_languages=pack.lemma_languages())
+    if len(docs) != turns.height:
+        raise QAError("Q111", got=len(docs), want=turns.height)
+    conversations = build_conversations(tickets, turns, docs)
+    frame = _turn_frame(tickets, turns)
+    rows: list[dict[str, object]] = []
+    outcomes_by_rule = [_evaluate_rule(rule, conversations, frame) for rule in pack.rules]
+    for position, conversation in enumerate(conversations):
+        for rule, outcomes in zip(pack.rules, outcomes_by_rule, strict=True):
+            outcome = outcomes[position]
+            rows.append(
+                {
+                    "ticket_id": conversation.ticket_id,
+                    "rule_id": rule.id,
+                    "outcome": outcome.outcome,
+                    "critical": rule.spec.critical,
+                    "category": rule.spec.category,
+                    "weight": rule.spec.weight,
+                    "evidence": outcome.evidence.as_row() if outcome.evidence is not None else None,
+                    "detail": outcome.detail,
+                }
+            )
+    return pl.DataFrame(rows, schema=RULE_RESULTS)
+
+
+def _evaluate_rule(rule: Rule, conversations: list[Conversation], frame: pl.DataFrame) -> list[Outcome]:
+    """Outcomes for one rule, aligned with `conversations`."""
+    skipped: dict[str, Outcome] = {}
+    applicable: list[Conversation] = []
+    for conversation in conversations:
+        reason = rule.skip_reason(conversation.language, conversation.channel)
+        if reason is None:
+            applicable.append(conversation)
+        else:
+            skipped[conversation.ticket_id] = Outcome(conversation.ticket_id, "na", reason)
+    produced = {o.ticket_id: o for o in rule.kind.evaluate(Batch(applicable, frame))} if applicable else {}
+    return [skipped.get(c.ticket_id) or produced[c.ticket_id] for c in conversations]
+
+
+def _check(tickets: pl.DataFrame, turns: pl.DataFrame) -> None:
+    for frame, name, needed in ((tickets, "tickets", TICKET_COLUMNS), (turns, "turns", TURN_COLUMNS)):
+        absent = [c for c in needed if c not in frame.columns]
+        if absent:
+            raise QAError("Q110", frame=name, columns=absent, stage="rule evaluation")
+    orphans = turns.select(pl.col("ticket_id").unique()).join(
+        tickets.select("ticket_id"), on="ticket_id", how="anti"
+    )
+    if orphans.height:
+        raise QAError("Q112", ids=sorted(orphans["ticket_id"].to_list())[:10])
+
+
+def _turn_frame(tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
+    """Sorted turns with the ticket's channel, for kinds that compute on columns (response_time)."""
+    ts = pl.col("ts") if "ts" in turns.columns else pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("ts")
+    channels = tickets.select("ticket_id", pl.col("channel").fill_null(DEFAULT_CHANNEL)).unique("ticket_id")
+    return (
+        turns.select("ticket_id", "turn_index", "speaker", "text", ts)
+        .join(channels, on="ticket_id", how="left")
+        .sort("ticket_id", "turn_index")
+    )

@@ -1,0 +1,48 @@
+"""`pii`: an agent turn discloses payment or login data (CONTRACT.md section 3).
+
+A disclosure is a full Luhn-valid card number (any grouping), a card security code or a password written by one of
+the rule's speakers. Order and tracking numbers, masked cards ("ending in 4242", "**** 4242"), warnings never to
+share such data and data only the customer wrote are not disclosures: the recognisers in `qa_engine.nlp.pii`
+draw those lines. Evidence text is masked, so results never repeat the secret they flag.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from qa_engine.nlp.pii import CREDIT_CARD, CVV, PASSWORD, analyze_pii, mask
+from qa_engine.rules.conversation import Conversation, Evidence, Outcome, failed, not_applicable, passed
+from qa_engine.rules.kinds.base import ConversationKind
+from qa_engine.rules.matching import Speaker, Strict
+from qa_engine.rules.registry import register_kind
+
+Label = Literal["CREDIT_CARD", "CVV", "PASSWORD"]
+_WHAT = {CREDIT_CARD: "a full payment-card number", CVV: "a card security code", PASSWORD: "a password"}
+
+
+class PiiParams(Strict):
+    labels: list[Label] = Field(default_factory=lambda: [CREDIT_CARD, CVV, PASSWORD], min_length=1)
+    speakers: list[Speaker] = Field(default_factory=lambda: ["agent"], min_length=1)
+
+
+@register_kind("pii")
+class PiiKind(ConversationKind):
+    Params = PiiParams
+    params: PiiParams
+
+    def check(self, conversation: Conversation) -> Outcome:
+        turns = conversation.by(self.params.speakers)
+        if not turns:
+            return not_applicable(conversation, f"no {'/'.join(self.params.speakers)} turn")
+        for turn in turns:
+            hits = analyze_pii(turn.text, conversation.language, self.params.labels)
+            if hits:
+                hit = hits[0]
+                note = f"{_WHAT[hit.label]} written by the {turn.speaker} (masked here)"
+                evidence = Evidence(turn.index, hit.start, hit.end, mask(hit), note)
+                return failed(conversation, f"turn {turn.index} discloses {_WHAT[hit.label]}", evidence)
+        return passed(
+            conversation, f"no card number, CVV or password in {len(turns)} {turns[0].speaker} turn(s)"
+        )

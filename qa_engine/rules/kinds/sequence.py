@@ -1,0 +1,80 @@
+"""`sequence`: X must come before Y, e.g. identity verification before a refund or an account change.
+
+na when Y never happens; pass when an X match comes before the first Y match (earlier turn, or earlier in the
+same turn); fail when Y happens with no X before it. Later Ys need nothing more: once verified is enough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import Field
+
+from qa_engine.nlp.phrases import PhraseMatch
+from qa_engine.rules.conversation import Conversation, Evidence, Outcome, Turn, failed, not_applicable, passed
+from qa_engine.rules.kinds.base import ConversationKind
+from qa_engine.rules.matching import GroupMatcher, GroupSpec, Speaker, Strict, coverage_problems
+from qa_engine.rules.registry import register_kind
+
+
+class Step(GroupSpec):
+    speakers: list[Speaker] = Field(default_factory=lambda: ["agent"], min_length=1)
+
+
+class SequenceParams(Strict):
+    first: Step
+    then: Step
+    match_on: Literal["lower", "lemma"] = "lower"
+
+
+@register_kind("sequence")
+class SequenceKind(ConversationKind):
+    Params = SequenceParams
+    params: SequenceParams
+
+    def load(self) -> None:
+        lemma = self.params.match_on == "lemma"
+        self.first = GroupMatcher(self.params.first, lemma=lemma, name="first step")
+        self.then = GroupMatcher(self.params.then, lemma=lemma, name="then step")
+
+    def language_problems(self, languages: Sequence[str]) -> list[tuple[tuple[str | int, ...], str]]:
+        return coverage_problems(("first",), self.params.first, languages) + coverage_problems(
+            ("then",), self.params.then, languages
+        )
+
+    def lemma_languages(self) -> set[str]:
+        if self.params.match_on != "lemma":
+            return set()
+        return set(self.params.first.phrases) | set(self.params.then.phrases)
+
+    def check(self, conversation: Conversation) -> Outcome:
+        language = conversation.language
+        uncovered = [m.name for m in (self.first, self.then) if not m.covers(language)]
+        if uncovered:
+            return not_applicable(
+                conversation, f"no phrase list for language '{language}' ({', '.join(uncovered)})"
+            )
+        then = _first_match(conversation, self.then, self.params.then.speakers, language)
+        if then is None:
+            return not_applicable(conversation, f"{self.then.name} never happens")
+        then_turn, then_match = then
+        first = _first_match(conversation, self.first, self.params.first.speakers, language)
+        if first is not None and (first[0].index, first[1].start) < (then_turn.index, then_match.start):
+            turn, match = first
+            note = (
+                f"{self.first.name} at turn {turn.index}, before {self.then.name} at turn {then_turn.index}"
+            )
+            return passed(conversation, note, Evidence.span(turn, match.start, match.end, note))
+        note = f"{self.then.name} at turn {then_turn.index} with no {self.first.name} before it"
+        return failed(conversation, note, Evidence.span(then_turn, then_match.start, then_match.end, note))
+
+
+def _first_match(
+    conversation: Conversation, matcher: GroupMatcher, speakers: Sequence[str], language: str
+) -> tuple[Turn, PhraseMatch] | None:
+    for turn in conversation.by(speakers):
+        found = matcher.find(turn, language)
+        if found:
+            return turn, found[0]
+    return None

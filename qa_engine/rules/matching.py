@@ -1,0 +1,225 @@
+"""Phrase groups and windows: the shared machinery of the phrase, pattern, conditional and sequence kinds.
+
+A group is a list of phrases and/or regular expressions per language (key '*' for every language); it matches a
+turn when any entry does. A window picks the turns a rule looks at (the first agent turn, the last N agent turns,
+all agent turns, all customer turns, any turn). `judge` combines them: do all groups match inside one unit (a
+turn or a sentence) of the window?
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+
+from qa_engine.nlp.normalize import base_language, fold
+from qa_engine.nlp.phrases import ALL_LANGUAGES, PhraseFinder, PhraseMatch
+from qa_engine.rules.conversation import Conversation, Evidence, Outcome, Turn, failed, not_applicable, passed
+from qa_engine.schema import SPEAKERS
+
+Speaker = Literal["customer", "agent", "bot", "system"]
+Emotion = Literal["anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral"]
+WindowName = Literal["first_agent_turn", "agent_turns", "customer_turns", "any_turn"]
+
+
+class Strict(BaseModel):
+    """Rule-pack models reject unknown fields, so a misspelt key fails at load instead of being ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def check_lists(value: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Pydantic validator: per-language lists of non-empty strings."""
+    for language, entries in value.items():
+        if not entries or any(not isinstance(e, str) or not e.strip() for e in entries):
+            raise ValueError(f"language '{language}' needs a list of non-empty strings")
+    return value
+
+
+def check_patterns(value: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Pydantic validator: per-language lists of regular expressions that compile."""
+    check_lists(value)
+    for language, patterns in value.items():
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {pattern!r} for '{language}': {exc}") from exc
+    return value
+
+
+class PhraseLists(Strict):
+    """Phrases (token or substring matching) and regular expressions, both per language."""
+
+    name: str | None = None  # shown in details and notes
+    phrases: dict[str, list[str]] = Field(default_factory=dict)
+    patterns: dict[str, list[str]] = Field(default_factory=dict)
+    case_sensitive: bool = False  # for `patterns`; phrases always ignore case
+
+    _check_phrases = field_validator("phrases")(check_lists)
+    _check_patterns = field_validator("patterns")(check_patterns)
+
+    def languages(self) -> set[str]:
+        return set(self.phrases) | set(self.patterns)
+
+
+class GroupSpec(PhraseLists):
+    """A group that must have at least one phrase or pattern."""
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> GroupSpec:
+        if not self.phrases and not self.patterns:
+            raise ValueError("a group needs `phrases` or `patterns`")
+        return self
+
+
+class LastAgentTurns(Strict):
+    last_agent_turns: PositiveInt
+
+
+class Scope(Strict):
+    """Which turns a rule reads: a window, the speakers it draws from, and whether a customer turn is needed."""
+
+    window: WindowName | LastAgentTurns = "agent_turns"
+    speakers: list[Speaker] | None = None  # default: agent for agent windows, customer, or everyone
+    needs_customer: bool = False  # na when the customer never wrote
+
+    def window_speakers(self) -> tuple[str, ...]:
+        if self.speakers:
+            return tuple(self.speakers)
+        if self.window == "customer_turns":
+            return ("customer",)
+        if self.window == "any_turn":
+            return SPEAKERS
+        return ("agent",)
+
+    def select(self, conversation: Conversation) -> list[Turn]:
+        turns = conversation.by(self.window_speakers())
+        if self.window == "first_agent_turn":
+            return turns[:1]
+        if isinstance(self.window, LastAgentTurns):
+            return turns[-self.window.last_agent_turns :]
+        return turns
+
+    def describe(self) -> str:
+        who = "/".join(self.window_speakers())
+        if self.window == "first_agent_turn":
+            return f"the first {who} turn"
+        if isinstance(self.window, LastAgentTurns):
+            return f"the last {self.window.last_agent_turns} {who} turn(s)"
+        return f"the {who} turns"
+
+
+class GroupMatcher:
+    """Finds a group's phrases and patterns in a turn, for the conversation's language."""
+
+    def __init__(self, spec: PhraseLists, *, lemma: bool = False, name: str = "group") -> None:
+        self.name = spec.name or name
+        self.spec = spec
+        self._finder = PhraseFinder(spec.phrases, lemma=lemma)
+        flags = 0 if spec.case_sensitive else re.IGNORECASE
+        self._patterns = {
+            (k if k == ALL_LANGUAGES else base_language(k)): [re.compile(p, flags) for p in v]
+            for k, v in spec.patterns.items()
+        }
+
+    def covers(self, language: str) -> bool:
+        """Whether the group has anything to look for in this language."""
+        return self._finder.covers(language) or bool(self._regexes(language))
+
+    def find(self, turn: Turn, language: str) -> list[PhraseMatch]:
+        """Phrase and pattern matches in the turn, sorted by start (spans in the turn's original text)."""
+        found = self._finder.find(turn.doc, language)
+        regexes = self._regexes(language)
+        if regexes:
+            text = fold(turn.text)  # same positions as the original; straight quotes, ASCII digits
+            found += [
+                PhraseMatch(m.start(), m.end(), regex.pattern)
+                for regex in regexes
+                for m in regex.finditer(text)
+                if m.end() > m.start()
+            ]
+        return sorted(set(found), key=lambda m: (m.start, -m.end))
+
+    def _regexes(self, language: str) -> list[re.Pattern[str]]:
+        code = base_language(language)
+        return self._patterns.get(code, []) + self._patterns.get(ALL_LANGUAGES, [])
+
+
+def coverage_problems(
+    loc: tuple[str | int, ...], lists: PhraseLists, languages: Sequence[str]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Load-time check: every language a rule claims has a phrase or pattern list (or '*' covers it)."""
+    have = {base_language(k) if k != ALL_LANGUAGES else k for k in lists.languages()}
+    if ALL_LANGUAGES in have:
+        return []
+    missing = [lang for lang in languages if base_language(lang) not in have]
+    return [(loc, f"no phrases or patterns for language(s) {missing} that the rule lists")] if missing else []
+
+
+def units(turn: Turn, unit: Literal["turn", "sentence"]) -> list[tuple[int, int]]:
+    """The character ranges a group match must fall in: the whole turn, or each sentence."""
+    if unit == "sentence" and turn.doc.has_annotation("SENT_START"):
+        return [(sent.start_char, sent.end_char) for sent in turn.doc.sents]
+    return [(0, len(turn.text))]
+
+
+def judge(
+    conversation: Conversation,
+    scope: Scope,
+    groups: Sequence[GroupMatcher],
+    *,
+    must: bool,
+    unit: Literal["turn", "sentence"] = "turn",
+    exclude: GroupMatcher | None = None,
+    what: str = "the phrase",
+) -> Outcome:
+    """Pass/fail when all `groups` match inside one unit of the window (`must`: they should; else: must not).
+
+    na when the rule needs a customer turn and there is none, when the window is empty, or when a group has no
+    list for the conversation's language. A unit containing an `exclude` match does not count ("it's not your
+    fault" is not blame, "anything else?" is not a clarifying question).
+    """
+    language = conversation.language
+    if scope.needs_customer and not conversation.by(("customer",)):
+        return not_applicable(conversation, "the customer never wrote")
+    uncovered = [g.name for g in groups if not g.covers(language)]
+    if uncovered:
+        return not_applicable(
+            conversation, f"no phrase list for language '{language}' ({', '.join(uncovered)})"
+        )
+    window = scope.select(conversation)
+    if not window:
+        return not_applicable(conversation, f"the window ({scope.describe()}) is empty")
+    seen: set[str] = set()
+    for turn in window:
+        per_group = [g.find(turn, language) for g in groups]
+        banned = exclude.find(turn, language) if exclude is not None and exclude.covers(language) else []
+        for start, end in units(turn, unit):
+            if any(b.start >= start and b.end <= end for b in banned):
+                continue
+            inside = [[m for m in found if m.start >= start and m.end <= end] for found in per_group]
+            seen.update(g.name for g, m in zip(groups, inside, strict=True) if m)
+            if not all(inside):
+                continue
+            first = min(m[0].start for m in inside)
+            last = max(m[0].end for m in inside)
+            note = f"{what} in turn {turn.index}"
+            evidence = Evidence.span(turn, first, last, note)
+            if must:
+                return passed(conversation, f"found {what} in {scope.describe()}", evidence)
+            return failed(conversation, f"{what} appears in {scope.describe()}", evidence)
+    if not must:
+        return passed(conversation, f"no {what} in {scope.describe()}")
+    if len(groups) == 1:
+        lacking = f"no {what}"
+    else:
+        missing = [g.name for g in groups if g.name not in seen]
+        lacking = f"missing {', '.join(missing)}" if missing else f"never all in one {unit}"
+    return failed(
+        conversation,
+        f"{what} not found in {scope.describe()} ({lacking})",
+        Evidence.whole_turn(window[0], f"{scope.describe()}: {lacking}"),
+    )

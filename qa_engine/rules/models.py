@@ -1,0 +1,118 @@
+"""The fields every rule has, and its examples, as pydantic models (kind-specific fields live with each kind).
+
+Examples are mini-conversations: a language, a channel and turns written `{speaker: text}` with an optional `ts`
+(an ISO timestamp, or seconds from a fixed start so SLA examples stay short) and optional pinned affect
+(`sentiment`, `sentiment_score`, `emotion`, `emotion_score`) so that examples never depend on a model.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from qa_engine.rules.matching import Emotion, Speaker, Strict
+from qa_engine.schema import CATEGORIES, CHANNELS, SPEAKERS
+
+ALL = "*"
+
+
+class ExampleTurn(Strict):
+    speaker: Speaker
+    text: str
+    ts: datetime | float | None = None  # a number: seconds after the example's start
+    sentiment: Literal["negative", "neutral", "positive"] | None = None
+    sentiment_score: float | None = Field(None, ge=-1, le=1)
+    emotion: Emotion | None = None
+    emotion_score: float | None = Field(None, ge=0, le=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _speaker_key(cls, data: Any) -> Any:
+        """`{agent: "Hello"}` is shorthand for `{speaker: agent, text: "Hello"}`."""
+        if isinstance(data, dict) and "speaker" not in data:
+            keys = [k for k in data if k in SPEAKERS]
+            if len(keys) != 1:
+                raise ValueError(
+                    f"a turn needs exactly one speaker key out of {list(SPEAKERS)}, got {list(data)}"
+                )
+            data = {
+                **{k: v for k, v in data.items() if k != keys[0]},
+                "speaker": keys[0],
+                "text": data[keys[0]],
+            }
+        return data
+
+
+class Example(Strict):
+    language: str = Field(min_length=2)
+    channel: str = "chat"
+    note: str | None = None
+    turns: list[ExampleTurn] = Field(min_length=1)
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        return _one_of(value, CHANNELS)
+
+
+class Examples(Strict):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    pass_: list[Example] = Field(alias="pass", min_length=1)
+    fail: list[Example] = Field(min_length=1)
+    na: list[Example] = Field(default_factory=list)
+
+    def by_outcome(self) -> dict[str, list[Example]]:
+        return {"pass": self.pass_, "fail": self.fail, "na": self.na}
+
+
+class RuleSpec(Strict):
+    """The common fields of a rule; everything else in the rule's YAML mapping belongs to its kind."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str = Field(min_length=1)
+    kind: str
+    category: str
+    weight: float = Field(ge=0)
+    critical: bool
+    languages: Literal["*"] | list[str] = Field(min_length=1)
+    channels: Literal["*"] | list[str] = Field(min_length=1)
+    not_applicable: str = Field(min_length=1)  # when the rule is na, in words (the kind's code decides it)
+    coaching: str = Field(min_length=1)  # the tip a coach gives when the rule fails
+    description: str | None = None
+    examples: Examples
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, value: str) -> str:
+        return _one_of(value, CATEGORIES)
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: str | list[str]) -> str | list[str]:
+        if value != ALL:
+            for channel in value:
+                _one_of(channel, CHANNELS)
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: str | list[str]) -> str | list[str]:
+        if value != ALL:
+            for code in value:
+                if not code.isalpha() or not 2 <= len(code) <= 3 or code != code.lower():
+                    raise ValueError(f"'{code}' is not a lower-case ISO 639-1 code")
+        return value
+
+
+def _one_of(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"'{value}' is not one of {list(allowed)}")
+    return value
+
+
+COMMON_KEYS = frozenset(  # the keys that are not the kind's
+    f.alias or name for name, f in RuleSpec.model_fields.items()
+)

@@ -1,0 +1,106 @@
+import pytest
+
+from qa_engine.nlp.pii import (
+    CREDIT_CARD,
+    CVV,
+    EMAIL,
+    ORDER_NUMBER,
+    PASSWORD,
+    PHONE,
+    TRACKING_NUMBER,
+    analyze_pii,
+    luhn_valid,
+    mask_pii,
+)  # fmt: skip
+
+# (language, text, [(label, matched text)]): the hits the analyzer must report, and only those
+HITS = [
+    ("en", "Your card is 4242 4242 4242 4242.", [(CREDIT_CARD, "4242 4242 4242 4242")]),
+    ("en", "Card 4111-1111-1111-1111, CVV 123.", [(CREDIT_CARD, "4111-1111-1111-1111"), (CVV, "123")]),
+    ("en", "Amex 3782 822463 10005 on file", [(CREDIT_CARD, "3782 822463 10005")]),
+    ("en", "card 5555555555554444", [(CREDIT_CARD, "5555555555554444")]),
+    ("en", "Your temporary password is Welcome2024!", [(PASSWORD, "Welcome2024")]),
+    ("en", "Your password: 'sunshine'", [(PASSWORD, "sunshine")]),
+    ("en", "the security code is 4321", [(CVV, "4321")]),
+    ("en", "Call +1 (415) 555-0132 or write to jane.doe@example.com",
+     [(PHONE, "+1 (415) 555-0132"), (EMAIL, "jane.doe@example.com")]),
+    ("zh", "您的卡号是4111111111111111，安全码：123，密码是abc12345。",
+     [(CREDIT_CARD, "4111111111111111"), (CVV, "123"), (PASSWORD, "abc12345")]),
+    ("zh", "临时密码为Kx82pq", [(PASSWORD, "Kx82pq")]),
+    ("zh", "邮箱是abc@x.com，手机13800138000", [(EMAIL, "abc@x.com"), (PHONE, "13800138000")]),
+    ("de", "Die Kartenprüfnummer lautet 456. Ihr neues Passwort lautet Kx82!pq.", [(CVV, "456"), (PASSWORD, "Kx82!pq")]),
+    ("de", "Kartennummer 6011 1111 1111 1117", [(CREDIT_CARD, "6011 1111 1111 1117")]),
+    ("ja", "パスワードはAbc12345です。セキュリティコードは123です。", [(PASSWORD, "Abc12345"), (CVV, "123")]),
+    ("ja", "カード番号は４２４２　４２４２　４２４２　４２４２です", [(CREDIT_CARD, "４２４２\u3000４２４２\u3000４２４２\u3000４２４２")]),
+    ("es", "Su contraseña temporal es Kx82pq y el código de seguridad es 987.", [(PASSWORD, "Kx82pq"), (CVV, "987")]),
+    ("fr", "Votre mot de passe : Kx82pq. Le cryptogramme visuel : 321.", [(PASSWORD, "Kx82pq"), (CVV, "321")]),
+    ("fr", "Carte 3530 1113 3330 0000", [(CREDIT_CARD, "3530 1113 3330 0000")]),
+    # order and tracking numbers are recognised so that they are not taken for cards
+    ("en", "Your order number is 302-1234567-7654321.", [(ORDER_NUMBER, "302-1234567-7654321")]),
+    ("en", "Tracking number: 4242 4242 4242 4242", [(TRACKING_NUMBER, "4242 4242 4242 4242")]),
+    ("zh", "订单号 4242424242424242 已发货，运单号SF1234567890123",
+     [(ORDER_NUMBER, "4242424242424242"), (TRACKING_NUMBER, "SF1234567890123")]),
+    ("de", "Ihre Bestellnummer ist 4242424242424242.", [(ORDER_NUMBER, "4242424242424242")]),
+    ("ja", "ご注文番号：4242424242424242", [(ORDER_NUMBER, "4242424242424242")]),
+    ("es", "Número de pedido: 4242424242424242", [(ORDER_NUMBER, "4242424242424242")]),
+    ("fr", "Numéro de suivi : 1Z999AA10123456784", [(TRACKING_NUMBER, "1Z999AA10123456784")]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("language", "text", "expected"), HITS)
+def test_hits(language: str, text: str, expected: list[tuple[str, str]]) -> None:
+    hits = analyze_pii(text, language)
+    assert [(h.label, h.text) for h in hits] == expected
+    for hit in hits:
+        assert text[hit.start : hit.end] == hit.text  # spans point into the original text
+        assert 0 < hit.score <= 1
+
+
+NON_HITS = [
+    ("en", "The card ending in 4242 was charged."),
+    ("en", "Your card **** **** **** 4242 was refunded."),
+    ("en", "Card 4242 4242 4242 4241 failed."),  # not Luhn-valid
+    ("en", "Your password is incorrect. Never share your password or CVV with anyone."),
+    ("en", "The password must be at least 8 characters."),
+    ("en", "I've reset your password; the new one is in your inbox."),
+    ("en", "Your CVV is the 3-digit code on the back of the card."),
+    ("en", "We ship by 2026-11-20 and refund 129.99 within 24 hours."),
+    ("en", "Waybill SF1234567890123 is on its way."),
+    ("zh", "请不要向任何人透露您的密码或安全码。"),
+    ("zh", "尾号4242的卡已退款。"),
+    ("de", "Teilen Sie niemals Ihr Passwort oder Ihre Prüfnummer mit."),
+    ("ja", "パスワードは8文字以上にしてください。"),
+    ("es", "Nunca comparta su contraseña ni su código de seguridad."),
+    ("fr", "Votre mot de passe est incorrect."),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), NON_HITS)
+def test_non_disclosures(language: str, text: str) -> None:
+    assert [(h.label, h.text) for h in analyze_pii(text, language, {CREDIT_CARD, CVV, PASSWORD})] == []
+
+
+def test_unknown_language_uses_every_keyword_list() -> None:
+    assert [(h.label, h.text) for h in analyze_pii("Parola: x. Passwort: Kx82pq", "it")] == [
+        (PASSWORD, "Kx82pq")
+    ]
+    assert [(h.label, h.text) for h in analyze_pii("密码是abc12345", None)] == [(PASSWORD, "abc12345")]
+
+
+def test_luhn() -> None:
+    assert luhn_valid("4242424242424242") and luhn_valid("378282246310005")
+    assert not luhn_valid("4242424242424241")
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "masked"),
+    [
+        ("en", "Card 4242 4242 4242 4242, CVV 123, mail a@b.co, call +49 30 1234567.",
+         "Card [CARD ****4242], CVV [CVV], mail [EMAIL], call [PHONE]."),
+        ("zh", "密码是abc12345，订单号 302-1234567-7654321", "密码是[PASSWORD]，订单号 302-1234567-7654321"),
+        ("ja", "パスワードはAbc12345です", "パスワードは[PASSWORD]です"),
+        ("fr", "Rien à masquer ici.", "Rien à masquer ici."),
+    ],
+)  # fmt: skip
+def test_mask_pii(language: str, text: str, masked: str) -> None:
+    assert mask_pii(text, language) == masked

@@ -1,0 +1,71 @@
+import polars as pl
+import pytest
+
+from qa_engine.nlp.pipelines import get_nlp, has_lemmas, make_docs
+
+
+def test_pipelines_are_cached_per_base_language() -> None:
+    assert get_nlp("zh") is get_nlp("zh-CN")
+    assert get_nlp("en") is get_nlp("EN")
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "tokens"),
+    [
+        ("zh", "您好我是小李", ["您好", "我", "是", "小", "李"]),  # jieba words, not single characters
+        ("ja", "担当の佐藤です", ["担当", "の", "佐藤", "です"]),  # Sudachi
+        ("de", "Es tut mir leid.", ["Es", "tut", "mir", "leid", "."]),
+    ],
+)
+def test_segmenters(language: str, text: str, tokens: list[str]) -> None:
+    assert [t.text for t in get_nlp(language)(text)] == tokens
+
+
+def test_english_keeps_lemmas_and_drops_parser_and_ner() -> None:
+    nlp = get_nlp("en")
+    assert {"tagger", "lemmatizer", "sentencizer"} <= set(nlp.pipe_names)
+    assert not {"parser", "ner"} & set(nlp.pipe_names)
+    assert has_lemmas("en") and not has_lemmas("de")
+
+
+@pytest.mark.parametrize("language", ["ko", "tlh", None, ""])
+def test_unsupported_or_unknown_languages_fall_back_to_multilingual(language: str | None) -> None:
+    assert get_nlp(language).lang == "xx"
+
+
+@pytest.mark.parametrize("language", ["en", "zh", "de", "ja", "es", "fr", "it", "xx"])
+def test_every_pipeline_splits_sentences(language: str) -> None:
+    doc = get_nlp(language)("Hello there. 你好。Wie geht's?")
+    assert len(list(doc.sents)) >= 2
+
+
+def test_make_docs_keeps_row_order_across_languages() -> None:
+    tickets = pl.DataFrame({"ticket_id": ["e", "z", "j", "u"], "language": ["en", "zh-CN", "ja", None]})
+    turns = pl.DataFrame(
+        {
+            "ticket_id": ["z", "e", "j", "e", "u", "orphan"],
+            "text": ["您好，我是小李。", "I verified it.", "こんにちは。", None, "Ciao!", "hi"],
+        }
+    )
+    docs = make_docs(tickets, turns)
+    assert [d.text for d in docs] == ["您好,我是小李。", "I verified it.", "こんにちは。", "", "Ciao!", "hi"]
+    assert [d.lang_ for d in docs] == ["zh", "en", "ja", "en", "xx", "xx"]
+
+
+def test_make_docs_folds_text_without_moving_characters() -> None:
+    text = "I’m sorry, 安全码：１２３"
+    doc = make_docs(
+        pl.DataFrame({"ticket_id": ["t"], "language": ["en"]}),
+        pl.DataFrame({"ticket_id": ["t"], "text": [text]}),
+    )[0]
+    assert len(doc.text) == len(text)
+    assert doc.text == "I'm sorry, 安全码:123"
+
+
+def test_lemmas_only_where_asked() -> None:
+    tickets = pl.DataFrame({"ticket_id": ["t"], "language": ["en"]})
+    turns = pl.DataFrame({"ticket_id": ["t"], "text": ["I verified your identity"]})
+    with_lemmas = make_docs(tickets, turns, lemma_languages={"en"})[0]
+    without = make_docs(tickets, turns)[0]
+    assert [t.lemma_ for t in with_lemmas][:2] == ["I", "verify"]
+    assert not without.has_annotation("LEMMA")
