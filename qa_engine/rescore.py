@@ -28,10 +28,10 @@ def stored_batches(store: Store, since: date, batch_tickets: int):
         chunk = ids[start : start + batch_tickets]
         with store.connect(read_only=True) as con:
             con.register("wanted", pl.DataFrame({"ticket_id": chunk}).to_arrow())
-            tickets = con.execute(
+            tickets = con.sql(
                 f"SELECT {ticket_cols} FROM tickets JOIN wanted USING (ticket_id) ORDER BY ticket_id"
             ).pl()
-            turns = con.execute(
+            turns = con.sql(
                 f"SELECT {turn_cols} FROM turns JOIN wanted USING (ticket_id) ORDER BY ticket_id, turn_index"
             ).pl()
         yield tickets.cast(schema.TICKETS_IN), turns.cast(schema.TURNS_IN)

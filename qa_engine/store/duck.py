@@ -145,7 +145,7 @@ class Store:
                 pl.DataFrame({"ticket_id": list(ticket_ids)}, schema={"ticket_id": pl.String}).to_arrow(),
             )
             for table in ("tickets", "turns", "rule_results"):
-                out[table] = con.execute(
+                out[table] = con.sql(
                     f"SELECT x.* FROM {table} x JOIN wanted USING (ticket_id) ORDER BY ALL"
                 ).pl()
         return out
@@ -153,4 +153,4 @@ class Store:
     def query(self, sql: str, params: Sequence | None = None) -> pl.DataFrame:
         """A read-only query as a polars frame (parameters are bound, never formatted in)."""
         with self.connect(read_only=True) as con:
-            return con.execute(sql, params or []).pl()
+            return con.sql(sql, params=list(params or [])).pl()
