@@ -20,8 +20,6 @@ import polars as pl
 from qa_engine import paths, schema
 from qa_engine.store import Store
 
-STAGES = ("read", "language", "affect", "rules", "tier", "store")
-
 
 @dataclass
 class ScoreConfig:
@@ -88,10 +86,16 @@ class Engine:
     def affect_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
         return self.affect.score_turns(turns, tickets.select("ticket_id", "language"))
 
-    def rules_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
+    def nlp_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame) -> list:
+        """spaCy Docs per turn (the ticket's language pipeline), only the components the pack's rules need."""
+        from qa_engine.nlp.pipelines import make_docs
+
+        return make_docs(tickets, turns, lemma_languages=self.pack.lemma_languages())
+
+    def rules_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame, docs: list) -> pl.DataFrame:
         from qa_engine.rules import evaluate
 
-        return evaluate(self.pack, tickets, turns)
+        return evaluate(self.pack, tickets, turns, docs)
 
     def tier_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame, results: pl.DataFrame) -> pl.DataFrame:
         from qa_engine.scoring import assign_tiers
@@ -128,9 +132,11 @@ class Engine:
 
         tickets = self.language_stage(tickets, turns)
         lap("language")
+        docs = self.nlp_stage(tickets, turns)
+        lap("nlp")
         turns = self.affect_stage(tickets, turns)
         lap("affect")
-        results = self.rules_stage(tickets, turns)
+        results = self.rules_stage(tickets, turns, docs)
         lap("rules")
         tiers = self.tier_stage(tickets, turns, results)
         lap("tier")
