@@ -24,12 +24,16 @@ def train_model(data: str | None, out: str, run_dir: str, epochs: float, seed: i
 
 
 @task(name="evaluate-affect-model")
-def evaluate_model(data: str | None) -> list[dict]:
-    """Every dev-split figure of the model card, through the served (int8) path."""
+def evaluate_model(data: str | None, quantize: str) -> list[dict]:
+    """Every dev-split figure of the model card for the embedded model, fp32 (`none`) or dynamic `int8`."""
+    from qa_engine.affect.registry import load_registry
     from qa_engine.affect.scorer import AffectScorer
     from qa_engine.affect.training.evaluate import evaluate
 
-    return [r.as_dict() for r in evaluate(AffectScorer.from_registry(), Path(data) if data else None)]
+    registry = load_registry()
+    for spec in registry.models.values():
+        spec.quantize = quantize
+    return [r.as_dict() for r in evaluate(AffectScorer(registry), Path(data) if data else None)]
 
 
 @flow(name="train-models", log_prints=True)
@@ -39,13 +43,13 @@ def train_models(
     run_dir: str = "training-runs/affect-e5s6-v1",
     epochs: float = 2.0,
     seed: int = 13,
-) -> list[dict]:
-    """Train, evaluate, and write `metrics.json` beside the weights."""
+) -> dict:
+    """Train, evaluate (fp32 and int8), and write `metrics.json` beside the weights."""
     target = out or str(paths.models_dir() / "embedded" / "affect-e5s6-v1")
     train_model(data, target, run_dir, epochs, seed)
-    figures = evaluate_model(data)
-    Path(target, "metrics.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    for fig in figures:
+    figures = {"served": "fp32", "fp32": evaluate_model(data, "none"), "int8_dynamic": evaluate_model(data, "int8")}
+    Path(target, "metrics.json").write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+    for fig in figures["fp32"]:
         print(f"{fig['name']}: {fig['metric']} {fig['value']}")
     return figures
 

@@ -24,7 +24,13 @@ SENTENCES = [
 
 def test_image_header_and_tensors() -> None:
     image = read_image(None, 2)
-    assert (image.hidden, image.heads, image.ffn, image.vocab, image.max_positions) == (384, 12, 1536, 250037, 512)
+    assert (image.hidden, image.heads, image.ffn, image.vocab, image.max_positions) == (
+        384,
+        12,
+        1536,
+        250037,
+        512,
+    )
     assert image.layers == 2
     assert image.tensors["emb.word"].shape == (250037, 384)
     assert "l1.fo.w" in image.tensors and "l2.q.w" not in image.tensors
