@@ -6,11 +6,12 @@ Reads like a to-do list; every step is a qa_engine function, so `qa score` does 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from prefect import flow, task
 
+from qa_engine.kpi import nightly_snapshot, pack_settings
 from qa_engine.pipeline import RunSummary, ScoreConfig, ScoringRun
 from qa_engine.sources import SOURCES, SourceBatch, read_inputs
 from qa_engine.store import Store
@@ -40,6 +41,25 @@ def score_batch(run: ScoringRun, batch: SourceBatch) -> dict:
     return run.process(batch).as_dict()
 
 
+@task(name="kpi-snapshot")
+def kpi_snapshot(db: str, day: date | None = None, rules: str | None = None) -> list[dict]:
+    """Write the day's KPI snapshot; the KPIs that crossed their target (the rule pack's) since the previous one."""
+    crossings = nightly_snapshot(db, day, pack_settings(rules))
+    for crossing in crossings:
+        print(f"KPI crossed its target: {crossing.describe()}")
+    return [crossing.as_dict() for crossing in crossings]
+
+
+@task(name="render-reports")
+def render_reports(db: str, folder: str) -> dict:
+    """Every active agent's coaching report, each team's and the team index (team-all.html), HTML and PDF."""
+    from qa_engine.reports import render_all
+
+    done = render_all(db, folder)
+    print(f"{len(done.agents)} agent and {len(done.teams)} team reports in {folder} ({done.period.label()})")
+    return {"folder": folder, "agents": len(done.agents), "teams": len(done.teams), "seconds": round(done.seconds, 1)}
+
+
 @flow(name="nightly-qa", log_prints=True)
 def nightly(
     source: str,
@@ -48,12 +68,16 @@ def nightly(
     rules: str | None = None,
     batch_tickets: int = 2000,
     since: datetime | None = None,
+    kpi_day: date | None = None,
+    reports: str | None = None,
 ) -> dict:
-    """Find new transcripts -> validate and score them batch by batch -> store -> export; returns the run summary."""
+    """Find new transcripts -> validate and score them batch by batch -> store -> export -> KPI snapshot of
+    `kpi_day` (default yesterday, UTC) -> coaching reports into `reports`; returns the run summary with the KPIs
+    that crossed their target and the reports written."""
     files = find_new_files(source, db, since)
     if not files:
         print("no new transcripts since the last successful run")
-        return RunSummary("").as_dict() | {"files": 0}
+        return RunSummary("").as_dict() | {"files": 0, "kpi_crossed": kpi_snapshot(db, kpi_day, rules)}
     config = ScoreConfig(db=Path(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
                          batch_tickets=batch_tickets)  # fmt: skip
     with ScoringRun(files, config) as run:
@@ -64,6 +88,9 @@ def nightly(
         f"run {summary['run_id']}: {summary['read']} tickets read from {len(files)} files, {summary['scored']} scored, "
         f"{summary['unchanged']} unchanged, {summary['quarantined']} quarantined, tiers {summary['tiers']}"
     )
+    summary["kpi_crossed"] = kpi_snapshot(db, kpi_day, rules)
+    # coaching reports (default: OUT/reports, else a reports folder beside the store)
+    summary["reports"] = render_reports(db, reports or str(Path(out or Path(db).parent) / "reports"))
     return summary
 
 

@@ -184,6 +184,24 @@ def _mount_subcommands() -> None:
     app.add_typer(make_app(affect=_score_example_turns), name="rules", help="Test and list rule packs.")
     app.add_typer(models_app, name="models")
 
+    from qa_engine.reasons.commands import app as reasons_app
+
+    app.add_typer(reasons_app, name="reasons")
+
+    from qa_engine.kpi.commands import coaching_app, kpi
+
+    app.command("kpi")(kpi)
+    app.add_typer(coaching_app, name="coaching")
+
+    from qa_engine.web.commands import serve, users_app
+
+    app.command("serve")(serve)
+    app.add_typer(users_app, name="users")
+
+    from qa_engine.reports.commands import app as report_app
+
+    app.add_typer(report_app, name="report")
+
 
 _mount_subcommands()
 

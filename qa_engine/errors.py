@@ -49,6 +49,55 @@ MESSAGES: dict[str, str] = {
     "Q403": "Unknown ticket id '{ticket_id}'",
     "Q404": "Cannot open store {path}: {detail}",
     "Q405": "Invalid date '{value}' for {option}: use YYYY-MM-DD",
+    # coaching reports (Q5xx)
+    "Q501": "Unknown agent id '{agent_id}' in store {db}. Known agents: {known}",
+    "Q502": "Unknown team '{team}' in store {db}. Known teams: {known}",
+    "Q503": "Invalid report period: --from {start} is after --to {end}",
+    "Q504": "Cannot write report file {path}: {detail}",
+    "Q505": "Report templates not found at {path}: restore the reports/ folder from the repository",
+    # review app and its users (Q6xx)
+    "Q601": "Invalid username {username!r}: use 1-64 letters, digits, '.', '_', '-' or '@'",
+    "Q602": "User '{username}' already exists in {db}",
+    "Q603": "Role '{role}' needs {option}: an agent sees their own tickets (--agent-id), a coach their team's (--team)",
+    "Q604": "No password on standard input: give it as the first line",
+    "Q605": "The password for '{username}' is too short: use at least {minimum} characters",
+    "Q606": "Unknown role '{role}'. Known: {known}",
+    "Q607": "Store not found: {path}. Score tickets into it (qa score --db PATH) or add a user (qa users add --db PATH)",
+    "Q608": "Invalid port {port}: use 1-65535",
+    "Q610": "Not signed in: log in first (POST /api/login or /login)",
+    "Q611": "Wrong username or password",
+    "Q612": "Missing or wrong CSRF token: send the token from login as the X-CSRF-Token header (forms: csrf_token)",
+    "Q613": "Role '{role}' may not {action}",
+    "Q614": "Unknown ticket id '{ticket_id}'",
+    "Q615": "Invalid {field}: {detail}",
+    "Q616": (
+        "Ticket '{ticket_id}' was reviewed meanwhile: you sent version {sent}, it is at version {current}. "
+        "Reload it and review again"
+    ),
+    "Q617": "Ticket '{ticket_id}' has no review to dispute",
+    "Q618": "Unknown dispute '{dispute_id}' on ticket '{ticket_id}'",
+    "Q619": "Dispute '{dispute_id}' is already {status}",
+    "Q620": "Request body larger than {limit} bytes",
+    "Q621": "Internal error (reference {ref}); the server log has the details",
+    "Q622": "Not found: {path}",
+    # service KPIs and coaching (Q8xx)
+    "Q801": "Unknown KPI '{kpi}' in {file}:{line}. Known: {known}",
+    "Q802": "Invalid KPI targets {file}:{line}, field '{field}': {detail}",
+    "Q803": "KPI targets file not found: {path}",
+    "Q804": "Unknown KPI grouping '{by}'. Known: {known}",
+    "Q805": "Unknown agent id '{agent_id}': the store {db} holds no tickets for it{hint}",
+    "Q806": "Unknown rule id '{rule_id}' in --focus. Nearby: {nearby}",
+    "Q807": "Unknown customer id '{customer_id}': the store {db} holds no tickets for it",
+    "Q808": "Invalid period: --from {start} is after --to {end}",
+    "Q809": "Invalid coaching session for agent '{agent_id}': {detail}",
+    # contact reasons and escalation (Q7xx)
+    "Q701": "Invalid contact-reason taxonomy {file}:{line}, field '{field}': {detail}",
+    "Q702": "Invalid escalation signal file {file}:{line}, field '{field}': {detail}",
+    "Q703": "{what} not found: {path}",
+    "Q704": (
+        "The contact-reason classifier at {path} cannot be used: {detail}. Refit it with `qa reasons fit`"
+    ),
+    "Q705": "Invalid evaluation set {file}:{line}, field '{field}': {detail}",
     # benchmark ticket generator (Q9xx)
     "Q901": "Invalid ticket count {value!r}: give a whole number, 0 or more",
     "Q902": "Benchmark corpus file not found: {path}",

@@ -1,4 +1,4 @@
-"""Score tickets end to end: read -> validate -> language -> affect -> rules -> tier -> store -> export.
+"""Score tickets end to end: read, validate, language, NLP, affect, rules, reasons, tier, store, export.
 
 Each stage is a plain function over polars frames (the Prefect flows call the same functions as tasks); `score_files`
 runs them batch by batch so memory stays bounded, skips tickets whose content, rule pack and models are unchanged
@@ -14,11 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from qa_engine import paths, schema
 from qa_engine.store import Store
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass
@@ -65,6 +69,7 @@ class Engine:
 
     def __init__(self, config: ScoreConfig) -> None:
         from qa_engine.affect import AffectScorer
+        from qa_engine.reasons import ReasonsStage
         from qa_engine.rules import load_pack
         from qa_engine.scoring import load_policy
 
@@ -73,7 +78,8 @@ class Engine:
         self.pack = load_pack(pack_path)
         self.policy = load_policy(pack_path)
         self.affect = AffectScorer.from_registry(config.registry, config.model_overrides)
-        self.model_versions = self.affect.versions(schema.LANGUAGES)
+        self.reasons = ReasonsStage.load(self.affect, pack_path)
+        self.model_versions = {**self.affect.versions(schema.LANGUAGES), "reasons": self.reasons.version}
         self.rule_pack_version = f"{self.pack.version}+{self.policy.version}"
 
     # stages -------------------------------------------------------------------------------------------------------
@@ -83,8 +89,9 @@ class Engine:
 
         return detect_languages(tickets, turns)
 
-    def affect_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
-        return self.affect.score_turns(turns, tickets.select("ticket_id", "language"))
+    def affect_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
+        """Turns with sentiment and emotion, and each turn's pooled encoder vector (for the reasons stage)."""
+        return self.affect.score_turns(turns, tickets.select("ticket_id", "language"), with_vectors=True)
 
     def nlp_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame) -> list:
         """spaCy Docs per turn (the ticket's language pipeline), only the components the pack's rules need."""
@@ -96,6 +103,13 @@ class Engine:
         from qa_engine.rules import evaluate
 
         return evaluate(self.pack, tickets, turns, docs)
+
+    def reasons_stage(
+        self, tickets: pl.DataFrame, turns: pl.DataFrame, vectors: np.ndarray, docs: list, store: Store | None
+    ) -> pl.DataFrame:
+        """Tickets with their contact reason and escalation risk (the tier policy may use them)."""
+        found = self.reasons.run(tickets, turns, vectors, docs, store)
+        return tickets.join(found, on="ticket_id", how="left", maintain_order="left")
 
     def tier_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame, results: pl.DataFrame) -> pl.DataFrame:
         from qa_engine.scoring import assign_tiers
@@ -120,8 +134,16 @@ class Engine:
             .drop("first_ts")
         )
 
-    def score_batch(self, tickets: pl.DataFrame, turns: pl.DataFrame, run_id: str, timings: dict[str, float]):
-        """(ticket rows, turn rows with affect, rule results) for one batch of valid tickets."""
+    def score_batch(
+        self,
+        tickets: pl.DataFrame,
+        turns: pl.DataFrame,
+        run_id: str,
+        timings: dict[str, float],
+        store: Store | None = None,
+    ):
+        """(ticket rows, turn rows with affect, rule results) for one batch of valid tickets; `store` holds
+        earlier tickets (repeat contacts)."""
         clock = time.perf_counter()
 
         def lap(stage: str) -> None:
@@ -134,10 +156,12 @@ class Engine:
         lap("language")
         docs = self.nlp_stage(tickets, turns)
         lap("nlp")
-        turns = self.affect_stage(tickets, turns)
+        turns, vectors = self.affect_stage(tickets, turns)
         lap("affect")
         results = self.rules_stage(tickets, turns, docs)
         lap("rules")
+        tickets = self.reasons_stage(tickets, turns, vectors, docs, store)
+        lap("reasons")
         tiers = self.tier_stage(tickets, turns, results)
         lap("tier")
         return self.assemble(tickets, turns, tiers, run_id), turns, results
@@ -212,7 +236,11 @@ class ScoringRun:
             tickets = tickets.filter(~pl.col("ticket_id").is_in(list(unchanged)))
             turns = turns.filter(~pl.col("ticket_id").is_in(list(unchanged)))
             summary.unchanged += len(unchanged)
-        scored = self.engine.score_batch(tickets, turns, run_id, self._timings) if tickets.height else None
+        scored = (
+            self.engine.score_batch(tickets, turns, run_id, self._timings, self.store)
+            if tickets.height
+            else None
+        )
         clock = time.perf_counter()
         if scored:
             self.store.write_results(*scored)
@@ -275,10 +303,11 @@ def _unchanged(store: Store, engine: Engine, tickets: pl.DataFrame) -> set[str]:
 
 
 def _empty_results() -> dict[str, pl.DataFrame]:
+    from qa_engine.reasons import REASON_COLUMNS
     from qa_engine.scoring.tiers import TIER_COLUMNS
 
     return {
-        "tickets": pl.DataFrame(schema={**schema.TICKETS_IN, **TIER_COLUMNS}),
+        "tickets": pl.DataFrame(schema={**schema.TICKETS_IN, **REASON_COLUMNS, **TIER_COLUMNS}),
         "turns": pl.DataFrame(schema={**schema.TURNS_IN, **schema.TURNS_AFFECT}),
         "rule_results": pl.DataFrame(schema=schema.RULE_RESULTS),
     }

@@ -58,3 +58,13 @@ def test_score_writes_the_contract_files(tmp_path: Path, ticket_file: Path) -> N
     assert set(rules["outcome"]) <= {"pass", "fail", "na"}
     quarantine = [json.loads(line) for line in (res / "quarantine.jsonl").read_text().splitlines()]
     assert all({"source", "location", "reason", "record"} <= set(q) for q in quarantine)
+
+
+def test_help_does_not_import_heavy_libraries() -> None:
+    """`qa --help` must stay instant: torch, spaCy, Great Expectations and Prefect load inside the commands."""
+    code = (
+        "import sys, qa_engine.cli; "
+        "print(sorted({'torch', 'spacy', 'great_expectations', 'prefect', 'transformers'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "[]", result.stdout

@@ -55,8 +55,16 @@ def eval_cmd(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the figures as JSON here")
     ] = None,
+    reasons: Annotated[
+        bool,
+        typer.Option(
+            "--reasons/--no-reasons",
+            help="Also measure contact reasons and escalation risk (models/reasons/eval)",
+        ),
+    ] = True,
 ) -> None:
-    """Per-language, per-class precision/recall/F1 and macro-F1 on the dev splits."""
+    """Per-language, per-class precision/recall/F1 and macro-F1 on the dev splits; with the contact-reason
+    figures (per-reason P/R/F1, macro-F1 per language) and the escalation AUC."""
     from qa_engine.affect.registry import load_registry, parse_overrides
     from qa_engine.affect.scorer import AffectScorer
     from qa_engine.affect.training.evaluate import evaluate, format_reports
@@ -65,7 +73,12 @@ def eval_cmd(
     if no_quantize:
         for spec in reg.models.values():
             spec.quantize = "none"
-    reports = evaluate(AffectScorer(reg), data)
+    scorer = AffectScorer(reg)
+    reports = evaluate(scorer, data)
+    if reasons:
+        from qa_engine.reasons.commands import evaluate_with
+
+        reports += evaluate_with(scorer)  # the same encoder pass the pipeline's reasons stage reads
     typer.echo(format_reports(reports))
     if json_out:
         json_out.write_text(json.dumps([r.as_dict() for r in reports], indent=2) + "\n", encoding="utf-8")

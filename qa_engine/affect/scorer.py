@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from qa_engine import schema
+from qa_engine import paths, schema
 from qa_engine.affect import textprep
 from qa_engine.affect.backends import Backend, get_backend
 from qa_engine.affect.labels import EMOTIONS, SENTIMENTS
-from qa_engine.affect.registry import Registry, load_registry
+from qa_engine.affect.registry import ModelSpec, Registry, load_registry
 
 _SENT_VALUE = np.array([-1.0, 0.0, 1.0], dtype=np.float32)  # negative, neutral, positive
+DEFAULT_EMBEDDED = "embedded/affect-e5s6-v1"  # under models/: the vector encoder when the registry names none
 
 
 @dataclass
@@ -101,6 +102,7 @@ class AffectScorer:
                 if sampled[j]:
                     for r in rows:
                         flags[r] = textprep.SAMPLED
+        _neutralise_phatic(texts, languages, sent, emo, flags)
         return AffectArrays(sent, emo, flags, pooled)
 
     def _predict_distinct(self, backend: Backend, texts: list[str], tasks: frozenset[str]):
@@ -138,9 +140,55 @@ class AffectScorer:
 
         return pool(pred.sentiment), pool(pred.emotion), pool(pred.pooled), sampled
 
-    def score_turns(self, turns: pl.DataFrame, languages: pl.DataFrame | None = None) -> pl.DataFrame:
+    def vector_spec(self) -> ModelSpec:
+        """The embedded encoder that gives pooled vectors where the sentiment model has none (a Hugging Face
+        classifier): the registry's first embedded model, else the bundled default."""
+        default = self.registry.resolve("sentiment", None)
+        if default.kind == "embedded":
+            return default
+        for spec in self.registry.models.values():
+            if spec.kind == "embedded":
+                # a path is relative to the registry file, as `Registry.resolve` reads it
+                model = spec.model_copy()
+                if model.path and not Path(model.path).is_absolute():
+                    model.path = str((self.registry.base / model.path).resolve())
+                return model
+        return ModelSpec(kind="embedded", path=str(paths.models_dir() / DEFAULT_EMBEDDED), quantize="int8")
+
+    def pooled_vectors(self, texts: Sequence[str | None], languages: Sequence[str | None]) -> np.ndarray:
+        """The mean-pooled encoder vector of every text (zeros for empty ones), for stages that classify texts
+        in the same space as the pipeline's affect pass (contact reasons)."""
+        return self.complete_vectors(self.score_texts(texts, languages), texts)
+
+    def complete_vectors(self, result: AffectArrays, texts: Sequence[str | None]) -> np.ndarray:
+        """`result.pooled`, with the rows its models could not give (no vector from a Hugging Face sentiment
+        model) encoded by `vector_spec()`; rows of empty text stay zero."""
+        pooled = result.pooled
+        empty = (textprep.EMPTY, textprep.NO_CONTENT)  # score_texts ran no model on these
+        missing = [
+            i for i, flag in enumerate(result.flags)
+            if flag not in empty and (pooled is None or not pooled[i].any())
+        ]  # fmt: skip
+        if not missing:
+            return pooled if pooled is not None else np.zeros((len(texts), 0), dtype=np.float32)
+        cleaned = {i: textprep.clean(texts[i])[0] for i in missing}
+        distinct = list(dict.fromkeys(cleaned.values()))
+        vecs = self._predict_distinct(get_backend(self.vector_spec()), distinct, frozenset())[2]
+        if pooled is None:
+            pooled = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
+        where = {text: j for j, text in enumerate(distinct)}
+        pooled[missing] = vecs[[where[cleaned[i]] for i in missing]]
+        return pooled
+
+    def score_turns(
+        self, turns: pl.DataFrame, languages: pl.DataFrame | None = None, *, with_vectors: bool = False
+    ) -> pl.DataFrame | tuple[pl.DataFrame, np.ndarray]:
         """Add `schema.TURNS_AFFECT` columns to a turns frame. The language comes from a `language` column on
-        `turns`, or from `languages` (ticket_id, language)."""
+        `turns`, or from `languages` (ticket_id, language).
+
+        `with_vectors=True` returns `(frame, vectors)`: the pooled encoder vector of each turn, row for row, from
+        the same encoder pass (see `complete_vectors`), so later stages need no second pass.
+        """
         if "language" not in turns.columns:
             if languages is not None:
                 frame = turns.join(languages.select("ticket_id", "language"), on="ticket_id", how="left")
@@ -149,8 +197,25 @@ class AffectScorer:
             langs = frame["language"].to_list()
         else:
             langs = turns["language"].to_list()
-        result = self.score_texts(turns["text"].to_list(), langs)
-        return turns.with_columns(affect_columns(result))
+        texts = turns["text"].to_list()
+        result = self.score_texts(texts, langs)
+        scored = turns.with_columns(affect_columns(result))
+        return (scored, self.complete_vectors(result, texts)) if with_vectors else scored
+
+
+def _neutralise_phatic(
+    texts: Sequence[str | None], languages: Sequence[str | None], sent: np.ndarray, emo: np.ndarray, flags: list
+) -> None:
+    """A phatic reply the model read as negative ("nope, that's all") is neutral (models/phatic.yaml)."""
+    from qa_engine.affect.phatic import default_phatic
+
+    phatic = default_phatic()
+    negative = SENTIMENTS.index("negative")
+    for i in np.flatnonzero(sent.argmax(1) == negative):
+        if phatic.matches(texts[i], languages[i]):
+            sent[i] = np.eye(len(SENTIMENTS), dtype=np.float32)[SENTIMENTS.index("neutral")]
+            emo[i] = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index("neutral")]
+            flags[i] = textprep.PHATIC
 
 
 def affect_columns(result: AffectArrays) -> list[pl.Series]:

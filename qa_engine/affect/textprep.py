@@ -22,6 +22,7 @@ EMPTY = "empty_text"
 NO_CONTENT = "no_text_content"
 SAMPLED = "long_text_sampled"
 CLEANED = "cleaned_invalid_characters"
+PHATIC = "phatic_reply"  # scored neutral: see models/phatic.yaml
 
 
 def clean(text: str | None) -> tuple[str, str | None]:

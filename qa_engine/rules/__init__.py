@@ -2,14 +2,32 @@
 
 pack = load_pack("rules/default")
 results = evaluate(pack, tickets, turns, docs)  # schema.RULE_RESULTS, one row per ticket x rule
+
+Names are imported on first use (PEP 562), so `import qa_engine.rules.commands` does not load spaCy: `qa --help`
+stays instant.
 """
 
-from qa_engine.rules.engine import evaluate
-from qa_engine.rules.examples import ExampleCase, ExampleResult, example_cases, run_examples
-from qa_engine.rules.loader import Rule, RulePack, load_pack
-from qa_engine.rules.registry import register_kind, registered_kinds
+from __future__ import annotations
 
-__all__ = [
-    "ExampleCase", "ExampleResult", "Rule", "RulePack", "evaluate", "example_cases", "load_pack", "register_kind",
-    "registered_kinds", "run_examples",
-]  # fmt: skip
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "evaluate": "qa_engine.rules.engine",
+    "ExampleCase": "qa_engine.rules.examples",
+    "ExampleResult": "qa_engine.rules.examples",
+    "example_cases": "qa_engine.rules.examples",
+    "run_examples": "qa_engine.rules.examples",
+    "Rule": "qa_engine.rules.loader",
+    "RulePack": "qa_engine.rules.loader",
+    "load_pack": "qa_engine.rules.loader",
+    "register_kind": "qa_engine.rules.registry",
+    "registered_kinds": "qa_engine.rules.registry",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'qa_engine.rules' has no attribute {name!r}")

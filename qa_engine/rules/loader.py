@@ -96,10 +96,12 @@ def load_pack(path: str | Path) -> RulePack:
     first_seen: dict[str, str] = {}
     for file in files:
         raw = file.read_bytes()
-        digest.update(
-            file.relative_to(root).as_posix().encode() + b"\0" + raw + b"\0" if root.is_dir() else raw
-        )
-        for rule in _load_file(file, raw, in_folder=root.is_dir()):
+        file_rules = _load_file(file, raw, in_folder=root.is_dir())
+        if file_rules:  # other pack data (tiers, targets, signals) is versioned by its own loader
+            digest.update(
+                file.relative_to(root).as_posix().encode() + b"\0" + raw + b"\0" if root.is_dir() else raw
+            )
+        for rule in file_rules:
             if rule.id in first_seen:
                 raise QAError(
                     "Q104", rule_id=rule.id, file=rule.file, line=rule.line, first=first_seen[rule.id]

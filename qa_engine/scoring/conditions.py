@@ -6,6 +6,7 @@ reasons it fired, each with evidence pointing at a turn and span when there is o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,14 @@ def _turn_evidence(turn: dict[str, Any], note: str) -> dict[str, Any]:
     return {"turn_index": turn["turn_index"], "start": 0, "end": len(text), "text": text[:200], "note": note}
 
 
+UNTELLING_FLAGS = ("empty_text", "no_text_content", "phatic_reply")
+
+
+def _telling(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Turns whose affect says something about the mood: not empty, not a phatic "ok, thanks" or "no, that's all"."""
+    return [t for t in turns if t.get("affect_flag") not in UNTELLING_FLAGS]
+
+
 @register_condition("critical_rule_failed")
 def critical_rule_failed(view: TicketView, params: dict[str, Any]) -> list[Reason]:
     """Any critical rule that failed (PII leak, forbidden wording, ...)."""
@@ -78,15 +87,15 @@ def rule_failed(view: TicketView, params: dict[str, Any]) -> list[Reason]:
 
 @register_condition("customer_ends_upset")
 def customer_ends_upset(view: TicketView, params: dict[str, Any]) -> list[Reason]:
-    """The customer's last turn is angry/disgusted (emotion score >= min_emotion_score) or strongly negative."""
-    if not view.customer_turns:
+    """The customer's last telling turn is angry/disgusted (emotion score >= min_emotion_score) or strongly
+    negative. A closing "no, that's all" says nothing about the mood, so the turn before it counts."""
+    telling = _telling(view.customer_turns)
+    if not telling:
         return []
-    last = view.customer_turns[-1]
-    if last.get("affect_flag") in ("empty_text", "no_text_content"):
-        return []
+    last = telling[-1]
     emotions = set(params.get("emotions", ["anger", "disgust"]))
     min_score = float(params.get("min_emotion_score", 0.5))
-    floor = float(params.get("sentiment_at_most", -0.6))
+    floor = float(params.get("sentiment_at_most", -0.9))
     scores = last.get("emotion_scores") or {}
     if last.get("emotion") in emotions and scores.get(last["emotion"], 0.0) >= min_score:
         why = f"customer ends {last['emotion']} ({scores[last['emotion']]:.2f})"
@@ -114,7 +123,7 @@ def qa_score_below(view: TicketView, params: dict[str, Any]) -> list[Reason]:
 @register_condition("mood_not_recovered")
 def mood_not_recovered(view: TicketView, params: dict[str, Any]) -> list[Reason]:
     """The customer started negative and was still negative at the end (needs >= min_customer_turns turns)."""
-    turns = [t for t in view.customer_turns if t.get("affect_flag") not in ("empty_text", "no_text_content")]
+    turns = _telling(view.customer_turns)
     if len(turns) < int(params.get("min_customer_turns", 2)):
         return []
     floor = float(params.get("sentiment_at_most", -0.3))
@@ -123,3 +132,47 @@ def mood_not_recovered(view: TicketView, params: dict[str, Any]) -> list[Reason]
         why = f"customer mood did not recover (start {first['sentiment_score']:.2f}, end {last['sentiment_score']:.2f})"
         return [Reason("mood_not_recovered", why, _turn_evidence(last, why))]
     return []
+
+
+@register_condition("escalation_risk_at_least")
+def escalation_risk_at_least(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+    """The escalation risk (qa_engine.reasons) is at least `min_risk`: one reason per signal that raised it, each
+    naming the signal and pointing at the customer's words (chargeback, bad review, legal action, manager, ...)."""
+    threshold = float(params.get("min_risk", 0.7))
+    risk = view.ticket.get("escalation_risk")
+    if risk is None or risk < threshold:
+        return []
+    found = json.loads(view.ticket.get("escalation_evidence") or "[]")
+    head = f"escalation risk {risk:.2f} >= {threshold:.2f}"
+    reasons = []
+    for item in found:
+        where = {k: item[k] for k in ("turn_index", "start", "end", "text")}
+        # phrases quote the customer; the model's and the settled ending's items say what they measured
+        said = f"({item['note']})" if item["signal"] in ("model", "settled") else f'"{item["text"]}"'
+        text = f"{head}: {item['signal']} {said} in turn {item['turn_index']}"
+        reasons.append(
+            Reason(f"escalation:{item['signal']}", text, {**where, "note": item.get("note") or ""})
+        )
+    return reasons or [Reason("escalation", head)]
+
+
+@register_condition("reason_unresolved")
+def reason_unresolved(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+    """The ticket is about one of `sub_reasons` (or whole reasons, e.g. `complaint`) and the customer's last turn is
+    still negative (sentiment <= `sentiment_at_most`) or the closing turns have no resolution wording ("thanks, that
+    helps")."""
+    wanted = set(params.get("sub_reasons", ["logistics.lost", "payment.double_charge"]))
+    labels = (view.ticket.get("contact_sub_reason"), view.ticket.get("contact_reason"))
+    about = next((label for label in labels if label in wanted), None)
+    turns = [t for t in view.customer_turns if t.get("affect_flag") not in ("empty_text", "no_text_content")]
+    if about is None or not turns:
+        return []
+    last = turns[-1]
+    floor = float(params.get("sentiment_at_most", -0.3))
+    if last.get("sentiment_score") is not None and last["sentiment_score"] <= floor:
+        why = f"{about} not resolved: the customer ends negative (sentiment {last['sentiment_score']:.2f})"
+    elif not view.ticket.get("customer_resolved"):
+        why = f"{about} not resolved: no resolution wording in the customer's closing turns"
+    else:
+        return []
+    return [Reason("reason_unresolved", why, _turn_evidence(last, why))]

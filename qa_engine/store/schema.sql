@@ -83,3 +83,102 @@ CREATE TABLE IF NOT EXISTS quarantine (
 
 CREATE INDEX IF NOT EXISTS tickets_tier_created ON tickets (tier, created_at);
 CREATE INDEX IF NOT EXISTS tickets_agent ON tickets (agent_id);
+
+-- Key issues (qa_engine.reasons): contact reason and escalation risk per ticket. Added with ALTER so that a store
+-- created before them keeps working: its old tickets read null here until they are re-scored.
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS contact_reason VARCHAR;          -- presales, order, ..., other
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS contact_reason_score DOUBLE;     -- 0-1
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS contact_sub_reason VARCHAR;      -- <reason>.<sub>, e.g. logistics.lost
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS contact_reasons_other VARCHAR[]; -- other reasons the customer raised
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS contact_reason_evidence VARCHAR; -- JSON list {turn_index, start, end, text, note}
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS escalation_risk DOUBLE;          -- 0-1
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS escalation_signals VARCHAR[];    -- signal ids, strongest first
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS escalation_evidence VARCHAR;     -- JSON list {signal, weight, turn_index, start, end, text, note}
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS customer_resolved BOOLEAN;       -- resolution wording in the customer's closing turns
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS order_refs VARCHAR[];            -- normalised order numbers (repeat contacts)
+CREATE INDEX IF NOT EXISTS tickets_customer ON tickets (customer_id, started_at);
+
+-- Review app (`qa serve`): people and their decisions. Human verdicts live here, keyed by ticket_id, so a re-score
+-- (which replaces rows of tickets, turns and rule_results) never removes or changes them.
+CREATE TABLE IF NOT EXISTS users (
+    username VARCHAR PRIMARY KEY,
+    password_hash VARCHAR NOT NULL,       -- argon2id, PHC string
+    role VARCHAR NOT NULL,                -- qa_lead / coach / agent
+    agent_id VARCHAR,                     -- an agent sees tickets.agent_id = this
+    team VARCHAR,                         -- a coach sees tickets.team = this
+    created_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash VARCHAR PRIMARY KEY,       -- sha256 of the cookie's token: a copy of the store opens no session
+    username VARCHAR NOT NULL,
+    csrf_token VARCHAR NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS reviews (
+    review_id VARCHAR PRIMARY KEY,
+    ticket_id VARCHAR NOT NULL,
+    version BIGINT NOT NULL,              -- 1, 2, ... per ticket: optimistic versioning
+    reviewer VARCHAR NOT NULL,
+    tier VARCHAR NOT NULL,                -- the reviewer's tier
+    rule_overrides VARCHAR NOT NULL,      -- JSON {rule_id: outcome}, as the reviewer sent it
+    rule_outcomes VARCHAR NOT NULL,       -- JSON {rule_id: outcome}: the machine's outcomes then, with the overrides
+    machine_tier VARCHAR,                 -- the machine's verdict when the review was made
+    machine_outcomes VARCHAR,             -- JSON {rule_id: outcome}
+    comment VARCHAR NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    UNIQUE (ticket_id, version)
+);
+
+CREATE TABLE IF NOT EXISTS disputes (
+    dispute_id VARCHAR PRIMARY KEY,
+    ticket_id VARCHAR NOT NULL,
+    review_id VARCHAR NOT NULL,           -- the review disputed (the latest when the dispute was filed)
+    review_version BIGINT NOT NULL,
+    username VARCHAR NOT NULL,
+    comment VARCHAR NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    status VARCHAR NOT NULL,              -- open / accepted / rejected
+    resolved_by VARCHAR,
+    resolution_comment VARCHAR,
+    resolved_at TIMESTAMPTZ
+);
+
+CREATE TABLE IF NOT EXISTS audit_log (
+    logged_at TIMESTAMPTZ NOT NULL,
+    username VARCHAR,                     -- null: no session
+    method VARCHAR,
+    path VARCHAR,
+    status BIGINT,
+    code VARCHAR,                         -- the error code (Q6xx)
+    reason VARCHAR,
+    client VARCHAR
+);
+
+CREATE INDEX IF NOT EXISTS reviews_ticket ON reviews (ticket_id);
+CREATE INDEX IF NOT EXISTS disputes_ticket ON disputes (ticket_id);
+
+-- Service KPIs and the coaching loop (qa_engine.kpi). Kept apart from the scored tables, so a re-score never touches
+-- a coaching session or a snapshot.
+CREATE TABLE IF NOT EXISTS coaching_sessions (
+    session_id VARCHAR PRIMARY KEY,       -- derived from agent, date and focus: recording the same session twice updates it
+    agent_id VARCHAR NOT NULL,
+    session_date DATE NOT NULL,
+    focus_rules VARCHAR[] NOT NULL,       -- rule ids the session worked on
+    note VARCHAR,
+    coach VARCHAR,                        -- who recorded it (the review app's user), null from the CLI
+    created_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS kpi_snapshots (
+    day DATE NOT NULL,                    -- the window's last day (UTC)
+    window_days BIGINT NOT NULL,          -- the tickets that started in the window_days days ending on `day`
+    group_by VARCHAR NOT NULL,            -- all / team / channel / agent
+    group_key VARCHAR,                    -- the team, channel or agent; null for `all` (or a ticket without one)
+    kpi VARCHAR NOT NULL,
+    value DOUBLE,                         -- null: nothing to measure
+    tickets BIGINT NOT NULL,              -- tickets in the group and window
+    computed_at TIMESTAMPTZ NOT NULL
+);

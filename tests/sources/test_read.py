@@ -252,7 +252,9 @@ def test_a_csv_row_with_a_nul_byte_quarantines_its_ticket(tmp_path: Path) -> Non
 
 
 def test_lone_surrogate_escapes_are_replaced_and_the_ticket_kept(tmp_path: Path) -> None:
-    line = '{"ticket_id": "S-1", "turns": [{"speaker": "customer", "text": "bad \\ud800 text \\ud83d\\ude00"}]}'
+    line = (
+        '{"ticket_id": "S-1", "turns": [{"speaker": "customer", "text": "bad \\ud800 text \\ud83d\\ude00"}]}'
+    )
     file = tmp_path / "surrogates.jsonl"
     file.write_text(line + "\n", encoding="utf-8")
     run = read_all([file])

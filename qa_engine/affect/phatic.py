@@ -1,0 +1,58 @@
+"""Phatic replies ("nope, that's all", "没有了", "不客气") carry no emotion; the models, trained without dialogue
+context, often read their "no" as negative. See `models/phatic.yaml` for the lists and the rule."""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from pathlib import Path
+
+import yaml
+
+from qa_engine import paths
+from qa_engine.errors import QAError
+
+_KEEP = {"L", "N"}  # letters and digits; everything else (spaces, punctuation, emoji) is ignored when matching
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if unicodedata.category(ch)[0] in _KEEP)
+
+
+class PhaticReplies:
+    """Whether a whole turn is made of phatic phrases of its language (phrases may be chained)."""
+
+    def __init__(self, phrases: dict[str, list[str]], max_chars: int) -> None:
+        self.max_chars = max_chars
+        self._phrases = {lang: {_squash(p) for p in items if _squash(p)} for lang, items in phrases.items()}
+        self._longest = {lang: max(map(len, ps), default=0) for lang, ps in self._phrases.items()}
+
+    @classmethod
+    def load(cls, file: str | Path | None = None) -> PhaticReplies:
+        path = Path(file or paths.models_dir() / "phatic.yaml")
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        phrases = raw.get("phrases", {})
+        for lang, items in phrases.items():
+            bad = [p for p in items if not isinstance(p, str)]
+            if bad:  # YAML reads a bare no / yes as a boolean: quote it
+                raise QAError("Q204", file=path, field=f"phrases.{lang}", detail=f"{bad} are not text: quote them")
+        return cls(phrases, int(raw.get("max_chars", 40)))
+
+    def matches(self, text: str | None, language: str | None) -> bool:
+        phrases = self._phrases.get(language or "")
+        squashed = _squash(text or "")
+        if not phrases or not squashed or len(squashed) > self.max_chars:
+            return False
+        longest = self._longest[language]
+        # word break: can the squashed text be cut into known phrases?
+        reachable = [True] + [False] * len(squashed)
+        for end in range(1, len(squashed) + 1):
+            reachable[end] = any(
+                reachable[start] and squashed[start:end] in phrases for start in range(max(0, end - longest), end)
+            )
+        return reachable[-1]
+
+
+@functools.cache
+def default_phatic() -> PhaticReplies:
+    return PhaticReplies.load()

@@ -1,0 +1,162 @@
+"""`qa kpi` and `qa coaching ...`: the service KPIs against their targets, and the coaching loop, from the terminal.
+
+`qa_engine.cli` mounts `kpi` as a command and `coaching_app` as `qa coaching`. polars and DuckDB are imported inside
+the commands, so `qa --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from qa_engine.kpi.compute import KpiTable
+
+DbOption = Annotated[Path, typer.Option("--db", help="The results store (DuckDB file).")]
+TargetsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--targets",
+        help="KPI targets: a targets YAML, or a rule pack folder holding targets.yaml (default: the default pack's).",
+    ),
+]
+GROUP_COLUMN_WIDTH = 12  # a value such as "26.5 min" or "1.25 EUR" with its borders
+
+
+def _date(value: str | None, option: str) -> date | None:
+    from qa_engine.cli import parse_date
+
+    return parse_date(value, option) if value else None
+
+
+def _print_table(table: KpiTable) -> None:
+    """KPIs as rows and groups as columns, the groups split over as many tables as the terminal's width needs:
+    eleven KPIs side by side do not fit a terminal, eleven rows always do."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from qa_engine.kpi.definitions import KPI_NAMES
+    from qa_engine.kpi.display import LABELS, format_value, target_text
+
+    settings, console = table.settings, Console()
+    period = f"{table.start or 'first'} .. {table.end or 'last'}"
+    rows, statuses = table.rows(), table.statuses()
+    if not rows:
+        console.print(f"no tickets started in {period}")
+    label_width = max(map(len, LABELS.values())) + 3
+    per_table = max(1, (console.width - label_width - 10) // GROUP_COLUMN_WIDTH)
+    colours = {"met": "green", "missed": "red", None: ""}
+    for first in range(0, len(rows), per_table):
+        chunk = range(first, min(first + per_table, len(rows)))
+        view = Table(title=f"KPIs by {table.by}, tickets that started {period}" if first == 0 else None)
+        view.add_column("KPI")
+        view.add_column("target")
+        for i in chunk:
+            key = rows[i][table.column]
+            view.add_column("(none)" if key is None else str(key), justify="right")
+        for kpi in KPI_NAMES:
+            target = settings.targets.get(kpi)
+            cells = []
+            for i in chunk:
+                text, colour = format_value(kpi, rows[i][kpi], settings.currency), colours[statuses[i][kpi]]
+                cells.append(f"[{colour}]{text}[/]" if colour else text)
+            view.add_row(LABELS[kpi], target_text(target) if target else "", *cells)
+        console.print(view)
+    if settings.targets:
+        console.print(f"targets: {settings.source} (green met, red missed)")
+    else:
+        console.print("no KPI targets configured (add targets.yaml to the rule pack)")
+
+
+def kpi(
+    by: Annotated[
+        str, typer.Option("--by", help="Group by agent, team, channel, language or reason (contact reason).")
+    ] = "team",
+    from_: Annotated[
+        str | None, typer.Option("--from", help="First day (YYYY-MM-DD) a ticket may start.")
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD) a ticket may start.")] = None,
+    db: DbOption = Path("qa.duckdb"),
+    targets: TargetsOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array of objects.")] = False,
+) -> None:
+    """Service KPIs per group for the tickets that start in the period, against their targets (CONTRACT section 5)."""
+    from qa_engine.kpi.compute import kpi_table
+    from qa_engine.kpi.targets import load_settings
+
+    start, end = _date(from_, "--from"), _date(to, "--to")
+    table = kpi_table(db, by=by.strip().lower(), start=start, end=end, settings=load_settings(targets))
+    if table.undated and (start or end):
+        typer.echo(
+            f"qa kpi: {table.undated} stored tickets have no start (no created_at, no turn ts) and are in no period",
+            err=True,
+        )
+    if as_json:
+        typer.echo(json.dumps(table.rows(), ensure_ascii=False))
+    else:
+        _print_table(table)
+
+
+coaching_app = typer.Typer(
+    help="Coaching sessions: record them; reports compare the agent before and after.", no_args_is_help=True
+)
+
+
+@coaching_app.command("add")
+def coaching_add(
+    agent_id: Annotated[str, typer.Argument(help="The coached agent's id (must have tickets in the store).")],
+    day: Annotated[str, typer.Option("--date", help="The session's day, YYYY-MM-DD.")],
+    focus: Annotated[
+        str, typer.Option("--focus", help="Rule ids the session worked on: RULE_ID[,RULE_ID...].")
+    ],
+    note: Annotated[str | None, typer.Option("--note", help="What was discussed or agreed.")] = None,
+    db: DbOption = Path("qa.duckdb"),
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="Rule pack whose ids --focus may name (default pack).")
+    ] = None,
+) -> None:
+    """Record a coaching session (recording the same agent, day and focus again updates its note)."""
+    from qa_engine.kpi.coaching import add_session
+
+    session_date = _date(day, "--date")
+    assert session_date is not None  # --date is required
+    session = add_session(db, agent_id, session_date, focus.split(","), note=note, rules=rules)
+    typer.echo(
+        f"recorded coaching session {session.session_id}: {session.agent_id} on {session.session_date}, "
+        f"focus {', '.join(session.focus_rules)}"
+    )
+
+
+def _score(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+@coaching_app.command("effect")
+def coaching_effect_cmd(
+    agent_id: Annotated[str, typer.Argument(help="The coached agent's id.")],
+    db: DbOption = Path("qa.duckdb"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array of objects.")] = False,
+) -> None:
+    """Per session and focus rule: pass rate and QA score in the 14 days before vs the 14 days after."""
+    from dataclasses import asdict
+
+    from qa_engine.kpi.coaching import coaching_effect
+    from qa_engine.kpi.display import format_share
+
+    effects = coaching_effect(db, agent_id)
+    if as_json:
+        typer.echo(json.dumps([asdict(e) for e in effects], default=str, ensure_ascii=False))
+        return
+    if not effects:
+        typer.echo(f"no coaching sessions recorded for {agent_id}")
+    for e in effects:
+        rate = f"{format_share(e.before_pass_rate)} -> {format_share(e.after_pass_rate)}"
+        score = f"{_score(e.before_qa_score)} -> {_score(e.after_qa_score)}"
+        typer.echo(
+            f"{e.session_date} {e.rule_id}: pass rate {rate} ({e.before_judged} -> {e.after_judged} tickets), "
+            f"QA score {score} ({e.before_tickets} -> {e.after_tickets} tickets): {e.verdict}"
+        )

@@ -1,0 +1,244 @@
+"""KPI targets and settings, as data in the rule pack (`targets.yaml`): what good looks like for each KPI, the SLA
+per channel, what an agent hour costs, and where a customer's balance becomes a churn risk.
+
+A mistake fails at load with the file and line: an unknown KPI name lists the known ones (Q801), anything else
+names the field (Q802). Without a targets file the contract's default SLAs apply, with no targets and no cost.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import yaml
+
+from qa_engine import paths
+from qa_engine.errors import QAError
+from qa_engine.kpi.definitions import KPI_NAMES, SHARE_KPIS
+
+TARGETS_FILE = "targets.yaml"
+TARGET_KPIS: tuple[str, ...] = tuple(name for name in KPI_NAMES if name != "tickets")
+DEFAULT_SLA_SECONDS: Mapping[str, float] = MappingProxyType(
+    {"chat": 120.0, "social": 3600.0, "email": 86400.0, "other": 86400.0}
+)
+SLA_CHANNELS: tuple[str, ...] = ("chat", "email", "social", "other")  # phone has no SLA (CONTRACT section 5)
+DEFAULT_CHURN_RISK_BELOW = -6.0
+SETTINGS_KEYS: tuple[str, ...] = ("targets", "sla_seconds", "agent_hour_cost", "currency", "churn_risk_below")
+BOUNDS: tuple[str, ...] = ("at_least", "at_most")
+
+Status = Literal["met", "missed"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One KPI's bound: `at_least` (higher is better) or `at_most` (lower is better), inclusive."""
+
+    kpi: str
+    bound: Literal["at_least", "at_most"]
+    value: float
+
+    def status(self, measured: float | None) -> Status | None:
+        """met / missed, or None when there is nothing to measure."""
+        if measured is None or (isinstance(measured, float) and math.isnan(measured)):
+            return None
+        ok = measured >= self.value if self.bound == "at_least" else measured <= self.value
+        return "met" if ok else "missed"
+
+    def describe(self) -> str:
+        return f"{'≥' if self.bound == 'at_least' else '≤'} {self.value:g}"
+
+
+@dataclass(frozen=True)
+class KpiSettings:
+    """Targets per KPI and the settings the KPI definitions need."""
+
+    targets: Mapping[str, Target] = field(default_factory=dict)
+    sla_seconds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SLA_SECONDS))
+    agent_hour_cost: float | None = None
+    currency: str | None = None
+    churn_risk_below: float = DEFAULT_CHURN_RISK_BELOW
+    source: str | None = None  # the file they came from, None for the built-in defaults
+
+    def status(self, kpi: str, measured: float | None) -> Status | None:
+        """met / missed against the KPI's target; None without a target or a measurement."""
+        target = self.targets.get(kpi)
+        return target.status(measured) if target else None
+
+
+def targets_file(path: str | Path | None = None) -> Path | None:
+    """The targets file for `path` (a YAML file, or a pack folder holding targets.yaml); without a path, the default
+    pack's. None when a folder has no targets file (defaults apply)."""
+    base = Path(path) if path is not None else paths.rules_dir()
+    if base.is_dir():
+        found = base / TARGETS_FILE
+        return found if found.is_file() else None
+    if not base.exists():
+        raise QAError("Q803", path=base)
+    return base
+
+
+def load_settings(path: str | Path | None = None) -> KpiSettings:
+    """Read and validate the targets file for `path` (see `targets_file`); the built-in defaults when there is none."""
+    file = targets_file(path)
+    if file is None:
+        return KpiSettings()
+    data, node = _parse(file)
+    name = str(file)
+    if data is None:
+        return KpiSettings(source=name)
+    if not isinstance(data, dict):
+        raise QAError("Q802", file=name, line=1, field="(file)", detail="expected a mapping of settings")
+    if "rules" in data:
+        raise QAError("Q802", file=name, line=_line(node, "rules"), field="rules",
+                      detail="a targets file holds no rules; keep them in the pack's rule files")  # fmt: skip
+    for key in data:
+        if key not in SETTINGS_KEYS:
+            raise QAError("Q802", file=name, line=_line(node, key), field=key,
+                          detail=f"unknown setting; known: {', '.join(SETTINGS_KEYS)}")  # fmt: skip
+    return KpiSettings(
+        targets=_targets(name, node, data.get("targets")),
+        sla_seconds=_sla_seconds(name, node, data.get("sla_seconds", dict(DEFAULT_SLA_SECONDS))),
+        agent_hour_cost=_number(name, node, data, "agent_hour_cost", minimum=0.0, optional=True),
+        currency=_text(name, node, data, "currency"),
+        churn_risk_below=_number(name, node, data, "churn_risk_below", default=DEFAULT_CHURN_RISK_BELOW),
+        source=name,
+    )
+
+
+def pack_settings(pack: str | Path | None = None) -> KpiSettings:
+    """The settings of a rule pack: targets.yaml in its folder, or beside a single pack file (the default pack's
+    without a pack); built-in defaults when the pack has none."""
+    if pack is None:
+        return load_settings()
+    base = Path(pack)
+    return load_settings(base if base.is_dir() else base.parent)
+
+
+def _targets(file: str, node: yaml.Node, raw: Any) -> dict[str, Target]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise QAError("Q802", file=file, line=_line(node, "targets"), field="targets",
+                      detail="expected a mapping of KPI name -> {at_least: N} or {at_most: N}")  # fmt: skip
+    targets = {}
+    for kpi, spec in raw.items():
+        line = _line(node, "targets", kpi)
+        if kpi == "tickets":
+            raise QAError("Q802", file=file, line=line, field="targets.tickets",
+                          detail="a ticket count has no target; known: " + ", ".join(TARGET_KPIS))  # fmt: skip
+        if kpi not in TARGET_KPIS:
+            raise QAError("Q801", kpi=kpi, file=file, line=line, known=", ".join(TARGET_KPIS))
+        where = f"targets.{kpi}"
+        if not isinstance(spec, dict) or len(spec) != 1 or next(iter(spec)) not in BOUNDS:
+            raise QAError("Q802", file=file, line=line, field=where,
+                          detail="give exactly one bound: {at_least: N} or {at_most: N}")  # fmt: skip
+        bound, value = next(iter(spec.items()))
+        if not _is_number(value):
+            raise QAError(
+                "Q802", file=file, line=line, field=f"{where}.{bound}", detail=f"{value!r} is not a number"
+            )
+        if kpi in SHARE_KPIS and not 0 <= value <= 1:
+            raise QAError("Q802", file=file, line=line, field=f"{where}.{bound}",
+                          detail=f"{value} is outside 0..1 ({kpi} is a share)")  # fmt: skip
+        targets[kpi] = Target(kpi=kpi, bound=bound, value=float(value))
+    return targets
+
+
+def _sla_seconds(file: str, node: yaml.Node, raw: Any) -> dict[str, float]:
+    if not isinstance(raw, dict):
+        raise QAError("Q802", file=file, line=_line(node, "sla_seconds"), field="sla_seconds",
+                      detail="expected a mapping of channel -> seconds")  # fmt: skip
+    sla = dict(DEFAULT_SLA_SECONDS)  # a channel left out keeps the contract's default
+    for channel, seconds in raw.items():
+        line, where = _line(node, "sla_seconds", channel), f"sla_seconds.{channel}"
+        if channel not in SLA_CHANNELS:
+            detail = (
+                "phone has no SLA (phone tickets never count towards sla_attainment)"
+                if channel == "phone"
+                else f"unknown channel; known: {', '.join(SLA_CHANNELS)}"
+            )
+            raise QAError("Q802", file=file, line=line, field=where, detail=detail)
+        if not _is_number(seconds) or seconds <= 0:
+            raise QAError(
+                "Q802", file=file, line=line, field=where, detail=f"{seconds!r} is not a positive number"
+            )
+        sla[channel] = float(seconds)
+    return sla
+
+
+def _number(
+    file: str, node: yaml.Node, data: dict, key: str, *, minimum: float | None = None, optional: bool = False,
+    default: float | None = None,
+) -> float | None:  # fmt: skip
+    value = data.get(key)
+    if value is None:
+        return None if optional else default
+    if not _is_number(value) or (minimum is not None and value < minimum):
+        detail = f"{value!r} is not a number" + (f" of at least {minimum:g}" if minimum is not None else "")
+        raise QAError("Q802", file=file, line=_line(node, key), field=key, detail=detail)
+    return float(value)
+
+
+def _text(file: str, node: yaml.Node, data: dict, key: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise QAError("Q802", file=file, line=_line(node, key), field=key, detail=f"{value!r} is not text")
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _parse(file: Path) -> tuple[Any, yaml.Node | None]:
+    """The file's data and its node tree (which knows each value's line)."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QAError("Q802", file=file, line=1, field="(file)", detail=f"cannot read it: {exc}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _reject_duplicate_keys(file, node)
+        return yaml.safe_load(text), node
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        detail = f"{exc.context or ''} {exc.problem or ''}".strip()
+        raise QAError(
+            "Q802", file=file, line=mark.line + 1 if mark else 1, field="(yaml)", detail=detail
+        ) from None
+    except yaml.YAMLError as exc:
+        raise QAError("Q802", file=file, line=1, field="(yaml)", detail=str(exc)) from None
+
+
+def _reject_duplicate_keys(file: Path, node: yaml.Node | None) -> None:
+    """PyYAML keeps the last of two equal keys silently: a target written twice is a mistake to show."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                line = key.start_mark.line + 1
+                if key.value in seen:
+                    raise QAError("Q802", file=file, line=line, field=key.value,
+                                  detail=f"appears twice (lines {seen[key.value]} and {line})")  # fmt: skip
+                seen[key.value] = line
+            _reject_duplicate_keys(file, value)
+
+
+def _line(node: yaml.Node | None, *keys: Any) -> int:
+    """The line of the deepest mapping value along `keys` that exists."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for key in keys:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        match = next(
+            ((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(key)), None
+        )
+        if match is None:
+            break
+        # a key's own line: for `fcr: {at_least: 2}` that is the line a reader looks at
+        line, node = match[0].start_mark.line + 1, match[1]
+    return line

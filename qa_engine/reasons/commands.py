@@ -1,0 +1,114 @@
+"""`qa reasons fit` and `qa reasons eval`: refit the contact-reason and escalation classifiers, and measure them.
+
+Refit after editing the taxonomy or the signal examples, or after the affect encoder was retrained (its pooled
+space moves with its weights); `qa score` refits in memory with a warning when the saved classifier is stale.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from qa_engine.affect.scorer import AffectScorer
+
+app = typer.Typer(
+    help="Contact reasons and escalation risk: fit and evaluate the classifiers.", no_args_is_help=True
+)
+
+RegistryOption = Annotated[
+    Path | None, typer.Option("--registry", help="Model registry (default models/registry.yaml).")
+]
+ModelOption = Annotated[
+    list[str] | None,
+    typer.Option("--model", help="Override TASK[:LANG]=MODEL for the affect pass (repeatable)."),
+]
+TaxonomyOption = Annotated[
+    Path | None, typer.Option("--taxonomy", help="Taxonomy YAML (default models/reasons/taxonomy.yaml).")
+]
+
+
+def _scorer(registry: Path | None, model: list[str] | None) -> AffectScorer:
+    from qa_engine.affect.registry import parse_overrides
+    from qa_engine.affect.scorer import AffectScorer
+
+    return AffectScorer.from_registry(registry, parse_overrides(model))
+
+
+@app.command("fit")
+def fit_cmd(
+    taxonomy: TaxonomyOption = None,
+    signals: Annotated[
+        Path | None,
+        typer.Option("--signals", help="Signal file with escalation examples (default rules/default)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write the classifier (default models/reasons).")
+    ] = None,
+    registry: RegistryOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Fit both classifiers on the taxonomy's and the signal file's examples (deterministic; about a minute)."""
+    import logging
+
+    from qa_engine.reasons.classifier import default_model_dir
+    from qa_engine.reasons.fit import fit_model
+    from qa_engine.reasons.signals import load_signals
+    from qa_engine.reasons.taxonomy import load_taxonomy
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    fitted = fit_model(load_taxonomy(taxonomy), load_signals(signals), _scorer(registry, model))
+    target = out or default_model_dir()
+    fitted.save(target)
+    cv = fitted.meta["cv"]
+    per_language = ", ".join(f"{k} {v:.3f}" for k, v in cv["per_language"].items())
+    typer.echo(
+        f"wrote {target} ({fitted.version}): C={fitted.meta['C']}, keyword weight {fitted.keyword_weight}; "
+        f"cross-validated reason macro-F1 {cv['reason_macro_f1']} ({per_language}), "
+        f"escalation AUC {cv['escalation_auc']}. Measure it on the held-apart sets with `qa reasons eval`."
+    )
+
+
+@app.command("eval")
+def eval_cmd(
+    registry: RegistryOption = None,
+    model: ModelOption = None,
+    reasons_set: Annotated[
+        Path | None, typer.Option("--reasons-set", help="Labelled requests (TSV).")
+    ] = None,
+    escalation_set: Annotated[
+        Path | None, typer.Option("--escalation-set", help="Escalating vs ordinary requests (TSV).")
+    ] = None,
+    encoder_only: Annotated[
+        bool, typer.Option("--encoder-only", help="Also measure the classifier without keyword evidence.")
+    ] = False,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the figures as JSON here.")
+    ] = None,
+) -> None:
+    """Per-language, per-reason precision/recall/F1 and macro-F1; escalation AUC (models/reasons/eval/)."""
+    from qa_engine.affect.training.evaluate import format_reports
+
+    reports = evaluate_with(_scorer(registry, model), reasons_set, escalation_set, encoder_only=encoder_only)
+    typer.echo(format_reports(reports))
+    if json_out:
+        json_out.write_text(json.dumps([r.as_dict() for r in reports], indent=2) + "\n", encoding="utf-8")
+
+
+def evaluate_with(
+    scorer: AffectScorer,
+    reasons_set: Path | None = None,
+    escalation_set: Path | None = None,
+    *,
+    encoder_only: bool = False,
+) -> list:
+    """The reasons figures through `scorer` (also used by `qa models eval`); the sets are checked before any
+    model loads."""
+    from qa_engine.reasons.evaluate import evaluate, read_sets
+    from qa_engine.reasons.stage import ReasonsStage
+
+    requests = read_sets(reasons_set, escalation_set)
+    return evaluate(ReasonsStage.load(scorer), scorer, *requests, without_keywords=encoder_only)

@@ -1,0 +1,168 @@
+"""Measure contact reasons and escalation risk on the held-apart sets in models/reasons/eval/ (model card figures).
+
+Each request is scored as a one-turn ticket through the same path as the pipeline (affect pass with vectors, NLP
+Docs, `ReasonsStage.run`), so the figures are those of `qa score`, thresholds and keyword evidence included:
+
+- contact reason: per language, per-reason precision/recall/F1 and macro-F1 over the eight reasons (and overall);
+- sub-reason: accuracy of `contact_sub_reason` over all requests;
+- escalation: ROC AUC of `escalation_risk`, escalating vs ordinary requests, per language and overall.
+
+Neither set is read when fitting (`fit.py` reads only the taxonomy and the signal file).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from qa_engine import paths, schema
+from qa_engine.errors import QAError
+from qa_engine.reasons.taxonomy import REASONS
+
+if TYPE_CHECKING:
+    from qa_engine.affect.scorer import AffectScorer
+    from qa_engine.affect.training.evaluate import Report
+    from qa_engine.reasons.stage import ReasonsStage
+
+REASON_SET = "reasons/eval/reasons.tsv"  # under models/
+ESCALATION_SET = "reasons/eval/escalation.tsv"
+ESCALATION_LABELS = ("escalating", "ordinary")
+
+
+@dataclass(frozen=True)
+class Request:
+    language: str
+    text: str
+    label: str  # a reason, or escalating / ordinary
+    sub_reason: str | None = None
+
+
+def read_set(file: Path, label_column: str, allowed: tuple[str, ...]) -> list[Request]:
+    """A tab-separated set with a header (language, <label_column>[, sub_reason], text); a bad row is Q705."""
+    if not file.is_file():
+        raise QAError("Q703", what="Evaluation set", path=file)
+    with open(file, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        missing = [c for c in ("language", label_column, "text") if c not in (reader.fieldnames or [])]
+        if missing:
+            raise QAError("Q705", file=file, line=1, field=",".join(missing), detail="missing column(s)")
+        requests = []
+        for line, row in enumerate(reader, start=2):
+            if row[label_column] not in allowed:
+                raise QAError("Q705", file=file, line=line, field=label_column,
+                              detail=f"'{row[label_column]}' is not one of {list(allowed)}")  # fmt: skip
+            if not (row.get("text") or "").strip() or not (row.get("language") or "").strip():
+                raise QAError("Q705", file=file, line=line, field="text", detail="empty language or text")
+            requests.append(
+                Request(row["language"], row["text"], row[label_column], row.get("sub_reason") or None)
+            )
+    return requests
+
+
+def score_requests(stage: ReasonsStage, scorer: AffectScorer, requests: list[Request]) -> pl.DataFrame:
+    """Each request as a one-turn ticket through affect, NLP and the reasons stage: the stage's output frame, in
+    request order."""
+    from qa_engine.nlp.pipelines import make_docs
+
+    ids = [f"r{i}" for i in range(len(requests))]
+    tickets = pl.DataFrame(
+        {"ticket_id": ids, "language": [r.language for r in requests], "channel": ["chat"] * len(ids)},
+        schema={"ticket_id": pl.String, "language": pl.String, "channel": pl.String},
+    )
+    turns = pl.DataFrame(
+        {"ticket_id": ids, "turn_index": [0] * len(ids), "speaker": ["customer"] * len(ids),
+         "text": [r.text for r in requests]},
+        schema={k: schema.TURNS_IN[k] for k in ("ticket_id", "turn_index", "speaker", "text")},
+    )  # fmt: skip
+    turns, vectors = scorer.score_turns(turns, tickets, with_vectors=True)
+    docs = make_docs(tickets, turns)
+    found = stage.run(tickets, turns, vectors, docs)
+    return tickets.select("ticket_id").join(found, on="ticket_id", how="left", maintain_order="left")
+
+
+def read_sets(
+    reason_file: Path | None = None, escalation_file: Path | None = None
+) -> tuple[list[Request], list[Request]]:
+    """(the labelled requests, the escalating/ordinary requests); defaults under models/reasons/eval/."""
+    return (
+        read_set(reason_file or paths.models_dir() / REASON_SET, "reason", REASONS),
+        read_set(escalation_file or paths.models_dir() / ESCALATION_SET, "label", ESCALATION_LABELS),
+    )
+
+
+def evaluate(
+    stage: ReasonsStage,
+    scorer: AffectScorer,
+    reason_requests: list[Request],
+    escalation_requests: list[Request],
+    *,
+    without_keywords: bool = False,
+) -> list[Report]:
+    """Every figure of the model card. `without_keywords` also measures the encoder alone (keyword weight 0)."""
+    from qa_engine.affect.training.evaluate import Report, _classification
+    from qa_engine.reasons.stage import ReasonsStage
+
+    reports = _reason_reports(stage, scorer, reason_requests, "contact_reason", Report, _classification)
+    if without_keywords:
+        alone = ReasonsStage(stage.taxonomy, stage.signals, replace(stage.model, keyword_weight=0.0))
+        reports += _reason_reports(
+            alone, scorer, reason_requests, "contact_reason_encoder_only", Report, _classification
+        )
+    reports += _escalation_reports(stage, scorer, escalation_requests, Report, _classification)
+    if without_keywords:  # and the escalation model without the signal phrases
+        reports += _model_only_reports(stage, scorer, escalation_requests, Report)
+    return reports
+
+
+def _reason_reports(stage, scorer, requests, name, report, classification) -> list[Report]:
+    found = score_requests(stage, scorer, requests)
+    predicted = found["contact_reason"].to_list()
+    out = []
+    for language in [*sorted({r.language for r in requests}), "all"]:
+        rows = [i for i, r in enumerate(requests) if language in ("all", r.language)]
+        gold = [REASONS.index(requests[i].label) for i in rows]
+        pred = [REASONS.index(predicted[i]) for i in rows]
+        out.append(classification(f"reasons/{name}/{language}", gold, pred, REASONS))
+    if name == "contact_reason":
+        subs = found["contact_sub_reason"].to_list()
+        labelled = [i for i, r in enumerate(requests) if r.sub_reason]
+        right = sum(subs[i] == requests[i].sub_reason for i in labelled)
+        out.append(report("reasons/sub_reason/all", "accuracy", right / max(1, len(labelled)), len(labelled)))
+    return out
+
+
+def _escalation_reports(stage, scorer, requests, report, classification) -> list[Report]:
+    """AUC of the risk; per class, precision/recall/F1 of "risk >= 0.5" (the KPI's escalation threshold)."""
+    from sklearn.metrics import roc_auc_score
+
+    risk = score_requests(stage, scorer, requests)["escalation_risk"].to_list()
+    out = []
+    for language in [*sorted({r.language for r in requests}), "all"]:
+        rows = [i for i, r in enumerate(requests) if language in ("all", r.language)]
+        gold = [ESCALATION_LABELS.index(requests[i].label) for i in rows]
+        scores = [risk[i] for i in rows]
+        auc = roc_auc_score([g == 0 for g in gold], scores) if len(set(gold)) == 2 else float("nan")
+        at_half = classification("", gold, [0 if r >= 0.5 else 1 for r in scores], ESCALATION_LABELS)
+        out.append(report(f"reasons/escalation/{language}", "auc", float(auc), len(rows), at_half.per_class))
+    return out
+
+
+def _model_only_reports(stage, scorer, requests, report) -> list[Report]:
+    """AUC of the escalation model's probability alone (no phrases, no repeat contacts)."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    vectors = scorer.pooled_vectors([r.text for r in requests], [r.language for r in requests])
+    keywords = np.zeros((len(requests), len(stage.model.reasons)), dtype=np.float32)
+    probability = stage.model.predict(vectors, keywords).escalation
+    out = []
+    for language in [*sorted({r.language for r in requests}), "all"]:
+        rows = [i for i, r in enumerate(requests) if language in ("all", r.language)]
+        gold = [requests[i].label == "escalating" for i in rows]
+        auc = roc_auc_score(gold, probability[rows]) if 0 < sum(gold) < len(gold) else float("nan")
+        out.append(report(f"reasons/escalation_model_only/{language}", "auc", float(auc), len(rows)))
+    return out

@@ -1,0 +1,156 @@
+"""Render reports from a store: one agent, one team (or all teams), or everything the nightly job needs.
+
+Each entry point checks the id against the whole store first (an unknown id is a one-line error; a known agent
+with nothing in the period gets a "no scored tickets" report), resolves the period, loads the period's aggregates
+once and renders from them. `render_all` loads the period once for every agent and team.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from qa_engine.reports.agent import build_agent_report
+from qa_engine.reports.period import Period, resolve_period
+from qa_engine.reports.queries import NO_TEAM, PeriodData, load_period, store_facts
+from qa_engine.reports.render import ReportFiles, render_html, report_file_stem, write_report
+from qa_engine.reports.rulebook import Rulebook, load_rulebook
+from qa_engine.reports.team import build_team_report
+from qa_engine.reports.workers import RenderPool
+from qa_engine.store import Store
+
+ALL_TEAMS = "all"  # `qa report team` without TEAM; the file is team-all.html
+MAX_WORKERS = 4
+
+
+@dataclass
+class RenderSummary:
+    period: Period
+    agents: list[ReportFiles] = field(default_factory=list)
+    teams: list[ReportFiles] = field(default_factory=list)  # the index (all teams) first
+    seconds: float = 0.0
+    workers: int = 1
+
+    @property
+    def files(self) -> list[ReportFiles]:
+        return self.teams + self.agents
+
+
+def _agent_files(
+    data: PeriodData, rulebook: Rulebook, agent_id: str, last_day: date | None, out: Path
+) -> ReportFiles:
+    report = build_agent_report(data, rulebook, agent_id, last_day)
+    return write_report(render_html("agent.html.j2", report), out, report_file_stem(agent_id))
+
+
+def _team_files(data: PeriodData, rulebook: Rulebook, team: str | None, out: Path, link: bool) -> ReportFiles:
+    report = build_team_report(data, rulebook, team, link_agents=link)
+    stem = "team-" + report_file_stem(team if team is not None else ALL_TEAMS)
+    return write_report(render_html("team.html.j2", report), out, stem)
+
+
+def render_agent_report(
+    db: str | Path,
+    agent_id: str,
+    out: str | Path,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    rules: str | Path | None = None,
+) -> ReportFiles:
+    """OUT/<agent>.html and .pdf for one agent; unknown id: QAError Q501."""
+    store = Store(db)
+    facts = store_facts(store)
+    facts.check_agent(agent_id, db)
+    period = resolve_period(date_from, date_to, facts.latest_day)
+    rulebook = load_rulebook(rules)
+    teams = facts.agent_teams.get(agent_id, [])
+    # the agent's teams are the comparison; an agent without a team is compared with everyone
+    scope = None if NO_TEAM in teams else teams
+    data = load_period(store, period, rulebook.first_response_sla, teams=scope)
+    return _agent_files(data, rulebook, agent_id, facts.agent_last_day.get(agent_id), Path(out))
+
+
+def render_team_report(
+    db: str | Path,
+    team: str | None,
+    out: str | Path,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    rules: str | Path | None = None,
+) -> ReportFiles:
+    """OUT/team-<team>.html and .pdf, or OUT/team-all.* when `team` is None; unknown team: QAError Q502."""
+    store = Store(db)
+    facts = store_facts(store)
+    if team == ALL_TEAMS and team not in facts.teams:
+        team = None  # `qa report team all` means every team, unless a team is really called "all"
+    if team is not None:
+        facts.check_team(team, db)
+    period = resolve_period(date_from, date_to, facts.latest_day)
+    rulebook = load_rulebook(rules)
+    data = load_period(store, period, rulebook.first_response_sla)  # all teams: the reference
+    return _team_files(data, rulebook, team, Path(out), link=False)
+
+
+PARALLEL_FROM_JOBS = 16  # fewer reports than this render in-process: starting workers costs seconds
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every report of a `render_all` run needs: sent to each worker process once."""
+
+    data: PeriodData
+    rulebook: Rulebook
+    last_days: dict[str, date]
+    out: Path
+
+
+def _render_job(shared: _Shared, job: tuple[str, str | None]) -> ReportFiles:
+    kind, key = job
+    if kind == "agent":
+        return _agent_files(shared.data, shared.rulebook, key, shared.last_days.get(key), shared.out)
+    return _team_files(shared.data, shared.rulebook, key, shared.out, link=True)
+
+
+def _worker_count(workers: int | None, jobs: int) -> int:
+    if workers is not None:
+        return max(1, min(workers, jobs))
+    if jobs < PARALLEL_FROM_JOBS:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS, jobs))
+
+
+def render_all(
+    db: str | Path,
+    out: str | Path,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    rules: str | Path | None = None,
+    workers: int | None = None,
+) -> RenderSummary:
+    """Every active agent's report (an agent with a ticket in the period), each team's, and the index of all teams
+    (team-all.html, linking to the others).
+
+    The period's data is read once. With many reports they render in `workers` processes (default: one per CPU
+    core, at most MAX_WORKERS), which start importing while the data loads (see `workers.RenderPool`)."""
+    started = time.perf_counter()
+    store = Store(db)
+    facts = store_facts(store)
+    period = resolve_period(date_from, date_to, facts.latest_day)
+    # how many reports, before the data is read: agents whose latest ticket is not before the period, the teams
+    expected = 1 + len(facts.teams) + sum(day >= period.start for day in facts.agent_last_day.values())
+    count = _worker_count(workers, expected)
+    with RenderPool(count) as pool:
+        rulebook = load_rulebook(rules)
+        data = load_period(store, period, rulebook.first_response_sla)
+        jobs: list[tuple[str, str | None]] = [("team", None)]
+        jobs += [("team", team) for team in sorted(data.of_level("team"))]
+        jobs += [("agent", agent_id) for agent_id in sorted(data.of_level("agent"))]
+        files = pool.map(_render_job, _Shared(data, rulebook, facts.agent_last_day, Path(out)), jobs)
+    summary = RenderSummary(period, workers=count)
+    for (kind, _), result in zip(jobs, files, strict=True):
+        (summary.agents if kind == "agent" else summary.teams).append(result)
+    summary.seconds = time.perf_counter() - started
+    return summary

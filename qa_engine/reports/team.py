@@ -1,0 +1,242 @@
+"""The team report's content: agents ranked, the agent x rule heat map, languages, channels, week over week.
+
+Pure, like `agent.py`: it arranges the aggregates `queries.load_period` computed. The report for all teams is the
+same report one level up: its reference is nobody (it is everyone) and it adds a row per team.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from qa_engine.reports import charts
+from qa_engine.reports.agent import CategoryRow, category_rows, rate, trend_chart
+from qa_engine.reports.queries import PeriodData, top_failed_rules
+from qa_engine.reports.rulebook import CATEGORY_TITLES, Rulebook, RuleNote
+from qa_engine.schema import CATEGORIES
+
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    rank: int
+    agent_id: str
+    team: str | None
+    tickets: int
+    red: int
+    yellow: int
+    green: int
+    score_mean: float
+    score_delta: float | None  # this week's mean minus last week's
+    recovery: float | None
+    sla: float | None
+    top_rule: RuleNote | None  # the rule the agent fails most
+
+
+@dataclass(frozen=True)
+class HeatColumn:
+    number: int
+    note: RuleNote
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    rule_id: str
+    fails: int
+    applicable: int
+    rate: float | None  # None: the rule never applied to this agent's tickets
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    agent_id: str
+    cells: list[HeatCell]
+
+
+@dataclass(frozen=True)
+class MixRow:
+    value: str
+    tickets: int
+    red: int
+    yellow: int
+    green: int
+    score_mean: float
+    sla: float | None = None
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    metric: str
+    last: float | None
+    this: float | None
+    higher_is_better: bool
+    kind: str  # "count", "score" or "rate": how to print it
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.last is None or self.this is None else self.this - self.last
+
+    @property
+    def verdict(self) -> str:
+        """'better', 'worse' or 'same', for the arrow's colour."""
+        if self.delta is None or self.kind == "count" or abs(self.delta) < 1e-9:
+            return "same"
+        return "better" if (self.delta > 0) == self.higher_is_better else "worse"
+
+
+@dataclass
+class TeamReport:
+    team: str | None  # None: all teams
+    title: str
+    period_label: str
+    bucket_name: str
+    link_agents: bool
+    summary: dict | None = None
+    reference: dict | None = None
+    reference_label: str = ""
+    agents: list[AgentRow] = field(default_factory=list)
+    heat_columns: list[HeatColumn] = field(default_factory=list)
+    heat_rows: list[HeatRow] = field(default_factory=list)
+    categories: list[CategoryRow] = field(default_factory=list)
+    languages: list[MixRow] = field(default_factory=list)
+    channels: list[MixRow] = field(default_factory=list)
+    teams: list[MixRow] = field(default_factory=list)
+    changes: list[ChangeRow] = field(default_factory=list)
+    trend: charts.Chart | None = None
+    mix: charts.Chart | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.summary is None
+
+
+def _mix_rows(frame: pl.DataFrame, sla: dict[str, float | None] | None = None) -> list[MixRow]:
+    return [
+        MixRow(r["value"] or "unknown", r["tickets"], r["red"], r["yellow"], r["green"], r["score_mean"],
+               (sla or {}).get(r["value"]))
+        for r in frame.sort(["tickets", "value"], descending=[True, False]).iter_rows(named=True)
+    ]  # fmt: skip
+
+
+def _agent_rows(data: PeriodData, rulebook: Rulebook, agents: pl.DataFrame) -> list[AgentRow]:
+    weekly = data.weekly.filter(pl.col("level") == "agent")
+    means = {(r["key"], r["week"]): r["score_mean"] for r in weekly.iter_rows(named=True)}
+    top = {r["agent_id"]: r["rule_id"] for r in top_failed_rules(data.rules, limit=1).iter_rows(named=True)}
+    ranked = agents.sort(["score_mean", "red", "tickets", "key"], descending=[True, False, True, False])
+    rows = []
+    for rank, r in enumerate(ranked.iter_rows(named=True), start=1):
+        this, last = means.get((r["key"], "this")), means.get((r["key"], "last"))
+        rows.append(
+            AgentRow(
+                rank, r["key"], r["main_team"], r["tickets"], r["red"], r["yellow"], r["green"], r["score_mean"],
+                this - last if this is not None and last is not None else None,
+                rate(r["recovered"], r["negative_start"]), rate(r["sla_met"], r["sla_measured"]),
+                rulebook.note(top[r["key"]]) if r["key"] in top else None,
+            )
+        )  # fmt: skip
+    return rows
+
+
+def _heat_map(
+    data: PeriodData, rulebook: Rulebook, agent_ids: list[str]
+) -> tuple[list[HeatColumn], list[HeatRow]]:
+    rules = data.rules.filter((pl.col("level") == "agent") & pl.col("key").is_in(agent_ids))
+    stats = {(r["key"], r["rule_id"]): r for r in rules.iter_rows(named=True)}
+    meta = {r["rule_id"]: r for r in rules.iter_rows(named=True)}
+    applied = (  # rules that applied to at least one of these agents' tickets
+        rules.group_by("rule_id")
+        .agg(applicable=(pl.col("passes") + pl.col("fails")).sum())
+        .filter(pl.col("applicable") > 0)["rule_id"]
+        .to_list()
+    )
+    columns = [
+        HeatColumn(i, rulebook.note(rid, meta[rid]["category"], meta[rid]["weight"], meta[rid]["critical"]))
+        for i, rid in enumerate(rulebook.order(applied), start=1)
+    ]
+    rows = []
+    for agent_id in agent_ids:
+        cells = []
+        for column in columns:
+            row = stats.get((agent_id, column.note.rule_id))
+            fails, applicable = (row["fails"], row["passes"] + row["fails"]) if row else (0, 0)
+            cells.append(HeatCell(column.note.rule_id, fails, applicable, rate(fails, applicable)))
+        rows.append(HeatRow(agent_id, cells))
+    return columns, rows
+
+
+def _changes(data: PeriodData, level: str, key: str) -> list[ChangeRow]:
+    weeks = {r["week"]: r for r in data.of("weekly", level, key).iter_rows(named=True)}
+    last, this = weeks.get("last"), weeks.get("this")
+    measures = [  # name, value of a week's summary row, higher is better, how to print it
+        ("Tickets", lambda w: w["tickets"], True, "count"),
+        ("Mean QA score", lambda w: w["score_mean"], True, "score"),
+        ("Red tickets", lambda w: rate(w["red"], w["tickets"]), False, "rate"),
+        ("Service recovery", lambda w: rate(w["recovered"], w["negative_start"]), True, "rate"),
+        ("First response within SLA", lambda w: rate(w["sla_met"], w["sla_measured"]), True, "rate"),
+    ]
+    empty = {"count": 0}  # a week without tickets has 0 of them, and no rates
+    rows = [
+        ChangeRow(
+            name, fn(last) if last else empty.get(kind), fn(this) if this else empty.get(kind), better, kind
+        )
+        for name, fn, better, kind in measures
+    ]
+    cats = {
+        (r["week"], r["category"]): r for r in data.of("weekly_categories", level, key).iter_rows(named=True)
+    }
+    for category in CATEGORIES:
+        pair = [cats.get((week, category)) for week in ("last", "this")]
+        rates = [rate(c["passes"], c["passes"] + c["fails"]) if c else None for c in pair]
+        rows.append(ChangeRow(f"{CATEGORY_TITLES[category]} pass rate", rates[0], rates[1], True, "rate"))
+    return rows
+
+
+def build_team_report(data: PeriodData, rulebook: Rulebook, team: str | None, link_agents: bool = False,
+                      draw: bool = True) -> TeamReport:  # fmt: skip
+    """Everything the team template shows, for one team or (team None) for all of them."""
+    level, key = ("team", team) if team is not None else ("all", ALL)
+    report = TeamReport(
+        team=team, title=f"Team {team}" if team is not None else "All teams", period_label=data.period.label(),
+        bucket_name=data.period.bucket_name, link_agents=link_agents,
+    )  # fmt: skip
+    summary = data.summary_of(level, key)
+    if summary is None:
+        return report
+    report.summary = summary
+    if team is not None:
+        report.reference, report.reference_label = data.summary_of("all", ALL), "all teams"
+    agents = data.summary.filter(pl.col("level") == "agent")
+    if team is not None:
+        agents = agents.filter(pl.col("main_team") == team)
+    report.agents = _agent_rows(data, rulebook, agents)
+    report.heat_columns, report.heat_rows = _heat_map(data, rulebook, [a.agent_id for a in report.agents])
+    ref_level, ref_key = ("all", ALL) if team is not None else (level, key)
+    report.categories = category_rows(
+        data.of("categories", level, key), data.of("categories", ref_level, ref_key)
+    )
+    report.languages = _mix_rows(data.of("languages", level, key))
+    sla = {r["channel"]: rate(r["met"], r["measured"] if r["sla_s"] is not None else 0)
+           for r in data.of("channels", level, key).iter_rows(named=True)}  # fmt: skip
+    report.channels = _mix_rows(data.of("channel_mix", level, key), sla)
+    if team is None:
+        teams = data.summary.filter(pl.col("level") == "team").select(
+            value="key", tickets="tickets", red="red", yellow="yellow", green="green", score_mean="score_mean"
+        )
+        report.teams = _mix_rows(teams)
+    report.changes = _changes(data, level, key)
+    if draw:
+        if team is not None:
+            report.trend = trend_chart(
+                data, "team", team, "all", ALL, f"team {team} (mean)", "all teams (median)"
+            )
+        else:
+            report.trend = trend_chart(data, "all", ALL, "all", ALL, "all teams (mean)", "all teams (median)")
+        report.mix = charts.mix_chart([
+            ("Language", [r.value for r in report.languages],
+             {t: [getattr(r, t) for r in report.languages] for t in ("red", "yellow", "green")}),
+            ("Channel", [r.value for r in report.channels],
+             {t: [getattr(r, t) for r in report.channels] for t in ("red", "yellow", "green")}),
+        ])  # fmt: skip
+    return report

@@ -1,0 +1,78 @@
+"""What a reviewer, an agent or a login may send: the shapes, types and limits, checked before anything is stored.
+
+Strict by default (JSON must send `version` as a number, not "3"; unknown fields are refused, so a misspelt field is
+an error rather than silently ignored); form posts validate the same models leniently, as forms send only strings.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+MAX_COMMENT = 4000  # characters; a review comment is a paragraph, not a document
+MAX_RULE_ID = 200
+_BAD_CHARS = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[\ud800-\udfff]"
+)  # controls (not \t\n\r), surrogates
+
+Tier = Literal["red", "yellow", "green"]
+Outcome = Literal["pass", "fail", "na"]
+RuleId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_RULE_ID)]
+Comment = Annotated[str, StringConstraints(max_length=MAX_COMMENT)]
+
+
+def _clean_text(value: str) -> str:
+    if _BAD_CHARS.search(value):
+        raise ValueError("contains control characters or invalid Unicode")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ReviewIn(_Strict):
+    """A QA lead's verdict: the tier, any rule outcomes that differ from the machine's, why, and the version of
+    the ticket's reviews the lead saw (0 when there was none)."""
+
+    tier: Tier
+    rule_overrides: dict[RuleId, Outcome] = Field(default_factory=dict)
+    comment: Comment = ""
+    version: Annotated[int, Field(ge=0, le=2**31)]
+
+    @field_validator("comment")
+    @classmethod
+    def check_comment(cls, value: str) -> str:
+        return _clean_text(value)
+
+
+class DisputeIn(_Strict):
+    """An agent's objection to the latest review of their ticket."""
+
+    comment: Annotated[str, StringConstraints(min_length=1, max_length=MAX_COMMENT)]
+
+    @field_validator("comment")
+    @classmethod
+    def check_comment(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("say why you dispute the review")
+        return _clean_text(value)
+
+
+class ResolutionIn(_Strict):
+    """A QA lead's answer to a dispute: accepted (the agent was right; the lead reviews again) or rejected."""
+
+    decision: Literal["accepted", "rejected"]
+    comment: Comment = ""
+
+    @field_validator("comment")
+    @classmethod
+    def check_comment(cls, value: str) -> str:
+        return _clean_text(value)
+
+
+class LoginIn(_Strict):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]

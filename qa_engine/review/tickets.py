@@ -1,0 +1,228 @@
+"""One ticket as a reviewer reads it: turns with mood, rule outcomes and tier reasons with their evidence, and the
+human verdicts (reviews, disputes) beside the machine's.
+
+The machine's verdict comes from `tickets` / `rule_results` (replaced by every re-score); the human verdicts from
+`reviews` / `disputes` (never touched by scoring). Evidence spans are character offsets into a turn's text; where the
+rule masked what it found (a card number, a password), the masked form is shown instead of the secret.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from qa_engine.review.db import ReviewDB
+from qa_engine.review.queue import iso
+from qa_engine.review.scope import Scope
+
+TICKET_COLUMNS = (
+    "ticket_id", "agent_id", "team", "customer_id", "channel", "language", "created_at", "csat", "tier",
+    "qa_score", "tier_reasons", "tier_evidence", "customer_sentiment_start", "customer_sentiment_end",
+    "emotional_balance", "n_turns", "scored_at", "run_id",
+)  # fmt: skip
+TURN_COLUMNS = (
+    "turn_index", "speaker", "text", "ts", "agent_id", "sentiment", "sentiment_score", "emotion", "emotion_scores",
+    "affect_flag",
+)  # fmt: skip
+RULE_COLUMNS = ("rule_id", "outcome", "critical", "category", "weight", "evidence", "detail")
+REVIEW_COLUMNS = (
+    "review_id", "version", "reviewer", "tier", "rule_overrides", "rule_outcomes", "machine_tier",
+    "machine_outcomes", "comment", "created_at",
+)  # fmt: skip
+DISPUTE_COLUMNS = (
+    "dispute_id", "review_id", "review_version", "username", "comment", "created_at", "status", "resolved_by",
+    "resolution_comment", "resolved_at",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Span:
+    """A highlighted stretch of one turn: [start, end) characters, why, and what to show instead when masked."""
+
+    start: int
+    end: int
+    label: str
+    kind: str  # fail / pass / tier
+    replacement: str | None = None
+
+
+@dataclass
+class Segment:
+    text: str
+    labels: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+
+    @property
+    def css(self) -> str:
+        """The strongest kind wins the colour: a failed rule or tier reason over a passed rule."""
+        for kind in ("tier", "fail", "pass"):
+            if kind in self.kinds:
+                return kind
+        return ""
+
+
+def _covers_turn(start: int, end: int, text: str) -> bool:
+    return start <= 0 and end >= len(text.rstrip())
+
+
+def evidence_span(text: str, evidence: dict | None, label: str, kind: str) -> Span | None:
+    """A span for this evidence in `text`, or None when it points at no particular words (a whole turn, a
+    missing phrase) or does not fit the text (a turn re-scored since)."""
+    if not evidence or evidence.get("start") is None or evidence.get("end") is None:
+        return None
+    start, end = int(evidence["start"]), int(evidence["end"])
+    if not 0 <= start < end <= len(text) or _covers_turn(start, end, text):
+        return None
+    shown = evidence.get("text")
+    masked = bool(shown) and shown != text[start:end] and not shown.endswith("…")
+    return Span(start, end, label, kind, replacement=shown if masked else None)
+
+
+def segments(text: str, spans: list[Span]) -> list[Segment]:
+    """Cut `text` at every span boundary; each piece lists the spans over it. Masked spans show their replacement
+    once, in place of all the characters they cover."""
+    cuts = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
+    out: list[Segment] = []
+    masked_done: set[int] = set()
+    for a, b in pairwise(cuts):
+        over = [s for s in spans if s.start <= a and b <= s.end]
+        piece = text[a:b]
+        for i, s in enumerate(spans):
+            if s.replacement is not None and s in over:
+                piece = "" if i in masked_done else s.replacement
+                masked_done.add(i)
+                break
+        if not piece:
+            continue
+        out.append(Segment(piece, [s.label for s in over], [s.kind for s in over]))
+    return out
+
+
+def render_turn(text: str, spans: list[Span]) -> tuple[str, list[dict]]:
+    """(text as shown, highlights): masked spans replaced, so no secret leaves the store, and each highlight as
+    {start, end, labels, kind} in the text as shown."""
+    shown: list[str] = []
+    highlights: list[dict] = []
+    pos = 0
+    for seg in segments(text, spans):
+        if seg.labels:
+            highlights.append(
+                {"start": pos, "end": pos + len(seg.text), "labels": seg.labels, "kind": seg.css}
+            )
+        shown.append(seg.text)
+        pos += len(seg.text)
+    return "".join(shown), highlights
+
+
+def pieces(text: str, highlights: list[dict]) -> list[dict]:
+    """The shown text cut into plain and highlighted pieces, in order, for the page to escape and mark up."""
+    out, pos = [], 0
+    for h in sorted(highlights, key=lambda h: h["start"]):
+        if h["start"] > pos:
+            out.append({"text": text[pos : h["start"]], "kind": "", "labels": []})
+        out.append({"text": text[h["start"] : h["end"]], "kind": h["kind"], "labels": h["labels"]})
+        pos = h["end"]
+    if pos < len(text):
+        out.append({"text": text[pos:], "kind": "", "labels": []})
+    return out
+
+
+def load_ticket(db: ReviewDB, scope: Scope, ticket_id: str) -> dict | None:
+    """The ticket as the API returns it, or None when it is unknown or outside `scope`."""
+    with db.read() as con:
+        row = con.execute(
+            f"SELECT {', '.join('t.' + c for c in TICKET_COLUMNS)} FROM tickets t "
+            f"WHERE t.ticket_id = ? AND ({scope.sql})",
+            [ticket_id, *scope.params],
+        ).fetchone()
+        if row is None:
+            return None
+        turns = con.execute(
+            f"SELECT {', '.join(TURN_COLUMNS)} FROM turns WHERE ticket_id = ? ORDER BY turn_index",
+            [ticket_id],
+        ).fetchall()
+        rules = con.execute(
+            f"SELECT {', '.join(RULE_COLUMNS)} FROM rule_results WHERE ticket_id = ? "
+            "ORDER BY CASE outcome WHEN 'fail' THEN 0 WHEN 'pass' THEN 1 ELSE 2 END, NOT critical, rule_id",
+            [ticket_id],
+        ).fetchall()
+        reviews = con.execute(
+            f"SELECT {', '.join(REVIEW_COLUMNS)} FROM reviews WHERE ticket_id = ? ORDER BY version",
+            [ticket_id],
+        ).fetchall()
+        disputes = con.execute(
+            f"SELECT {', '.join(DISPUTE_COLUMNS)} FROM disputes WHERE ticket_id = ? ORDER BY created_at",
+            [ticket_id],
+        ).fetchall()
+    ticket = dict(zip(TICKET_COLUMNS, row, strict=True))
+    tier_evidence = _json_list(ticket.pop("tier_evidence"))
+    ticket["tier_reasons"] = list(ticket["tier_reasons"] or [])
+    ticket["tier_evidence"] = tier_evidence
+    for key in ("created_at", "scored_at"):
+        ticket[key] = iso(ticket[key])
+    rule_rows = [dict(zip(RULE_COLUMNS, r, strict=True)) for r in rules]
+    turn_rows = [dict(zip(TURN_COLUMNS, t, strict=True)) for t in turns]
+    spans = _spans_by_turn(turn_rows, rule_rows, tier_evidence)
+    for turn in turn_rows:
+        turn["ts"] = iso(turn["ts"])
+        turn["text"], turn["highlights"] = render_turn(turn["text"] or "", spans.get(turn["turn_index"], []))
+        turn["emotion_scores"] = dict(turn["emotion_scores"]) if turn["emotion_scores"] else None
+    for rule in rule_rows:  # the evidence text is already masked by the rule; keep it as the rule wrote it
+        rule["evidence"] = dict(rule["evidence"]) if rule["evidence"] else None
+    review_rows = [_review(dict(zip(REVIEW_COLUMNS, r, strict=True))) for r in reviews]
+    dispute_rows = [dict(zip(DISPUTE_COLUMNS, d, strict=True)) for d in disputes]
+    for d in dispute_rows:
+        d["created_at"], d["resolved_at"] = iso(d["created_at"]), iso(d["resolved_at"])
+    return {
+        **ticket,
+        "turns": turn_rows,
+        "rule_results": rule_rows,
+        "reviews": review_rows,
+        "disputes": dispute_rows,
+        "version": review_rows[-1]["version"] if review_rows else 0,
+        "human": _human_verdict(review_rows),
+    }
+
+
+def _review(review: dict) -> dict:
+    for key in ("rule_overrides", "rule_outcomes", "machine_outcomes"):
+        review[key] = json.loads(review[key]) if review[key] else {}
+    review["created_at"] = iso(review["created_at"])
+    return review
+
+
+def _human_verdict(reviews: list[dict]) -> dict | None:
+    """The latest review's verdict: what people decided, shown beside the machine's."""
+    if not reviews:
+        return None
+    last = reviews[-1]
+    return {"tier": last["tier"], "rule_outcomes": last["rule_outcomes"], "reviewer": last["reviewer"],
+            "version": last["version"], "created_at": last["created_at"]}  # fmt: skip
+
+
+def _json_list(text: str | None) -> list[dict]:
+    try:
+        value = json.loads(text) if text else []
+    except ValueError:
+        return []
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _spans_by_turn(turns: list[dict], rules: list[dict], tier_evidence: list[dict]) -> dict[int, list[Span]]:
+    texts = {t["turn_index"]: t["text"] or "" for t in turns}
+    out: dict[int, list[Span]] = {}
+
+    def add(evidence: dict | None, label: str, kind: str) -> None:
+        if not evidence or evidence.get("turn_index") not in texts:
+            return
+        span = evidence_span(texts[evidence["turn_index"]], evidence, label, kind)
+        if span is not None:
+            out.setdefault(evidence["turn_index"], []).append(span)
+
+    for rule in rules:
+        if rule["outcome"] in ("fail", "pass"):
+            add(rule["evidence"], f"{rule['rule_id']}: {rule['outcome']}", rule["outcome"])
+    for item in tier_evidence:
+        add(item, f"tier: {item.get('reason', '')}", "tier")
+    return out

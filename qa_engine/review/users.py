@@ -1,0 +1,123 @@
+"""Review-app users: who they are, what role they have, and their argon2id password hashes.
+
+The role and the agent id or team decide what a user sees (`scope.py`); they are checked when the user is created,
+so a coach without a team or an agent without an agent id cannot exist and silently see nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from qa_engine.errors import QAError
+from qa_engine.review.db import ReviewDB
+
+ROLES: tuple[str, ...] = ("qa_lead", "coach", "agent")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024  # argon2 takes any length; a cap keeps a login request from costing much
+_USERNAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+FAST_HASH_ENV = "QA_ARGON2_FAST"
+
+
+def make_hasher(fast: bool = False) -> PasswordHasher:
+    """argon2id with the library's recommended parameters (RFC 9106 low-memory: 64 MiB, 3 passes). `fast` (1 MiB,
+    one pass) is for test suites that sign in hundreds of times; a hash made with it is upgraded at the next login
+    on a server that runs without it."""
+    if fast:
+        return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    return PasswordHasher()
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    return make_hasher(os.environ.get(FAST_HASH_ENV) == "1")
+
+
+@cache
+def _dummy_hash() -> str:
+    # Verified when the username is unknown, so a wrong name costs as long as a wrong password (no user enumeration).
+    return _hasher().hash("not a password of anyone")
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+    agent_id: str | None = None
+    team: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"username": self.username, "role": self.role, "agent_id": self.agent_id, "team": self.team}
+
+
+def validate_user(username: str, password: str, role: str, agent_id: str | None, team: str | None) -> None:
+    """Raise the Q60x error of the first thing wrong with a new user."""
+    if not _USERNAME.fullmatch(username):
+        raise QAError("Q601", username=username)
+    if role not in ROLES:
+        raise QAError("Q606", role=role, known=", ".join(ROLES))
+    if role == "agent" and not agent_id:
+        raise QAError("Q603", role=role, option="--agent-id")
+    if role == "coach" and not team:
+        raise QAError("Q603", role=role, option="--team")
+    if not password:
+        raise QAError("Q604")
+    if len(password) < MIN_PASSWORD:
+        raise QAError("Q605", username=username, minimum=MIN_PASSWORD)
+    if len(password) > MAX_PASSWORD:
+        raise QAError("Q615", field="password", detail=f"longer than {MAX_PASSWORD} characters")
+
+
+def add_user(
+    db: ReviewDB,
+    username: str,
+    password: str,
+    role: str,
+    agent_id: str | None = None,
+    team: str | None = None,
+) -> User:
+    """Create a user (the store's tables are created when missing); an existing username is an error."""
+    validate_user(username, password, role, agent_id, team)
+    password_hash = _hasher().hash(password)
+    db.init()
+    with db.write() as con:
+        if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+            raise QAError("Q602", username=username, db=db.path)
+        con.execute(
+            "INSERT INTO users (username, password_hash, role, agent_id, team, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [username, password_hash, role, agent_id or None, team or None, datetime.now(UTC)],
+        )
+    return User(username, role, agent_id or None, team or None)
+
+
+def authenticate(db: ReviewDB, username: str, password: str) -> User | None:
+    """The user when the password matches, else None; the hash is upgraded when the parameters moved on."""
+    if len(password) > MAX_PASSWORD:
+        return None
+    with db.read() as con:
+        row = con.execute(
+            "SELECT password_hash, role, agent_id, team FROM users WHERE username = ?", [username]
+        ).fetchone()
+    try:
+        _hasher().verify(row[0] if row else _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None:
+        return None
+    if _hasher().check_needs_rehash(row[0]):
+        with db.write() as con:
+            con.execute(
+                "UPDATE users SET password_hash = ? WHERE username = ?", [_hasher().hash(password), username]
+            )
+    return User(username, row[1], row[2], row[3])
+
+
+def count_users(db: ReviewDB) -> int:
+    with db.read() as con:
+        return con.execute("SELECT count(*) FROM users").fetchone()[0]

@@ -1,0 +1,34 @@
+"""Signing in, shared by the JSON login and the login form: check the password, start a session, set the cookie."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from qa_engine.errors import QAError
+from qa_engine.review.db import ReviewDB
+from qa_engine.review.sessions import Session, end_session, start_session
+from qa_engine.review.users import authenticate
+from qa_engine.web.deps import SESSION_COOKIE
+
+
+async def login_user(request: Request, username: str, password: str) -> tuple[str, Session]:
+    """(cookie token, session) when the password matches, else Q611; this browser's previous session ends."""
+    db: ReviewDB = request.app.state.db
+    user = await run_in_threadpool(authenticate, db, username, password)
+    if user is None:
+        raise QAError("Q611")
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        await run_in_threadpool(end_session, db, old)
+    return await run_in_threadpool(start_session, db, user, request.app.state.session_ttl)
+
+
+def set_session_cookie(request: Request, response: Response, token: str, ttl: timedelta) -> None:
+    """HttpOnly (no script reads it), SameSite=Lax (no cross-site post carries it), Secure behind HTTPS."""
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=int(ttl.total_seconds()), httponly=True, samesite="lax",
+        secure=request.url.scheme == "https", path="/",
+    )  # fmt: skip

@@ -1,0 +1,71 @@
+"""`qa serve` and `qa users add` (CONTRACT.md section 2).
+
+FastAPI, uvicorn and argon2 are imported inside the commands, so `qa --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qa_engine.errors import QAError
+
+users_app = typer.Typer(help="Review-app users.", no_args_is_help=True, add_completion=False)
+
+DbOption = Annotated[Path, typer.Option("--db", help="The results store (DuckDB file).")]
+
+
+def serve(
+    db: DbOption = Path("qa.duckdb"),
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    session_hours: Annotated[
+        float, typer.Option("--session-hours", min=0.01, help="A login lasts this long.")
+    ] = 8.0,
+) -> None:
+    """Start the review app: queue, conversation view, reviews, disputes, calibration, and the JSON API."""
+    import logging
+    from datetime import timedelta
+
+    import uvicorn
+
+    from qa_engine.review.db import ReviewDB
+    from qa_engine.review.users import count_users
+    from qa_engine.web.app import create_app
+
+    if not db.exists():
+        raise QAError("Q607", path=db)
+    if not 1 <= port <= 65535:
+        raise QAError("Q608", port=port)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(db, session_ttl=timedelta(hours=session_hours))
+    if not count_users(ReviewDB(db)):
+        typer.echo(
+            f"qa serve: no users yet; add one with `qa users add NAME --role qa_lead --db {db}`", err=True
+        )
+    typer.echo(f"qa serve: http://{host}:{port}/ over {db}", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+
+
+@users_app.command("add")
+def add(
+    username: Annotated[str, typer.Argument(help="Login name: letters, digits, '.', '_', '-', '@'.")],
+    role: Annotated[str, typer.Option("--role", help="qa_lead, coach or agent.")],
+    agent_id: Annotated[str | None, typer.Option("--agent-id", help="The agent's id (role agent).")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="The coach's team (role coach).")] = None,
+    db: DbOption = Path("qa.duckdb"),
+) -> None:
+    """Create a user; the password is the first line of standard input."""
+    from qa_engine.review.db import ReviewDB
+    from qa_engine.review.users import add_user
+
+    line = sys.stdin.readline()
+    password = line.rstrip("\r\n")
+    user = add_user(ReviewDB(db), username, password, role, agent_id=agent_id, team=team)
+    scope = {"qa_lead": "every ticket", "coach": f"team {user.team}", "agent": f"agent {user.agent_id}"}[
+        user.role
+    ]
+    typer.echo(f"added {user.username} ({user.role}; sees {scope}) to {db}")

@@ -1,0 +1,76 @@
+"""Key issues through `score_files`: the contract's columns in tickets.parquet, the stage's timing, and repeat
+contacts found in the same batch and across runs (the store), on the bundled example tickets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from qa_engine import paths
+from qa_engine.pipeline import Engine, ScoreConfig, score_files
+from qa_engine.reasons import REASONS
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES = [json.loads(line) for line in (paths.examples_dir() / "tickets.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(ScoreConfig())
+
+
+def write(folder: Path, name: str, ids: list[str]) -> Path:
+    file = folder / name
+    file.write_text(
+        "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in EXAMPLES if t["ticket_id"] in ids)
+    )
+    return file
+
+
+def repeats(tickets: pl.DataFrame) -> dict[str, str]:
+    """ticket -> the earlier ticket its repeat_contact evidence names."""
+    out = {}
+    for row in tickets.iter_rows(named=True):
+        for item in json.loads(row["escalation_evidence"]):
+            if item["signal"] == "repeat_contact":
+                out[row["ticket_id"]] = item["note"].split(" as ")[1].split(" ")[0]
+    return out
+
+
+def test_every_example_gets_the_key_issue_columns(tmp_path: Path, engine: Engine) -> None:
+    out = tmp_path / "out"
+    summary = score_files([paths.examples_dir() / "tickets.jsonl"], ScoreConfig(db=tmp_path / "qa.duckdb", out=out),
+                          engine=engine)  # fmt: skip
+    tickets = pl.read_parquet(out / "tickets.parquet")
+    assert tickets.height == len(EXAMPLES)
+    assert set(tickets["contact_reason"]) <= set(REASONS)
+    assert tickets["contact_reason_score"].is_between(0, 1).all()
+    assert tickets["escalation_risk"].is_between(0, 1).all()
+    assert tickets.schema["escalation_signals"] == pl.List(pl.String)
+    assert summary.stage_seconds["reasons"] > 0
+    # T-1008 comes back about the order of T-1002 four days later (same file, same batch)
+    assert repeats(tickets) == {"T-1008": "T-1002", "T-3009": "T-3002", "T-4010": "T-4003"}
+    for row in tickets.filter(pl.col("escalation_risk") >= 0.7).iter_rows(named=True):
+        assert row["tier"] == "red"
+        for signal in row["escalation_signals"]:
+            assert any(signal in reason for reason in row["tier_reasons"]), (row["ticket_id"], signal)
+
+
+def test_repeat_contacts_are_found_across_runs(tmp_path: Path, engine: Engine) -> None:
+    db = tmp_path / "qa.duckdb"
+    score_files([write(tmp_path, "monday.jsonl", ["T-1002", "T-6002"])], ScoreConfig(db=db), engine=engine)
+    out = tmp_path / "out"
+    score_files(
+        [write(tmp_path, "friday.jsonl", ["T-1008", "T-6009"])], ScoreConfig(db=db, out=out), engine=engine
+    )
+    tickets = pl.read_parquet(out / "tickets.parquet")
+    # T-6009 is the same customer 15 days later about another order: not a repeat contact
+    assert repeats(tickets) == {"T-1008": "T-1002"}
+    row = tickets.filter(pl.col("ticket_id") == "T-1008").row(0, named=True)
+    assert "repeat_contact" in row["escalation_signals"]
+    (item,) = [i for i in json.loads(row["escalation_evidence"]) if i["signal"] == "repeat_contact"]
+    assert item["text"] == "112-7730561-2048813"  # the order number in the customer's words

@@ -1,0 +1,186 @@
+"""`qa users add` and `qa serve` as people run them, and the nightly `qa score` writing while the app serves."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from qa_engine.errors import QAError
+from qa_engine.review.db import ReviewDB
+from qa_engine.review.users import authenticate
+from qa_engine.web.commands import serve, users_app
+
+from .support import PASSWORD, query
+
+QA = [sys.executable, "-m", "qa_engine"]
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "DO_NOT_TRACK": "1"}
+
+
+def qa(*args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*QA, *args], capture_output=True, text=True, input=stdin, timeout=timeout, env=ENV)
+
+
+def users_cli() -> typer.Typer:
+    """`qa users` and `qa serve` as `qa_engine.cli` mounts them, without the rest of the CLI (spaCy is slow to load)."""
+    cli = typer.Typer()
+    cli.command("serve")(serve)
+    cli.add_typer(users_app, name="users")
+    return cli
+
+
+def test_users_add_reads_the_password_from_stdin(tmp_path: Path) -> None:
+    db = tmp_path / "fresh.duckdb"  # no store yet: the command creates it
+    runner = CliRunner()
+    args = ["users", "add", "maria", "--role", "coach", "--team", "EU-1", "--db", str(db)]
+    done = runner.invoke(users_cli(), args, input="s3cret-enough\nignored\n")
+    assert done.exit_code == 0, done.output
+    assert "maria" in done.output and "team EU-1" in done.output
+    [(role, team, password_hash)] = query(
+        db, "SELECT role, team, password_hash FROM users WHERE username = 'maria'"
+    )
+    assert (role, team) == ("coach", "EU-1") and password_hash.startswith("$argon2id$")
+    assert (
+        authenticate(ReviewDB(db), "maria", "s3cret-enough") is not None
+    )  # the first line, without its newline
+    for args, stdin, code in (
+        (["maria", "--role", "qa_lead"], "another-password\n", "Q602"),
+        (["bob", "--role", "qa_lead"], "short\n", "Q605"),
+        (["bob", "--role", "agent", "--agent-id", "a-1"], "", "Q604"),
+        (["bob", "--role", "agent"], "long-enough-pass\n", "Q603"),
+        (["bob", "--role", "admin"], "long-enough-pass\n", "Q606"),
+    ):
+        result = runner.invoke(users_cli(), ["users", "add", *args, "--db", str(db)], input=stdin)
+        assert isinstance(result.exception, QAError) and result.exception.code == code, result.output
+    assert query(db, "SELECT count(*) FROM users") == [(1,)]
+
+
+def test_serve_refuses_a_missing_store(tmp_path: Path) -> None:
+    result = CliRunner().invoke(users_cli(), ["serve", "--db", str(tmp_path / "none.duckdb")])
+    assert isinstance(result.exception, QAError) and result.exception.code == "Q607"
+
+
+@pytest.mark.slow
+def test_the_qa_command_has_users_and_serve(tmp_path: Path) -> None:
+    """Through the real `qa` entry point: one-line errors, no traceback."""
+    db = tmp_path / "fresh.duckdb"
+    done = qa("users", "add", "maria", "--role", "qa_lead", "--db", str(db), stdin="s3cret-enough\n")
+    assert done.returncode == 0, done.stderr
+    again = qa("users", "add", "maria", "--role", "qa_lead", "--db", str(db), stdin="s3cret-enough\n")
+    missing = qa("serve", "--db", str(tmp_path / "none.duckdb"))
+    for result, code in ((again, "Q602"), (missing, "Q607")):
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert result.returncode != 0 and len(lines) == 1 and code in lines[0], result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(web_db: Path) -> Iterator[str]:
+    """`qa serve` in a process of its own over a copy of the hand-built store; yields its base URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [*QA, "serve", "--db", str(web_db), "--port", str(port)],
+        env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/api/tickets", timeout=5).status_code == 401:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.monotonic() < deadline, "qa serve did not start"
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.slow
+def test_serve_answers_the_api_and_describes_it(served: str) -> None:
+    with httpx.Client(base_url=served, timeout=30) as client:
+        spec = client.get("/openapi.json").json()
+        for path in ("/api/login", "/api/logout", "/api/tickets", "/api/tickets/{ticket_id}",
+                     "/api/tickets/{ticket_id}/reviews", "/api/tickets/{ticket_id}/disputes", "/api/calibration"):  # fmt: skip
+            assert path in spec["paths"]
+        review_body = spec["paths"]["/api/tickets/{ticket_id}/reviews"]["post"]["requestBody"]
+        assert "version" in review_body["content"]["application/json"]["schema"]["properties"]
+        assert client.get("/docs").status_code in (401, 404)  # no CDN-backed docs page
+        token = client.post("/api/login", json={"username": "lead", "password": PASSWORD}).json()[
+            "csrf_token"
+        ]
+        assert client.get("/api/tickets?tier=red").json()["counts"]["red"] > 0
+        created = client.post("/api/tickets/R-1/reviews", json={"tier": "yellow", "version": 0},
+                              headers={"X-CSRF-Token": token})  # fmt: skip
+        assert created.status_code == 201
+
+
+@pytest.mark.slow
+def test_scoring_into_the_store_while_it_is_served(served: str, web_db: Path, tmp_path: Path) -> None:
+    """The nightly job writes while the app answers: both succeed, and the re-score keeps the human review."""
+    tickets = tmp_path / "nightly.jsonl"
+    rows = [
+        {"ticket_id": "R-1", "agent_id": "a-1", "team": "T1", "language": "en", "created_at": "2026-11-21T09:00:00Z",
+         "turns": [{"speaker": "customer", "text": "My parcel never arrived. I'm really angry!"},
+                   {"speaker": "agent", "text": "Hello, this is Mia. I'm sorry, I'll resend it today."}]},
+        {"ticket_id": "NEW-1", "agent_id": "a-1", "team": "T1", "language": "en", "created_at": "2026-11-22T09:00:00Z",
+         "turns": [{"speaker": "customer", "text": "Thanks for the quick refund!"},
+                   {"speaker": "agent", "text": "Hello, this is Mia. You're welcome, anything else?"}]},
+    ]  # fmt: skip
+    tickets.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    statuses: list[int] = []
+    stop = threading.Event()
+    with httpx.Client(base_url=served, timeout=180) as client:
+        token = client.post("/api/login", json={"username": "lead", "password": PASSWORD}).json()[
+            "csrf_token"
+        ]
+        review = client.post("/api/tickets/R-1/reviews", json={"tier": "yellow", "version": 0, "comment": "kept"},
+                             headers={"X-CSRF-Token": token})  # fmt: skip
+        assert review.status_code == 201
+
+        def keep_reading() -> None:  # a QA lead clicking through the queue, a few requests a second
+            while not stop.is_set():
+                statuses.append(client.get("/api/tickets?limit=5").status_code)
+                statuses.append(client.get("/api/tickets/R-1").status_code)
+                stop.wait(0.2)
+
+        reader = threading.Thread(target=keep_reading)
+        reader.start()
+        try:
+            scored = qa("score", str(tickets), "--db", str(web_db), "--json", timeout=600)
+        finally:
+            stop.set()
+            reader.join()
+        assert scored.returncode == 0, scored.stderr
+        assert json.loads(scored.stdout.strip().splitlines()[-1])["scored"] == 2
+        assert statuses and set(statuses) == {200}
+        ticket = client.get("/api/tickets/R-1").json()
+        assert ticket["run_id"] != "test-run"  # re-scored by the nightly job ...
+        assert (
+            ticket["human"]["tier"] == "yellow" and ticket["reviews"][0]["comment"] == "kept"
+        )  # ... review intact
+        assert client.get("/api/tickets/NEW-1").status_code == 200
