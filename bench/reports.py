@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, help="processes (default: one per core, at most 4)")
     args = parser.parse_args(argv)
 
-    from qa_engine.reports import render_all
+    from qa_engine.reports import default_workers, render_all
 
     with tempfile.TemporaryDirectory(prefix="qa-bench-reports-") as tmp:
         db = args.db or Path(tmp) / "bench.duckdb"
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
             )
         load_before = os.getloadavg()[0]
         cpu_before = _cpu_seconds()
-        summary = render_all(db, out, workers=args.workers)
+        summary = render_all(db, out, workers=args.workers or default_workers())
         cpu = _cpu_seconds() - cpu_before
         pages = sum(f.pages for f in summary.files)
         print(

@@ -30,7 +30,9 @@ def find_new_files(source: str, db: str, since: datetime | None = None) -> list[
         since = last["started_at"] if last else None
     cutoff = since.timestamp() if since else float("-inf")
     files = [
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SOURCES and p.stat().st_mtime > cutoff
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in SOURCES and p.stat().st_mtime > cutoff
     ]
     return sorted(str(p) for p in files)
 
@@ -53,11 +55,16 @@ def kpi_snapshot(db: str, day: date | None = None, rules: str | None = None) -> 
 @task(name="render-reports")
 def render_reports(db: str, folder: str) -> dict:
     """Every active agent's coaching report, each team's and the team index (team-all.html), HTML and PDF."""
-    from qa_engine.reports import render_all
+    from qa_engine.reports import default_workers, render_all
 
-    done = render_all(db, folder)
+    done = render_all(db, folder, workers=default_workers())
     print(f"{len(done.agents)} agent and {len(done.teams)} team reports in {folder} ({done.period.label()})")
-    return {"folder": folder, "agents": len(done.agents), "teams": len(done.teams), "seconds": round(done.seconds, 1)}
+    return {
+        "folder": folder,
+        "agents": len(done.agents),
+        "teams": len(done.teams),
+        "seconds": round(done.seconds, 1),
+    }
 
 
 @flow(name="nightly-qa", log_prints=True)

@@ -47,7 +47,11 @@ def train_models(
     """Train, evaluate (fp32 and int8), and write `metrics.json` beside the weights."""
     target = out or str(paths.models_dir() / "embedded" / "affect-e5s6-v1")
     train_model(data, target, run_dir, epochs, seed)
-    figures = {"served": "fp32", "fp32": evaluate_model(data, "none"), "int8_dynamic": evaluate_model(data, "int8")}
+    figures = {
+        "served": "fp32",
+        "fp32": evaluate_model(data, "none"),
+        "int8_dynamic": evaluate_model(data, "int8"),
+    }
     Path(target, "metrics.json").write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     for fig in figures["fp32"]:
         print(f"{fig['name']}: {fig['metric']} {fig['value']}")

@@ -12,11 +12,16 @@ import yaml
 from qa_engine import paths
 from qa_engine.errors import QAError
 
-_KEEP = {"L", "N"}  # letters and digits; everything else (spaces, punctuation, emoji) is ignored when matching
+_KEEP = {
+    "L",
+    "N",
+}  # letters and digits; everything else (spaces, punctuation, emoji) is ignored when matching
 
 
 def _squash(text: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if unicodedata.category(ch)[0] in _KEEP)
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKC", text).lower() if unicodedata.category(ch)[0] in _KEEP
+    )
 
 
 class PhaticReplies:
@@ -35,7 +40,9 @@ class PhaticReplies:
         for lang, items in phrases.items():
             bad = [p for p in items if not isinstance(p, str)]
             if bad:  # YAML reads a bare no / yes as a boolean: quote it
-                raise QAError("Q204", file=path, field=f"phrases.{lang}", detail=f"{bad} are not text: quote them")
+                raise QAError(
+                    "Q204", file=path, field=f"phrases.{lang}", detail=f"{bad} are not text: quote them"
+                )
         return cls(phrases, int(raw.get("max_chars", 40)))
 
     def matches(self, text: str | None, language: str | None) -> bool:
@@ -48,7 +55,8 @@ class PhaticReplies:
         reachable = [True] + [False] * len(squashed)
         for end in range(1, len(squashed) + 1):
             reachable[end] = any(
-                reachable[start] and squashed[start:end] in phrases for start in range(max(0, end - longest), end)
+                reachable[start] and squashed[start:end] in phrases
+                for start in range(max(0, end - longest), end)
             )
         return reachable[-1]
 

@@ -204,7 +204,11 @@ class AffectScorer:
 
 
 def _neutralise_phatic(
-    texts: Sequence[str | None], languages: Sequence[str | None], sent: np.ndarray, emo: np.ndarray, flags: list
+    texts: Sequence[str | None],
+    languages: Sequence[str | None],
+    sent: np.ndarray,
+    emo: np.ndarray,
+    flags: list,
 ) -> None:
     """A phatic reply the model read as negative ("nope, that's all") is neutral (models/phatic.yaml)."""
     from qa_engine.affect.phatic import default_phatic

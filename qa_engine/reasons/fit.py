@@ -6,7 +6,8 @@ examples (fixed seed), maximising the mean over languages of the reason macro-F1
 under models/reasons/eval/ are never read here.
 
 Escalation model: the signal file's `fire` examples are escalating, its `no_fire` examples and the taxonomy's
-examples (except formal complaints, which escalate by definition) are ordinary.
+examples are ordinary, except formal complaints and examples in which a signal phrase fires ("third time I ask
+about my refund"), which are neither.
 """
 
 from __future__ import annotations
@@ -59,7 +60,10 @@ def fit_model(taxonomy: Taxonomy, signals: Signals, scorer: AffectScorer) -> Rea
     fire = [e for s in signals.spec.signals for e in s.examples.fire]
     calm = [e for s in signals.spec.signals for e in s.examples.no_fire]
     extra = normalise(scorer.pooled_vectors([e.text for e in fire + calm], [e.language for e in fire + calm]))
-    ordinary = np.array([not e.label.startswith(NOT_ORDINARY) for e in examples])
+    signalled = _signalled(signals, texts, languages)
+    ordinary = np.array(
+        [not (e.label.startswith(NOT_ORDINARY) or hit) for e, hit in zip(examples, signalled, strict=True)]
+    )
     esc_x = np.vstack([extra, vectors[ordinary]])
     esc_y = np.r_[np.ones(len(fire)), np.zeros(len(calm) + int(ordinary.sum()))]
     esc = LogisticRegression(C=ESCALATION_C, class_weight="balanced", max_iter=5000).fit(esc_x, esc_y)
@@ -119,6 +123,26 @@ def _choose(
                 best = (c, weight, score, figures)
     assert best is not None
     return best[0], best[1], best[3]
+
+
+def _signalled(signals: Signals, texts: list[str], languages: list[str]) -> list[bool]:
+    """Whether an escalation signal fires in each text: such a request ("third time I ask about my refund") is no
+    ordinary example for the escalation model, whatever its contact reason."""
+    import polars as pl
+
+    from qa_engine.nlp.pipelines import make_docs
+    from qa_engine.reasons.signals import SignalFinder
+    from qa_engine.rules.conversation import build_conversations
+
+    ids = [f"x{i}" for i in range(len(texts))]
+    tickets = pl.DataFrame({"ticket_id": ids, "language": languages, "channel": ["chat"] * len(ids)})
+    turns = pl.DataFrame(
+        {"ticket_id": ids, "turn_index": [0] * len(ids), "speaker": ["customer"] * len(ids), "text": texts},
+        schema={"ticket_id": pl.String, "turn_index": pl.Int64, "speaker": pl.String, "text": pl.String},
+    )
+    finder = SignalFinder(signals.spec)
+    conversations = build_conversations(tickets, turns, make_docs(tickets, turns))
+    return [bool(finder.find(conversation)) for conversation in conversations]
 
 
 def _escalation_cv(x: np.ndarray, y: np.ndarray) -> float | None:

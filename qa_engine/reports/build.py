@@ -114,12 +114,14 @@ def _render_job(shared: _Shared, job: tuple[str, str | None]) -> ReportFiles:
     return _team_files(shared.data, shared.rulebook, key, shared.out, link=True)
 
 
-def _worker_count(workers: int | None, jobs: int) -> int:
-    if workers is not None:
-        return max(1, min(workers, jobs))
-    if jobs < PARALLEL_FROM_JOBS:
-        return 1
-    return max(1, min(os.cpu_count() or 1, MAX_WORKERS, jobs))
+def default_workers() -> int:
+    """One worker process per CPU core, at most MAX_WORKERS."""
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+
+
+def _worker_count(workers: int, jobs: int) -> int:
+    """Few reports render in-process whatever was asked: starting workers costs seconds."""
+    return 1 if jobs < PARALLEL_FROM_JOBS else max(1, min(workers, jobs))
 
 
 def render_all(
@@ -128,13 +130,15 @@ def render_all(
     date_from: date | None = None,
     date_to: date | None = None,
     rules: str | Path | None = None,
-    workers: int | None = None,
+    workers: int = 1,
 ) -> RenderSummary:
     """Every active agent's report (an agent with a ticket in the period), each team's, and the index of all teams
     (team-all.html, linking to the others).
 
-    The period's data is read once. With many reports they render in `workers` processes (default: one per CPU
-    core, at most MAX_WORKERS), which start importing while the data loads (see `workers.RenderPool`)."""
+    The period's data is read once. `workers` > 1 renders in that many processes (they start importing while the
+    data loads, see `workers.RenderPool`; `default_workers()` is one per core). Like any multiprocessing program,
+    a script that asks for workers must guard its entry point with `if __name__ == "__main__":`, because each
+    worker imports the main module; that is why one process is the default."""
     started = time.perf_counter()
     store = Store(db)
     facts = store_facts(store)

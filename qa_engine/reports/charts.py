@@ -113,7 +113,7 @@ def trend_chart(
 ) -> Chart:
     """QA score per bucket against a reference line (the team median), over stacked tier counts per bucket."""
     with matplotlib.rc_context(_STYLE):
-        fig = _figure(3.6, hspace_in=0.55)
+        fig = _figure(3.0, hspace_in=0.5)
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1.35, 1])
         x = list(range(len(labels)))
         if points:

@@ -20,6 +20,7 @@ MAX_RULE_ITEMS = 3
 MOOD_MIN_TICKETS = 2  # upset customers needed before the recovery rate means anything
 MOOD_GAP = 0.15  # how far below the team the recovery rate must be
 MOOD_WEIGHT = 10.0  # puts the recovery gap on the rules' rate x weight scale (a typical rule weighs 10)
+TIP_CHARS = 280  # the default pack's tips are under 250; a longer one is cut so the first page still fits
 MOOD_TIP = (
     'When a customer starts upset, name the feeling before the fix ("I can see why this is frustrating"), then '
     "say what you will do and by when. Close by checking that the answer works for them."
@@ -35,6 +36,13 @@ class PractiseItem:
     priority: float
     rule_id: str | None = None
     tickets: tuple[str, ...] = ()  # recent tickets that show it
+
+
+def short_tip(text: str, limit: int = TIP_CHARS) -> str:
+    """The tip, cut at a word boundary when it is longer than `limit` characters."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -71,7 +79,7 @@ def practise_items(
             why += " Critical: each failure turns the ticket red."
         items.append(
             PractiseItem(
-                title=note.title, why=why, tip=note.coaching, critical=bool(row["critical"]),
+                title=note.title, why=why, tip=short_tip(note.coaching), critical=bool(row["critical"]),
                 priority=rate * float(row["weight"] or 0.0), rule_id=row["rule_id"],
                 tickets=tuple(row["recent_fails"] or ()),
             )

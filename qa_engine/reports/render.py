@@ -23,6 +23,7 @@ import markupsafe
 from qa_engine import paths
 from qa_engine.errors import QAError
 from qa_engine.nlp.pii import mask_pii
+from qa_engine.reports.practise import short_tip
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 HEAT_RGB = (209, 69, 59)
@@ -137,6 +138,7 @@ def _environment(template_dir: str) -> jinja2.Environment:
     env.filters.update(
         pct=_pct, score=_score, duration=_duration, signed=_signed, fmt=_fmt, heat=_heat,
         mask_text=lambda text, language=None: mask_pii(str(text), language), report_file=report_file_stem,
+        short_tip=short_tip,
     )  # fmt: skip
     env.globals.update(rate=_rate, mix_background=_mix_background, bar_background=_bar_background)
     return env

@@ -354,7 +354,8 @@ def test_excerpts_mask_planted_personal_data_in_html_and_pdf(
 def test_render_all_writes_every_active_agent_each_team_and_a_linked_index(
     scored_store: Path, tmp_path: Path
 ) -> None:
-    summary = render_all(scored_store, tmp_path)
+    summary = render_all(scored_store, tmp_path, workers=2)  # the process pool, as the nightly flow runs it
+    assert summary.workers == 2
     agents = {a for (a,) in sql(scored_store, "SELECT DISTINCT agent_id FROM tickets")}
     teams = {t for (t,) in sql(scored_store, "SELECT DISTINCT team FROM tickets")}
     assert {f.html.stem for f in summary.agents} == agents

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from qa_engine.reports.practise import MAX_ITEMS, practise_items
+from qa_engine.reports.practise import MAX_ITEMS, TIP_CHARS, practise_items, short_tip
 from qa_engine.reports.rulebook import Rulebook, RuleNote
 
 
@@ -73,3 +73,11 @@ def test_the_list_stays_short() -> None:
                            {"negative_start": 9, "recovered": 9}, BOOK, "team X")  # fmt: skip
     assert len(items) == MAX_ITEMS
     assert [i.title for i in items] == ["Turn upset customers around", "r0", "r1", "r2"]
+
+
+def test_a_long_tip_is_cut_at_a_word_so_the_page_still_fits() -> None:
+    long = "Say what you will do next. " * 20
+    cut = short_tip(long)
+    assert cut.endswith(" …") and len(cut) <= TIP_CHARS + 2
+    assert long.startswith(cut[:-2])
+    assert short_tip("Short enough.") == "Short enough."

@@ -1,0 +1,35 @@
+"""The reasons model card states the committed figures, and `qa reasons eval` reproduces them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa_engine import paths
+from qa_engine.affect import AffectScorer
+
+CARD_DIR = paths.models_dir() / "reasons"
+FIGURES = json.loads((CARD_DIR / "metrics.json").read_text(encoding="utf-8"))
+
+
+def test_card_states_every_committed_figure_and_the_targets_hold() -> None:
+    card = (CARD_DIR / "MODEL_CARD.md").read_text(encoding="utf-8")
+    for figure in FIGURES:
+        assert f"| {figure['name']} |" in card and f"**{figure['value']:.3f}**" in card, figure["name"]
+    by_name = {f["name"]: f for f in FIGURES}
+    languages = ("en", "zh", "de", "ja", "es", "fr")
+    assert all(by_name[f"reasons/contact_reason/{lang}"]["value"] >= 0.85 for lang in languages)
+    assert by_name["reasons/escalation/all"]["value"] >= 0.85
+    # the held-apart set has at least 40 requests per reason
+    assert all(row["support"] >= 40 for row in by_name["reasons/contact_reason/all"]["per_class"])
+
+
+@pytest.mark.slow
+def test_eval_reproduces_the_committed_figures() -> None:
+    from qa_engine.reasons.commands import evaluate_with
+
+    measured = {r.name: r.value for r in evaluate_with(AffectScorer.from_registry(), encoder_only=True)}
+    off = {f["name"]: (f["value"], round(measured.get(f["name"], -1.0), 4)) for f in FIGURES
+           if abs(f["value"] - measured.get(f["name"], -1.0)) > 0.003}  # fmt: skip
+    assert not off, off
