@@ -3,13 +3,32 @@ contact is heading for a chargeback, a public complaint or legal action), each w
 
 stage = ReasonsStage.load(affect_scorer, pack_path)        # taxonomy, signal file, fitted classifier
 frame = stage.run(tickets, turns, vectors, docs, store)    # ticket_id + REASON_COLUMNS
+
+Names load on first use: `qa --help` mounts `qa_engine.reasons.commands` and must not pull in spaCy or torch.
 """
 
-from qa_engine.reasons.classifier import ReasonModel
-from qa_engine.reasons.signals import Signals, load_signals
-from qa_engine.reasons.stage import REASON_COLUMNS, ReasonsStage
-from qa_engine.reasons.taxonomy import REASONS, Taxonomy, load_taxonomy
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, str] = {
+    "ReasonModel": "classifier", "Signals": "signals", "load_signals": "signals",
+    "REASON_COLUMNS": "stage", "ReasonsStage": "stage",
+    "REASONS": "taxonomy", "Taxonomy": "taxonomy", "load_taxonomy": "taxonomy",
+}  # fmt: skip
 __all__ = [
     "REASONS", "REASON_COLUMNS", "ReasonModel", "ReasonsStage", "Signals", "Taxonomy", "load_signals", "load_taxonomy",
 ]  # fmt: skip
+
+if TYPE_CHECKING:
+    from qa_engine.reasons.classifier import ReasonModel
+    from qa_engine.reasons.signals import Signals, load_signals
+    from qa_engine.reasons.stage import REASON_COLUMNS, ReasonsStage
+    from qa_engine.reasons.taxonomy import REASONS, Taxonomy, load_taxonomy
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'qa_engine.reasons' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"qa_engine.reasons.{_EXPORTS[name]}"), name)

@@ -88,14 +88,29 @@ def eval_cmd(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the figures as JSON here.")
     ] = None,
+    card: Annotated[
+        bool,
+        typer.Option(
+            "--card",
+            help="Write the figures to models/reasons/metrics.json and regenerate its MODEL_CARD.md.",
+        ),
+    ] = False,
 ) -> None:
     """Per-language, per-reason precision/recall/F1 and macro-F1; escalation AUC (models/reasons/eval/)."""
     from qa_engine.affect.training.evaluate import format_reports
 
     reports = evaluate_with(_scorer(registry, model), reasons_set, escalation_set, encoder_only=encoder_only)
     typer.echo(format_reports(reports))
+    figures = json.dumps([r.as_dict() for r in reports], indent=2) + "\n"
     if json_out:
-        json_out.write_text(json.dumps([r.as_dict() for r in reports], indent=2) + "\n", encoding="utf-8")
+        json_out.write_text(figures, encoding="utf-8")
+    if card:
+        from qa_engine.reasons.card import write_card
+        from qa_engine.reasons.classifier import default_model_dir
+
+        folder = default_model_dir()
+        (folder / "metrics.json").write_text(figures, encoding="utf-8")
+        typer.echo(f"wrote {write_card(folder)}")
 
 
 def evaluate_with(

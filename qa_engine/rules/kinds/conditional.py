@@ -35,6 +35,9 @@ class Trigger(PhraseLists):
     emotions: list[Emotion] = Field(default_factory=lambda: ["anger", "disgust", "sadness", "fear"])
     emotion_threshold: float | None = Field(0.5, ge=0, le=1)  # null: ignore emotions
     sentiment_threshold: float | None = Field(-0.5, ge=-1, le=1)  # null: ignore sentiment
+    # a factual problem report ("payment failed") reads strongly negative to sentiment models but calm to the
+    # emotion model: with this set, sentiment alone counts only when the turn's top emotion is not neutral
+    sentiment_needs_emotion: bool = False
 
 
 class ConditionalParams(Strict):
@@ -115,6 +118,7 @@ class ConditionalKind(ConversationKind):
             trigger.sentiment_threshold is not None
             and score is not None
             and score <= trigger.sentiment_threshold
+            and not (trigger.sentiment_needs_emotion and _reads_neutral(turn))
         ):
             return f"sentiment {score:.2f}", None
         if self.trigger_phrases.covers(language):
@@ -122,6 +126,12 @@ class ConditionalKind(ConversationKind):
             if found:
                 return "phrase", found[0]
         return None, None
+
+
+def _reads_neutral(turn: Turn) -> bool:
+    """The emotion model's most likely emotion for the turn is neutral (False when there are no emotion scores)."""
+    scores = turn.emotion_scores or {}
+    return bool(scores) and max(scores, key=scores.__getitem__) == "neutral"
 
 
 def _trigger_note(turn: Turn, why: str, where: PhraseMatch | None) -> str:
