@@ -107,6 +107,18 @@ class ReviewDB:
         with self._lock.writing(), contextlib.ExitStack() as stack:
             yield self._open(stack, read_only=False)
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Store]:
+        """The lock of a read, without a connection: for library calls (`qa_engine.kpi`) that open their own."""
+        with self._lock.reading():
+            yield self.store
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Store]:
+        """The lock of a write, without a connection: for library calls that open their own."""
+        with self._lock.writing():
+            yield self.store
+
     def _open(self, stack: contextlib.ExitStack, read_only: bool) -> duckdb.DuckDBPyConnection:
         """Open through `Store.connect` (which waits for other processes); also wait out a clash with a
         connection that other code in this process (a test, a command) holds in the other mode."""

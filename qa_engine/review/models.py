@@ -7,6 +7,7 @@ an error rather than silently ignored); form posts validate the same models leni
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -76,3 +77,56 @@ class ResolutionIn(_Strict):
 class LoginIn(_Strict):
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+MAX_FOCUS_RULES = 20
+EARLIEST_SESSION = date(2000, 1, 1)
+
+
+class CoachingIn(_Strict):
+    """A coaching session as a coach records it: the agent, the day it took place (YYYY-MM-DD, not in the future:
+    this records what happened), the rules it worked on, a note."""
+
+    agent_id: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    date: Annotated[str, StringConstraints(min_length=10, max_length=10)]
+    focus_rules: Annotated[list[RuleId], Field(min_length=1, max_length=MAX_FOCUS_RULES)]
+    note: Comment = ""
+
+    @field_validator("agent_id")
+    @classmethod
+    def check_agent(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("give the agent's id")
+        return _clean_text(value)
+
+    @field_validator("date")
+    @classmethod
+    def check_date(cls, value: str) -> str:
+        try:
+            day = datetime.strptime(value, "%Y-%m-%d").date()
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date YYYY-MM-DD") from None
+        # a day of grace: the coach's local date may be ahead of UTC
+        if not EARLIEST_SESSION <= day <= datetime.now(UTC).date() + timedelta(days=1):
+            raise ValueError(f"{value} is not a day a session can have taken place (not in the future)")
+        return value
+
+    @field_validator("focus_rules")
+    @classmethod
+    def check_rules(cls, value: list[str]) -> list[str]:
+        for rule_id in value:
+            _clean_text(rule_id)
+        return list(dict.fromkeys(r.strip() for r in value if r.strip())) or _no_rules()
+
+    @field_validator("note")
+    @classmethod
+    def check_note(cls, value: str) -> str:
+        return _clean_text(value)
+
+    @property
+    def day(self) -> date:
+        return datetime.strptime(self.date, "%Y-%m-%d").date()
+
+
+def _no_rules() -> list[str]:
+    raise ValueError("choose at least one rule the session focused on")

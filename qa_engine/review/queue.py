@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from qa_engine.errors import QAError
 from qa_engine.review.db import ReviewDB
+from qa_engine.review.keyissues import CONTACT_REASONS, SUB_REASON, risk_level, taxonomy_sub_reasons
 from qa_engine.review.scope import Scope
 from qa_engine.schema import CHANNELS, TIERS
 
@@ -31,7 +33,9 @@ TIME_SQL = f"coalesce(epoch_us(t.created_at), epoch_us(t.started_at), {_NULL_TIM
 ORDER_SQL = f"{RANK_SQL}, {TIME_SQL} DESC, t.ticket_id"
 ITEM_COLUMNS = (
     "ticket_id", "agent_id", "team", "channel", "language", "tier", "qa_score", "created_at", "tier_reasons",
+    "contact_reason", "contact_sub_reason", "contact_reason_score", "escalation_risk", "escalation_signals",
 )  # fmt: skip
+EQUAL_FILTERS = ("tier", "agent_id", "team", "language", "channel", "contact_reason", "contact_sub_reason")
 
 
 @dataclass(frozen=True)
@@ -45,12 +49,15 @@ class QueueFilters:
     q: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    contact_reason: str | None = None
+    contact_sub_reason: str | None = None
+    min_escalation_risk: float | None = None
 
     def where(self) -> tuple[list[str], list]:
         """SQL conditions over `t` and their parameters."""
         conds: list[str] = []
         params: list = []
-        for column in ("tier", "agent_id", "team", "language", "channel"):
+        for column in EQUAL_FILTERS:
             value = getattr(self, column)
             if value is not None:
                 conds.append(f"t.{column} = ?")
@@ -63,6 +70,9 @@ class QueueFilters:
         if self.q is not None:
             conds.append("t.ticket_id IN (SELECT u.ticket_id FROM turns u WHERE u.text ILIKE ? ESCAPE '\\')")
             params.append("%" + _like_escape(self.q) + "%")
+        if self.min_escalation_risk is not None:
+            conds.append("t.escalation_risk >= ?")
+            params.append(self.min_escalation_risk)
         started = "coalesce(t.created_at, t.started_at)"
         if self.date_from is not None:
             conds.append(f"{started} >= ?")
@@ -74,9 +84,9 @@ class QueueFilters:
 
     def as_query(self) -> dict[str, str]:
         """The filters as query-string parameters (for links to the next page)."""
-        out = {
-            k: getattr(self, k) for k in ("tier", "agent_id", "team", "language", "channel", "rule_id", "q")
-        }
+        out = {k: getattr(self, k) for k in (*EQUAL_FILTERS, "rule_id", "q")}
+        if self.min_escalation_risk is not None:
+            out["min_escalation_risk"] = f"{self.min_escalation_risk:g}"
         out["from"] = self.date_from.isoformat() if self.date_from else None
         out["to"] = self.date_to.isoformat() if self.date_to else None
         return {k: v for k, v in out.items() if v is not None}
@@ -148,6 +158,39 @@ def _date(params: Mapping[str, str | None], name: str) -> date | None:
         raise QAError("Q615", field=name, detail=f"{value!r} is not a date YYYY-MM-DD") from exc
 
 
+def _risk(params: Mapping[str, str | None], name: str) -> float | None:
+    """A share 0..1 (e.g. 0.5): not NaN, not a word, not out of range."""
+    value = _text(params, name)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or not 0 <= number <= 1:
+        raise QAError("Q615", field=name, detail=f"{value[:20]!r} is not a number from 0 to 1")
+    return number
+
+
+def _sub_reason(params: Mapping[str, str | None], reason: str | None) -> str | None:
+    """`<reason>.<sub>` of the taxonomy (any well-formed one under a known reason when the taxonomy cannot be
+    read), and under `reason` when both are given."""
+    value = _text(params, "contact_sub_reason")
+    if value is None:
+        return None
+    match = SUB_REASON.match(value)
+    known = taxonomy_sub_reasons()
+    if match is None or match["reason"] not in CONTACT_REASONS or (known and value not in known):
+        near = [k for k in known if match and k.startswith(match["reason"] + ".")] or known
+        hint = f"; known: {', '.join(near)}" if near else ""
+        raise QAError("Q615", field="contact_sub_reason", detail=f"{value!r} is not a sub-reason{hint}")
+    if reason is not None and match["reason"] != reason:
+        raise QAError(
+            "Q615", field="contact_sub_reason", detail=f"{value!r} is not under contact_reason={reason}"
+        )
+    return value
+
+
 def parse_limit(value: str | None) -> int:
     if value is None or value == "":
         return DEFAULT_LIMIT
@@ -168,6 +211,9 @@ def parse_queue_params(params: Mapping[str, str | None]) -> tuple[QueueFilters, 
         q=_text(params, "q"),
         date_from=_date(params, "from"),
         date_to=_date(params, "to"),
+        contact_reason=(reason := _choice(params, "contact_reason", CONTACT_REASONS)),
+        contact_sub_reason=_sub_reason(params, reason),
+        min_escalation_risk=_risk(params, "min_escalation_risk"),
     )
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise QAError("Q615", field="from", detail=f"{filters.date_from} is after to={filters.date_to}")
@@ -227,6 +273,8 @@ def fetch_queue(
         item = dict(zip(ITEM_COLUMNS, row[: len(ITEM_COLUMNS)], strict=True))
         item["created_at"] = iso(item["created_at"])
         item["tier_reasons"] = list(item["tier_reasons"] or [])
+        item["escalation_signals"] = list(item["escalation_signals"] or [])
+        item["escalation_level"] = risk_level(item["escalation_risk"])
         review = latest.get(item["ticket_id"])
         item["human_tier"] = review[0] if review else None
         item["version"] = review[1] if review else 0

@@ -12,15 +12,22 @@ import json
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from qa_engine.review.customers import customer_view
 from qa_engine.review.db import ReviewDB
+from qa_engine.review.keyissues import MODEL_SIGNAL, evidence_list, risk_level, signal_label
 from qa_engine.review.queue import iso
 from qa_engine.review.scope import Scope
 
 TICKET_COLUMNS = (
     "ticket_id", "agent_id", "team", "customer_id", "channel", "language", "created_at", "csat", "tier",
     "qa_score", "tier_reasons", "tier_evidence", "customer_sentiment_start", "customer_sentiment_end",
-    "emotional_balance", "n_turns", "scored_at", "run_id",
+    "emotional_balance", "n_turns", "scored_at", "run_id", "contact_reason", "contact_reason_score",
+    "contact_sub_reason", "contact_reasons_other", "contact_reason_evidence", "escalation_risk", "escalation_signals",
+    "escalation_evidence",
 )  # fmt: skip
+# which colour a highlighted piece gets when several kinds of evidence overlap: an escalation signal first (the tier
+# policy often names the same words as a reason: the orange says why), then tier reasons and failed rules
+KIND_ORDER = ("escalation", "tier", "fail", "pass", "reason")
 TURN_COLUMNS = (
     "turn_index", "speaker", "text", "ts", "agent_id", "sentiment", "sentiment_score", "emotion", "emotion_scores",
     "affect_flag",
@@ -43,7 +50,7 @@ class Span:
     start: int
     end: int
     label: str
-    kind: str  # fail / pass / tier
+    kind: str  # one of KIND_ORDER
     replacement: str | None = None
 
 
@@ -55,8 +62,9 @@ class Segment:
 
     @property
     def css(self) -> str:
-        """The strongest kind wins the colour: a failed rule or tier reason over a passed rule."""
-        for kind in ("tier", "fail", "pass"):
+        """The strongest kind wins the colour (KIND_ORDER): an escalation signal, a tier reason, a failed rule, a
+        passed rule, the words that show the contact reason."""
+        for kind in KIND_ORDER:
             if kind in self.kinds:
                 return kind
         return ""
@@ -159,11 +167,18 @@ def load_ticket(db: ReviewDB, scope: Scope, ticket_id: str) -> dict | None:
     tier_evidence = _json_list(ticket.pop("tier_evidence"))
     ticket["tier_reasons"] = list(ticket["tier_reasons"] or [])
     ticket["tier_evidence"] = tier_evidence
+    ticket["contact_reason_evidence"] = evidence_list(ticket["contact_reason_evidence"])
+    ticket["escalation_evidence"] = evidence_list(ticket["escalation_evidence"])
+    ticket["contact_reasons_other"] = list(ticket["contact_reasons_other"] or [])
+    ticket["escalation_signals"] = list(ticket["escalation_signals"] or [])
+    ticket["escalation_level"] = risk_level(ticket["escalation_risk"])
     for key in ("created_at", "scored_at"):
         ticket[key] = iso(ticket[key])
     rule_rows = [dict(zip(RULE_COLUMNS, r, strict=True)) for r in rules]
     turn_rows = [dict(zip(TURN_COLUMNS, t, strict=True)) for t in turns]
-    spans = _spans_by_turn(turn_rows, rule_rows, tier_evidence)
+    spans = _spans_by_turn(
+        turn_rows, rule_rows, tier_evidence, ticket["escalation_evidence"], ticket["contact_reason_evidence"]
+    )
     for turn in turn_rows:
         turn["ts"] = iso(turn["ts"])
         turn["text"], turn["highlights"] = render_turn(turn["text"] or "", spans.get(turn["turn_index"], []))
@@ -182,6 +197,7 @@ def load_ticket(db: ReviewDB, scope: Scope, ticket_id: str) -> dict | None:
         "disputes": dispute_rows,
         "version": review_rows[-1]["version"] if review_rows else 0,
         "human": _human_verdict(review_rows),
+        "customer_balance": customer_view(db, scope, ticket["customer_id"]),
     }
 
 
@@ -209,7 +225,13 @@ def _json_list(text: str | None) -> list[dict]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def _spans_by_turn(turns: list[dict], rules: list[dict], tier_evidence: list[dict]) -> dict[int, list[Span]]:
+def _spans_by_turn(
+    turns: list[dict],
+    rules: list[dict],
+    tier_evidence: list[dict],
+    escalation: list[dict] = (),
+    reason: list[dict] = (),
+) -> dict[int, list[Span]]:
     texts = {t["turn_index"]: t["text"] or "" for t in turns}
     out: dict[int, list[Span]] = {}
 
@@ -225,4 +247,10 @@ def _spans_by_turn(turns: list[dict], rules: list[dict], tier_evidence: list[dic
             add(rule["evidence"], f"{rule['rule_id']}: {rule['outcome']}", rule["outcome"])
     for item in tier_evidence:
         add(item, f"tier: {item.get('reason', '')}", "tier")
+    for item in escalation:
+        # the model's own evidence is a whole turn it found escalating: shown in the list, not as a highlight
+        if item.get("signal") != MODEL_SIGNAL:
+            add(item, signal_label(item), "escalation")
+    for item in reason:
+        add(item, f"contact reason: {item.get('note') or ''}".rstrip(": "), "reason")
     return out

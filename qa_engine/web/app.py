@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.sessions import DEFAULT_TTL
+from qa_engine.review.throttle import LoginThrottle
 from qa_engine.web import errors
 from qa_engine.web.routers import api, pages
 
@@ -31,8 +32,11 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(db: str | Path, session_ttl: timedelta = DEFAULT_TTL) -> FastAPI:
-    """The app over the store at `db` (its review tables are created when missing)."""
+def create_app(
+    db: str | Path, session_ttl: timedelta = DEFAULT_TTL, login_throttle: LoginThrottle | None = None
+) -> FastAPI:
+    """The app over the store at `db` (its review tables are created when missing); logins are throttled
+    (5 failures per username or address in 15 minutes unless `login_throttle` says otherwise)."""
     store = ReviewDB(db)
     store.init()
     app = FastAPI(
@@ -44,6 +48,7 @@ def create_app(db: str | Path, session_ttl: timedelta = DEFAULT_TTL) -> FastAPI:
     )
     app.state.db = store
     app.state.session_ttl = session_ttl
+    app.state.login_throttle = login_throttle or LoginThrottle()
     errors.install(app)
 
     @app.middleware("http")

@@ -10,15 +10,28 @@ from starlette.concurrency import run_in_threadpool
 from qa_engine.errors import QAError
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.sessions import Session, end_session, start_session
+from qa_engine.review.throttle import LoginThrottle
 from qa_engine.review.users import authenticate
 from qa_engine.web.deps import SESSION_COOKIE
 
 
 async def login_user(request: Request, username: str, password: str) -> tuple[str, Session]:
-    """(cookie token, session) when the password matches, else Q611; this browser's previous session ends."""
+    """(cookie token, session) when the password matches, else Q611; this browser's previous session ends.
+    Q623 (429) without checking the password after too many failures for this username or from this address."""
     db: ReviewDB = request.app.state.db
+    throttle: LoginThrottle = request.app.state.login_throttle
+    client = request.client.host if request.client else None
+    refusal = await run_in_threadpool(throttle.check, db, username, client)
+    if refusal is not None:
+        raise QAError(
+            "Q623",
+            who=refusal.who,
+            minutes=int(throttle.window.total_seconds() // 60),
+            seconds=refusal.seconds,
+        )
     user = await run_in_threadpool(authenticate, db, username, password)
     if user is None:
+        await run_in_threadpool(throttle.record_failure, db, username, client)
         raise QAError("Q611")
     old = request.cookies.get(SESSION_COOKIE)
     if old:

@@ -64,15 +64,24 @@ async def json_body(request: Request, model: type[M]) -> M:
 
 
 async def form_body(request: Request) -> dict[str, str]:
-    """The form fields as strings (the last value of a repeated field); files are refused."""
+    """The form fields as strings (the last value of a repeated field); files are refused. Every value of a
+    repeated field (checkboxes) is then in `form_lists(request)`."""
     await read_body(request)
     form = await request.form(max_files=0, max_fields=500)
-    out = {}
+    out: dict[str, str] = {}
+    lists: dict[str, list[str]] = {}
     for key, value in form.multi_items():
         if not isinstance(value, str):
             raise BodyInvalid([{"loc": ["body", key], "msg": "files are not accepted"}])
         out[key] = value
+        lists.setdefault(key, []).append(value)
+    request.state.form_lists = lists
     return out
+
+
+def form_lists(request: Request) -> dict[str, list[str]]:
+    """Every value of each field of the form `form_body` read, in order."""
+    return getattr(request.state, "form_lists", {})
 
 
 def validate_form(model: type[M], data: dict) -> M:

@@ -26,7 +26,8 @@ def serve(
         float, typer.Option("--session-hours", min=0.01, help="A login lasts this long.")
     ] = 8.0,
 ) -> None:
-    """Start the review app: queue, conversation view, reviews, disputes, calibration, and the JSON API."""
+    """Start the review app: queue, conversation view, reviews, disputes, calibration, KPIs, coaching, and the
+    JSON API."""
     import logging
     from datetime import timedelta
 

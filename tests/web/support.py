@@ -4,6 +4,7 @@ injection sits."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +30,62 @@ USERS = {
 INJECTION = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
 CARD = "4111 1111 1111 1111"
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+ANGRY_CUSTOMER = "c-angry"  # R-1 (agent a-1) and Y-1 (agent a-2): a running balance deep below zero
+R1_LAST = "Unbelievable. I will dispute the charge with my bank and leave a bad review."
+
+
+@dataclass(frozen=True)
+class KeyIssue:
+    """A ticket's contact reason and escalation risk as the reasons stage stores them."""
+
+    reason: str | None = None
+    sub_reason: str | None = None
+    score: float | None = None
+    others: tuple[str, ...] = ()
+    risk: float | None = None
+    signals: tuple[dict, ...] = ()  # {signal, weight, turn_index, start, end, text, note}
+    reason_evidence: tuple[dict, ...] = ()
+
+    def columns(self) -> dict:
+        return {
+            "contact_reason": self.reason, "contact_sub_reason": self.sub_reason, "contact_reason_score": self.score,
+            "contact_reasons_other": list(self.others), "contact_reason_evidence": json.dumps(self.reason_evidence),
+            "escalation_risk": self.risk, "escalation_signals": [s["signal"] for s in self.signals],
+            "escalation_evidence": json.dumps(self.signals),
+        }  # fmt: skip
+
+
+def _signal(signal: str, turn_index: int, text: str, words: str, note: str, weight: float = 0.5) -> dict:
+    start = text.index(words)
+    return {"signal": signal, "weight": weight, "turn_index": turn_index, "start": start,
+            "end": start + len(words), "text": words, "note": note}  # fmt: skip
+
+
+R1_ISSUE = KeyIssue(
+    "logistics", "logistics.lost", 0.82, others=("complaint",), risk=0.85,
+    signals=(
+        _signal("chargeback", 2, R1_LAST, "dispute the charge with my bank", "Threatens a chargeback"),
+        _signal("bad_review", 2, R1_LAST, "leave a bad review", "Threatens a bad review", 0.35),
+    ),
+    reason_evidence=({"turn_index": 0, "start": 3, "end": 23, "text": "parcel never arrived",
+                      "note": "logistics.lost 0.82"},),
+)  # fmt: skip
+X1_TEXT = f"Look at this: {INJECTION} 100% sure_thing"
+X1_ISSUE = KeyIssue(
+    "complaint", "complaint.service", 0.55, risk=0.55,
+    signals=(_signal("public_post", 0, X1_TEXT, INJECTION, f"note {INJECTION}"),),
+)  # fmt: skip
+PLAIN_REASONS = ("order", "logistics", "payment", "returns", "presales")
+
+
+def plain_issue(i: int) -> KeyIssue:
+    """B-<i>: reasons in turn, escalation risk i % 10 / 10 (0.0 .. 0.9)."""
+    reason = PLAIN_REASONS[i % len(PLAIN_REASONS)]
+    sub = {"order": "order.change", "logistics": "logistics.delayed", "payment": "payment.double_charge",
+           "returns": "returns.refund_status", "presales": "presales.pricing"}[reason]  # fmt: skip
+    return KeyIssue(reason, sub, 0.7, risk=(i % 10) / 10)
 
 
 def _turn(
@@ -59,25 +116,27 @@ def build_rows() -> tuple[list[dict], list[dict], list[dict]]:
     tickets, turns, rules = [], [], []
 
     def ticket(
-        tid, tier, agent, team, created, channel="chat", language="en", score=80.0, reasons=(), evidence=()
-    ):
+        tid, tier, agent, team, created, channel="chat", language="en", score=80.0, reasons=(), evidence=(),
+        key_issue=KeyIssue(), customer=None, csat=None,
+    ):  # fmt: skip
         tickets.append({
-            "ticket_id": tid, "agent_id": agent, "team": team, "customer_id": f"c-{tid}", "channel": channel,
+            "ticket_id": tid, "agent_id": agent, "team": team, "customer_id": customer or f"c-{tid}", "channel": channel,
             "language": language, "created_at": created, "started_at": created, "tier": tier, "qa_score": score,
             "tier_reasons": list(reasons), "tier_evidence": json.dumps(list(evidence)),
             "customer_sentiment_start": -0.5, "customer_sentiment_end": -0.2, "emotional_balance": -3.0,
-            "csat": None, "n_turns": 3, "content_hash": tid, "rule_pack_version": "test", "run_id": "test-run",
-            "scored_at": T0,
+            "csat": csat, "n_turns": 3, "content_hash": tid, "rule_pack_version": "test", "run_id": "test-run",
+            "scored_at": T0, **key_issue.columns(),
         })  # fmt: skip
 
     blame = "That's your fault, you typed the wrong address."
     ticket("R-1", "red", "a-1", "T1", T0 + timedelta(days=20), score=40.0,
            reasons=["critical rule failed: no_blaming_customer (blame in turn 1)"],
-           evidence=[{"reason": "critical:no_blaming_customer", **_ev(1, 0, 17, "That's your fault", "blame")}])  # fmt: skip
+           evidence=[{"reason": "critical:no_blaming_customer", **_ev(1, 0, 17, "That's your fault", "blame")}],
+           key_issue=R1_ISSUE, customer=ANGRY_CUSTOMER)  # fmt: skip
     turns += [
         _turn("R-1", 0, "customer", "My parcel never arrived. I'm really angry!", "negative", -0.8, "anger"),
         _turn("R-1", 1, "agent", blame, agent_id="a-1"),
-        _turn("R-1", 2, "customer", "Unbelievable.", "negative", -0.6, "disgust"),
+        _turn("R-1", 2, "customer", R1_LAST, "negative", -0.6, "disgust"),
     ]
     rules += [
         _rule(
@@ -114,9 +173,10 @@ def build_rows() -> tuple[list[dict], list[dict], list[dict]]:
         T0 + timedelta(days=18),
         score=50.0,
         reasons=[f"customer wrote {INJECTION}"],
+        key_issue=X1_ISSUE,
     )
     turns += [
-        _turn("X-1", 0, "customer", f"Look at this: {INJECTION} 100% sure_thing"),
+        _turn("X-1", 0, "customer", X1_TEXT),
         _turn("X-1", 1, "agent", "Hello, this is Mia. </textarea><b>bold</b>", agent_id="a-1"),
     ]
     rules += [
@@ -130,7 +190,8 @@ def build_rows() -> tuple[list[dict], list[dict], list[dict]]:
     ]
 
     ticket("Y-1", "yellow", "a-2", "T1", T0 + timedelta(days=17), channel="email", language="de", score=70.0,
-           reasons=["qa score 70 below 80"])  # fmt: skip
+           reasons=["qa score 70 below 80"], customer=ANGRY_CUSTOMER,
+           key_issue=KeyIssue("order", "order.confirmation", 0.6, risk=0.3))  # fmt: skip
     turns += [
         _turn("Y-1", 0, "customer", "Wo ist meine Bestellung?", "negative", -0.4, "sadness"),
         _turn("Y-1", 1, "agent", "Guten Tag, hier ist Jonas. Ich prüfe das.", agent_id="a-2"),
@@ -148,11 +209,17 @@ def build_rows() -> tuple[list[dict], list[dict], list[dict]]:
     tiers = ("red", "yellow", "green", "green")
     for i in range(60):
         tid = f"B-{i:03d}"
+        created = T0 + timedelta(days=i % 15, hours=i)
         ticket(tid, tiers[i % 4], f"a-{1 + i % 3}", "T1" if i % 3 < 2 else "T2",
-               T0 + timedelta(days=i % 15, hours=i), channel=("chat", "email", "phone")[i % 3],
-               language=("en", "fr")[i % 2], score=float(50 + i % 50))  # fmt: skip
-        turns.append(_turn(tid, 0, "customer", f"Plain question number {i} about order {1000 + i}"))
-        turns.append(_turn(tid, 1, "agent", f"Hello, this is agent {1 + i % 3}.", agent_id=f"a-{1 + i % 3}"))
+               created, channel=("chat", "email", "phone")[i % 3],
+               language=("en", "fr")[i % 2], score=float(50 + i % 50), key_issue=plain_issue(i),
+               csat=1 + i % 5 if i % 2 else None)  # fmt: skip
+        # timed turns: the first response takes 30 s x i (chat SLA 120 s: met for i <= 4)
+        turns.append(
+            _turn(tid, 0, "customer", f"Plain question number {i} about order {1000 + i}", ts=created)
+        )
+        turns.append(_turn(tid, 1, "agent", f"Hello, this is agent {1 + i % 3}.", agent_id=f"a-{1 + i % 3}",
+                           ts=created + timedelta(seconds=30 * i)))  # fmt: skip
         rules.append(_rule(tid, "closing_thanks", "fail" if i % 5 == 0 else "pass", None, category="closing"))
     # A ticket with no created_at: it sorts by its first turn's time (started_at), last among its tier.
     ticket("N-1", "yellow", "a-1", "T1", None)
@@ -168,7 +235,8 @@ def write_store(path: Path) -> None:
     store.write_results(
         pl.DataFrame(tickets, infer_schema_length=None).with_columns(
             pl.col("created_at", "started_at", "scored_at").cast(pl.Datetime("us", "UTC")),
-            pl.col("tier_reasons").cast(pl.List(pl.String)),
+            pl.col("tier_reasons", "contact_reasons_other", "escalation_signals").cast(pl.List(pl.String)),
+            pl.col("contact_reason_score", "escalation_risk").cast(pl.Float64),
         ),
         pl.DataFrame(turns, schema={**schema.TURNS_IN, **schema.TURNS_AFFECT}),
         pl.DataFrame(rules, schema=schema.RULE_RESULTS),

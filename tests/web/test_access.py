@@ -14,6 +14,7 @@ from .support import query
 REVIEW = {"tier": "yellow", "version": 1, "comment": "blame is serious, but the rest was fine"}
 DISPUTE = {"comment": "I apologised in the next message"}
 RESOLUTION = {"decision": "rejected", "comment": "the blame stands"}
+COACHING = {"agent_id": "a-1", "date": "2026-11-08", "focus_rules": ["closing_thanks"], "note": "closings"}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,8 @@ def dispute_id(login) -> str:
 
 
 def _human_rows(path) -> tuple:
-    return tuple(query(path, f"SELECT count(*) FROM {table}")[0][0] for table in ("reviews", "disputes"))
+    tables = ("reviews", "disputes", "coaching_sessions")
+    return tuple(query(path, f"SELECT count(*) FROM {table}")[0][0] for table in tables)
 
 
 ALL = ("lead", "coach1", "coach9", "agent1", "agent2", "agent3")
@@ -64,8 +66,22 @@ CASES = [
     *[(user, "POST", "/api/tickets/R-1/disputes/{dispute}/resolution", RESOLUTION, code) for user, code in
       zip(ALL, (200, 403, 403, 403, 403, 403), strict=True)],
     ("lead", "POST", "/api/tickets/R-1/disputes/not-a-dispute/resolution", RESOLUTION, 404),
+    # KPIs: everyone, over their own scope; narrowing to someone outside it is refused
+    *[(user, "GET", "/api/kpi", None, 200) for user in ALL],
+    *[(user, "GET", "/api/kpi?by=agent&agent_id=a-1", None, code) for user, code in
+      zip(ALL, (200, 200, 403, 200, 403, 403), strict=True)],
+    *[(user, "GET", "/api/kpi?team=T2", None, code) for user, code in
+      zip(ALL, (200, 403, 403, 200, 200, 200), strict=True)],  # an agent's own tickets in T2: none, or a-3's
+    # coaching: everyone reads within scope; coaches and QA leads record, for agents in scope
+    *[(user, "GET", "/api/coaching", None, 200) for user in ALL],
+    *[(user, "GET", "/api/coaching?agent_id=a-1", None, code) for user, code in
+      zip(ALL, (200, 200, 403, 200, 403, 403), strict=True)],
+    *[(user, "POST", "/api/coaching", COACHING, code) for user, code in
+      zip(ALL, (201, 201, 403, 403, 403, 403), strict=True)],
     # pages
     *[(user, "GET", "/", None, 200) for user in ALL],
+    *[(user, "GET", "/kpi", None, 200) for user in ALL],
+    *[(user, "GET", "/coaching", None, 200) for user in ALL],
     *[(user, "GET", "/tickets/R-1", None, code) for user, code in
       zip(ALL, (200, 200, 404, 200, 404, 404), strict=True)],
     *[(user, "GET", "/calibration", None, code) for user, code in

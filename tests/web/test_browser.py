@@ -1,13 +1,16 @@
 """End to end in real headless Chromium: log in, open the queue, open a red ticket, override its tier, see the
-calibration page change; and hostile text that stays text.
+calibration page change; filter by contact reason, read the escalation signals, the KPI page, a coaching session;
+and hostile text that stays text.
 
-The server is the real app under uvicorn, on a free port, in a thread of this process. Screenshots of the queue and
-of a conversation go to the test's folder, or to docs/ when QA_UPDATE_SCREENSHOTS=1 (how docs/review-*.png are made).
+The server is the real app under uvicorn, on a free port, in a thread of this process. Screenshots of the queue, a
+conversation and the KPI page go to the test's folder, or to docs/ when QA_UPDATE_SCREENSHOTS=1 (how
+docs/review-*.png are made).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -18,6 +21,8 @@ import pytest
 import uvicorn
 from playwright.sync_api import Page, expect, sync_playwright
 
+from qa_engine.review.db import ReviewDB
+from qa_engine.review.users import add_user
 from qa_engine.web.app import create_app
 
 from .support import INJECTION, PASSWORD
@@ -169,3 +174,57 @@ def test_two_reviewers_at_once_the_second_keeps_their_words(chromium, web_db: Pa
         expect(second.locator("article.review")).to_have_count(2)
         for p in (first, second):
             p.context.close()
+
+
+def test_key_issues_kpis_and_coaching_end_to_end(page: Page, scored_db: Path, tmp_path: Path) -> None:
+    """Filter the queue by contact reason, read a ticket's escalation signals, open the KPI page, and record a
+    coaching session as a coach of one of the bundled teams."""
+    shots = screenshot_dir(tmp_path)
+    add_user(ReviewDB(scored_db), "coach-eu1", PASSWORD, "coach", team="EU-1")
+    with LiveServer(scored_db) as server:
+        base = server.url
+        log_in(page, base, "lead")
+        page.select_option("select[name=contact_reason]", "logistics")
+        page.click("form.filters button[type=submit]")
+        expect(page).to_have_url(re.compile(r"contact_reason=logistics"))
+        reasons = page.locator("table.queue tbody td.reason").all_text_contents()
+        assert reasons and all(r.strip() == "logistics" for r in reasons)
+
+        page.goto(base + "/?min_escalation_risk=0.5")
+        levels = page.locator("table.queue tbody .esc").all_text_contents()
+        assert levels and all(level.startswith("high") for level in levels)
+        page.locator("table.queue tbody tr").first.locator("td:nth-child(2) a").click()
+        expect(page.locator("#key-issue")).to_be_visible()
+        signals = page.locator("mark.escalation")
+        expect(signals.first).to_be_visible()
+        listed = " ".join(page.locator("#key-issue .signals li").all_inner_texts())
+        assert signals.first.inner_text() in listed  # the highlighted words are a listed signal's evidence
+
+        page.goto(base + "/kpi?by=team")
+        cards = page.locator(".kpi-card")
+        expect(cards).to_have_count(11)
+        assert page.locator(".kpi-card.met, .kpi-card.missed").count() >= 4  # the default pack's 4 targets
+        teams = page.locator("table.kpi-table tbody tr td:first-child").all_text_contents()
+        assert teams == sorted(teams) and "EU-1" in teams
+        expect(page.locator("#sla-channels table tbody tr").first).to_be_visible()
+        page.screenshot(path=str(shots / "review-kpi.png"), full_page=True)
+        page.context.clear_cookies()
+
+        log_in(page, base, "coach-eu1")
+        page.goto(base + "/kpi?by=team")
+        assert page.locator("table.kpi-table tbody tr td:first-child").all_text_contents() == ["EU-1"]
+        page.goto(base + "/coaching")
+        options = page.locator("select[name=agent_id] option").all_text_contents()[1:]
+        assert options and all(a.startswith(("a-de-", "a-fr-")) for a in options)  # EU-1's agents only
+        agent = options[0]
+        page.select_option("select[name=agent_id]", agent)
+        page.fill("input[name=date]", "2026-11-15")
+        page.check("input[name=focus_rules][value=greeting_own_name]")
+        page.fill("textarea[name=note]", "Greet with your own name in the first reply.")
+        page.click("#coaching-form button[type=submit]")
+        expect(page.locator(".notice")).to_have_text("Session recorded.")
+        session = page.locator("article.coaching-session").first
+        expect(session).to_contain_text(agent)
+        expect(session).to_contain_text("greeting_own_name")
+        expect(session.locator(".verdict-tag")).to_have_count(1)
+        assert page.dialogs == []  # type: ignore[attr-defined]

@@ -14,8 +14,10 @@ from starlette.concurrency import run_in_threadpool
 
 from qa_engine.errors import QAError
 from qa_engine.review.calibration import calibration, calibration_csv
+from qa_engine.review.coaching import COACHING_ROLES, find_session, record_session, sessions_in_scope
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.models import DisputeIn, LoginIn, ResolutionIn, ReviewIn
+from qa_engine.review.kpis import BY_CHOICES, check_narrowing, parse_kpi_params, scoped_kpis
+from qa_engine.review.models import CoachingIn, DisputeIn, LoginIn, ResolutionIn, ReviewIn
 from qa_engine.review.queue import fetch_queue, parse_queue_params
 from qa_engine.review.reviews import add_dispute, add_review, resolve_dispute
 from qa_engine.review.scope import Scope
@@ -27,6 +29,7 @@ from qa_engine.web.deps import (
     SESSION_COOKIE,
     api_csrf,
     check_ticket_id,
+    current_session,
     get_db,
     require_role,
     user_scope,
@@ -37,6 +40,7 @@ router = APIRouter(prefix="/api", tags=["api"])
 Db = Annotated[ReviewDB, Depends(get_db)]
 WithCsrf = Annotated[Session, Depends(api_csrf)]
 UserScope = Annotated[Scope, Depends(user_scope)]
+SignedIn = Annotated[Session, Depends(current_session)]
 
 
 def _body_doc(model) -> dict:
@@ -87,8 +91,20 @@ def list_tickets(
     date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD, inclusive")] = None,
     limit: Annotated[str | None, Query(description="1-200, default 50")] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    contact_reason: Annotated[
+        str | None,
+        Query(description="presales, order, payment, logistics, returns, complaint, account or other"),
+    ] = None,
+    contact_sub_reason: Annotated[
+        str | None, Query(description="a sub-reason of the taxonomy, e.g. logistics.lost")
+    ] = None,
+    min_escalation_risk: Annotated[
+        str | None, Query(description="0-1: tickets whose escalation_risk is at least this")
+    ] = None,
 ) -> dict:
-    """Red, then yellow, then green, newest first: `{items, next_cursor, counts}`; counts are for the same filters."""
+    """Red, then yellow, then green, newest first: `{items, next_cursor, counts}`; counts are for the same filters.
+    Each item also carries its key issue: `contact_reason`, `contact_sub_reason`, `contact_reason_score`,
+    `escalation_risk`, `escalation_signals` and `escalation_level` (high >= 0.5, elevated >= 0.25, low)."""
     filters, size, after = parse_queue_params(dict(request.query_params))
     return fetch_queue(db, scope, filters, size, after).as_dict()
 
@@ -181,3 +197,61 @@ def get_calibration(
             headers={"Content-Disposition": 'attachment; filename="calibration.csv"'},
         )
     return result
+
+
+@router.get("/kpi", summary="Service KPIs against targets, week-over-week trend, SLA per channel")
+def get_kpi(
+    request: Request,
+    db: Db,
+    session: SignedIn,
+    scope: UserScope,
+    by: Annotated[str | None, Query(description=" | ".join(BY_CHOICES) + " (default agent)")] = None,
+    date_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD, inclusive")] = None,
+    date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD, inclusive")] = None,
+    agent_id: Annotated[str | None, Query(description="only this agent (within your scope)")] = None,
+    team: Annotated[str | None, Query(description="only this team (within your scope)")] = None,
+) -> dict:
+    """The KPIs of CONTRACT.md section 5 over the tickets you may see (agent: your own; coach: your team's; QA
+    lead: all) that start in the period: `rows` per group (the `qa kpi --json` objects plus `status` per KPI:
+    met / missed / null), `overall`, `trend` (the last 7 days of the period vs the 7 before), `sla_by_channel`
+    and the `targets`. Asking for an agent or team outside your scope is 403."""
+    query = parse_kpi_params(dict(request.query_params))
+    check_narrowing(db, session, scope, query)
+    return scoped_kpis(db, scope, query)
+
+
+@router.get("/coaching", summary="Coaching sessions with their before/after effect")
+def get_coaching(
+    db: Db,
+    session: SignedIn,
+    scope: UserScope,
+    agent_id: Annotated[str | None, Query(max_length=256, description="only this agent's sessions")] = None,
+) -> dict:
+    """Sessions of the agents you may see (agent: your own; coach: your team's; QA lead: all), newest first, each
+    with `effects`: per focus rule, pass rate and QA score 14 days before vs after, and a verdict."""
+    return {"items": sessions_in_scope(db, session.user, scope, agent_id or None)}
+
+
+@router.post(
+    "/coaching",
+    status_code=201,
+    openapi_extra=_body_doc(CoachingIn),
+    summary="Record a coaching session (coaches and QA leads)",
+)
+async def post_coaching(
+    request: Request,
+    _csrf: WithCsrf,
+    session: Annotated[Session, Depends(require_role(*COACHING_ROLES, action="record coaching sessions"))],
+    scope: UserScope,
+) -> JSONResponse:
+    """`{"agent_id", "date": "YYYY-MM-DD", "focus_rules": [rule_id, ...], "note"}`; recording the same agent, day
+    and focus again updates that session. An agent outside your scope is 403; an unknown rule 422."""
+    body = await json_body(request, CoachingIn)
+    recorded = await run_in_threadpool(record_session, request.app.state.db, session.user, scope, body)
+    return JSONResponse(recorded, status_code=201)
+
+
+@router.get("/coaching/{session_id}", summary="One coaching session with its effect")
+def get_coaching_session(session_id: str, db: Db, session: SignedIn, scope: UserScope) -> dict:
+    """404 for an unknown session and for one of an agent outside your scope alike."""
+    return find_session(db, session.user, scope, session_id[:256])

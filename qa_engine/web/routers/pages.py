@@ -18,8 +18,17 @@ from starlette.concurrency import run_in_threadpool
 
 from qa_engine.errors import QAError
 from qa_engine.review.calibration import calibration
+from qa_engine.review.coaching import (
+    COACHING_ROLES,
+    agents_in_scope,
+    record_session,
+    sessions_in_scope,
+    stored_rule_ids,
+)
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.models import DisputeIn, ResolutionIn, ReviewIn
+from qa_engine.review.keyissues import CONTACT_REASONS, taxonomy_sub_reasons
+from qa_engine.review.kpis import BY_CHOICES, check_narrowing, parse_kpi_params, scoped_kpis
+from qa_engine.review.models import CoachingIn, DisputeIn, ResolutionIn, ReviewIn
 from qa_engine.review.queue import fetch_queue, parse_queue_params
 from qa_engine.review.reviews import add_dispute, add_review, resolve_dispute
 from qa_engine.review.scope import Scope
@@ -27,7 +36,7 @@ from qa_engine.review.sessions import Session, end_session, find_session
 from qa_engine.review.tickets import load_ticket, pieces
 from qa_engine.schema import CHANNELS, OUTCOMES, TIERS
 from qa_engine.web.auth import login_user, set_session_cookie
-from qa_engine.web.body import form_body, validate_form
+from qa_engine.web.body import BodyInvalid, form_body, form_lists, validate_form
 from qa_engine.web.deps import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -38,7 +47,8 @@ from qa_engine.web.deps import (
     require_role,
     user_scope,
 )
-from qa_engine.web.errors import audit
+from qa_engine.web.errors import audit, validation_message
+from qa_engine.web.kpi_display import kpi_helpers
 from qa_engine.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -98,6 +108,12 @@ async def login_submit(request: Request) -> Response:
     try:
         token, _session = await login_user(request, username, password)
     except QAError as exc:
+        if exc.code == "Q623":  # throttled: the form again, with the wait, and the header a script can read
+            message = str(exc).split("] ", 1)[-1]
+            await audit(request, 429, "Q623", message)
+            response = _login_form(request, form.get("next"), 429, message + ".", username)
+            response.headers["Retry-After"] = str(exc.fields["seconds"])
+            return response
         if exc.code != "Q611":
             raise
         await audit(request, 401, "Q611", "wrong username or password")
@@ -126,7 +142,8 @@ def queue_page(request: Request, db: Db, session: SignedIn, scope: UserScope) ->
     page = fetch_queue(db, scope, filters, limit, cursor)
     return render(
         request, "queue.html", page=page, filters=filters, params=params, limit=limit, is_first=cursor is None,
-        tiers=TIERS, channels=CHANNELS, filter_query=filters.as_query(),
+        tiers=TIERS, channels=CHANNELS, filter_query=filters.as_query(), contact_reasons=CONTACT_REASONS,
+        sub_reasons=taxonomy_sub_reasons(),
     )  # fmt: skip
 
 
@@ -229,3 +246,66 @@ def calibration_page(
     session: Annotated[Session, Depends(require_role("qa_lead", "coach", action="see calibration"))],
 ) -> Response:
     return render(request, "calibration.html", result=calibration(db, scope), tiers=TIERS)
+
+
+# KPIs -------------------------------------------------------------------------------------------------------------
+@router.get("/kpi", response_class=HTMLResponse)
+def kpi_page(request: Request, db: Db, session: SignedIn, scope: UserScope) -> Response:
+    query = parse_kpi_params(dict(request.query_params))
+    check_narrowing(db, session, scope, query)
+    return render(
+        request, "kpi.html", kpi=scoped_kpis(db, scope, query), query=query, by_choices=BY_CHOICES,
+        agents=agents_in_scope(db, scope) if session.user.role != "agent" else [], **kpi_helpers(),
+    )  # fmt: skip
+
+
+# coaching ---------------------------------------------------------------------------------------------------------
+def _coaching_view(
+    request: Request, db: ReviewDB, session: Session, scope: Scope, status: int = 200, **extra
+):
+    agent_id = request.query_params.get("agent_id") or None
+    if agent_id is not None and len(agent_id) > 256:
+        raise QAError("Q615", field="agent_id", detail="longer than 256 characters")
+    form = extra.pop("form", None) or {"agent_id": agent_id or "", "date": "", "focus_rules": [], "note": ""}
+    can_record = session.user.role in COACHING_ROLES
+    return render(
+        request, "coaching.html", status=status, sessions=sessions_in_scope(db, session.user, scope, agent_id),
+        agent_id=agent_id, agents=agents_in_scope(db, scope), rule_ids=stored_rule_ids(db) if can_record else [],
+        can_record=can_record, form=form, error=extra.pop("error", ""), notice=extra.pop("notice", ""),
+    )  # fmt: skip
+
+
+@router.get("/coaching", response_class=HTMLResponse)
+def coaching_page(request: Request, db: Db, session: SignedIn, scope: UserScope) -> Response:
+    notice = "Session recorded." if request.query_params.get("recorded") == "1" else ""
+    return _coaching_view(request, db, session, scope, notice=notice)
+
+
+@router.post("/coaching")
+async def coaching_submit(
+    request: Request,
+    session: Annotated[Session, Depends(require_role(*COACHING_ROLES, action="record coaching sessions"))],
+    scope: UserScope,
+) -> Response:
+    form = await form_body(request)
+    check_csrf(session, form.get(CSRF_FIELD))
+    lists = form_lists(request)
+    data = {
+        "agent_id": form.get("agent_id", ""), "date": form.get("date", ""),
+        "focus_rules": lists.get("focus_rules", []), "note": form.get("note", ""),
+    }  # fmt: skip
+    db = request.app.state.db
+    try:
+        body = validate_form(CoachingIn, data)
+        await run_in_threadpool(record_session, db, session.user, scope, body)
+    except (BodyInvalid, QAError) as exc:
+        if isinstance(exc, QAError) and exc.code != "Q615":
+            raise
+        # the coach's entries come back with the reason, so nothing typed is lost
+        message = (
+            validation_message(exc.errors) if isinstance(exc, BodyInvalid) else str(exc).split("] ", 1)[-1]
+        )
+        return await run_in_threadpool(
+            lambda: _coaching_view(request, db, session, scope, status=422, form=data, error=message)
+        )
+    return _see_other(f"/coaching?agent_id={quote(body.agent_id, safe='')}&recorded=1")
