@@ -80,6 +80,8 @@ MESSAGES: dict[str, str] = {
     "Q620": "Request body larger than {limit} bytes",
     "Q621": "Internal error (reference {ref}); the server log has the details",
     "Q622": "Not found: {path}",
+    "Q623": "Too many failed logins {who} in the last {minutes} minutes: try again in {seconds} seconds",
+    "Q624": "Unknown coaching session '{session_id}'",
     # service KPIs and coaching (Q8xx)
     "Q801": "Unknown KPI '{kpi}' in {file}:{line}. Known: {known}",
     "Q802": "Invalid KPI targets {file}:{line}, field '{field}': {detail}",
@@ -90,6 +92,13 @@ MESSAGES: dict[str, str] = {
     "Q807": "Unknown customer id '{customer_id}': the store {db} holds no tickets for it",
     "Q808": "Invalid period: --from {start} is after --to {end}",
     "Q809": "Invalid coaching session for agent '{agent_id}': {detail}",
+    # nightly scoring at scale: Dask scale-out (Q85x; Q80x are the KPIs')
+    "Q851": (
+        "Give --workers or --dask-address, not both: --workers {workers} starts a local cluster, "
+        "--dask-address {address} uses an existing one"
+    ),
+    "Q852": "Invalid --workers {value}: give a whole number of worker processes, at least 1",
+    "Q853": "Invalid --dask-address {value!r}: give a Dask scheduler address such as tcp://10.0.0.5:8786",
     # contact reasons and escalation (Q7xx)
     "Q701": "Invalid contact-reason taxonomy {file}:{line}, field '{field}': {detail}",
     "Q702": "Invalid escalation signal file {file}:{line}, field '{field}': {detail}",

@@ -182,3 +182,24 @@ CREATE TABLE IF NOT EXISTS kpi_snapshots (
     tickets BIGINT NOT NULL,              -- tickets in the group and window
     computed_at TIMESTAMPTZ NOT NULL
 );
+
+-- Affect results per distinct text (qa_engine.affect.cache): a text seen before with the same models is not scored
+-- again, in this run or a later one. Kept apart from the scored tables: a re-score reads it, never deletes it.
+CREATE TABLE IF NOT EXISTS affect_cache (
+    text_key VARCHAR NOT NULL,            -- sha256 of language + normalised text (32 hex)
+    model_key VARCHAR NOT NULL,           -- the models, weights and phatic list that produced the row
+    sentiment FLOAT[3],                   -- negative, neutral, positive probabilities
+    emotion FLOAT[7],                     -- anger, disgust, fear, joy, sadness, surprise, neutral probabilities
+    flag VARCHAR,                         -- the model pass's flag (long_text_sampled, phatic_reply) or null
+    pooled BLOB,                          -- the pooled encoder vector, float32 bytes (the reasons stage reads it)
+    created_at TIMESTAMPTZ,
+    PRIMARY KEY (text_key, model_key)
+);
+
+-- Login throttling (review app): failed logins of the last window, per username and per client address. Rows older
+-- than the window are deleted on the next failure; a denied (throttled) attempt is not a failure and adds no row.
+CREATE TABLE IF NOT EXISTS login_failures (
+    failed_at TIMESTAMPTZ NOT NULL,
+    username VARCHAR,                     -- as typed, case-folded (a capital letter is no new username to guess)
+    client VARCHAR                        -- the client address as the server saw it (null when unknown)
+);
