@@ -96,7 +96,8 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Where results and reports go.")] = Path("out/demo"),
     db: Annotated[Path | None, typer.Option("--db", help="Store (default OUT/qa.duckdb).")] = None,
 ) -> None:
-    """Score the bundled example tickets offline on the embedded default models and print a summary."""
+    """Score the bundled example tickets offline on the embedded default models, print a summary and write the
+    coaching reports (OUT/reports/)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -127,6 +128,14 @@ def demo(
     _scored_summary_table(summary, "run summary")
     console.print(f"results: {out}/ (tickets.parquet, turns.parquet, rule_results.parquet, quarantine.jsonl)")
 
+    from qa_engine.reports import default_workers, render_all
+
+    done = render_all(store_path, out / "reports", workers=default_workers())
+    console.print(
+        f"reports: {out / 'reports'}/ ({len(done.agents)} agent and {len(done.teams)} team reports, HTML and PDF; "
+        f"open team-all.html)"
+    )
+
 
 @app.command()
 def rescore(
@@ -156,11 +165,21 @@ def schedule(
     db: DbOption = Path("qa.duckdb"),
     out: Annotated[Path | None, typer.Option("--out", help="Export folder per run.")] = None,
     timezone: Annotated[str, typer.Option("--timezone", help="Time zone of the cron schedule.")] = "UTC",
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Score on a local Dask cluster of N worker processes.")
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option("--dask-address", help="Score on an existing Dask scheduler, tcp://HOST:PORT."),
+    ] = None,
 ) -> None:
     """Serve the nightly flow on a schedule (needs a Prefect server: `prefect server start`)."""
     from flows.nightly import serve_nightly
 
-    serve_nightly(source=str(source), db=str(db), out=str(out) if out else None, cron=cron, timezone=timezone)
+    serve_nightly(
+        source=str(source), db=str(db), out=str(out) if out else None, cron=cron, timezone=timezone,
+        workers=workers, dask_address=dask_address,
+    )  # fmt: skip
 
 
 def parse_date(value: str, option: str) -> date:
