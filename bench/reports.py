@@ -21,7 +21,7 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -43,6 +43,16 @@ SLIP_RATES = {
     "closing_thanks": 0.08, "no_blaming_customer": 0.01, "no_not_my_job": 0.01, "reply_sla": 0.05,
 }  # fmt: skip
 UPSET = {"furious", "angry", "upset", "worried"}
+# escalation signals by the customer's mood at the end: (risk, signals); a calm ending has none
+ESCALATION = {
+    "angry": [
+        (0.86, ["chargeback"]),
+        (0.78, ["public_review", "repeat_contact"]),
+        (0.62, ["manager_request"]),
+    ],
+    "disappointed": [(0.45, ["repeat_claim"]), (0.2, [])],
+}
+COACHED_AGENTS = 10  # agents with a coaching session (half of them with practice) in the benchmark's store
 VERIFIED_TOPICS = {"returns", "payment", "account"}
 
 
@@ -134,6 +144,7 @@ def synthetic_results(n: int, seed: int, pack) -> tuple[pl.DataFrame, pl.DataFra
             reasons.append("customer ended angry")
         tier = "red" if reasons else "yellow" if score < 80 or "late_reply" in planted else "green"
         created = _parse(raw["created_at"])
+        risk, signals = rng.choice(ESCALATION.get(bench["mood_end"], [(0.05, [])]))
         tickets.append({
             "ticket_id": raw["ticket_id"], "agent_id": raw["agent_id"], "team": raw["team"],
             "customer_id": raw["customer_id"], "channel": raw["channel"], "language": raw["language"],
@@ -143,6 +154,8 @@ def synthetic_results(n: int, seed: int, pack) -> tuple[pl.DataFrame, pl.DataFra
             "tier_evidence": json.dumps(evidence), "customer_sentiment_start": start, "customer_sentiment_end": end,
             "emotional_balance": float(positive - 3 * negative), "n_turns": len(raw["turns"]),
             "rule_pack_version": pack.version, "model_versions": "{}", "run_id": "bench", "scored_at": now,
+            "contact_reason": bench["contact_reason"], "contact_reason_score": 0.9, "escalation_risk": risk,
+            "escalation_signals": signals,
         })  # fmt: skip
     return (
         pl.DataFrame(tickets, infer_schema_length=None),
@@ -162,6 +175,20 @@ def fill_store(db: Path, n: int, seed: int) -> None:
     store = Store(db)
     store.init()
     store.write_results(tickets, turns, results)
+    _coaching_sessions(db, tickets)
+
+
+def _coaching_sessions(db: Path, tickets: pl.DataFrame) -> None:
+    """A session for the first COACHED_AGENTS agents, 14 days before their latest ticket (inside the default
+    report period, with a before and an after window to compare); every other one assigns practice (its note says
+    role-play), so scenario sets render too."""
+    from qa_engine.kpi import add_session
+
+    spans = tickets.group_by("agent_id").agg(last=pl.col("started_at").max())
+    for i, row in enumerate(spans.sort("agent_id").head(COACHED_AGENTS).iter_rows(named=True)):
+        day = (row["last"] - timedelta(days=14)).date()
+        note = "Role-play the closing with your own tickets" if i % 2 == 0 else "Talked through the closing"
+        add_session(db, row["agent_id"], day, ["closing_anything_else", "clarifying_question"], note=note)
 
 
 def _cpu_seconds() -> float:

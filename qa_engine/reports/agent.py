@@ -12,8 +12,12 @@ from datetime import date
 
 import polars as pl
 
+from qa_engine.kpi.coaching import CoachingEffect
 from qa_engine.reports import charts
+from qa_engine.reports.coaching import assigns_practice
 from qa_engine.reports.excerpts import Excerpt, excerpt
+from qa_engine.reports.keyissues import ReasonRow, reason_rows
+from qa_engine.reports.kpis import KpiView, kpi_views, median_of_agents
 from qa_engine.reports.practise import PractiseItem, practise_items
 from qa_engine.reports.queries import NO_TEAM, PeriodData, top_failed_rules
 from qa_engine.reports.rulebook import CATEGORY_TITLES, FIRE_CATEGORIES, Rulebook, RuleNote
@@ -105,6 +109,23 @@ class ChannelRow:
     reference_median_s: float | None
 
 
+@dataclass(frozen=True)
+class EffectView:
+    note: RuleNote
+    effect: CoachingEffect
+
+
+@dataclass(frozen=True)
+class SessionView:
+    session_date: date
+    focus: list[RuleNote]
+    note: str | None
+    coach: str | None
+    practice: bool
+    effects: list[EffectView]
+    scenarios: list[tuple[RuleNote, list[ExampleView]]]  # per focus rule, the agent's own failing excerpts
+
+
 @dataclass
 class AgentReport:
     agent_id: str
@@ -122,6 +143,14 @@ class AgentReport:
     worst: Conversation | None = None
     channels: list[ChannelRow] = field(default_factory=list)
     emotions: list[EmotionRow] = field(default_factory=list)
+    reasons: list[ReasonRow] = field(default_factory=list)
+    kpis: list[KpiView] = field(default_factory=list)
+    kpi_reference_label: str = ""
+    account: dict | None = None  # the emotional account: the agent's and the team median's
+    sessions: list[SessionView] = field(default_factory=list)
+    currency: str | None = None
+    escalation_red: float = 0.0
+    period_end: date | None = None
     trend: charts.Chart | None = None
     mood: charts.Chart | None = None
     response: charts.Chart | None = None
@@ -153,9 +182,19 @@ def _bucket_series(data: PeriodData, level: str, key: str) -> dict[date, dict]:
     return {r["bucket"]: r for r in data.of("buckets", level, key).iter_rows(named=True)}
 
 
+def bucket_position(starts: list[date], step: int, day: date) -> float | None:
+    """Where a day falls on a chart whose bars (one per bucket) sit at 0, 1, ...; None outside the buckets."""
+    for i, start in enumerate(starts):
+        offset = (day - start).days
+        if 0 <= offset < step:
+            return i - 0.5 + (offset + 0.5) / step
+    return None
+
+
 def trend_chart(data: PeriodData, level: str, key: str, ref_level: str | None, ref_key: str | None,
-                self_label: str, ref_label: str) -> charts.Chart:  # fmt: skip
-    """Score per bucket (mean for the subject, median for the reference) over the subject's tier counts."""
+                self_label: str, ref_label: str, markers: list[date] | None = None) -> charts.Chart:  # fmt: skip
+    """Score per bucket (mean for the subject, median for the reference) over the subject's tier counts, with
+    `markers` (coaching session days) drawn on the timeline."""
     starts = data.period.bucket_starts()
     own = _bucket_series(data, level, key)
     ref = _bucket_series(data, ref_level, ref_key) if ref_level and ref_key else None
@@ -173,6 +212,7 @@ def trend_chart(data: PeriodData, level: str, key: str, ref_level: str | None, r
         [own[d]["score_mean"] if d in own else None for d in starts],
         [ref[d]["score_median"] if d in ref else None for d in starts] if ref is not None else None,
         points, self_label, ref_label, data.period.bucket_name,
+        [x for x in (bucket_position(starts, data.period.bucket_days, d) for d in markers or []) if x is not None],
     )  # fmt: skip
 
 
@@ -187,15 +227,7 @@ def _failed_rules(
     for rule_id in top_failed_rules(data.of("rules", "agent", agent_id))["rule_id"]:
         row = agent_rules[rule_id]
         team = team_rules.get(rule_id)
-        views = [
-            ExampleView(
-                ex["ticket_id"], ex["day"], ex["channel"], ex["language"], ex["note"] or ex["detail"] or "",
-                excerpt(ex["turn_text"], ex["language"],
-                        (ex["span_start"], ex["span_end"]) if ex["span_start"] is not None else None,
-                        radius=RULE_EXCERPT_CHARS // 3, limit=RULE_EXCERPT_CHARS),
-            )
-            for ex in examples.filter(pl.col("rule_id") == rule_id).iter_rows(named=True)
-        ]  # fmt: skip
+        views = _example_views(examples.filter(pl.col("rule_id") == rule_id))
         applicable = row["passes"] + row["fails"]
         result.append(
             FailedRule(
@@ -303,6 +335,42 @@ def _response_chart(data: PeriodData, agent_id: str, channels: list[ChannelRow])
     return charts.response_chart(rows)
 
 
+def _example_views(frame: pl.DataFrame) -> list[ExampleView]:
+    return [
+        ExampleView(
+            ex["ticket_id"], ex["day"], ex["channel"], ex["language"], ex["note"] or ex["detail"] or "",
+            excerpt(ex["turn_text"], ex["language"],
+                    (ex["span_start"], ex["span_end"]) if ex["span_start"] is not None else None,
+                    radius=RULE_EXCERPT_CHARS // 3, limit=RULE_EXCERPT_CHARS),
+        )
+        for ex in frame.iter_rows(named=True)
+    ]  # fmt: skip
+
+
+def session_views(data: PeriodData, rulebook: Rulebook, agent_id: str) -> list[SessionView]:
+    """The agent's coaching sessions that touch the period, each with its focus rules' before/after effect and,
+    when it assigned practice, the scenario set (the agent's own failing excerpts per focus rule)."""
+    coaching = data.coaching
+    effects = coaching.effects.get(agent_id, [])
+    scenarios = coaching.scenarios
+    views = []
+    for session in coaching.sessions.get(agent_id, []):
+        practice = assigns_practice(session)
+        scenario_sets = []
+        if practice and scenarios.height:
+            mine = scenarios.filter(pl.col("agent_id") == agent_id)
+            scenario_sets = [(rulebook.note(r), _example_views(mine.filter(pl.col("rule_id") == r)))
+                             for r in session.focus_rules]  # fmt: skip
+        views.append(
+            SessionView(
+                session.session_date, [rulebook.note(r) for r in session.focus_rules], session.note, session.coach,
+                practice, [EffectView(rulebook.note(e.rule_id), e) for e in effects if e.session_id == session.session_id],
+                scenario_sets,
+            )
+        )  # fmt: skip
+    return views
+
+
 def build_agent_report(
     data: PeriodData, rulebook: Rulebook, agent_id: str, last_day: date | None, draw: bool = True
 ) -> AgentReport:
@@ -315,6 +383,8 @@ def build_agent_report(
     report = AgentReport(
         agent_id=agent_id, team=team if has_team else None, team_label=team_label,
         period_label=data.period.label(), bucket_name=data.period.bucket_name, last_day=last_day,
+        escalation_red=rulebook.escalation_red, period_end=data.period.end,
+        currency=data.kpis.settings.currency if data.kpis is not None else None,
     )  # fmt: skip
     if summary is None:
         return report
@@ -336,9 +406,32 @@ def build_agent_report(
         report.worst = conversation(data, picks["worst"])
     report.channels = _channel_rows(data, agent_id, ref_level, ref_key)
     report.emotions = emotion_rows(data, "agent", agent_id, ref_level, ref_key)
+    report.reasons = reason_rows(data, "agent", agent_id, ref_level, ref_key)
+    if data.kpis is not None:
+        peers = data.summary.filter((pl.col("level") == "agent") & (pl.col("main_team") == team))[
+            "key"
+        ].to_list()
+        if not has_team:
+            peers = data.of_level("agent")
+        median = median_of_agents(data.kpis, peers)
+        report.kpis = kpi_views(data.kpis, "agent", agent_id, median)
+        report.kpi_reference_label = (
+            f"median of the {len(peers)} agent{'s' if len(peers) != 1 else ''} of {team_label}"
+        )
+        own = data.kpis.row("agent", agent_id)
+        if own is not None:
+            report.account = {"own": own, "median": median}
+    report.sessions = session_views(data, rulebook, agent_id)
     if draw:
         report.trend = trend_chart(
-            data, "agent", agent_id, ref_level, ref_key, f"{agent_id} (mean)", f"{team_label} (median)"
+            data,
+            "agent",
+            agent_id,
+            ref_level,
+            ref_key,
+            f"{agent_id} (mean)",
+            f"{team_label} (median)",
+            [s.session_date for s in report.sessions],
         )
         report.mood = _mood_chart(data, agent_id)
         report.response = _response_chart(data, agent_id, report.channels)

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from qa_engine.kpi.targets import pack_settings
 from qa_engine.reports.agent import build_agent_report
+from qa_engine.reports.coaching import load_coaching
+from qa_engine.reports.kpis import load_kpis
 from qa_engine.reports.period import Period, resolve_period
 from qa_engine.reports.queries import NO_TEAM, PeriodData, load_period, store_facts
 from qa_engine.reports.render import ReportFiles, render_html, report_file_stem, write_report
@@ -52,6 +55,15 @@ def _team_files(data: PeriodData, rulebook: Rulebook, team: str | None, out: Pat
     return write_report(render_html("team.html.j2", report), out, stem)
 
 
+def _add_kpis_and_coaching(
+    data: PeriodData, store: Store, rules: str | Path | None, agent_ids: list[str] | None
+) -> None:
+    """The period's service KPIs (targets from the pack's targets.yaml) and the coaching sessions of these agents
+    (all when None) that touch the period."""
+    data.kpis = load_kpis(store, data.period, pack_settings(rules))
+    data.coaching = load_coaching(store, data.period, agent_ids)
+
+
 def render_agent_report(
     db: str | Path,
     agent_id: str,
@@ -69,7 +81,8 @@ def render_agent_report(
     teams = facts.agent_teams.get(agent_id, [])
     # the agent's teams are the comparison; an agent without a team is compared with everyone
     scope = None if NO_TEAM in teams else teams
-    data = load_period(store, period, rulebook.first_response_sla, teams=scope)
+    data = load_period(store, period, rulebook.first_response_sla, scope, rulebook.escalation_red)
+    _add_kpis_and_coaching(data, store, rules, [agent_id])
     return _agent_files(data, rulebook, agent_id, facts.agent_last_day.get(agent_id), Path(out))
 
 
@@ -90,7 +103,8 @@ def render_team_report(
         facts.check_team(team, db)
     period = resolve_period(date_from, date_to, facts.latest_day)
     rulebook = load_rulebook(rules)
-    data = load_period(store, period, rulebook.first_response_sla)  # all teams: the reference
+    data = load_period(store, period, rulebook.first_response_sla, None, rulebook.escalation_red)  # all teams
+    _add_kpis_and_coaching(data, store, rules, None)
     return _team_files(data, rulebook, team, Path(out), link=False)
 
 
@@ -148,7 +162,8 @@ def render_all(
     count = _worker_count(workers, expected)
     with RenderPool(count) as pool:
         rulebook = load_rulebook(rules)
-        data = load_period(store, period, rulebook.first_response_sla)
+        data = load_period(store, period, rulebook.first_response_sla, None, rulebook.escalation_red)
+        _add_kpis_and_coaching(data, store, rules, None)
         jobs: list[tuple[str, str | None]] = [("team", None)]
         jobs += [("team", team) for team in sorted(data.of_level("team"))]
         jobs += [("agent", agent_id) for agent_id in sorted(data.of_level("agent"))]

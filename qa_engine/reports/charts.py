@@ -24,6 +24,12 @@ from matplotlib.ticker import MaxNLocator
 
 TIER_COLOURS: dict[str, str] = {"red": "#d1453b", "yellow": "#e9a82b", "green": "#3a9a4f"}
 SELF, REFERENCE, MUTED = "#1f5fbf", "#6b7280", "#aeb5bf"
+COACHING = "#7c3aed"
+# one colour per contact reason (CONTRACT.md section 3), colour-blind-safe where it matters most
+REASON_COLOURS: dict[str, str] = {
+    "presales": "#8fb8e8", "order": "#1f5fbf", "payment": "#e9a82b", "logistics": "#3a9a4f",
+    "returns": "#7c3aed", "complaint": "#d1453b", "account": "#6b7280", "other": "#cbd2d9", "unknown": "#eef0f3",
+}  # fmt: skip
 WIDTH_IN = 7.0  # the A4 page's text width, less a margin
 DPI = 150
 # fixed margins in inches: room for tick labels on the left, titles and legends on top
@@ -110,8 +116,10 @@ def trend_chart(
     score_label: str,
     reference_label: str,
     bucket_name: str,
+    markers: Sequence[float] = (),
 ) -> Chart:
-    """QA score per bucket against a reference line (the team median), over stacked tier counts per bucket."""
+    """QA score per bucket against a reference line (the team median), over stacked tier counts per bucket;
+    `markers` are x positions (in buckets) of coaching sessions, drawn as vertical lines through both panels."""
     with matplotlib.rc_context(_STYLE):
         fig = _figure(3.0, hspace_in=0.5)
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1.35, 1])
@@ -135,6 +143,10 @@ def trend_chart(
         bottom.set_xticks(
             x, labels, rotation=0 if len(labels) <= 8 else 45, ha="center" if len(labels) <= 8 else "right"
         )
+        for x_pos in markers:  # labelled where they are: the legend row above the chart is full
+            for ax in (top, bottom):
+                ax.axvline(x_pos, color=COACHING, linestyle=":", linewidth=1.6, zorder=0)
+            top.text(x_pos + 0.04, 4, "coaching", rotation=90, fontsize=7, color=COACHING, va="bottom")
         bottom.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3, borderaxespad=0.1)
     alt = f"QA score per {bucket_name} ({score_label} vs {reference_label}) and the red/yellow/green ticket count per {bucket_name}"
     return _encode(fig, alt)
@@ -211,3 +223,56 @@ def mix_chart(panels: Sequence[tuple[str, Sequence[str], dict[str, Sequence[int]
         handles, names = axes[0].get_legend_handles_labels()
         fig.legend(handles, names, loc="lower center", ncols=3, bbox_to_anchor=(0.5, 0.0))
     return _encode(fig, "Tickets per " + " and per ".join(p[0].lower() for p in panels) + ", by tier")
+
+
+def reason_chart(labels: Sequence[str], counts: dict[str, Sequence[int]]) -> Chart:
+    """Tickets per week stacked by contact reason: what customers come about, and how that moves."""
+    with matplotlib.rc_context(_STYLE):
+        fig = _figure(2.3, bottom_in=0.45)
+        ax = fig.subplots()
+        bottom = [0] * len(labels)
+        for reason, values in counts.items():
+            ax.bar(range(len(labels)), values, bottom=bottom, width=0.7, label=reason,
+                   color=REASON_COLOURS.get(reason, MUTED))  # fmt: skip
+            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+        ax.set_xticks(range(len(labels)), labels)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+        ax.set_title("Tickets per week, by contact reason")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), ncols=1, borderaxespad=0.2)
+        fig.subplots_adjust(right=1 - 1.25 / WIDTH_IN)  # room for the legend beside the bars
+    return _encode(fig, "Tickets per week stacked by contact reason")
+
+
+def kpi_chart(
+    labels: Sequence[str],
+    panels: Sequence[tuple[str, Sequence[float | None], float | None, bool]],
+) -> Chart:
+    """Small multiples, one per KPI: its value per week (a share, 0-100%) against its target line. Each panel is
+    (title, values, target, target met when above)."""
+    with matplotlib.rc_context(_STYLE):
+        fig = _figure(1.9, wspace_in=0.6, left_in=0.45, bottom_in=0.42)
+        axes = fig.subplots(1, max(len(panels), 1), squeeze=False, sharey=True)[0]
+        x = list(range(len(labels)))
+        for ax, (title, values, target, above) in zip(axes, panels, strict=False):
+            ys = [math.nan if v is None else v for v in values]
+            if target is not None:
+                ax.axhline(target, color=REFERENCE, linestyle="--", linewidth=1.1)
+            colours = [
+                MUTED if v is None or target is None
+                else TIER_COLOURS["green"] if (v >= target) == above else TIER_COLOURS["red"]
+                for v in values
+            ]  # fmt: skip
+            ax.plot(x, ys, color=SELF, linewidth=1.6, zorder=2)
+            ax.scatter(x, ys, color=colours, s=22, zorder=3)
+            ax.set_ylim(-0.04, 1.04)
+            ax.set_yticks([0, 0.5, 1], ["0%", "50%", "100%"])
+            ax.set_xticks(x, labels, fontsize=6.5)
+            ax.set_xlim(-0.4, len(labels) - 0.6)
+            ax.set_title(title, fontsize=8.5)
+            ax.grid(axis="y", color="#eceef1", linewidth=0.8)
+    alt = (
+        "Per week: "
+        + ", ".join(p[0] for p in panels)
+        + " against their targets (dashed; dots green when met)"
+    )
+    return _encode(fig, alt)

@@ -14,14 +14,17 @@ last one that is not. Pass rates count `pass` and `fail` outcomes; `na` never co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
 import polars as pl
 
 from qa_engine.errors import QAError
+from qa_engine.reports.coaching import CoachingData
+from qa_engine.reports.kpis import KpiData
 from qa_engine.reports.period import Period
+from qa_engine.reports.rulebook import DEFAULT_ESCALATION_RED
 from qa_engine.store import Store
 
 NO_TEAM = "(no team)"
@@ -34,7 +37,8 @@ WITH p AS (
     SELECT ticket_id, agent_id, coalesce(team, ?) AS team, channel, language, started_at,
            CAST(timezone('UTC', started_at) AS DATE) AS day,
            tier, qa_score, customer_sentiment_start, customer_sentiment_end, emotional_balance,
-           tier_reasons, tier_evidence
+           tier_reasons, tier_evidence, {key_issues},
+           escalation_risk >= ? AS escalated
     FROM tickets
     WHERE tier IS NOT NULL AND started_at >= ? AND started_at < ? {scope}
 ), facts AS (
@@ -81,6 +85,7 @@ SELECT {key} AS key, {extra} count(*) AS tickets,
        count(first_response_s) FILTER (WHERE sla_s IS NOT NULL) AS sla_measured,
        count(*) FILTER (WHERE first_response_s <= sla_s) AS sla_met,
        median(first_response_s) AS first_response_median_s,
+       count(escalation_risk) AS risk_measured, count(*) FILTER (WHERE escalated) AS escalated,
        mode(team) AS main_team
 FROM pt {where}
 GROUP BY ALL
@@ -127,8 +132,25 @@ SELECT {key} AS key, {dim} AS value, count(*) AS tickets,
        count(*) FILTER (WHERE tier = 'red') AS red,
        count(*) FILTER (WHERE tier = 'yellow') AS yellow,
        count(*) FILTER (WHERE tier = 'green') AS green,
-       avg(qa_score) AS score_mean
+       avg(qa_score) AS score_mean,
+       count(escalation_risk) AS risk_measured, count(*) FILTER (WHERE escalated) AS escalated
 FROM pt
+GROUP BY ALL
+"""
+
+# contact reasons per week (weeks end on the period's last day, whatever the report's buckets)
+_REASON_WEEKS = """
+SELECT {key} AS key, week_start, contact_reason AS value, count(*) AS tickets
+FROM pt
+GROUP BY ALL
+"""
+
+# escalation signals: tickets that raised each, this week and last, and among the high-risk tickets
+_SIGNALS = """
+SELECT {key} AS key, signal, count(*) AS tickets,
+       count(*) FILTER (WHERE week = 'this') AS this_week, count(*) FILTER (WHERE week = 'last') AS last_week,
+       count(*) FILTER (WHERE escalated) AS escalated
+FROM (SELECT DISTINCT ticket_id, agent_id, team, week, escalated, unnest(escalation_signals) AS signal FROM pt) AS pt
 GROUP BY ALL
 """
 
@@ -258,9 +280,14 @@ class PeriodData:
     languages: pl.DataFrame
     channel_mix: pl.DataFrame
     buckets: pl.DataFrame
+    reasons: pl.DataFrame  # per contact reason (`value`, null before reasons existed): tiers, score, risk
+    reason_weeks: pl.DataFrame  # tickets per week (`week_start`) and contact reason
+    signals: pl.DataFrame  # per escalation signal: tickets that raised it, this and last week, high-risk ones
     examples: pl.DataFrame  # per agent, up to two failing excerpts of each of its most-failed rules
     picks: pl.DataFrame  # per agent, the best and the worst ticket
     pick_turns: pl.DataFrame  # the turns of the picked tickets
+    kpis: KpiData | None = None  # the service KPIs (kpis.load_kpis), set by build.py
+    coaching: CoachingData = field(default_factory=CoachingData)  # sessions touching the period (coaching.py)
 
     def of(self, frame: str, level: str, key: str) -> pl.DataFrame:
         """One group's rows of a frame, e.g. `of("rules", "agent", "a-17")`."""
@@ -285,6 +312,21 @@ def _levels(con: duckdb.DuckDBPyConnection, template: str, **fields: str) -> pl.
     return pl.concat(frames, how="diagonal_relaxed")
 
 
+# the key-issue columns (qa_engine.reasons); a store written before them and not opened for writing since lacks them
+KEY_ISSUE_COLUMNS: dict[str, str] = {
+    "contact_reason": "VARCHAR", "contact_sub_reason": "VARCHAR", "escalation_risk": "DOUBLE",
+    "escalation_signals": "VARCHAR[]",
+}  # fmt: skip
+
+
+def _key_issue_columns(con: duckdb.DuckDBPyConnection) -> str:
+    """The key-issue columns to select: the store's own, or typed nulls where it has none (shown as unknown)."""
+    present = set(con.table("tickets").columns)
+    return ", ".join(
+        name if name in present else f"NULL::{kind} AS {name}" for name, kind in KEY_ISSUE_COLUMNS.items()
+    )
+
+
 def top_failed_rules(rules: pl.DataFrame, limit: int = TOP_RULES) -> pl.DataFrame:
     """Per agent, the rules failed most often: most fails, then the higher failure rate, critical, heavier."""
     return (
@@ -303,20 +345,27 @@ def load_period(
     period: Period,
     slas: dict[str, float],
     teams: Sequence[str] | None = None,
+    escalation_red: float = DEFAULT_ESCALATION_RED,
 ) -> PeriodData:
-    """Read and aggregate the period's scored tickets (all of them, or those of `teams`) in one connection."""
+    """Read and aggregate the period's scored tickets (all of them, or those of `teams`) in one connection.
+    A ticket is `escalated` when its escalation risk is at least `escalation_red` (null when it has no risk)."""
     start, end = period.bounds()
     scope, scope_params = "", []
     if teams is not None:
         scope = "AND list_contains(?, coalesce(team, ?))"
         scope_params = [list(teams), NO_TEAM]
     step, last_day = period.bucket_days, period.end
-    params = [NO_TEAM, start, end, *scope_params, last_day, step, step, last_day, step,
+    params = [NO_TEAM, escalation_red, start, end, *scope_params, last_day, step, step, last_day, step,
               period.this_week_start, period.last_week_start]  # fmt: skip
     with store.connect(read_only=True) as con:
         con.register("slas", pl.DataFrame({"channel": list(slas), "sla_s": list(slas.values())}).to_arrow())
-        tickets = con.sql(_PERIOD_TICKETS.format(scope=scope), params=params).pl()
-        tickets = tickets.with_columns(pl.col("bucket").cast(pl.Date))
+        query = _PERIOD_TICKETS.format(scope=scope, key_issues=_key_issue_columns(con))
+        tickets = con.sql(query, params=params).pl()
+        weeks_back = (pl.lit(period.end) - pl.col("day")).dt.total_days() // 7
+        tickets = tickets.with_columns(
+            pl.col("bucket").cast(pl.Date),
+            week_start=pl.lit(period.end) - pl.duration(days=6 + 7 * weeks_back),
+        )
         con.register("pt", tickets.to_arrow())
         rules = _levels(con, _RULES)
         con.register("wanted", top_failed_rules(rules).to_arrow())
@@ -339,6 +388,9 @@ def load_period(
             channels=_levels(con, _CHANNELS),
             languages=_levels(con, _DIMENSION, dim="language"),
             channel_mix=_levels(con, _DIMENSION, dim="channel"),
+            reasons=_levels(con, _DIMENSION, dim="contact_reason"),
+            reason_weeks=_levels(con, _REASON_WEEKS),
+            signals=_levels(con, _SIGNALS),
             buckets=_levels(con, _BUCKETS),
             examples=examples,
             picks=picks,

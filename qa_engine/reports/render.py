@@ -1,6 +1,6 @@
 """Turn a report's content into one self-contained HTML file and the same document as a PDF.
 
-The HTML inlines its stylesheet and its charts (SVG data URIs) and names no other resource, so it opens from disk
+The HTML inlines its stylesheet and its charts (PNG data URIs) and names no other resource, so it opens from disk
 with no network and nothing beside it. The PDF is WeasyPrint's rendering of that very HTML, with a URL fetcher that
 allows data URIs only: a report can never reach out, even if a template were changed to. Files are
 written to a temporary name and renamed, so a crash never leaves half a report where a good one was.
@@ -87,6 +87,36 @@ def _fmt(value: float | None, kind: str) -> str:
     return _score(value)
 
 
+def _kpi(value: float | None, kind: str, currency: str | None = None) -> str:
+    """A KPI in its unit (kinds: qa_engine.reports.kpis.KINDS)."""
+    if value is None:
+        return "–"
+    if kind == "rate":
+        return _pct(value)
+    if kind == "duration":
+        return _duration(value)
+    if kind == "csat":
+        return f"{value:.2f}"
+    if kind == "balance":
+        return _signed(value, "score1")
+    if kind == "money":
+        return f"{value:,.2f} {currency or ''}".strip()
+    return _score(value)
+
+
+def _kpi_delta(value: float | None, kind: str) -> str:
+    """A KPI's change in its unit: rates in points, durations in their unit with a sign."""
+    if value is None:
+        return "–"
+    if kind == "rate":
+        return _signed(value, "rate")
+    if kind == "duration":
+        return ("+" if value >= 0 else "−") + _duration(abs(value))
+    if kind == "csat":
+        return _signed(value, "score2")
+    return _signed(value, "score1")
+
+
 def _heat(rate: float) -> str:
     """White (never fails) to the tier red (always fails): the heat map legend (cells use the h0-h10 classes)."""
     r, g, b = HEAT_RGB
@@ -138,7 +168,7 @@ def _environment(template_dir: str) -> jinja2.Environment:
     env.filters.update(
         pct=_pct, score=_score, duration=_duration, signed=_signed, fmt=_fmt, heat=_heat,
         mask_text=lambda text, language=None: mask_pii(str(text), language), report_file=report_file_stem,
-        short_tip=short_tip,
+        short_tip=short_tip, kpi=_kpi, kpi_delta=_kpi_delta,
     )  # fmt: skip
     env.globals.update(rate=_rate, mix_background=_mix_background, bar_background=_bar_background)
     return env

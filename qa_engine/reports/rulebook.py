@@ -1,7 +1,9 @@
-"""What a report says about each rule: its title, its coaching tip, and the channels' response-time SLAs.
+"""What a report says about each rule: its title, its coaching tip, and the channels' response-time SLAs; and,
+from the same pack, the escalation signals' titles and the escalation risk its tier policy makes red.
 
 Stored results carry a rule's id, category, weight and criticality, but not its words: those come from the rule
-pack. A stored rule that the pack no longer has (results from an older pack) still gets a row, named by its id.
+pack. A stored rule that the pack no longer has (results from an older pack) still gets a row, named by its id;
+a stored escalation signal the pack lacks is named by its id too.
 """
 
 from __future__ import annotations
@@ -29,6 +31,15 @@ FIRE_CATEGORIES: tuple[str, ...] = CATEGORIES[:4]
 DEFAULT_SLA_SECONDS: dict[str, float] = {"chat": 120.0, "social": 3600.0, "email": 86400.0, "other": 86400.0}
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ten times faster
 NO_TIP = "No coaching tip: this rule is not in the current rule pack."
+# the escalation risk a report calls high when the pack's tier policy has no red escalation condition: the
+# contract's escalation_rate threshold (CONTRACT.md section 5)
+DEFAULT_ESCALATION_RED = 0.5
+ESCALATION_CONDITION = "escalation_risk_at_least"
+# signals that the store-based and model-based parts of qa_engine.reasons report, not the pack's phrase lists
+BUILT_IN_SIGNALS: dict[str, str] = {
+    "repeat_contact": "Contacted us again about the same order within days",
+    "model": "Sounds like an escalation (the escalation model)",
+}
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,8 @@ class RuleNote:
 class Rulebook:
     notes: dict[str, RuleNote] = field(default_factory=dict)  # in the pack's order
     first_response_sla: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SLA_SECONDS))
+    signal_titles: dict[str, str] = field(default_factory=lambda: dict(BUILT_IN_SIGNALS))
+    escalation_red: float = DEFAULT_ESCALATION_RED  # risk at or above this is red in the pack's tier policy
 
     def note(self, rule_id: str, category: str = "", weight: float = 0.0, critical: bool = False) -> RuleNote:
         """The pack's words for a rule, or a stand-in named by its id when the pack lacks it."""
@@ -56,6 +69,9 @@ class Rulebook:
             weight,
             critical,
         )
+
+    def signal_title(self, signal: str) -> str:
+        return self.signal_titles.get(signal, signal)
 
     def order(self, rule_ids: list[str]) -> list[str]:
         """Rule ids in the pack's order (FIRE first), unknown ones after, alphabetically."""
@@ -76,8 +92,12 @@ def load_rulebook(pack: str | Path | None = None) -> Rulebook:
     files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml")) if root.is_dir() else [root]
     notes: dict[str, RuleNote] = {}
     slas: dict[str, float] | None = None
+    signals, red = dict(BUILT_IN_SIGNALS), None
     for file in files:
-        for raw, line in _rules_of(file):
+        data, rules = _rules_of(file)
+        signals |= _signal_titles(data)
+        red = _escalation_red(data) if red is None else red
+        for raw, line in rules:
             rule_id = raw.get("id")
             if not isinstance(rule_id, str) or not rule_id:
                 raise QAError(
@@ -93,11 +113,40 @@ def load_rulebook(pack: str | Path | None = None) -> Rulebook:
             )
             if slas is None and raw.get("kind") == "response_time" and raw.get("mode") == "first_response":
                 slas = _slas(raw.get("sla_seconds"), file, line, rule_id)
-    return Rulebook(notes, DEFAULT_SLA_SECONDS if slas is None else slas)
+    return Rulebook(
+        notes, DEFAULT_SLA_SECONDS if slas is None else slas, signals,
+        DEFAULT_ESCALATION_RED if red is None else red,
+    )  # fmt: skip
 
 
-def _rules_of(file: Path) -> list[tuple[dict, int]]:
-    """The file's rule mappings with their line numbers (a pack file without `rules:` holds other pack data)."""
+def _signal_titles(data: object) -> dict[str, str]:
+    """id -> title of an escalation-signal file's signals (validated by qa_engine.reasons when it scored)."""
+    if not isinstance(data, dict) or not isinstance(data.get("signals"), list):
+        return {}
+    return {
+        str(s["id"]): str(s.get("title") or s["id"])
+        for s in data["signals"]
+        if isinstance(s, dict) and "id" in s
+    }
+
+
+def _escalation_red(data: object) -> float | None:
+    """The lowest `min_risk` of the red tier's escalation conditions in a tier-policy file, if it has one."""
+    policy = data.get("tier_policy") if isinstance(data, dict) else None
+    red = policy.get("red") if isinstance(policy, dict) else None
+    if not isinstance(red, list):
+        return None
+    found = [
+        float(c.get("min_risk", 0.7))  # the condition's own default (qa_engine.scoring.conditions)
+        for c in red
+        if isinstance(c, dict) and c.get("when") == ESCALATION_CONDITION
+    ]
+    return min(found) if found else None
+
+
+def _rules_of(file: Path) -> tuple[object, list[tuple[dict, int]]]:
+    """The file's data and its rule mappings with their line numbers (a pack file without `rules:` holds other
+    pack data: tier policy, escalation signals, targets)."""
     loader = None
     try:
         loader = _LOADER(file.read_text(encoding="utf-8"))
@@ -111,7 +160,7 @@ def _rules_of(file: Path) -> list[tuple[dict, int]]:
         if loader is not None:
             loader.dispose()
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
-        return []
+        return data, []
     items = next(v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "rules").value
     found = []
     for raw, item in zip(data["rules"], items, strict=True):
@@ -119,7 +168,7 @@ def _rules_of(file: Path) -> list[tuple[dict, int]]:
             raise QAError("Q103", file=file, line=item.start_mark.line + 1, rule_id="-", field="rules",
                           detail="expected a mapping")  # fmt: skip
         found.append((raw, item.start_mark.line + 1))
-    return found
+    return data, found
 
 
 def _slas(raw: object, file: Path, line: int, rule_id: str) -> dict[str, float]:

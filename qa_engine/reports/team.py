@@ -10,13 +10,44 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from qa_engine.kpi.definitions import SHARE_KPIS
 from qa_engine.reports import charts
 from qa_engine.reports.agent import CategoryRow, category_rows, rate, trend_chart
+from qa_engine.reports.coaching import FocusRow, focus_rows
+from qa_engine.reports.keyissues import (
+    Escalation,
+    ReasonRow,
+    SignalRow,
+    escalation,
+    reason_rows,
+    reason_weeks,
+    signal_rows,
+)
+from qa_engine.reports.kpis import (
+    KINDS,
+    SHOWN,
+    TITLES,
+    AgentKpiRow,
+    ChannelKpiRow,
+    KpiView,
+    agent_kpi_rows,
+    channel_rows,
+    kpi_views,
+    series,
+)
 from qa_engine.reports.queries import PeriodData, top_failed_rules
 from qa_engine.reports.rulebook import CATEGORY_TITLES, Rulebook, RuleNote
 from qa_engine.schema import CATEGORIES
 
 ALL = "all"
+# the per-agent KPI table: the figures a team lead compares agents by (all KPIs are in the team's own table)
+AGENT_KPIS: tuple[str, ...] = ("first_response_median_s", "sla_attainment", "fcr", "csat_satisfied",
+                               "service_recovery", "escalation_rate", "emotional_balance_mean", "cost_per_contact")  # fmt: skip
+AGENT_KPI_TITLES: dict[str, str] = {
+    "first_response_median_s": "1st response", "sla_attainment": "SLA", "fcr": "FCR", "csat_satisfied": "CSAT 4–5",
+    "service_recovery": "Recovery", "escalation_rate": "Escalation", "emotional_balance_mean": "Balance",
+    "cost_per_contact": "Cost",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -104,8 +135,20 @@ class TeamReport:
     channels: list[MixRow] = field(default_factory=list)
     teams: list[MixRow] = field(default_factory=list)
     changes: list[ChangeRow] = field(default_factory=list)
+    reasons: list[ReasonRow] = field(default_factory=list)
+    escalation: Escalation | None = None
+    signals: list[SignalRow] = field(default_factory=list)
+    kpis: list[KpiView] = field(default_factory=list)
+    kpi_columns: list[tuple[str, str, str]] = field(default_factory=list)  # (kpi, short title, kind)
+    agent_kpis: list[AgentKpiRow] = field(default_factory=list)
+    channel_kpis: list[ChannelKpiRow] = field(default_factory=list)
+    currency: str | None = None
+    focus: list[FocusRow] = field(default_factory=list)
+    coaching_sessions: int = 0
     trend: charts.Chart | None = None
     mix: charts.Chart | None = None
+    reason_chart: charts.Chart | None = None
+    kpi_chart: charts.Chart | None = None
 
     @property
     def empty(self) -> bool:
@@ -193,6 +236,20 @@ def _changes(data: PeriodData, level: str, key: str) -> list[ChangeRow]:
     return rows
 
 
+def _kpi_chart(data: PeriodData, level: str, key: str, weeks: list) -> charts.Chart | None:
+    """The share KPIs that have a target, per week, against it: where the team stands and where it is heading."""
+    settings = data.kpis.settings
+    shown = [k for k in SHOWN if k in settings.targets and k in SHARE_KPIS]
+    if not shown:
+        return None
+    panels = [
+        (AGENT_KPI_TITLES.get(k, TITLES[k]), series(data.kpis, level, key, weeks, k), settings.targets[k].value,
+         settings.targets[k].bound == "at_least")
+        for k in shown
+    ]  # fmt: skip
+    return charts.kpi_chart([f"{d.day}/{d.month}" for d in weeks], panels)
+
+
 def build_team_report(data: PeriodData, rulebook: Rulebook, team: str | None, link_agents: bool = False,
                       draw: bool = True) -> TeamReport:  # fmt: skip
     """Everything the team template shows, for one team or (team None) for all of them."""
@@ -226,7 +283,29 @@ def build_team_report(data: PeriodData, rulebook: Rulebook, team: str | None, li
         )
         report.teams = _mix_rows(teams)
     report.changes = _changes(data, level, key)
+    report.reasons = reason_rows(
+        data, level, key, *((ref_level, ref_key) if team is not None else (None, None))
+    )
+    report.escalation = escalation(data, rulebook, level, key)
+    report.signals = signal_rows(data, rulebook, level, key)
+    agent_ids = [a.agent_id for a in report.agents]
+    if data.kpis is not None:
+        report.kpis = kpi_views(
+            data.kpis, level, key, data.kpis.row("all", ALL) if team is not None else None
+        )
+        report.kpi_columns = [(k, AGENT_KPI_TITLES[k], KINDS[k]) for k in AGENT_KPIS]
+        report.agent_kpis = agent_kpi_rows(data.kpis, agent_ids, AGENT_KPIS)
+        report.channel_kpis = channel_rows(data.kpis, level, key)
+        report.currency = data.kpis.settings.currency
+    effects = data.coaching.all_effects(agent_ids)
+    report.focus = focus_rows(effects, rulebook)
+    report.coaching_sessions = len({e.session_id for e in effects})
     if draw:
+        weeks, counts = reason_weeks(data, level, key)
+        if counts:
+            report.reason_chart = charts.reason_chart([f"from {d.day} {d:%b}" for d in weeks], counts)
+        if data.kpis is not None:
+            report.kpi_chart = _kpi_chart(data, level, key, weeks)
         if team is not None:
             report.trend = trend_chart(
                 data, "team", team, "all", ALL, f"team {team} (mean)", "all teams (median)"

@@ -21,10 +21,13 @@ from .support import metrics, one, sql
 
 pytestmark = pytest.mark.slow  # the session store is scored with the real models
 
-AGENT_PAGES = 4  # the agent report's layout: summary, script, conversations, mood and response times
-TEAM_PAGES = (
-    4  # summary, ranking, heat map and categories, languages and channels (while the ranking fits a page)
-)
+# the agent report's layout: summary, script, conversations, mood and response times, KPIs and contact reasons
+# (with no coaching session: a session adds its own page, see test_planted.py)
+AGENT_PAGES = 5
+# summary, ranking, heat map and categories, languages and channels, KPIs, key issues and coaching (while the
+# ranking and the per-agent KPIs fit a page each); the index of all teams ranks every agent: one page more
+TEAM_PAGES = 6
+INDEX_PAGES = 7
 EMPTY_PAGES = 1
 PLANTED = {
     "card": "4111 1111 1111 1111",
@@ -257,9 +260,9 @@ def test_team_reports_rank_agents_and_fill_the_heat_map_from_the_store(
 def test_team_reports_are_self_contained_pdfs_of_the_layouts_pages(team_reports, tmp_path: Path) -> None:
     team, files, everyone, _ = team_reports
     assert files.html.name == f"team-{team}.html" and everyone.html.name == "team-all.html"
-    for report in (files, everyone):
+    for report, pages in ((files, TEAM_PAGES), (everyone, INDEX_PAGES)):
         assert_self_contained(report.html.read_text(encoding="utf-8"))
-        assert report.pages == pdf_pages(report.pdf, tmp_path) == TEAM_PAGES
+        assert report.pages == pdf_pages(report.pdf, tmp_path) == pages
 
 
 def test_rendering_logs_no_layout_warnings(team_reports) -> None:

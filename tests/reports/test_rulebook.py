@@ -8,7 +8,7 @@ import pytest
 
 from qa_engine import paths
 from qa_engine.errors import QAError
-from qa_engine.reports.rulebook import DEFAULT_SLA_SECONDS, load_rulebook
+from qa_engine.reports.rulebook import DEFAULT_ESCALATION_RED, DEFAULT_SLA_SECONDS, load_rulebook
 
 
 def test_titles_tips_weights_and_slas_match_the_loaded_default_pack() -> None:
@@ -75,3 +75,30 @@ def test_a_broken_pack_names_file_and_line(tmp_path: Path, text: str, code: str,
 def test_a_missing_pack_is_q101(tmp_path: Path) -> None:
     with pytest.raises(QAError, match=r"\[Q101\]"):
         load_rulebook(tmp_path / "nowhere")
+
+
+def test_signal_titles_and_the_red_escalation_threshold_come_from_the_pack() -> None:
+    import yaml
+
+    book = load_rulebook()
+    tiers = yaml.safe_load((paths.rules_dir() / "tiers.yaml").read_text(encoding="utf-8"))["tier_policy"]
+    red = [c["min_risk"] for c in tiers["red"] if c["when"] == "escalation_risk_at_least"]
+    assert red and book.escalation_red == min(red)
+    signals = yaml.safe_load((paths.rules_dir() / "escalation.yaml").read_text(encoding="utf-8"))["signals"]
+    for signal in signals:
+        assert book.signal_title(signal["id"]) == signal["title"]
+    assert book.signal_title("repeat_contact") != "repeat_contact"  # the store-based signal has words too
+    assert book.signal_title("not_a_signal") == "not_a_signal"
+
+
+def test_a_pack_without_a_red_escalation_condition_uses_the_contracts_threshold(tmp_path: Path) -> None:
+    (tmp_path / "tiers.yaml").write_text(
+        "tier_policy:\n  red:\n    - when: critical_rule_failed\n  yellow:\n"
+        "    - when: escalation_risk_at_least\n      min_risk: 0.3\n",
+        encoding="utf-8",
+    )
+    assert load_rulebook(tmp_path).escalation_red == DEFAULT_ESCALATION_RED == 0.5  # CONTRACT.md section 5
+    (tmp_path / "tiers.yaml").write_text(
+        "tier_policy:\n  red:\n    - when: escalation_risk_at_least\n      min_risk: 0.8\n", encoding="utf-8"
+    )
+    assert load_rulebook(tmp_path).escalation_red == 0.8
