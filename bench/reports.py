@@ -180,15 +180,21 @@ def fill_store(db: Path, n: int, seed: int) -> None:
 
 def _coaching_sessions(db: Path, tickets: pl.DataFrame) -> None:
     """A session for the first COACHED_AGENTS agents, 14 days before their latest ticket (inside the default
-    report period, with a before and an after window to compare); every other one assigns practice (its note says
-    role-play), so scenario sets render too."""
+    report period, with a before and an after window to compare); every other one assigns practice, so scenario sets render too."""
     from qa_engine.kpi import add_session
 
     spans = tickets.group_by("agent_id").agg(last=pl.col("started_at").max())
     for i, row in enumerate(spans.sort("agent_id").head(COACHED_AGENTS).iter_rows(named=True)):
         day = (row["last"] - timedelta(days=14)).date()
         note = "Role-play the closing with your own tickets" if i % 2 == 0 else "Talked through the closing"
-        add_session(db, row["agent_id"], day, ["closing_anything_else", "clarifying_question"], note=note)
+        add_session(
+            db,
+            row["agent_id"],
+            day,
+            ["closing_anything_else", "clarifying_question"],
+            note=note,
+            practice=i % 2 == 0,
+        )
 
 
 def _cpu_seconds() -> float:

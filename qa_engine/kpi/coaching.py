@@ -41,6 +41,7 @@ class CoachingSession:
     note: str | None
     coach: str | None
     created_at: datetime
+    practice: bool = False  # the coach assigned practice on the focus rules (a role-play set in the report)
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ def add_session(
     note: str | None = None,
     coach: str | None = None,
     rules: str | Path | None = None,
+    practice: bool = False,
 ) -> CoachingSession:
     """Record a coaching session (the CLI's `qa coaching add` and the review app's form). The agent must have
     tickets in the store (Q805) and each focus rule must exist (Q806, listing nearby ids)."""
@@ -158,14 +160,15 @@ def add_session(
             raise QAError("Q806", rule_id=rule_id, nearby=", ".join(near))
     session = CoachingSession(
         session_id=session_id(agent_id, session_date, focus), agent_id=agent_id, session_date=session_date,
-        focus_rules=focus, note=note or None, coach=coach, created_at=datetime.now(UTC),
+        focus_rules=focus, note=note or None, coach=coach, created_at=datetime.now(UTC), practice=practice,
     )  # fmt: skip
     if not table_exists:
         store.init()  # a store from before coaching existed gets the table
     with store.connect() as con:
         con.execute(
             "INSERT OR REPLACE INTO coaching_sessions "
-            "(session_id, agent_id, session_date, focus_rules, note, coach, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "(session_id, agent_id, session_date, focus_rules, note, coach, created_at, practice) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 session.session_id,
                 agent_id,
@@ -174,6 +177,7 @@ def add_session(
                 session.note,
                 coach,
                 session.created_at,
+                practice,
             ],
         )
     return session
@@ -189,13 +193,14 @@ def _sessions(con: duckdb.DuckDBPyConnection, agent_id: str | None) -> list[Coac
     if not _has_sessions_table(con):
         return []
     rows = con.execute(
-        "SELECT session_id, agent_id, session_date, focus_rules, note, coach, created_at FROM coaching_sessions "
+        "SELECT session_id, agent_id, session_date, focus_rules, note, coach, created_at, coalesce(practice, false) "
+        "FROM coaching_sessions "
         "WHERE ?::VARCHAR IS NULL OR agent_id = ? ORDER BY session_date, created_at, session_id",
         [agent_id, agent_id],
     ).fetchall()
     return [
-        CoachingSession(sid, agent, day, tuple(focus), note, coach, created)
-        for sid, agent, day, focus, note, coach, created in rows
+        CoachingSession(sid, agent, day, tuple(focus), note, coach, created, bool(practice))
+        for sid, agent, day, focus, note, coach, created, practice in rows
     ]
 
 

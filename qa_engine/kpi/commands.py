@@ -114,6 +114,13 @@ def coaching_add(
         str, typer.Option("--focus", help="Rule ids the session worked on: RULE_ID[,RULE_ID...].")
     ],
     note: Annotated[str | None, typer.Option("--note", help="What was discussed or agreed.")] = None,
+    practice: Annotated[
+        bool,
+        typer.Option(
+            "--practice",
+            help="Assign practice: the agent's report lists their failing excerpts for role-play.",
+        ),
+    ] = False,
     db: DbOption = Path("qa.duckdb"),
     rules: Annotated[
         Path | None, typer.Option("--rules", help="Rule pack whose ids --focus may name (default pack).")
@@ -124,10 +131,12 @@ def coaching_add(
 
     session_date = _date(day, "--date")
     assert session_date is not None  # --date is required
-    session = add_session(db, agent_id, session_date, focus.split(","), note=note, rules=rules)
+    session = add_session(
+        db, agent_id, session_date, focus.split(","), note=note, rules=rules, practice=practice
+    )
     typer.echo(
         f"recorded coaching session {session.session_id}: {session.agent_id} on {session.session_date}, "
-        f"focus {', '.join(session.focus_rules)}"
+        f"focus {', '.join(session.focus_rules)}" + (", practice assigned" if session.practice else "")
     )
 
 

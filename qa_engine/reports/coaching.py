@@ -6,14 +6,12 @@ before vs the 14 days after the session, with ticket counts, "too few tickets" b
 so a report and the review app agree. A report shows the sessions whose comparison touches its period: held in
 the period or in the 14 days before it.
 
-A session assigns practice when it says so: a `practice` flag if the coaching store has one, else the words
-"practice", "practise" or "role-play" in its note (`qa coaching add ... --note "role-play the refund call"`). Its
-scenario set is the agent's own most recent failing excerpts for the session's focus rules, up to the period's end.
+A session assigns practice when the coach said so (`qa coaching add ... --practice`, or the box on the review
+app's coaching form). Its scenario set is the agent's own most recent failing excerpts for the session's focus rules, up to the period's end.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,7 +30,6 @@ from qa_engine.reports.period import Period
 from qa_engine.reports.rulebook import Rulebook, RuleNote
 from qa_engine.store import Store
 
-PRACTICE_WORDS = re.compile(r"practi[cs]e|role[- ]?play", re.IGNORECASE)
 SCENARIOS_PER_RULE = 3
 MOVED = ("improved", "declined")
 
@@ -66,11 +63,8 @@ class CoachingData:
 
 
 def assigns_practice(session: CoachingSession) -> bool:
-    """True when the session assigned practice (its flag, or its note says practice or role-play)."""
-    flag = getattr(session, "practice", None)
-    if isinstance(flag, bool):
-        return flag
-    return bool(session.note and PRACTICE_WORDS.search(session.note))
+    """True when the coach assigned practice with the session."""
+    return session.practice
 
 
 def touches(session: CoachingSession, period: Period) -> bool:

@@ -56,7 +56,13 @@ def record_session(db: ReviewDB, user: User, scope: Scope, body: CoachingIn) -> 
     try:
         with db.writing() as store:
             session = add_session(
-                store, body.agent_id, body.day, body.focus_rules, body.note or None, user.username
+                store,
+                body.agent_id,
+                body.day,
+                body.focus_rules,
+                body.note or None,
+                user.username,
+                practice=body.practice,
             )
     except QAError as exc:  # the library names CLI options; the form and the API name their fields
         if exc.code == "Q806":

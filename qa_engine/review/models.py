@@ -91,6 +91,7 @@ class CoachingIn(_Strict):
     date: Annotated[str, StringConstraints(min_length=10, max_length=10)]
     focus_rules: Annotated[list[RuleId], Field(min_length=1, max_length=MAX_FOCUS_RULES)]
     note: Comment = ""
+    practice: bool = False  # assign practice: the agent's report lists their failing excerpts for role-play
 
     @field_validator("agent_id")
     @classmethod

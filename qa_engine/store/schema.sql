@@ -169,8 +169,10 @@ CREATE TABLE IF NOT EXISTS coaching_sessions (
     focus_rules VARCHAR[] NOT NULL,       -- rule ids the session worked on
     note VARCHAR,
     coach VARCHAR,                        -- who recorded it (the review app's user), null from the CLI
-    created_at TIMESTAMPTZ NOT NULL
+    created_at TIMESTAMPTZ NOT NULL,
+    practice BOOLEAN DEFAULT false        -- the coach assigned practice: reports list the agent's failing excerpts
 );
+ALTER TABLE coaching_sessions ADD COLUMN IF NOT EXISTS practice BOOLEAN DEFAULT false;  -- stores from before it
 
 CREATE TABLE IF NOT EXISTS kpi_snapshots (
     day DATE NOT NULL,                    -- the window's last day (UTC)

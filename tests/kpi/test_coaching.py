@@ -177,6 +177,12 @@ def test_recording_the_same_session_twice_updates_it(db: Path) -> None:
     assert (stored.note, stored.coach, stored.focus_rules) == ("final note", "coach-1", (OTHER_RULE, RULE))
 
 
+def test_practice_is_stored_with_the_session(db: Path) -> None:
+    add_session(db, "a-17", at(SESSION_DAY).date(), [RULE], practice=True)
+    add_session(db, "a-2", at(SESSION_DAY).date(), [RULE])
+    assert [(s.agent_id, s.practice) for s in list_sessions(db)] == [("a-17", True), ("a-2", False)]
+
+
 def test_sessions_are_listed_oldest_first_per_agent(db: Path) -> None:
     add_session(db, "a-17", at(30).date(), [RULE])
     add_session(db, "a-17", at(10).date(), [OTHER_RULE])

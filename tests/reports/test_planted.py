@@ -34,7 +34,9 @@ def red_threshold() -> float:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = build_store(tmp_path_factory.mktemp("planted") / "qa.duckdb")
-    add_session(db, "a-good", SESSION_DAY, [FOCUS], note="Role-play the closing with her own tickets")
+    add_session(
+        db, "a-good", SESSION_DAY, [FOCUS], note="Role-play the closing with her own tickets", practice=True
+    )
     add_session(db, "a-flat", SESSION_DAY, [FOCUS], note="Talked it through")
     add_session(db, "a-few", SESSION_DAY, [FOCUS])
     return db

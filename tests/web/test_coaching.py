@@ -37,6 +37,17 @@ def test_a_coach_records_a_session_of_their_agent(login, web_db) -> None:
         "a-1", "2026-11-08", ["closing_thanks"], "coach1",
     )  # fmt: skip
     assert _sessions(web_db) == [("a-1", "2026-11-08", ["closing_thanks"], "Practised closings", "coach1")]
+    assert body["practice"] is False
+
+
+def test_practice_is_assigned_by_the_api_and_by_the_form_box(login, web_db) -> None:
+    coach = login("coach1")
+    assert coach.post("/api/coaching", json={**SESSION, "practice": True}).json()["practice"] is True
+    form = {"csrf_token": coach.csrf, "agent_id": "a-2", "date": "2026-11-10", "focus_rules": ["closing_thanks"],
+            "note": "", "practice": "on"}  # fmt: skip
+    assert coach.client.post("/coaching", data=form, follow_redirects=False).status_code == 303
+    stored = query(web_db, "SELECT agent_id, practice FROM coaching_sessions ORDER BY agent_id")
+    assert stored == [("a-1", True), ("a-2", True)]
 
 
 @pytest.mark.parametrize(
@@ -55,7 +66,8 @@ def test_a_coach_records_a_session_of_their_agent(login, web_db) -> None:
         ("lead", {**SESSION, "date": "2999-01-01"}, 422),  # a session that has not happened
         ("lead", {**SESSION, "note": "x" * 4001}, 422),
         ("lead", {**SESSION, "note": "bad \x00 byte"}, 422),
-        ("lead", {**SESSION, "practice": True}, 422),  # an unknown field is refused, not ignored
+        ("lead", {**SESSION, "practise": True}, 422),  # an unknown field is refused, not ignored
+        ("lead", {**SESSION, "practice": "yes"}, 422),  # practice is a boolean
         ("lead", {k: v for k, v in SESSION.items() if k != "date"}, 422),
     ],
 )

@@ -266,7 +266,9 @@ def _coaching_view(
     agent_id = request.query_params.get("agent_id") or None
     if agent_id is not None and len(agent_id) > 256:
         raise QAError("Q615", field="agent_id", detail="longer than 256 characters")
-    form = extra.pop("form", None) or {"agent_id": agent_id or "", "date": "", "focus_rules": [], "note": ""}
+    form = extra.pop("form", None) or {
+        "agent_id": agent_id or "", "date": "", "focus_rules": [], "note": "", "practice": False,
+    }  # fmt: skip
     can_record = session.user.role in COACHING_ROLES
     return render(
         request, "coaching.html", status=status, sessions=sessions_in_scope(db, session.user, scope, agent_id),
@@ -293,6 +295,7 @@ async def coaching_submit(
     data = {
         "agent_id": form.get("agent_id", ""), "date": form.get("date", ""),
         "focus_rules": lists.get("focus_rules", []), "note": form.get("note", ""),
+        "practice": form.get("practice") == "on",
     }  # fmt: skip
     db = request.app.state.db
     try:
