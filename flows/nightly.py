@@ -2,19 +2,34 @@
 
 Reads like a to-do list; every step is a qa_engine function, so `qa score` does the same work without Prefect.
 `qa schedule --source DIR --cron "0 2 * * *"` serves it on a schedule against a Prefect server.
+
+Scale-out: with `workers` (a local Dask cluster of that many processes, one thread each) or `dask_address` (an
+existing Dask scheduler) the batches are scored as tasks on Dask (prefect-dask). The workers only read the store;
+this process stays its only writer: it reads and admits each batch (the unchanged check), sends the rest to a
+worker, and stores what comes back in input order. DuckDB lets one process write a file at a time, so writers in
+every worker would queue on its lock; and a worker that dies loses a batch that is simply scored again, never a
+half-written one.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import time
+from collections import deque
 from datetime import date, datetime
 from pathlib import Path
 
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
+from qa_engine.errors import QAError
 from qa_engine.kpi import nightly_snapshot, pack_settings
-from qa_engine.pipeline import RunSummary, ScoreConfig, ScoringRun
+from qa_engine.pipeline import DetachedScore, RunSummary, ScoreConfig, ScoringRun, score_detached
 from qa_engine.sources import SOURCES, SourceBatch, read_inputs
 from qa_engine.store import Store
+
+_DASK_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx)://[^\s/:]+:\d{1,5}$")
 
 
 @task(name="find-new-transcripts")
@@ -41,6 +56,68 @@ def find_new_files(source: str, db: str, since: datetime | None = None) -> list[
 def score_batch(run: ScoringRun, batch: SourceBatch) -> dict:
     """Language, affect, rules, tier and store for one batch of validated tickets."""
     return run.process(batch).as_dict()
+
+
+@task(name="score-chunk", cache_policy=NO_CACHE)
+def score_chunk(config: ScoreConfig, tickets, turns, run_id: str) -> DetachedScore:
+    """Language, NLP, affect, rules, reasons and tier for one admitted batch, on a Dask worker (store read only)."""
+    return score_detached(config, tickets, turns, run_id)
+
+
+def dask_runner(workers: int | None, dask_address: str | None):
+    """The task runner for `workers` (a local cluster: processes, one thread each, torch threads split between
+    them) or `dask_address` (an existing scheduler); None when neither is given (score in this process)."""
+    if workers is not None and dask_address:
+        raise QAError("Q851", workers=workers, address=dask_address)
+    if workers is None and not dask_address:
+        return None
+    from prefect_dask import DaskTaskRunner
+
+    if dask_address:
+        if not _DASK_ADDRESS.match(dask_address):
+            raise QAError("Q853", value=dask_address)
+        return DaskTaskRunner(address=dask_address)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise QAError("Q852", value=workers)
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    return DaskTaskRunner(
+        cluster_class="distributed.LocalCluster",
+        cluster_kwargs={
+            "n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": ":0",
+            "env": {"QA_TORCH_THREADS": threads, "OMP_NUM_THREADS": threads},
+        },
+    )  # fmt: skip
+
+
+@flow(name="nightly-qa-score-on-dask", log_prints=True)
+def score_on_dask(
+    files: list[str], db: str, out: str | None, rules: str | None, batch_tickets: int, in_flight: int
+) -> dict:
+    """Read and admit batches here, score them on Dask (at most `in_flight` at a time, so memory stays bounded),
+    store the results here in input order."""
+    config = ScoreConfig(db=Path(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
+                         batch_tickets=batch_tickets)  # fmt: skip
+    with ScoringRun(files, config) as run:
+        pending: deque = deque()
+
+        def store_oldest() -> None:
+            batch, unchanged, future = pending.popleft()
+            done = future.result() if future is not None else DetachedScore(None, [], {}, {})
+            run.record(batch, done.scored, unchanged, done.cache_rows, done.counts, done.timings)
+
+        clock = time.perf_counter()
+        for batch in read_inputs(files, batch_tickets=batch_tickets):
+            tickets, turns, unchanged = run.admit(batch, read_seconds=time.perf_counter() - clock)
+            future = (
+                score_chunk.submit(config, tickets, turns, run.summary.run_id) if tickets.height else None
+            )
+            pending.append((batch, unchanged, future))
+            while len(pending) > in_flight:
+                store_oldest()
+            clock = time.perf_counter()
+        while pending:
+            store_oldest()
+    return run.summary.as_dict()
 
 
 @task(name="kpi-snapshot")
@@ -77,20 +154,30 @@ def nightly(
     since: datetime | None = None,
     kpi_day: date | None = None,
     reports: str | None = None,
+    workers: int | None = None,
+    dask_address: str | None = None,
 ) -> dict:
-    """Find new transcripts -> validate and score them batch by batch -> store -> export -> KPI snapshot of
-    `kpi_day` (default yesterday, UTC) -> coaching reports into `reports`; returns the run summary with the KPIs
-    that crossed their target and the reports written."""
+    """Find new transcripts -> validate and score them batch by batch (on Dask with `workers` or `dask_address`)
+    -> store -> export -> KPI snapshot of `kpi_day` (default yesterday, UTC) -> coaching reports into `reports`;
+    returns the run summary with the KPIs that crossed their target and the reports written."""
+    runner = dask_runner(workers, dask_address)  # a bad option fails before any work
     files = find_new_files(source, db, since)
     if not files:
         print("no new transcripts since the last successful run")
         return RunSummary("").as_dict() | {"files": 0, "kpi_crossed": kpi_snapshot(db, kpi_day, rules)}
-    config = ScoreConfig(db=Path(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
-                         batch_tickets=batch_tickets)  # fmt: skip
-    with ScoringRun(files, config) as run:
-        for batch in read_inputs(files, batch_tickets=batch_tickets):
-            score_batch(run, batch)
-    summary = run.summary.as_dict() | {"files": len(files)}
+    if runner is None:
+        config = ScoreConfig(db=Path(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
+                             batch_tickets=batch_tickets)  # fmt: skip
+        with ScoringRun(files, config) as run:
+            for batch in read_inputs(files, batch_tickets=batch_tickets):
+                score_batch(run, batch)
+        summary = run.summary.as_dict() | {"files": len(files)}
+    else:
+        in_flight = 2 * (workers or 4)  # enough to keep every worker busy; bounds the batches held here
+        scored = score_on_dask.with_options(task_runner=runner)(
+            files, db, out, rules, batch_tickets, in_flight
+        )
+        summary = scored | {"files": len(files)}
     print(
         f"run {summary['run_id']}: {summary['read']} tickets read from {len(files)} files, {summary['scored']} scored, "
         f"{summary['unchanged']} unchanged, {summary['quarantined']} quarantined, tiers {summary['tiers']}"
@@ -101,22 +188,42 @@ def nightly(
     return summary
 
 
-def nightly_deployment(source: str, db: str, out: str | None, cron: str, timezone: str = "UTC"):
+def nightly_deployment(
+    source: str,
+    db: str,
+    out: str | None,
+    cron: str,
+    timezone: str = "UTC",
+    workers: int | None = None,
+    dask_address: str | None = None,
+):
     """The scheduled deployment (built offline; serving it needs a Prefect server)."""
     from prefect.schedules import Cron
 
+    dask_runner(workers, dask_address)  # a bad option fails now, not at 02:00
+    parameters = {"source": source, "db": db, "out": out}
+    if workers is not None:
+        parameters["workers"] = workers
+    if dask_address:
+        parameters["dask_address"] = dask_address
     return nightly.to_deployment(
-        name="nightly-qa",
-        schedules=[Cron(cron, timezone=timezone)],
-        parameters={"source": source, "db": db, "out": out},
+        name="nightly-qa", schedules=[Cron(cron, timezone=timezone)], parameters=parameters
     )
 
 
-def serve_nightly(source: str, db: str, out: str | None, cron: str, timezone: str = "UTC") -> None:
+def serve_nightly(
+    source: str,
+    db: str,
+    out: str | None,
+    cron: str,
+    timezone: str = "UTC",
+    workers: int | None = None,
+    dask_address: str | None = None,
+) -> None:
     """Serve the deployment until interrupted (`prefect server start` and PREFECT_API_URL must be set up)."""
     from prefect import serve
 
-    serve(nightly_deployment(source, db, out, cron, timezone))
+    serve(nightly_deployment(source, db, out, cron, timezone, workers, dask_address))
 
 
 if __name__ == "__main__":

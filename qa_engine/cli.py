@@ -79,11 +79,16 @@ def score(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Tickets per batch.")] = 2000,
     force: Annotated[bool, typer.Option("--force", help="Re-score unchanged tickets too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+    no_affect_cache: Annotated[
+        bool,
+        typer.Option("--no-affect-cache", help="Score every text with the models; leave the cache alone."),
+    ] = False,
 ) -> None:
     """Score the tickets in INPUTS into the store (and --out)."""
     from qa_engine.pipeline import score_files
 
     config = _score_config(out, rules, db, registry, model, batch_size, force)
+    config.affect_cache = not no_affect_cache
     summary = score_files(inputs, config)
     if as_json:
         typer.echo(json.dumps(summary.as_dict()))

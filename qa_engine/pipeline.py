@@ -2,7 +2,9 @@
 
 Each stage is a plain function over polars frames (the Prefect flows call the same functions as tasks); `score_files`
 runs them batch by batch so memory stays bounded, skips tickets whose content, rule pack and models are unchanged
-since they were stored, and records the run with its counts and timings.
+since they were stored, serves texts seen before from the store's affect cache (`qa_engine.affect.cache`), and
+records the run with its counts and timings. `ScoringRun.admit` / `record` are the halves of `process` for a
+scale-out run: batches are scored elsewhere (`score_detached`, on Dask workers) and stored by the one writer.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from qa_engine.store import Store
 if TYPE_CHECKING:
     import numpy as np
 
+    from qa_engine.affect.cache import CachedAffect
+
 
 @dataclass
 class ScoreConfig:
@@ -36,6 +40,7 @@ class ScoreConfig:
     registry: Path | None = None  # model registry (default models/registry.yaml)
     model_overrides: dict[str, str] | None = None
     force: bool = False  # re-score tickets even when nothing changed
+    affect_cache: bool = True  # serve texts seen before (same models) from the store's affect cache
 
 
 @dataclass
@@ -50,6 +55,9 @@ class RunSummary:
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
     turns: int = 0
+    affect_texts: int = 0  # distinct texts the affect stage needed
+    affect_cache_hits: int = 0  # of those, served from the affect cache
+    affect_scored: int = 0  # of those, scored by the models
 
     @property
     def tickets_per_second(self) -> float:
@@ -61,7 +69,14 @@ class RunSummary:
             "quarantined": self.quarantined, "quarantine_by_reason": self.quarantine_by_reason, "tiers": self.tiers,
             "seconds": round(self.seconds, 2), "tickets_per_second": round(self.tickets_per_second, 1),
             "stage_seconds": {k: round(v, 2) for k, v in self.stage_seconds.items()}, "turns": self.turns,
+            "affect_texts": self.affect_texts, "affect_cache_hits": self.affect_cache_hits,
+            "affect_scored": self.affect_scored,
         }  # fmt: skip
+
+    def add_counts(self, counts: dict[str, int]) -> None:
+        """Add a scored batch's affect counts (`AffectCache` names them as these fields)."""
+        for name, value in counts.items():
+            setattr(self, name, getattr(self, name) + value)
 
 
 class Engine:
@@ -69,6 +84,7 @@ class Engine:
 
     def __init__(self, config: ScoreConfig) -> None:
         from qa_engine.affect import AffectScorer
+        from qa_engine.affect.cache import AffectCache
         from qa_engine.reasons import ReasonsStage
         from qa_engine.rules import load_pack
         from qa_engine.scoring import load_policy
@@ -78,6 +94,7 @@ class Engine:
         self.pack = load_pack(pack_path)
         self.policy = load_policy(pack_path)
         self.affect = AffectScorer.from_registry(config.registry, config.model_overrides)
+        self.affect_cache = AffectCache(self.affect)
         self.reasons = ReasonsStage.load(self.affect, pack_path)
         self.model_versions = {**self.affect.versions(schema.LANGUAGES), "reasons": self.reasons.version}
         self.rule_pack_version = f"{self.pack.version}+{self.policy.version}"
@@ -89,9 +106,13 @@ class Engine:
 
         return detect_languages(tickets, turns)
 
-    def affect_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
-        """Turns with sentiment and emotion, and each turn's pooled encoder vector (for the reasons stage)."""
-        return self.affect.score_turns(turns, tickets.select("ticket_id", "language"), with_vectors=True)
+    def affect_stage(
+        self, tickets: pl.DataFrame, turns: pl.DataFrame, store: Store | None = None
+    ) -> CachedAffect:
+        """Turns with sentiment and emotion, each turn's pooled encoder vector (for the reasons stage), and the
+        new affect-cache rows: texts found in `store`'s cache are not scored again."""
+        cache_store = store if self.config.affect_cache else None
+        return self.affect_cache.score_turns(turns, tickets.select("ticket_id", "language"), cache_store)
 
     def nlp_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame) -> list:
         """spaCy Docs per turn (the ticket's language pipeline), only the components the pack's rules need."""
@@ -141,9 +162,12 @@ class Engine:
         run_id: str,
         timings: dict[str, float],
         store: Store | None = None,
+        counts: dict[str, int] | None = None,
+        cache_rows: list[pl.DataFrame] | None = None,
     ):
         """(ticket rows, turn rows with affect, rule results) for one batch of valid tickets; `store` holds
-        earlier tickets (repeat contacts)."""
+        earlier tickets (repeat contacts) and the affect cache (read only here: the texts scored now are appended
+        to `cache_rows` for the run's writer, and the affect counts added to `counts`)."""
         clock = time.perf_counter()
 
         def lap(stage: str) -> None:
@@ -156,7 +180,13 @@ class Engine:
         lap("language")
         docs = self.nlp_stage(tickets, turns)
         lap("nlp")
-        turns, vectors = self.affect_stage(tickets, turns)
+        affect = self.affect_stage(tickets, turns, store)
+        turns, vectors = affect.turns, affect.vectors
+        if cache_rows is not None:
+            cache_rows.append(affect.fresh)
+        if counts is not None:
+            for name, value in affect.counts.items():
+                counts[name] = counts.get(name, 0) + value
         lap("affect")
         results = self.rules_stage(tickets, turns, docs)
         lap("rules")
@@ -224,7 +254,21 @@ class ScoringRun:
 
     def process(self, batch, read_seconds: float = 0.0) -> RunSummary:
         """Score one source batch: skip unchanged tickets, store and export results and quarantine."""
-        run_id, summary = self.summary.run_id, self.summary
+        tickets, turns, unchanged = self.admit(batch, read_seconds)
+        counts: dict[str, int] = {}
+        cache_rows: list[pl.DataFrame] = []
+        scored = (
+            self.engine.score_batch(
+                tickets, turns, self.summary.run_id, self._timings, self.store, counts, cache_rows
+            )
+            if tickets.height
+            else None
+        )
+        return self.record(batch, scored, unchanged, cache_rows, counts)
+
+    def admit(self, batch, read_seconds: float = 0.0) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+        """Count a source batch in and drop its unchanged tickets: (tickets, turns) to score, unchanged ids."""
+        summary = self.summary
         self._timings["read"] += read_seconds
         summary.read += batch.tickets.height
         summary.turns += batch.turns.height
@@ -236,12 +280,28 @@ class ScoringRun:
             tickets = tickets.filter(~pl.col("ticket_id").is_in(list(unchanged)))
             turns = turns.filter(~pl.col("ticket_id").is_in(list(unchanged)))
             summary.unchanged += len(unchanged)
-        scored = (
-            self.engine.score_batch(tickets, turns, run_id, self._timings, self.store)
-            if tickets.height
-            else None
-        )
+        return tickets, turns, sorted(unchanged)
+
+    def record(
+        self,
+        batch,
+        scored: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None,
+        unchanged: Sequence[str],
+        cache_rows: Sequence[pl.DataFrame] = (),
+        counts: dict[str, int] | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> RunSummary:
+        """Store and export an admitted batch's results (scored here or in another process), its new affect-cache
+        rows and its quarantine. The run's only writer: scoring processes never write the store."""
+        from qa_engine.affect.cache import save
+
+        run_id, summary = self.summary.run_id, self.summary
+        for stage, seconds in (timings or {}).items():
+            self._timings[stage] += seconds
+        summary.add_counts(counts or {})
         clock = time.perf_counter()
+        for rows in cache_rows if self.config.affect_cache else ():
+            save(self.store, rows)
         if scored:
             self.store.write_results(*scored)
             summary.scored += scored[0].height
@@ -251,13 +311,49 @@ class ScoringRun:
             if scored:
                 self._writer.write(*scored)
             if unchanged:  # the contract: --out holds every input ticket, even when scoring was skipped
-                stored = self.store.read_results(sorted(unchanged))
+                stored = self.store.read_results(list(unchanged))
                 self._writer.write(stored["tickets"], stored["turns"], stored["rule_results"])
                 self._tiers.update(stored["tickets"]["tier"].to_list())
             self._writer.write_quarantine([r.to_dict() for r in batch.quarantine])
         self._timings["store"] += time.perf_counter() - clock
         self._refresh()
         return summary
+
+
+@dataclass
+class DetachedScore:
+    """What a scoring process that does not write the store hands back to the run's writer (`ScoringRun.record`)."""
+
+    scored: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None
+    cache_rows: list[pl.DataFrame]
+    counts: dict[str, int]
+    timings: dict[str, float]
+
+
+_PROCESS_ENGINES: dict[str, Engine] = {}  # one loaded Engine per configuration in a worker process
+
+
+def score_detached(
+    config: ScoreConfig, tickets: pl.DataFrame, turns: pl.DataFrame, run_id: str
+) -> DetachedScore:
+    """Score an admitted batch in another process (a Dask worker): its own Engine, loaded once per process, reads
+    the store (repeat contacts, the affect cache) but never writes it, so any number of workers can score while
+    one writer stores, with no lock contention on writes and no half-written batch if a worker dies."""
+    key = json.dumps(
+        [str(config.rules), str(config.registry), config.model_overrides, config.affect_cache], sort_keys=True
+    )
+    if key not in _PROCESS_ENGINES:
+        _PROCESS_ENGINES[key] = Engine(config)
+    timings: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    cache_rows: list[pl.DataFrame] = []
+    store = Store(config.db)
+    scored = (
+        _PROCESS_ENGINES[key].score_batch(tickets, turns, run_id, timings, store, counts, cache_rows)
+        if tickets.height
+        else None
+    )
+    return DetachedScore(scored, cache_rows, counts, timings)
 
 
 def score_files(

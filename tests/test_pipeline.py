@@ -97,3 +97,189 @@ def test_run_that_dies_halfway_leaves_no_duplicates_when_rerun(
     assert runs == ["failed"]
     score_files([ticket_file], ScoreConfig(db=db, batch_tickets=1), engine=engine)
     assert counts(db) == {"tickets": 3, "turns": 11, "rule_results": 3 * len(engine.pack.rules)}
+
+
+# incremental runs and the affect cache ------------------------------------------------------------------------------
+@pytest.fixture
+def model_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Texts per real model call (the models still run: this only counts them)."""
+    from qa_engine.affect.backends.embedded_backend import EmbeddedBackend
+    from qa_engine.affect.backends.hf_backend import HuggingFaceBackend
+
+    calls: list[int] = []
+    for backend_class in (EmbeddedBackend, HuggingFaceBackend):
+        real = backend_class.predict
+
+        def counting(self, texts, tasks, _real=real):
+            calls.append(len(texts))
+            return _real(self, texts, tasks)
+
+        monkeypatch.setattr(backend_class, "predict", counting)
+    return calls
+
+
+@pytest.fixture(scope="module")
+def edited_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default pack with one edit a QA lead might make: asking "anything else?" becomes critical."""
+    import shutil
+
+    from qa_engine import paths
+
+    pack = tmp_path_factory.mktemp("pack") / "default"
+    shutil.copytree(paths.rules_dir(), pack)
+    closing = pack / "05_closing.yaml"
+    text = closing.read_text(encoding="utf-8")
+    rule = text.index("id: closing_anything_else")
+    edited = text[:rule] + text[rule:].replace("critical: false", "critical: true", 1)
+    assert edited != text
+    closing.write_text(edited, encoding="utf-8")
+    return pack
+
+
+@pytest.fixture(scope="module")
+def edited_engine(edited_pack: Path) -> Engine:
+    return Engine(ScoreConfig(rules=edited_pack))
+
+
+def renamed_tickets(source: Path, target: Path) -> Path:
+    """The same conversations as new tickets (new ids, another agent): changed tickets, texts seen before."""
+    lines = []
+    for line in source.read_text(encoding="utf-8").splitlines():
+        try:
+            ticket = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if ticket.get("turns"):
+            ticket["ticket_id"] = ticket["ticket_id"].replace("P-", "N-")
+            ticket["agent_id"] = "a-9"
+            lines.append(json.dumps(ticket, ensure_ascii=False))
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
+
+
+def test_changed_tickets_whose_texts_were_seen_reach_no_model(
+    tmp_path: Path, ticket_file: Path, engine: Engine, model_calls: list[int]
+) -> None:
+    db = tmp_path / "qa.duckdb"
+    first = score_files([ticket_file], ScoreConfig(db=db), engine=engine)
+    assert first.affect_scored > 0 and sum(model_calls) > 0
+    model_calls.clear()
+    again = score_files(
+        [renamed_tickets(ticket_file, tmp_path / "new.jsonl")], ScoreConfig(db=db), engine=engine
+    )
+    assert (again.scored, again.unchanged) == (3, 0)
+    assert (again.affect_scored, again.affect_cache_hits) == (0, first.affect_texts)
+    assert model_calls == []
+    # the cached affect gives the same results as scoring from scratch
+    stored = Store(db)
+    old = stored.query("SELECT ticket_id, turn_index, sentiment, emotion, affect_flag FROM turns "
+                       "WHERE ticket_id LIKE 'P-%' ORDER BY ALL")  # fmt: skip
+    new = stored.query("SELECT ticket_id, turn_index, sentiment, emotion, affect_flag FROM turns "
+                       "WHERE ticket_id LIKE 'N-%' ORDER BY ALL")  # fmt: skip
+    assert new.drop("ticket_id").equals(old.drop("ticket_id"))
+    tiers = stored.query("SELECT ticket_id, tier, qa_score, contact_reason FROM tickets ORDER BY ticket_id")
+    by_id = {r["ticket_id"]: r for r in tiers.iter_rows(named=True)}
+    for n in ("1", "2", "3"):
+        assert {**by_id[f"N-{n}"], "ticket_id": ""} == {**by_id[f"P-{n}"], "ticket_id": ""}
+
+
+def test_nothing_is_scored_again_when_nothing_changed(
+    tmp_path: Path, ticket_file: Path, engine: Engine, model_calls: list[int]
+) -> None:
+    db = tmp_path / "qa.duckdb"
+    score_files([ticket_file], ScoreConfig(db=db), engine=engine)
+    scored_at = Store(db).query("SELECT ticket_id, scored_at, run_id FROM tickets ORDER BY ticket_id")
+    model_calls.clear()
+    second = score_files([ticket_file], ScoreConfig(db=db), engine=engine)
+    assert (second.scored, second.unchanged, second.affect_texts) == (0, 3, 0)
+    assert model_calls == []
+    assert (
+        Store(db)
+        .query("SELECT ticket_id, scored_at, run_id FROM tickets ORDER BY ticket_id")
+        .equals(scored_at)
+    )
+
+
+def test_a_rule_pack_change_rescores_every_ticket_from_the_affect_cache(
+    tmp_path: Path, ticket_file: Path, engine: Engine, edited_engine: Engine, edited_pack: Path, model_calls
+) -> None:
+    db = tmp_path / "qa.duckdb"
+    score_files([ticket_file], ScoreConfig(db=db), engine=engine)
+    before = {
+        r["ticket_id"]: r["tier"]
+        for r in Store(db).query("SELECT ticket_id, tier FROM tickets").iter_rows(named=True)
+    }
+    assert edited_engine.rule_pack_version != engine.rule_pack_version
+    model_calls.clear()
+    again = score_files([ticket_file], ScoreConfig(db=db, rules=edited_pack), engine=edited_engine)
+    assert (again.scored, again.unchanged) == (3, 0)
+    assert again.affect_scored == 0 and model_calls == []  # the rules changed, not the texts or models
+    rows = Store(db).query("SELECT ticket_id, tier, rule_pack_version FROM tickets ORDER BY ticket_id")
+    assert set(rows["rule_pack_version"]) == {edited_engine.rule_pack_version}
+    after = dict(zip(rows["ticket_id"], rows["tier"], strict=True))
+    # P-3's agent never asks "anything else?": now a critical failure; P-1's agent asks, P-2 was red already
+    assert before["P-3"] != "red" and after == {"P-1": before["P-1"], "P-2": "red", "P-3": "red"}
+    outcome = (
+        Store(db)
+        .query(
+            "SELECT outcome, critical FROM rule_results WHERE ticket_id = 'P-3' AND rule_id = 'closing_anything_else'"
+        )
+        .row(0)
+    )
+    assert outcome == ("fail", True)
+
+
+def test_qa_rescore_since_records_the_new_versions(
+    tmp_path: Path, ticket_file: Path, engine: Engine, edited_engine: Engine, edited_pack: Path
+) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "qa.duckdb"
+    score_files([ticket_file], ScoreConfig(db=db), engine=engine)
+    result = subprocess.run(
+        [sys.executable, "-m", "qa_engine", "rescore", "--since", "2026-11-20", "--db", str(db),
+         "--rules", str(edited_pack)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    store = Store(db)
+    rows = store.query(
+        "SELECT ticket_id, rule_pack_version, model_versions, run_id FROM tickets ORDER BY ticket_id"
+    )
+    versions = dict(zip(rows["ticket_id"], rows["rule_pack_version"], strict=True))
+    # P-1 and P-2 started on 2026-11-20; P-3 (no created_at, first turn on 2026-11-19) keeps its old result
+    assert versions == {
+        "P-1": edited_engine.rule_pack_version,
+        "P-2": edited_engine.rule_pack_version,
+        "P-3": engine.rule_pack_version,
+    }
+    run = store.query("SELECT run_id, rule_pack_version, model_versions, n_scored, status FROM runs "
+                      "ORDER BY started_at DESC LIMIT 1").row(0, named=True)  # fmt: skip
+    assert (run["rule_pack_version"], run["n_scored"], run["status"]) == (
+        edited_engine.rule_pack_version,
+        2,
+        "finished",
+    )
+    assert json.loads(run["model_versions"]) == edited_engine.model_versions
+    rescored = rows.filter(pl.col("ticket_id").is_in(["P-1", "P-2"]))
+    assert set(rescored["run_id"]) == {run["run_id"]}
+    assert all(json.loads(m) == edited_engine.model_versions for m in rescored["model_versions"])
+
+
+def test_without_the_affect_cache_every_text_reaches_the_model(
+    tmp_path: Path, ticket_file: Path, engine: Engine, model_calls: list[int]
+) -> None:
+    """`qa score --no-affect-cache`: nothing read from or written to the cache (e.g. to time the models)."""
+    from dataclasses import replace
+
+    db = tmp_path / "qa.duckdb"
+    config = ScoreConfig(db=db, affect_cache=False)
+    uncached = Engine.__new__(Engine)
+    uncached.__dict__.update(engine.__dict__, config=replace(engine.config, affect_cache=False))
+    first = score_files([ticket_file], config, engine=uncached)
+    model_calls.clear()
+    again = score_files([renamed_tickets(ticket_file, tmp_path / "new.jsonl")], config, engine=uncached)
+    assert (again.affect_cache_hits, again.affect_scored) == (0, first.affect_texts)
+    assert sum(model_calls) > 0
+    assert Store(db).query("SELECT count(*) AS n FROM affect_cache")["n"][0] == 0

@@ -8,20 +8,38 @@ import pytest
 
 from qa_engine import paths
 from qa_engine.affect import AffectScorer
+from qa_engine.affect.training import datasets
 from qa_engine.affect.training.evaluate import evaluate
+from qa_engine.errors import QAError
 
 pytestmark = pytest.mark.slow
 
 CARD_DIR = paths.models_dir() / "embedded" / "affect-e5s6-v1"
 
 
-def test_eval_reproduces_the_committed_figures() -> None:
+def _reproduced(families: tuple[str, ...]) -> None:
     committed = {r["name"]: r["value"] for r in json.loads((CARD_DIR / "metrics.json").read_text())["fp32"]}
-    measured = {r.name: r.value for r in evaluate(AffectScorer.from_registry())}
-    assert set(committed) <= set(measured)
-    off = {name: (committed[name], round(measured[name], 4)) for name in committed
+    measured = {r.name: r.value for r in evaluate(AffectScorer.from_registry(), only=families)}
+    wanted = {name for name in committed if name.split("/")[0] in families}
+    assert wanted and wanted <= set(measured)
+    off = {name: (committed[name], round(measured[name], 4)) for name in wanted
            if abs(committed[name] - measured[name]) > 0.003}  # fmt: skip
     assert not off, off
+
+
+def test_eval_reproduces_the_figures_of_our_own_japanese_set() -> None:
+    """The Japanese sanity set ships with the repository, so this runs everywhere."""
+    _reproduced(("ja_sanity_own",))
+
+
+def test_eval_reproduces_the_committed_dev_figures() -> None:
+    """The public dev splits live outside the repository (their licences forbid copying them in); the two big ones
+    (GoEmotions, online_shopping: 11,000 texts) are left to `qa models eval` to keep the suite short."""
+    try:
+        datasets.data_dir()
+    except QAError:
+        pytest.skip("the shared data folder is not here: set QA_DATA_DIR to run this reproduction")
+    _reproduced(("nlpcc", "xlmt"))
 
 
 def test_card_states_every_figure_of_metrics_json() -> None:

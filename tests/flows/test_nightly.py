@@ -7,6 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -51,3 +52,89 @@ def test_schedule_builds_a_cron_deployment_offline(tmp_path: Path) -> None:
     assert schedule.schedule.cron == "0 2 * * *"
     assert schedule.schedule.timezone == "Europe/Berlin"
     assert deployment.parameters["source"] == str(tmp_path)
+
+
+# scale-out on Dask ---------------------------------------------------------------------------------------------------
+def stored_results(db: Path) -> dict[str, pl.DataFrame]:
+    """Every scored row of a store, in a stable order, without what differs between runs (run ids, times)."""
+    from qa_engine.store import Store
+
+    store = Store(db)
+    tickets = store.query(
+        "SELECT * EXCLUDE (run_id, scored_at, source, location) FROM tickets ORDER BY ticket_id"
+    )
+    turns = store.query("SELECT * FROM turns ORDER BY ticket_id, turn_index")
+    rules = store.query("SELECT * FROM rule_results ORDER BY ticket_id, rule_id")
+    quarantine = store.query("SELECT source, location, reason, record FROM quarantine ORDER BY ALL")
+    return {"tickets": tickets, "turns": turns, "rule_results": rules, "quarantine": quarantine}
+
+
+def assert_frames_match(got: pl.DataFrame, want: pl.DataFrame) -> None:
+    """Equal, with model probabilities equal to float noise: texts scored in other batch companies are padded
+    differently, which moves a probability in its sixth decimal."""
+    from polars.testing import assert_frame_equal
+
+    assert_frame_equal(got, want, check_exact=False, abs_tol=1e-4, rel_tol=0)
+
+
+def test_nightly_on_a_local_dask_cluster_equals_the_single_process_run(
+    prefect_harness, tmp_path: Path, ticket_file: Path
+) -> None:
+    from bench.generate import generate_tickets, write_tickets
+    from flows.nightly import nightly
+    from qa_engine.pipeline import ScoreConfig, score_files
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(ticket_file, inbox / "a.jsonl")  # three tickets and two bad records
+    write_tickets(generate_tickets(8, seed=11), inbox / "b.jsonl", "jsonl")
+    files = sorted(str(p) for p in inbox.iterdir())
+    single = score_files(files, ScoreConfig(db=tmp_path / "single.duckdb", batch_tickets=4))
+
+    dask_db = tmp_path / "dask.duckdb"
+    run = nightly(source=str(inbox), db=str(dask_db), out=str(tmp_path / "out"), batch_tickets=4, workers=2)
+    assert (run["read"], run["scored"], run["quarantined"]) == (
+        single.read,
+        single.scored,
+        single.quarantined,
+    )
+    assert run["read"] == 11 and run["quarantined"] == 2
+    assert run["tiers"] == single.tiers
+    assert pl.read_parquet(tmp_path / "out" / "tickets.parquet").height == 11
+    want, got = stored_results(tmp_path / "single.duckdb"), stored_results(dask_db)
+    for table in want:
+        assert_frames_match(got[table], want[table])
+    # the workers only read the store; this process wrote every result and affect-cache row
+    assert run["affect_scored"] + run["affect_cache_hits"] == run["affect_texts"] > 0
+    assert store_rows(dask_db, "affect_cache") == store_rows(tmp_path / "single.duckdb", "affect_cache")
+
+
+def store_rows(db: Path, table: str) -> int:
+    from qa_engine.store import Store
+
+    return Store(db).query(f"SELECT count(*) AS n FROM {table}")["n"][0]
+
+
+@pytest.mark.parametrize(
+    ("workers", "address", "code"),
+    [(2, "tcp://127.0.0.1:8786", "Q851"), (0, None, "Q852"), (None, "localhost", "Q853")],
+)
+def test_bad_dask_options_are_one_line_errors_before_any_work(workers, address, code) -> None:
+    from flows.nightly import dask_runner, nightly_deployment
+    from qa_engine.errors import QAError
+
+    with pytest.raises(QAError, match=code):
+        dask_runner(workers, address)
+    with pytest.raises(QAError, match=code):
+        nightly_deployment("inbox", "qa.duckdb", None, "0 2 * * *", workers=workers, dask_address=address)
+
+
+def test_schedule_carries_the_dask_options_into_the_deployment(tmp_path: Path) -> None:
+    from flows.nightly import nightly_deployment
+
+    local = nightly_deployment(str(tmp_path), "qa.duckdb", None, "0 2 * * *", workers=4)
+    assert local.parameters["workers"] == 4 and "dask_address" not in local.parameters
+    remote = nightly_deployment(
+        str(tmp_path), "qa.duckdb", None, "0 2 * * *", dask_address="tcp://10.0.0.5:8786"
+    )
+    assert remote.parameters["dask_address"] == "tcp://10.0.0.5:8786" and "workers" not in remote.parameters

@@ -37,13 +37,16 @@ class Example:
 
 
 def data_dir(path: str | os.PathLike | None = None) -> Path:
-    """The shared data folder: an explicit path, $QA_DATA_DIR, or `../shared/data` beside the checkout."""
+    """The shared data folder: an explicit path, $QA_DATA_DIR, or `shared/data` beside the checkout (or beside
+    one of its parent folders)."""
     if path:
         found = Path(path)
     elif os.environ.get("QA_DATA_DIR"):
         found = Path(os.environ["QA_DATA_DIR"])
     else:
-        found = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+        checkout = Path(__file__).resolve().parents[3]
+        candidates = [folder / "shared" / "data" for folder in checkout.parents]
+        found = next((c for c in candidates if c.is_dir()), candidates[0])
     if not found.is_dir():
         raise QAError("Q301", path=found)
     return found
