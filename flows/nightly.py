@@ -130,11 +130,12 @@ def kpi_snapshot(db: str, day: date | None = None, rules: str | None = None) -> 
 
 
 @task(name="render-reports")
-def render_reports(db: str, folder: str) -> dict:
-    """Every active agent's coaching report, each team's and the team index (team-all.html), HTML and PDF."""
+def render_reports(db: str, folder: str, rules: str | None = None) -> dict:
+    """Every active agent's coaching report, each team's and the team index (team-all.html), HTML and PDF, with the
+    rule pack's titles, tips and KPI targets."""
     from qa_engine.reports import default_workers, render_all
 
-    done = render_all(db, folder, workers=default_workers())
+    done = render_all(db, folder, rules=rules, workers=default_workers())
     print(f"{len(done.agents)} agent and {len(done.teams)} team reports in {folder} ({done.period.label()})")
     return {
         "folder": folder,
@@ -184,7 +185,7 @@ def nightly(
     )
     summary["kpi_crossed"] = kpi_snapshot(db, kpi_day, rules)
     # coaching reports (default: OUT/reports, else a reports folder beside the store)
-    summary["reports"] = render_reports(db, reports or str(Path(out or Path(db).parent) / "reports"))
+    summary["reports"] = render_reports(db, reports or str(Path(out or Path(db).parent) / "reports"), rules)
     return summary
 
 
