@@ -8,6 +8,8 @@ is therefore the same span in the original.
 
 from __future__ import annotations
 
+import functools
+
 _FOLD_TABLE: dict[int, int | str] = {
     **{ord(c): "'" for c in "‘’‚‛′ʼ´"},
     **{ord(c): '"' for c in "“”„‟″"},
@@ -34,6 +36,7 @@ def fold_lower(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)
 
 
+@functools.lru_cache(maxsize=1024)  # called per turn and per rule: a handful of distinct codes
 def base_language(code: str | None) -> str:
     """'zh-CN' -> 'zh', 'EN' -> 'en'; None or blank -> the fallback code 'xx'."""
     if code is None or not code.strip():

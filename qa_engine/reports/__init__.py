@@ -10,16 +10,17 @@ Layout: `queries` (the SQL: every number, once per period), `agent` and `team` (
 `render` (Jinja2 templates from `reports/`, WeasyPrint), `build` (the entry points), `commands` (`qa report`).
 """
 
-from qa_engine.reports.build import (
-    RenderSummary,
-    default_workers,
-    render_agent_report,
-    render_all,
-    render_team_report,
-)
-from qa_engine.reports.period import Period
-from qa_engine.reports.render import ReportFiles
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# names load on first use: `qa --help` mounts `qa_engine.reports.commands`, and matplotlib, WeasyPrint and polars
+# would add a second to every command's start
+_EXPORTS: dict[str, str] = {
+    "RenderSummary": "build", "default_workers": "build", "render_agent_report": "build", "render_all": "build",
+    "render_team_report": "build", "Period": "period", "ReportFiles": "render",
+}  # fmt: skip
 __all__ = [
     "Period",
     "RenderSummary",
@@ -29,3 +30,20 @@ __all__ = [
     "render_all",
     "render_team_report",
 ]
+
+if TYPE_CHECKING:
+    from qa_engine.reports.build import (
+        RenderSummary,
+        default_workers,
+        render_agent_report,
+        render_all,
+        render_team_report,
+    )
+    from qa_engine.reports.period import Period
+    from qa_engine.reports.render import ReportFiles
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'qa_engine.reports' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"qa_engine.reports.{_EXPORTS[name]}"), name)
