@@ -56,3 +56,21 @@ def ticket_file(tmp_path: Path) -> Path:
     lines = [json.dumps(t, ensure_ascii=False) for t in TICKETS] + BAD_LINES
     file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return file
+
+
+@pytest.fixture
+def model_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of texts each real model call received (the models still run: this only counts them)."""
+    from qa_engine.affect.backends.embedded_backend import EmbeddedBackend
+    from qa_engine.affect.backends.hf_backend import HuggingFaceBackend
+
+    calls: list[int] = []
+    for backend_class in (EmbeddedBackend, HuggingFaceBackend):
+        real = backend_class.predict
+
+        def counting(self, texts, tasks, _real=real):
+            calls.append(len(texts))
+            return _real(self, texts, tasks)
+
+        monkeypatch.setattr(backend_class, "predict", counting)
+    return calls

@@ -100,22 +100,6 @@ def test_run_that_dies_halfway_leaves_no_duplicates_when_rerun(
 
 
 # incremental runs and the affect cache ------------------------------------------------------------------------------
-@pytest.fixture
-def model_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Texts per real model call (the models still run: this only counts them)."""
-    from qa_engine.affect.backends.embedded_backend import EmbeddedBackend
-    from qa_engine.affect.backends.hf_backend import HuggingFaceBackend
-
-    calls: list[int] = []
-    for backend_class in (EmbeddedBackend, HuggingFaceBackend):
-        real = backend_class.predict
-
-        def counting(self, texts, tasks, _real=real):
-            calls.append(len(texts))
-            return _real(self, texts, tasks)
-
-        monkeypatch.setattr(backend_class, "predict", counting)
-    return calls
 
 
 @pytest.fixture(scope="module")

@@ -14,20 +14,10 @@ from datetime import date
 
 import polars as pl
 
+from qa_engine.reasons.taxonomy import REASONS as REASON_ORDER  # the contract's order
 from qa_engine.reports.queries import PeriodData
 from qa_engine.reports.rulebook import Rulebook
 
-# the contract's reasons (CONTRACT.md section 3), in the order a reader expects them
-REASON_ORDER: tuple[str, ...] = (
-    "presales",
-    "order",
-    "payment",
-    "logistics",
-    "returns",
-    "complaint",
-    "account",
-    "other",
-)
 UNKNOWN = "unknown"
 TOP_SIGNALS = 6
 

@@ -40,24 +40,6 @@ def scorer() -> AffectScorer:
     return AffectScorer.from_registry()
 
 
-@pytest.fixture
-def model_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The number of texts each real model call received (the model still runs: this only counts)."""
-    from qa_engine.affect.backends.embedded_backend import EmbeddedBackend
-    from qa_engine.affect.backends.hf_backend import HuggingFaceBackend
-
-    calls: list[int] = []
-    for backend_class in (EmbeddedBackend, HuggingFaceBackend):
-        real = backend_class.predict
-
-        def counting(self, texts, tasks, _real=real):
-            calls.append(len(texts))
-            return _real(self, texts, tasks)
-
-        monkeypatch.setattr(backend_class, "predict", counting)
-    return calls
-
-
 def turns_and_languages() -> tuple[pl.DataFrame, pl.DataFrame]:
     turns = pl.DataFrame(
         {
