@@ -98,7 +98,9 @@ def eval_cmd(
 ) -> None:
     """Per-language, per-reason precision/recall/F1 and macro-F1; escalation AUC (models/reasons/eval/)."""
     from qa_engine.affect.training.evaluate import format_reports
+    from qa_engine.reasons.evaluate import read_sets
 
+    read_sets(reasons_set, escalation_set)  # a broken set fails in a second, before the models load
     reports = evaluate_with(_scorer(registry, model), reasons_set, escalation_set, encoder_only=encoder_only)
     typer.echo(format_reports(reports))
     figures = json.dumps([r.as_dict() for r in reports], indent=2) + "\n"
