@@ -43,7 +43,10 @@ def _print_table(table: KpiTable) -> None:
     from qa_engine.kpi.display import LABELS, format_value, target_text
 
     settings, console = table.settings, Console()
-    period = f"{table.start or 'first'} .. {table.end or 'last'}"
+    if table.start or table.end:
+        period = f"{table.start or 'the first stored ticket'} .. {table.end or 'the latest'}"
+    else:
+        period = "at any time (no --from / --to)"
     rows, statuses = table.rows(), table.statuses()
     if not rows:
         console.print(f"no tickets started in {period}")
