@@ -5,16 +5,15 @@ Names load on first use: `qa --help` mounts `qa_engine.affect.commands` and shou
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from qa_engine.lazy import lazy_getattr
 
 __all__ = ["AffectArrays", "AffectScorer", "affect_columns"]
+_EXPORTS = dict.fromkeys(__all__, "scorer")
 
 if TYPE_CHECKING:
     from qa_engine.affect.scorer import AffectArrays, AffectScorer, affect_columns
 
 
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module 'qa_engine.affect' has no attribute {name!r}")
-    return getattr(importlib.import_module("qa_engine.affect.scorer"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -12,8 +12,9 @@ Names load on first use (polars and DuckDB stay out of `qa --help`, which mounts
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from qa_engine.lazy import lazy_getattr
 
 _EXPORTS: dict[str, str] = {
     "CoachingEffect": "coaching", "CoachingSession": "coaching", "add_session": "coaching",
@@ -70,7 +71,4 @@ if TYPE_CHECKING:
     from qa_engine.kpi.targets import KpiSettings, Target, load_settings, pack_settings
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'qa_engine.kpi' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"qa_engine.kpi.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

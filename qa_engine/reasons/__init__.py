@@ -9,8 +9,9 @@ Names load on first use: `qa --help` mounts `qa_engine.reasons.commands` and mus
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from qa_engine.lazy import lazy_getattr
 
 _EXPORTS: dict[str, str] = {
     "ReasonModel": "classifier", "Signals": "signals", "load_signals": "signals",
@@ -28,7 +29,4 @@ if TYPE_CHECKING:
     from qa_engine.reasons.taxonomy import REASONS, Taxonomy, load_taxonomy
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'qa_engine.reasons' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"qa_engine.reasons.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -12,8 +12,9 @@ Layout: `queries` (the SQL: every number, once per period), `agent` and `team` (
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from qa_engine.lazy import lazy_getattr
 
 # names load on first use: `qa --help` mounts `qa_engine.reports.commands`, and matplotlib, WeasyPrint and polars
 # would add a second to every command's start
@@ -43,7 +44,4 @@ if TYPE_CHECKING:
     from qa_engine.reports.render import ReportFiles
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'qa_engine.reports' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"qa_engine.reports.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
