@@ -16,7 +16,7 @@ from qa_engine.kpi.coaching import CoachingEffect
 from qa_engine.reports import charts
 from qa_engine.reports.coaching import assigns_practice
 from qa_engine.reports.excerpts import Excerpt, excerpt
-from qa_engine.reports.keyissues import ReasonRow, reason_rows
+from qa_engine.reports.keyissues import ReasonRow, rate, reason_rows
 from qa_engine.reports.kpis import KpiView, kpi_views, median_of_agents
 from qa_engine.reports.practise import PractiseItem, practise_items
 from qa_engine.reports.queries import NO_TEAM, PeriodData, top_failed_rules
@@ -27,11 +27,6 @@ EMOTIONS: tuple[str, ...] = ("anger", "disgust", "fear", "sadness", "surprise", 
 TRANSCRIPT_TURNS = 6  # turns shown of the best and the worst conversation
 TURN_CHARS = 220
 RULE_EXCERPT_CHARS = 180  # two or three lines: three rules with two excerpts each fit one page
-
-
-def rate(part: int | None, whole: int | None) -> float | None:
-    """part / whole, or None when there is nothing to measure."""
-    return part / whole if whole else None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ TOP_SIGNALS = 6
 
 
 def rate(part: int | None, whole: int | None) -> float | None:
+    """part / whole, or None when there is nothing to measure."""
     return part / whole if whole else None
 
 

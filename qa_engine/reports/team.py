@@ -12,13 +12,14 @@ import polars as pl
 
 from qa_engine.kpi.definitions import SHARE_KPIS
 from qa_engine.reports import charts
-from qa_engine.reports.agent import CategoryRow, category_rows, rate, trend_chart
+from qa_engine.reports.agent import CategoryRow, category_rows, trend_chart
 from qa_engine.reports.coaching import FocusRow, focus_rows
 from qa_engine.reports.keyissues import (
     Escalation,
     ReasonRow,
     SignalRow,
     escalation,
+    rate,
     reason_rows,
     reason_weeks,
     signal_rows,
