@@ -24,15 +24,16 @@ def train_model(data: str | None, out: str, run_dir: str, epochs: float, seed: i
 
 
 @task(name="evaluate-affect-model")
-def evaluate_model(data: str | None, quantize: str) -> list[dict]:
-    """Every dev-split figure of the model card for the embedded model, fp32 (`none`) or dynamic `int8`."""
+def evaluate_model(data: str | None, quantize: str, precision: str = "fp32") -> list[dict]:
+    """Every dev-split figure of the model card for the embedded model: fp32 or bf16 (`quantize` `none`), or
+    dynamic `int8`."""
     from qa_engine.affect.registry import load_registry
     from qa_engine.affect.scorer import AffectScorer
     from qa_engine.affect.training.evaluate import evaluate
 
     registry = load_registry()
     for spec in registry.models.values():
-        spec.quantize = quantize
+        spec.quantize, spec.precision = quantize, precision
     return [r.as_dict() for r in evaluate(AffectScorer(registry), Path(data) if data else None)]
 
 
@@ -44,12 +45,13 @@ def train_models(
     epochs: float = 2.0,
     seed: int = 13,
 ) -> dict:
-    """Train, evaluate (fp32 and int8), and write `metrics.json` beside the weights."""
+    """Train, evaluate (fp32, bf16 and int8), and write `metrics.json` beside the weights."""
     target = out or str(paths.models_dir() / "embedded" / "affect-e5s6-v1")
     train_model(data, target, run_dir, epochs, seed)
     figures = {
-        "served": "fp32",
+        "served": "bf16 where the CPU has native bf16 (AVX512-BF16 or AMX), else fp32",
         "fp32": evaluate_model(data, "none"),
+        "bf16": evaluate_model(data, "none", "bf16"),
         "int8_dynamic": evaluate_model(data, "int8"),
     }
     Path(target, "metrics.json").write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")

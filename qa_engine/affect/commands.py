@@ -52,6 +52,10 @@ def eval_cmd(
     no_quantize: Annotated[
         bool, typer.Option("--no-quantize", help="Measure the fp32 embedded model")
     ] = False,
+    precision: Annotated[
+        str | None,
+        typer.Option(help="Run every model in this precision (auto, fp32, bf16) instead of the registry's"),
+    ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the figures as JSON here")
     ] = None,
@@ -73,6 +77,13 @@ def eval_cmd(
     if no_quantize:
         for spec in reg.models.values():
             spec.quantize = "none"
+    if precision is not None:
+        from qa_engine.affect.backends.base import PRECISIONS
+
+        if precision not in ("auto", *PRECISIONS):
+            raise typer.BadParameter(f"'{precision}': use auto, fp32 or bf16", param_hint="--precision")
+        for spec in reg.models.values():
+            spec.precision = precision
     scorer = AffectScorer(reg)
     reports = evaluate(scorer, data)
     if reasons:

@@ -27,13 +27,15 @@ class ModelSpec(BaseModel):
     path: str | None = None  # embedded: weights folder (relative to the registry file)
     id: str | None = None  # huggingface: hub id or local folder
     quantize: Literal["int8", "none"] = "none"
+    # bf16 halves the model pass on CPUs with native bf16 (AVX512-BF16, AMX); `auto` picks it only there
+    precision: Literal["auto", "fp32", "bf16"] = "fp32"
     label_map: dict[str, str] | None = None
     max_length: int = Field(default=256, ge=8, le=4096)
     revision: str | None = None
 
     @property
     def key(self) -> str:
-        return f"{self.kind}:{self.path or self.id}:{self.quantize}"
+        return f"{self.kind}:{self.path or self.id}:{self.quantize}:{self.precision}"
 
 
 class TaskSpec(BaseModel):

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+PRECISIONS = ("fp32", "bf16")
+
 
 @dataclass
 class Predictions:
@@ -37,3 +39,23 @@ class Backend(ABC):
 def torch_threads() -> int:
     """Threads for torch: $QA_TORCH_THREADS, else the machine's cores (at most 8: more rarely helps small models)."""
     return int(os.environ.get("QA_TORCH_THREADS") or min(8, os.cpu_count() or 1))
+
+
+def native_bf16() -> bool:
+    """Whether this CPU computes in bf16 natively (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slower."""
+    import torch
+
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
+def serving_precision(requested: str) -> str:
+    """The precision a model runs in: `auto` is bf16 where the CPU has it natively, else fp32; an explicit
+    `bf16` is honoured everywhere (slower where emulated, but what was asked)."""
+    if requested == "auto":
+        return "bf16" if native_bf16() else "fp32"
+    return requested
+
+
+def precision_suffix(precision: str) -> str:
+    """The model-name suffix that records the precision (results and caches of fp32 and bf16 stay apart)."""
+    return "" if precision == "fp32" else f"+{precision}"

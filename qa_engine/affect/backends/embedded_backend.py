@@ -9,7 +9,13 @@ import numpy as np
 import torch
 
 from qa_engine.affect import embedded
-from qa_engine.affect.backends.base import Backend, Predictions, torch_threads
+from qa_engine.affect.backends.base import (
+    Backend,
+    Predictions,
+    precision_suffix,
+    serving_precision,
+    torch_threads,
+)
 from qa_engine.affect.registry import ModelSpec
 
 
@@ -31,8 +37,14 @@ class EmbeddedBackend(Backend):
         torch.set_num_threads(torch_threads())
         folder = Path(spec.path or "")
         model, self.config = embedded.load(folder)
-        self.model = quantize_int8(model) if spec.quantize == "int8" else model
-        self.name = f"{self.config.name}{'+int8' if spec.quantize == 'int8' else ''}"
+        if spec.quantize == "int8":
+            self.model, self.precision = quantize_int8(model), "fp32"  # int8 kernels take fp32 activations
+        else:
+            self.precision = serving_precision(spec.precision)
+            if self.precision == "bf16":
+                embedded.encoder_to_bf16(model)
+            self.model = model
+        self.name = f"{self.config.name}{'+int8' if spec.quantize == 'int8' else ''}{precision_suffix(self.precision)}"
         self.max_tokens = self.config.max_length
         self.tokenizer = embedded.tokenizer(self.max_tokens)
         self._sent_bias = torch.tensor(self.config.sentiment_bias)

@@ -12,7 +12,13 @@ import os
 import numpy as np
 import torch
 
-from qa_engine.affect.backends.base import Backend, Predictions, torch_threads
+from qa_engine.affect.backends.base import (
+    Backend,
+    Predictions,
+    precision_suffix,
+    serving_precision,
+    torch_threads,
+)
 from qa_engine.affect.labels import EMOTIONS, SENTIMENTS
 from qa_engine.affect.registry import ModelSpec
 from qa_engine.errors import QAError
@@ -40,7 +46,10 @@ class HuggingFaceBackend(Backend):
         except (OSError, ValueError) as exc:
             detail = str(exc).strip().splitlines()[0][:200]
             raise QAError("Q202", model=source, task="affect", language="*", detail=detail) from exc
-        self.name = source
+        self.precision = serving_precision(spec.precision)
+        if self.precision == "bf16":
+            self.model.to(torch.bfloat16)
+        self.name = source + precision_suffix(self.precision)
         self.max_tokens = min(spec.max_length, getattr(self.tokenizer, "model_max_length", 512) or 512)
         labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
         mapping = {k.lower(): v for k, v in (spec.label_map or {}).items()}
