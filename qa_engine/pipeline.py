@@ -115,10 +115,11 @@ class Engine:
         return self.affect_cache.score_turns(turns, tickets.select("ticket_id", "language"), cache_store)
 
     def nlp_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame) -> list:
-        """spaCy Docs per turn (the ticket's language pipeline), only the components the pack's rules need."""
+        """spaCy Docs per turn (the ticket's language pipeline): tokens and sentences. Lemmas are added by the
+        rules that read them, on the turns they read (`nlp.pipelines.ensure_lemmas`)."""
         from qa_engine.nlp.pipelines import make_docs
 
-        return make_docs(tickets, turns, lemma_languages=self.pack.lemma_languages())
+        return make_docs(tickets, turns)
 
     def rules_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame, docs: list) -> pl.DataFrame:
         from qa_engine.rules import evaluate

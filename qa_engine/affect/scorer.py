@@ -44,6 +44,7 @@ class AffectScorer:
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
+        self._routes_by_language: dict[str | None, dict[str, Backend]] = {}
 
     @classmethod
     def from_registry(
@@ -52,7 +53,14 @@ class AffectScorer:
         return cls(load_registry(path, overrides))
 
     def _routes(self, language: str | None) -> dict[str, Backend]:
-        return {task: get_backend(self.registry.resolve(task, language)) for task in ("sentiment", "emotion")}
+        """The backend per task for a language, resolved once per language (texts ask for it one by one)."""
+        routes = self._routes_by_language.get(language)
+        if routes is None:
+            routes = {
+                task: get_backend(self.registry.resolve(task, language)) for task in ("sentiment", "emotion")
+            }
+            self._routes_by_language[language] = routes
+        return routes
 
     def versions(self, languages: Sequence[str | None] = (None,)) -> dict[str, str]:
         """Which model served each task (for the run record): {"sentiment": name, "emotion": name}."""

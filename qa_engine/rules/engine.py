@@ -35,7 +35,7 @@ def evaluate(
     if docs is None:
         from qa_engine.nlp.pipelines import make_docs  # spaCy loads only when Docs must be built
 
-        docs = make_docs(tickets, turns, lemma_languages=pack.lemma_languages())
+        docs = make_docs(tickets, turns)  # lemmas come on demand, for the turns lemma rules read
     if len(docs) != turns.height:
         raise QAError("Q111", got=len(docs), want=turns.height)
     conversations = build_conversations(tickets, turns, docs)

@@ -14,8 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
-from qa_engine.nlp.normalize import base_language, fold
+from qa_engine.nlp.normalize import base_language
 from qa_engine.nlp.phrases import ALL_LANGUAGES, PhraseFinder, PhraseMatch
+from qa_engine.nlp.pipelines import folded_text
 from qa_engine.rules.conversation import Conversation, Evidence, Outcome, Turn, failed, not_applicable, passed
 from qa_engine.schema import SPEAKERS
 
@@ -134,7 +135,8 @@ class GroupMatcher:
         found = self._finder.find(turn.doc, language)
         regexes = self._regexes(language)
         if regexes:
-            text = fold(turn.text)  # same positions as the original; straight quotes, ASCII digits
+            # same positions as the original (straight quotes, ASCII digits); the Doc's text is the turn's
+            text = folded_text(turn.doc)
             found += [
                 PhraseMatch(m.start(), m.end(), regex.pattern)
                 for regex in regexes

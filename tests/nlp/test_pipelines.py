@@ -1,7 +1,7 @@
 import polars as pl
 import pytest
 
-from qa_engine.nlp.pipelines import get_nlp, has_lemmas, make_docs
+from qa_engine.nlp.pipelines import ensure_lemmas, get_nlp, has_lemmas, make_docs
 
 
 def test_pipelines_are_cached_per_base_language() -> None:
@@ -69,3 +69,36 @@ def test_lemmas_only_where_asked() -> None:
     without = make_docs(tickets, turns)[0]
     assert [t.lemma_ for t in with_lemmas][:2] == ["I", "verify"]
     assert not without.has_annotation("LEMMA")
+
+
+LEMMA_TEXTS = [
+    "I verified your identity and have updated the address.",
+    "Your identity is verified, so I've issued the refund.",
+    "We were checking the e-mail addresses on file yesterday.",
+    "",
+]
+
+
+def test_lemmas_on_demand_are_the_eager_lemmas() -> None:
+    """Docs are made without the tagger; `ensure_lemmas` adds exactly what the full pipeline gives, once."""
+    tickets = pl.DataFrame({"ticket_id": ["t"], "language": ["en"]})
+    turns = pl.DataFrame({"ticket_id": ["t"] * len(LEMMA_TEXTS), "text": LEMMA_TEXTS})
+    eager = make_docs(tickets, turns, lemma_languages={"en"})
+    lazy = make_docs(tickets, turns)
+    assert not any(doc.has_annotation("LEMMA") for doc in lazy if len(doc))  # an empty Doc has them all
+    for want, doc in zip(eager, lazy, strict=True):
+        assert ensure_lemmas(doc) is doc
+        assert [t.lemma_ for t in doc] == [t.lemma_ for t in want]
+        assert [t.tag_ for t in doc] == [t.tag_ for t in want]
+        assert [s.text for s in doc.sents] == [s.text for s in want.sents]
+
+
+def test_a_lemma_rule_tags_only_the_turns_it_reads() -> None:
+    from qa_engine.nlp.phrases import PhraseFinder
+
+    tickets = pl.DataFrame({"ticket_id": ["t"], "language": ["en"]})
+    turns = pl.DataFrame({"ticket_id": ["t", "t"], "text": ["I verified your identity.", "Thanks!"]})
+    read, unread = make_docs(tickets, turns)
+    found = PhraseFinder({"en": ["verify your identity"]}, lemma=True).find(read, "en")
+    assert [read.text[m.start : m.end] for m in found] == ["verified your identity"]
+    assert read.has_annotation("LEMMA") and not unread.has_annotation("LEMMA")
