@@ -101,5 +101,10 @@ class _TokenMatcher:
         hits = set(self._lower(doc))
         if self._lemma is not None:
             hits |= set(self._lemma(ensure_lemmas(doc)))  # tagged now if the Doc was made without lemmas
-        found = {PhraseMatch(doc[s:e].start_char, doc[s:e].end_char, self._phrase_of[k]) for k, s, e in hits}
+        if not hits:
+            return []
+        found = set()
+        for key, start, end in hits:
+            last = doc[end - 1]  # character offsets from tokens: cheaper than building a Span per hit
+            found.add(PhraseMatch(doc[start].idx, last.idx + len(last.text), self._phrase_of[key]))
         return sorted(found, key=lambda m: (m.start, -m.end))

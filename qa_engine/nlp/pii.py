@@ -48,6 +48,10 @@ class Recognizer(ABC):
     name: ClassVar[str]
     label: ClassVar[str]
     priority: ClassVar[int] = 2
+    # What any hit needs, so the analyzer can skip a recogniser on text that cannot hold one (most turns have
+    # no "@" and few digits): at least `min_digits` decimal digits, and every character of `needs`.
+    min_digits: ClassVar[int] = 0
+    needs: ClassVar[str] = ""
 
     @abstractmethod
     def analyze(self, text: str, language: str) -> list[PiiHit]:
@@ -112,6 +116,7 @@ def _compiled(recognizer: type[PatternRecognizer], language: str) -> list[re.Pat
 
 class EmailRecognizer(PatternRecognizer):
     name, label, score = "email", EMAIL, 0.9
+    needs = "@"
     # ASCII-only boundaries: in "邮箱是a@b.com" the Chinese characters are word characters, not part of the address
     patterns = (
         r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -134,6 +139,7 @@ class CreditCardRecognizer(PatternRecognizer):
     """13-19 digits in any grouping of spaces or dashes, Luhn-valid, with a card network's first digit (2-6)."""
 
     name, label, score = "credit_card", CREDIT_CARD, 1.0
+    min_digits = 13
     # not inside a longer digit run, and not glued to letters ("SF1234567890123" is a waybill)
     patterns = (r"(?<![A-Za-z0-9+])(?<!\d[ -])\d(?:[ -]?\d){12,18}(?![ -]?\d)(?![A-Za-z0-9])",)
 
@@ -148,6 +154,7 @@ class CvvRecognizer(PatternRecognizer):
     """A card security code: a keyword, a few non-digit characters ("is", ":", "是"), then exactly 3-4 digits."""
 
     name, label, score = "cvv", CVV, 0.9
+    min_digits = 3
     keywords: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "en": ("cvv", "cvv2", "cvc", "cvc2", "cvn", "csc", "security code", "card verification code",
                "card verification value"),
@@ -219,6 +226,7 @@ class _ReferenceRecognizer(PatternRecognizer):
 
     priority = 3
     score = 0.9
+    min_digits = 5
 
     def validate(self, text: str, start: int, end: int) -> tuple[int, int] | None:
         return (start, end) if sum(c.isdigit() for c in text[start:end]) >= 5 else None
@@ -262,6 +270,7 @@ class PhoneRecognizer(PatternRecognizer):
 
     name, label, score = "phone", PHONE, 0.6
     priority = 1
+    min_digits = 7
     patterns = (r"(?<![A-Za-z0-9])(?:\+\s?)?(?:\(\d{1,4}\)\s?)?\d[\d \-./()]{5,22}\d(?![A-Za-z0-9])",)
     _not_phone = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}|\d+[.,]\d{1,2}")
 
@@ -278,6 +287,9 @@ DEFAULT_RECOGNIZERS: tuple[Recognizer, ...] = (
 )  # fmt: skip
 
 
+_DIGIT = re.compile(r"\d")  # what the recognisers' \d matches: any decimal digit
+
+
 class PiiAnalyzer:
     """Runs its recognisers over folded text and keeps the best hit wherever two overlap."""
 
@@ -290,9 +302,11 @@ class PiiAnalyzer:
             return []
         folded = fold(text)
         code = base_language(language)
+        digits = len(_DIGIT.findall(folded))
         candidates = [
             (recognizer.priority, hit)
             for recognizer in self.recognizers
+            if digits >= recognizer.min_digits and all(c in folded for c in recognizer.needs)
             for hit in recognizer.analyze(folded, code)
         ]
         candidates.sort(key=lambda ph: (-ph[0], -ph[1].score, ph[1].start - ph[1].end, ph[1].start))
