@@ -9,7 +9,8 @@ sentence-level rules behave the same in every language.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections import defaultdict
+from collections.abc import Collection, Iterable
 from functools import cache
 
 import polars as pl
@@ -103,6 +104,23 @@ def ensure_lemmas(doc: Doc) -> Doc:
             doc = nlp.get_pipe(name)(doc)
     doc.user_data[LEMMAS_DONE] = True
     return doc
+
+
+def ensure_lemmas_all(docs: Iterable[Doc]) -> None:
+    """`ensure_lemmas` for many Docs at once: the components run over them in batches, about twice as fast per
+    Doc as one at a time. For rules that know which turns they will read before they read them."""
+    pending: dict[str, list[Doc]] = defaultdict(list)
+    for doc in docs:
+        if not (doc.user_data.get(LEMMAS_DONE) or doc.has_annotation("LEMMA")):
+            pending[doc.lang_].append(doc)
+    for language, group in pending.items():
+        nlp = get_nlp(language)
+        tagged = group
+        for name in LEMMA_COMPONENTS:
+            if nlp.has_pipe(name):
+                tagged = list(nlp.get_pipe(name).pipe(tagged, batch_size=BATCH_SIZE))
+        for doc in tagged:
+            doc.user_data[LEMMAS_DONE] = True
 
 
 def make_docs(

@@ -1,7 +1,7 @@
 import polars as pl
 import pytest
 
-from qa_engine.nlp.pipelines import ensure_lemmas, get_nlp, has_lemmas, make_docs
+from qa_engine.nlp.pipelines import ensure_lemmas, ensure_lemmas_all, get_nlp, has_lemmas, make_docs
 
 
 def test_pipelines_are_cached_per_base_language() -> None:
@@ -91,6 +91,16 @@ def test_lemmas_on_demand_are_the_eager_lemmas() -> None:
         assert [t.lemma_ for t in doc] == [t.lemma_ for t in want]
         assert [t.tag_ for t in doc] == [t.tag_ for t in want]
         assert [s.text for s in doc.sents] == [s.text for s in want.sents]
+
+
+def test_lemmas_for_many_docs_at_once_are_the_eager_lemmas() -> None:
+    tickets = pl.DataFrame({"ticket_id": ["t"], "language": ["en"]})
+    turns = pl.DataFrame({"ticket_id": ["t"] * len(LEMMA_TEXTS), "text": LEMMA_TEXTS})
+    eager = make_docs(tickets, turns, lemma_languages={"en"})
+    lazy = make_docs(tickets, turns)
+    ensure_lemmas_all(lazy[:2])
+    assert [[t.lemma_ for t in d] for d in lazy[:2]] == [[t.lemma_ for t in d] for d in eager[:2]]
+    assert not lazy[2].has_annotation("LEMMA")  # only the Docs asked for
 
 
 def test_a_lemma_rule_tags_only_the_turns_it_reads() -> None:

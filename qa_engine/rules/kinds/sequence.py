@@ -12,8 +12,17 @@ from typing import Literal
 from pydantic import Field
 
 from qa_engine.nlp.phrases import PhraseMatch
-from qa_engine.rules.conversation import Conversation, Evidence, Outcome, Turn, failed, not_applicable, passed
-from qa_engine.rules.kinds.base import ConversationKind
+from qa_engine.nlp.pipelines import ensure_lemmas_all
+from qa_engine.rules.conversation import (
+    Conversation,
+    Evidence,
+    Outcome,
+    Turn,
+    failed,
+    not_applicable,
+    passed,
+)
+from qa_engine.rules.kinds.base import Batch, ConversationKind
 from qa_engine.rules.matching import GroupMatcher, GroupSpec, Speaker, Strict, coverage_problems
 from qa_engine.rules.registry import register_kind
 
@@ -48,7 +57,28 @@ class SequenceKind(ConversationKind):
             return set()
         return set(self.params.first.phrases) | set(self.params.then.phrases)
 
+    def evaluate(self, batch: Batch) -> list[Outcome]:
+        """Find every conversation's Y first, then tag (in batches) the turns that can hold an X before it:
+        with `match_on: lemma` those are the only turns that need the tagger."""
+        thens = [self._then(conversation) for conversation in batch.conversations]
+        if self.params.match_on == "lemma":
+            ensure_lemmas_all(
+                turn.doc
+                for conversation, then in zip(batch.conversations, thens, strict=True)
+                if isinstance(then, tuple)
+                for turn in conversation.by(self.params.first.speakers)
+                if turn.index <= then[0].index
+            )
+        return [
+            self._judge(conversation, then)
+            for conversation, then in zip(batch.conversations, thens, strict=True)
+        ]
+
     def check(self, conversation: Conversation) -> Outcome:
+        return self._judge(conversation, self._then(conversation))
+
+    def _then(self, conversation: Conversation) -> tuple[Turn, PhraseMatch] | Outcome:
+        """The first Y (turn and match), or the na outcome when there is none or a list is missing."""
         language = conversation.language
         uncovered = [m.name for m in (self.first, self.then) if not m.covers(language)]
         if uncovered:
@@ -58,8 +88,16 @@ class SequenceKind(ConversationKind):
         then = _first_match(conversation, self.then, self.params.then.speakers, language)
         if then is None:
             return not_applicable(conversation, f"{self.then.name} never happens")
+        return then
+
+    def _judge(self, conversation: Conversation, then: tuple[Turn, PhraseMatch] | Outcome) -> Outcome:
+        if isinstance(then, Outcome):
+            return then
         then_turn, then_match = then
-        first = _first_match(conversation, self.first, self.params.first.speakers, language)
+        # an X after the Y cannot make it pass: look no further than the Y's turn
+        first = _first_match(
+            conversation, self.first, self.params.first.speakers, conversation.language, until=then_turn.index
+        )
         if first is not None and (first[0].index, first[1].start) < (then_turn.index, then_match.start):
             turn, match = first
             note = (
@@ -71,9 +109,16 @@ class SequenceKind(ConversationKind):
 
 
 def _first_match(
-    conversation: Conversation, matcher: GroupMatcher, speakers: Sequence[str], language: str
+    conversation: Conversation,
+    matcher: GroupMatcher,
+    speakers: Sequence[str],
+    language: str,
+    until: int | None = None,
 ) -> tuple[Turn, PhraseMatch] | None:
+    """The first match in the speakers' turns (up to turn index `until`, when given)."""
     for turn in conversation.by(speakers):
+        if until is not None and turn.index > until:
+            return None
         found = matcher.find(turn, language)
         if found:
             return turn, found[0]
