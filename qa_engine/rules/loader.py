@@ -74,10 +74,6 @@ class RulePack:
                 return rule
         raise KeyError(rule_id)
 
-    def lemma_languages(self) -> set[str]:
-        """Languages whose Docs need lemmas for some rule of the pack."""
-        return {base_language(code) for rule in self.rules for code in rule.kind.lemma_languages()}
-
 
 def load_pack(path: str | Path) -> RulePack:
     """Read and validate every rule in a YAML file, or in every *.yaml / *.yml file under a folder."""

@@ -42,10 +42,6 @@ class RuleKind(ABC):
         """(field location, problem) for languages the rule claims but cannot check, e.g. a missing phrase list."""
         return []
 
-    def lemma_languages(self) -> set[str]:
-        """Languages whose Docs need lemmas for this rule."""
-        return set()
-
     @abstractmethod
     def evaluate(self, batch: Batch) -> list[Outcome]:
         """One Outcome for each conversation in the batch."""

@@ -63,11 +63,6 @@ class ConditionalKind(ConversationKind):
     def language_problems(self, languages: Sequence[str]) -> list[tuple[tuple[str | int, ...], str]]:
         return coverage_problems(("require",), self.params.require, languages)
 
-    def lemma_languages(self) -> set[str]:
-        if self.params.match_on != "lemma":
-            return set()
-        return set(self.params.require.phrases) | set(self.params.trigger.phrases)
-
     def check(self, conversation: Conversation) -> Outcome:
         language = conversation.language
         if not self.require.covers(language):

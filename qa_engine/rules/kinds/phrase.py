@@ -69,11 +69,6 @@ class PhraseKind(ConversationKind):
             for problem in coverage_problems(("groups", i), spec, languages)
         ]
 
-    def lemma_languages(self) -> set[str]:
-        if self.params.match_on != "lemma":
-            return set()
-        return {lang for spec in self.params.all_groups() for lang in spec.phrases}
-
     def check(self, conversation: Conversation) -> Outcome:
         names = " + ".join(g.name for g in self.groups)
         return judge(

@@ -52,11 +52,6 @@ class SequenceKind(ConversationKind):
             ("then",), self.params.then, languages
         )
 
-    def lemma_languages(self) -> set[str]:
-        if self.params.match_on != "lemma":
-            return set()
-        return set(self.params.first.phrases) | set(self.params.then.phrases)
-
     def evaluate(self, batch: Batch) -> list[Outcome]:
         """Find every conversation's Y first, then tag (in batches) the turns that can hold an X before it:
         with `match_on: lemma` those are the only turns that need the tagger."""
