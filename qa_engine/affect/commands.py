@@ -78,10 +78,11 @@ def eval_cmd(
         for spec in reg.models.values():
             spec.quantize = "none"
     if precision is not None:
-        from qa_engine.affect.backends.base import PRECISIONS
+        from qa_engine.affect.registry import PRECISIONS
+        from qa_engine.errors import QAError
 
-        if precision not in ("auto", *PRECISIONS):
-            raise typer.BadParameter(f"'{precision}': use auto, fp32 or bf16", param_hint="--precision")
+        if precision not in PRECISIONS:
+            raise QAError("Q204", file="--precision", field=precision, detail="use " + ", ".join(PRECISIONS))
         for spec in reg.models.values():
             spec.precision = precision
     scorer = AffectScorer(reg)

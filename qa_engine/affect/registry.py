@@ -7,7 +7,7 @@ A model is the embedded default or any Hugging Face model id / local folder. Use
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -16,6 +16,8 @@ from qa_engine import paths
 from qa_engine.errors import QAError
 
 TASKS = ("sentiment", "emotion")
+Precision = Literal["auto", "fp32", "bf16"]
+PRECISIONS: tuple[str, ...] = get_args(Precision)
 
 
 class ModelSpec(BaseModel):
@@ -28,7 +30,7 @@ class ModelSpec(BaseModel):
     id: str | None = None  # huggingface: hub id or local folder
     quantize: Literal["int8", "none"] = "none"
     # bf16 halves the model pass on CPUs with native bf16 (AVX512-BF16, AMX); `auto` picks it only there
-    precision: Literal["auto", "fp32", "bf16"] = "fp32"
+    precision: Precision = "fp32"
     label_map: dict[str, str] | None = None
     max_length: int = Field(default=256, ge=8, le=4096)
     revision: str | None = None

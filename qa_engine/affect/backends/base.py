@@ -8,8 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PRECISIONS = ("fp32", "bf16")
-
 
 @dataclass
 class Predictions:
