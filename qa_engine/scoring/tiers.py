@@ -65,8 +65,8 @@ def assign_tiers(
     base = base.with_columns(pl.col("qa_score").fill_null(100.0))
 
     customer = turns.filter(pl.col("speaker") == "customer").sort("ticket_id", "turn_index")
-    turns_by = customer.partition_by("ticket_id", as_dict=True, maintain_order=True)
-    results_by = rule_results.partition_by("ticket_id", as_dict=True, maintain_order=True)
+    turns_by = _rows_by_ticket(customer)
+    results_by = _rows_by_ticket(rule_results)
     ticket_rows = {row["ticket_id"]: row for row in tickets.iter_rows(named=True)}
 
     tiers, reasons, evidence = [], [], []
@@ -74,8 +74,8 @@ def assign_tiers(
         tid = row["ticket_id"]
         view = TicketView(
             ticket=ticket_rows[tid],
-            customer_turns=turns_by[(tid,)].to_dicts() if (tid,) in turns_by else [],
-            rule_results=results_by[(tid,)].to_dicts() if (tid,) in results_by else [],
+            customer_turns=turns_by.get(tid, []),
+            rule_results=results_by.get(tid, []),
             qa_score=row["qa_score"],
         )
         tier, fired = "green", []
@@ -94,6 +94,15 @@ def assign_tiers(
         tier_reasons=pl.Series(reasons, dtype=pl.List(pl.String)),
         tier_evidence=pl.Series(evidence, dtype=pl.String),
     ).select(list(TIER_COLUMNS))
+
+
+def _rows_by_ticket(frame: pl.DataFrame) -> dict[str, list[dict]]:
+    """The frame's rows as dicts, grouped by ticket_id in frame order: one `to_dicts` for the whole batch, not
+    a small frame per ticket (partition_by + to_dicts per ticket was most of the tier stage)."""
+    grouped: dict[str, list[dict]] = {}
+    for row in frame.to_dicts():
+        grouped.setdefault(row["ticket_id"], []).append(row)
+    return grouped
 
 
 def _run(spec, view: TicketView) -> list[Reason]:
