@@ -9,6 +9,7 @@ is therefore the same span in the original.
 from __future__ import annotations
 
 import functools
+import re
 
 _FOLD_TABLE: dict[int, int | str] = {
     **{ord(c): "'" for c in "‘’‚‛′ʼ´"},
@@ -22,9 +23,13 @@ _FOLD_TABLE: dict[int, int | str] = {
 FALLBACK_LANGUAGE = "xx"  # spaCy's multi-language code: used when a ticket's language is unknown
 
 
+# any character `fold` changes: most turns have none, and a class search is far cheaper than `str.translate`
+_FOLDABLE = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_FOLD_TABLE)) + "]")
+
+
 def fold(text: str) -> str:
     """Straighten quotes and turn full-width ASCII into ASCII, keeping every character's position."""
-    return text.translate(_FOLD_TABLE)
+    return text.translate(_FOLD_TABLE) if _FOLDABLE.search(text) else text
 
 
 def fold_lower(text: str) -> str:

@@ -106,20 +106,46 @@ def test_mask_pii(language: str, text: str, masked: str) -> None:
     assert mask_pii(text, language) == masked
 
 
+@pytest.mark.parametrize("labels", [None, ["CREDIT_CARD", "CVV", "PASSWORD"], ["PASSWORD"]])
 def test_skipping_recognisers_on_text_that_cannot_hold_a_hit_changes_nothing(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, labels: list[str] | None
 ) -> None:
-    """The analyzer skips a recogniser when the text has too few digits or lacks a character every hit needs;
-    with those shortcuts switched off, every text of the test tables and of 300 generated tickets (which plant
-    cards, CVVs, passwords, e-mails, phones, order and tracking numbers) gets exactly the same hits."""
+    """The analyzer skips a recogniser when the text has too few digits, lacks a character every hit needs or
+    holds none of its keywords, and skips everything when no recogniser of a wanted label can match; with those
+    shortcuts switched off, every text of the test tables and of 300 generated tickets (which plant cards, CVVs,
+    passwords, e-mails, phones, order and tracking numbers) gets exactly the same hits."""
     from bench.generate import generate_tickets
     from qa_engine.nlp import pii
 
     corpus = [(language, text) for language, text, _ in HITS] + list(NON_HITS)
     corpus += [(t["language"], turn["text"]) for t in generate_tickets(300, seed=11) for turn in t["turns"]]
-    fast = [pii.analyze_pii(text, language) for language, text in corpus]
-    assert sum(map(len, fast)) > 100  # the corpus really holds PII
-    for recognizer in pii.DEFAULT_RECOGNIZERS:
-        monkeypatch.setattr(type(recognizer), "min_digits", 0)
-        monkeypatch.setattr(type(recognizer), "needs", "")
-    assert [pii.analyze_pii(text, language) for language, text in corpus] == fast
+    corpus += [
+        ("en", "Your paſſword is Kx82!pq"),
+        ("de", "Das PASSWORT lautet Kx82!pq"),
+        ("fr", "MDP : Kx82!pq"),
+    ]
+    fast = [pii.analyze_pii(text, language, labels) for language, text in corpus]
+    assert sum(map(len, fast)) > (100 if labels is None else 10)  # the corpus really holds PII
+    monkeypatch.setattr(pii.Recognizer, "may_match", lambda self, text, language, digits: True)
+    monkeypatch.setattr(pii.PatternRecognizer, "may_match", lambda self, text, language, digits: True)
+    assert [pii.analyze_pii(text, language, labels) for language, text in corpus] == fast
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Your PassWord is x", "your paſſword is x", "PASSWORD", "das Kennwort", "パスワードは", "ﬁ password"],
+)
+def test_keyword_screen_passes_every_text_the_keyword_regex_matches(text: str) -> None:
+    from qa_engine.nlp import pii
+
+    screen = pii._keyword_screen(pii.PasswordRecognizer, "xx")  # every language's keywords
+    assert screen._regex.search(text) is not None
+    assert screen.search(text)
+
+
+def test_keyword_screen_rejects_text_without_a_keyword() -> None:
+    from qa_engine.nlp import pii
+
+    assert not pii._keyword_screen(pii.PasswordRecognizer, "en").search(
+        "Your parcel left the warehouse today."
+    )
