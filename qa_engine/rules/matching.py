@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator,
 
 from qa_engine.nlp.normalize import base_language
 from qa_engine.nlp.phrases import ALL_LANGUAGES, PhraseFinder, PhraseMatch
-from qa_engine.nlp.pipelines import folded_text, sentence_ranges
+from qa_engine.nlp.pipelines import folded_text, screened_text, sentence_ranges
+from qa_engine.nlp.screens import Screen, regex_needles
 from qa_engine.rules.conversation import Conversation, Evidence, Outcome, Turn, failed, not_applicable, passed
 from qa_engine.schema import SPEAKERS
 
@@ -126,6 +127,8 @@ class GroupMatcher:
             for k, v in spec.patterns.items()
         }
         self._covers: dict[str, bool] = {}  # per language: asked for every rule, ticket and turn
+        # per language: literals one of which every pattern match holds (`nlp.screens`), or None
+        self._screens: dict[str, Screen | None] = {}
 
     def covers(self, language: str) -> bool:
         """Whether the group has anything to look for in this language."""
@@ -138,7 +141,7 @@ class GroupMatcher:
         """Phrase and pattern matches in the turn, sorted by start (spans in the turn's original text)."""
         found = self._finder.find(turn.doc, language)
         regexes = self._regexes(language)
-        if regexes:
+        if regexes and self._may_match(turn, language, regexes):
             # same positions as the original (straight quotes, ASCII digits); the Doc's text is the turn's
             text = folded_text(turn.doc)
             found += [
@@ -148,6 +151,17 @@ class GroupMatcher:
                 if m.end() > m.start()
             ]
         return sorted(set(found), key=lambda m: (m.start, -m.end))
+
+    def wants_lemmas(self, turn: Turn, language: str) -> bool:
+        """Whether `find` would tag the turn for lemmas (see `PhraseFinder.wants_lemmas`)."""
+        return self._finder.wants_lemmas(turn.doc, language)
+
+    def _may_match(self, turn: Turn, language: str, regexes: list[re.Pattern[str]]) -> bool:
+        """False when the turn holds none of the literals the patterns need: most turns, at a substring test."""
+        if language not in self._screens:
+            self._screens[language] = Screen.build(regex_needles(r.pattern, r.flags) for r in regexes)
+        screen = self._screens[language]
+        return screen is None or screen.search(folded_text(turn.doc), screened_text(turn.doc))
 
     def _regexes(self, language: str) -> list[re.Pattern[str]]:
         code = base_language(language)
@@ -202,6 +216,8 @@ def judge(
     seen: set[str] = set()
     for turn in window:
         per_group = [g.find(turn, language) for g in groups]
+        if not any(per_group):
+            continue  # nothing of any group in this turn: no unit to look at
         banned = exclude.find(turn, language) if exclude is not None and exclude.covers(language) else []
         for start, end in units(turn, unit):
             if any(b.start >= start and b.end <= end for b in banned):

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from qa_engine.nlp.pii import (
@@ -139,7 +141,7 @@ def test_keyword_screen_passes_every_text_the_keyword_regex_matches(text: str) -
     from qa_engine.nlp import pii
 
     screen = pii._keyword_screen(pii.PasswordRecognizer, "xx")  # every language's keywords
-    assert screen._regex.search(text) is not None
+    assert re.search(r"passwor[dt]|kennwort|パスワード", text, re.IGNORECASE)
     assert screen.search(text)
 
 

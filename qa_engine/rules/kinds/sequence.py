@@ -62,7 +62,7 @@ class SequenceKind(ConversationKind):
                 for conversation, then in zip(batch.conversations, thens, strict=True)
                 if isinstance(then, tuple)
                 for turn in conversation.by(self.params.first.speakers)
-                if turn.index <= then[0].index
+                if turn.index <= then[0].index and self.first.wants_lemmas(turn, conversation.language)
             )
         return [
             self._judge(conversation, then)
