@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from qa_engine import paths, schema
-from qa_engine.memory import release_freed_memory
+from qa_engine.memory import frozen_heap, release_freed_memory
 from qa_engine.store import Store
 
 if TYPE_CHECKING:
@@ -182,21 +182,22 @@ class Engine:
         lap("language")
         docs = self.nlp_stage(tickets, turns)
         lap("nlp")
-        affect = self.affect_stage(tickets, turns, store)
-        turns, vectors = affect.turns, affect.vectors
-        if cache_rows is not None:
-            cache_rows.append(affect.fresh)
-        if counts is not None:
-            for name, value in affect.counts.items():
-                counts[name] = counts.get(name, 0) + value
-        release_freed_memory()  # the model pass's freed activations, before the next stages allocate
-        lap("affect")
-        results = self.rules_stage(tickets, turns, docs)
-        lap("rules")
-        tickets = self.reasons_stage(tickets, turns, vectors, docs, store)
-        lap("reasons")
-        tiers = self.tier_stage(tickets, turns, results)
-        lap("tier")
+        with frozen_heap():  # the batch's Docs and everything older: not walked by each GC collection
+            affect = self.affect_stage(tickets, turns, store)
+            turns, vectors = affect.turns, affect.vectors
+            if cache_rows is not None:
+                cache_rows.append(affect.fresh)
+            if counts is not None:
+                for name, value in affect.counts.items():
+                    counts[name] = counts.get(name, 0) + value
+            release_freed_memory()  # the model pass's freed activations, before the next stages allocate
+            lap("affect")
+            results = self.rules_stage(tickets, turns, docs)
+            lap("rules")
+            tickets = self.reasons_stage(tickets, turns, vectors, docs, store)
+            lap("reasons")
+            tiers = self.tier_stage(tickets, turns, results)
+            lap("tier")
         return self.assemble(tickets, turns, tiers, run_id), turns, results
 
 
