@@ -49,20 +49,19 @@ class PhraseFinder:
 
     def find(self, doc: Doc, language: str) -> list[PhraseMatch]:
         """All matches in `doc`, sorted by start; overlapping matches are all kept."""
-        code = base_language(language)
-        if code not in self._matchers:
-            self._matchers[code] = self._build(code)
-        matcher = self._matchers[code]
+        matcher = self._matcher(base_language(language))
         return matcher.find(doc) if matcher is not None else []
 
     def wants_lemmas(self, doc: Doc, language: str) -> bool:
         """Whether `find` would tag this Doc for lemmas: a lemma matcher whose screen lets the Doc through.
         Rules that know their turns ahead tag those in one batch (`nlp.pipelines.ensure_lemmas_all`)."""
-        code = base_language(language)
+        matcher = self._matcher(base_language(language))
+        return isinstance(matcher, _TokenMatcher) and matcher.wants_lemmas(doc)
+
+    def _matcher(self, code: str) -> _SubstringMatcher | _TokenMatcher | None:
         if code not in self._matchers:
             self._matchers[code] = self._build(code)
-        matcher = self._matchers[code]
-        return isinstance(matcher, _TokenMatcher) and matcher.wants_lemmas(doc)
+        return self._matchers[code]
 
     def _phrases_for(self, code: str) -> tuple[str, ...]:
         return self.phrases.get(code, ()) + self.phrases.get(ALL_LANGUAGES, ())

@@ -43,7 +43,10 @@ def screen_text(text: str) -> str:
 
 def _safe(char: str) -> bool:
     """Characters whose IGNORECASE matches are exactly the characters with the same lower case: ASCII,
-    uncased characters (CJK, digits, punctuation) and the accented Latin-1 letters (not the micro sign)."""
+    uncased characters (CJK, digits, punctuation) and the accented Latin-1 letters (not the micro sign). The
+    combining dot that "İ".lower() leaves is not: `screen_text` reads "İ" as a plain "i"."""
+    if char == "\u0307":
+        return False
     return (
         char.isascii() or char.lower() == char.upper() or ("\u00c0" <= char <= "\u00ff" and char != "\u00b5")
     )
@@ -53,7 +56,7 @@ class LiteralScreen:
     """Whether a text holds one of the needles, ignoring case."""
 
     def __init__(self, needles: Iterable[str]) -> None:
-        lowered = sorted({n.lower() for n in needles if n}, key=len)
+        lowered = sorted({screen_text(n) for n in needles if n}, key=len)  # read as the texts are
         # a needle that holds a shorter one adds nothing: the shorter one is there whenever it is
         kept = [n for i, n in enumerate(lowered) if not any(m in n for m in lowered[:i])]
         self.needles = tuple(kept)
@@ -128,7 +131,7 @@ def regex_needles(pattern: str, flags: int = 0) -> list[set[str]] | None:
         return None
     try:
         parsed = _regex_parser.parse(pattern, flags)
-    except Exception:
+    except Exception:  # a bad pattern is reported where it is compiled, not here
         return None
     found, _ = _scan(list(parsed))
     ranked = sorted(set(found), key=lambda s: (_selectivity(s), -len(s)), reverse=True)

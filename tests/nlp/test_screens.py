@@ -87,6 +87,7 @@ def test_literal_screen_ignores_case_like_ignorecase_does() -> None:
     screen = LiteralScreen(["password", "info"])
     for text in ("PASSWORD", "paſſword", "İNFO", "my Password"):
         assert screen.search(text), text
+    assert LiteralScreen(["İstanbul"]).search("İSTANBUL") and LiteralScreen(["İstanbul"]).search("istanbul")
     assert not screen.search("nothing to see")
 
 
@@ -99,6 +100,8 @@ def test_token_needles_keep_the_longest_safe_run() -> None:
     assert token_needles("prüfnummer") == {"prüfnummer"}  # Latin-1 letters are safe
     assert token_needles("ωmega") == {"mega"}
     assert token_needles("ω") is None
+    assert token_needles("İstanbul".lower()) == {"stanbul"}  # the combining dot of "i̇" is left out
+    assert LiteralScreen(token_needles("İstanbul".lower())).search("İSTANBUL")
 
 
 def test_lemma_needles_cover_inflections_and_irregular_forms() -> None:
