@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -32,6 +33,12 @@ class PhraseMatch:
     phrase: str
 
 
+class LanguageMatcher(Protocol):
+    """A finder's matcher for one language."""
+
+    def find(self, doc: Doc) -> list[PhraseMatch]: ...
+
+
 class PhraseFinder:
     """Finds any of the phrases listed for a Doc's language (plus those under '*').
 
@@ -49,8 +56,13 @@ class PhraseFinder:
 
     def find(self, doc: Doc, language: str) -> list[PhraseMatch]:
         """All matches in `doc`, sorted by start; overlapping matches are all kept."""
-        matcher = self._matcher(base_language(language))
+        matcher = self.matcher_for(language)
         return matcher.find(doc) if matcher is not None else []
+
+    def matcher_for(self, language: str) -> LanguageMatcher | None:
+        """The language's matcher (its `find(doc)` is `find` for that language), None when it has no phrases:
+        for callers that look up once and match many Docs."""
+        return self._matcher(base_language(language))
 
     def wants_lemmas(self, doc: Doc, language: str) -> bool:
         """Whether `find` would tag this Doc for lemmas: a lemma matcher whose screen lets the Doc through.

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
 from qa_engine.nlp.normalize import base_language
-from qa_engine.nlp.phrases import ALL_LANGUAGES, PhraseFinder, PhraseMatch
+from qa_engine.nlp.phrases import ALL_LANGUAGES, LanguageMatcher, PhraseFinder, PhraseMatch
 from qa_engine.nlp.pipelines import folded_text, screened_text, sentence_ranges
 from qa_engine.nlp.screens import Screen, regex_needles
 from qa_engine.rules.conversation import Conversation, Evidence, Outcome, Turn, failed, not_applicable, passed
@@ -127,8 +127,7 @@ class GroupMatcher:
             for k, v in spec.patterns.items()
         }
         self._covers: dict[str, bool] = {}  # per language: asked for every rule, ticket and turn
-        # per language: literals one of which every pattern match holds (`nlp.screens`), or None
-        self._screens: dict[str, Screen | None] = {}
+        self._plans: dict[str, _Plan] = {}  # per language: what `find` runs, looked up once per call
 
     def covers(self, language: str) -> bool:
         """Whether the group has anything to look for in this language."""
@@ -139,33 +138,47 @@ class GroupMatcher:
 
     def find(self, turn: Turn, language: str) -> list[PhraseMatch]:
         """Phrase and pattern matches in the turn, sorted by start (spans in the turn's original text)."""
-        found = self._finder.find(turn.doc, language)
-        regexes = self._regexes(language)
-        if regexes and self._may_match(turn, language, regexes):
+        plan = self._plans.get(language) or self._plan(language)
+        doc = turn.doc
+        found = plan.phrases.find(doc) if plan.phrases is not None else []
+        # a screen turns most turns away before the patterns run (`nlp.screens`)
+        if plan.patterns and (
+            plan.screen is None or plan.screen.search(folded_text(doc), screened_text(doc))
+        ):
             # same positions as the original (straight quotes, ASCII digits); the Doc's text is the turn's
-            text = folded_text(turn.doc)
-            found += [
+            text = folded_text(doc)
+            found = found + [
                 PhraseMatch(m.start(), m.end(), regex.pattern)
-                for regex in regexes
+                for regex in plan.patterns
                 for m in regex.finditer(text)
                 if m.end() > m.start()
             ]
+        if not found:
+            return []
         return sorted(set(found), key=lambda m: (m.start, -m.end))
 
     def wants_lemmas(self, turn: Turn, language: str) -> bool:
         """Whether `find` would tag the turn for lemmas (see `PhraseFinder.wants_lemmas`)."""
         return self._finder.wants_lemmas(turn.doc, language)
 
-    def _may_match(self, turn: Turn, language: str, regexes: list[re.Pattern[str]]) -> bool:
-        """False when the turn holds none of the literals the patterns need: most turns, at a substring test."""
-        if language not in self._screens:
-            self._screens[language] = Screen.build(regex_needles(r.pattern, r.flags) for r in regexes)
-        screen = self._screens[language]
-        return screen is None or screen.search(folded_text(turn.doc), screened_text(turn.doc))
+    def _plan(self, language: str) -> _Plan:
+        code = base_language(language)
+        regexes = self._patterns.get(code, []) + self._patterns.get(ALL_LANGUAGES, [])
+        # literals one of which every pattern match holds, or None
+        screen = Screen.build(regex_needles(r.pattern, r.flags) for r in regexes) if regexes else None
+        plan = self._plans[language] = _Plan(self._finder.matcher_for(code), regexes, screen)
+        return plan
 
     def _regexes(self, language: str) -> list[re.Pattern[str]]:
-        code = base_language(language)
-        return self._patterns.get(code, []) + self._patterns.get(ALL_LANGUAGES, [])
+        return (self._plans.get(language) or self._plan(language)).patterns
+
+
+class _Plan(NamedTuple):
+    """What a group runs on a turn of one language: its phrase matcher, its patterns and their screen."""
+
+    phrases: LanguageMatcher | None
+    patterns: list[re.Pattern[str]]
+    screen: Screen | None
 
 
 def coverage_problems(
