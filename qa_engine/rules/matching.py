@@ -141,15 +141,16 @@ class GroupMatcher:
         plan = self._plans.get(language) or self._plan(language)
         doc = turn.doc
         found = plan.phrases.find(doc) if plan.phrases is not None else []
-        # a screen turns most turns away before the patterns run (`nlp.screens`)
+        # screens turn most turns away before the patterns run (`nlp.screens`): the group's, then each pattern's
         if plan.patterns and (
             plan.screen is None or plan.screen.search(folded_text(doc), screened_text(doc))
         ):
             # same positions as the original (straight quotes, ASCII digits); the Doc's text is the turn's
-            text = folded_text(doc)
+            text, screened = folded_text(doc), screened_text(doc)
             found = found + [
                 PhraseMatch(m.start(), m.end(), regex.pattern)
-                for regex in plan.patterns
+                for regex, screen in plan.patterns
+                if screen is None or screen.search(text, screened)
                 for m in regex.finditer(text)
                 if m.end() > m.start()
             ]
@@ -164,20 +165,23 @@ class GroupMatcher:
     def _plan(self, language: str) -> _Plan:
         code = base_language(language)
         regexes = self._patterns.get(code, []) + self._patterns.get(ALL_LANGUAGES, [])
-        # literals one of which every pattern match holds, or None
-        screen = Screen.build(regex_needles(r.pattern, r.flags) for r in regexes) if regexes else None
-        plan = self._plans[language] = _Plan(self._finder.matcher_for(code), regexes, screen)
+        # per pattern: sets of literals that every match holds one of each, or None (`nlp.screens`)
+        needles = [regex_needles(r.pattern, r.flags) for r in regexes]
+        patterns = [(r, Screen.build([n])) for r, n in zip(regexes, needles, strict=True)]
+        screen = Screen.build(needles) if regexes else None  # one quick test for the whole group
+        plan = self._plans[language] = _Plan(self._finder.matcher_for(code), patterns, screen)
         return plan
 
     def _regexes(self, language: str) -> list[re.Pattern[str]]:
-        return (self._plans.get(language) or self._plan(language)).patterns
+        return [regex for regex, _ in (self._plans.get(language) or self._plan(language)).patterns]
 
 
 class _Plan(NamedTuple):
-    """What a group runs on a turn of one language: its phrase matcher, its patterns and their screen."""
+    """What a group runs on a turn of one language: its phrase matcher, its patterns with their screens, and
+    the screen of all its patterns."""
 
     phrases: LanguageMatcher | None
-    patterns: list[re.Pattern[str]]
+    patterns: list[tuple[re.Pattern[str], Screen | None]]
     screen: Screen | None
 
 
