@@ -102,7 +102,13 @@ class Screen:
         screened = screen_text(text) if screened is None else screened
         if not self._first.search(text, screened):
             return False
-        return any(all(s.search(text, screened) for s in sets) for sets in self._alternatives)
+        for sets in self._alternatives:  # loops, not generators: this runs for every rule, group and turn
+            for needles in sets:
+                if not needles.search(text, screened):
+                    break
+            else:
+                return True
+        return False
 
 
 def _selectivity(needles: Iterable[str]) -> int:
