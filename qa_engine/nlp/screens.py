@@ -33,12 +33,15 @@ _MAX_SETS = 4  # needle sets kept per pattern: more add tests, rarely selectivit
 # IGNORECASE matches these to an ASCII letter that their lower case is not ("ı" to "i", "ſ" to "s"): the text a
 # screen reads has them as that letter, so that a substring test finds whatever the regex would
 _ODD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+_HAS_ODD = re.compile("[\u0130\u0131\u017f\u212a]")  # str.translate is slow: only for texts that need it
 
 
 def screen_text(text: str) -> str:
     """The form of a text that screens read: lower case, with the few odd letters above made ASCII. Not one
     character for one ("İ"), which a screen does not need: it only asks whether a needle is there."""
-    return text.translate(_ODD).lower() if not text.isascii() else text.lower()
+    if not text.isascii() and _HAS_ODD.search(text):
+        text = text.translate(_ODD)
+    return text.lower()
 
 
 def _safe(char: str) -> bool:
