@@ -106,8 +106,8 @@ class Screen:
         if not self._first.search(text, screened):
             return False
         for sets in self._alternatives:  # loops, not generators: this runs for every rule, group and turn
-            for needles in sets:
-                if not needles.search(text, screened):
+            for part in sets:
+                if not part.search(text, screened):
                     break
             else:
                 return True

@@ -133,7 +133,8 @@ class GroupMatcher:
         """Whether the group has anything to look for in this language."""
         known = self._covers.get(language)
         if known is None:
-            known = self._covers[language] = self._finder.covers(language) or bool(self._regexes(language))
+            plan = self._plans.get(language) or self._plan(language)
+            known = self._covers[language] = self._finder.covers(language) or bool(plan.patterns)
         return known
 
     def find(self, turn: Turn, language: str) -> list[PhraseMatch]:
@@ -142,18 +143,17 @@ class GroupMatcher:
         doc = turn.doc
         found = plan.phrases.find(doc) if plan.phrases is not None else []
         # screens turn most turns away before the patterns run (`nlp.screens`): the group's, then each pattern's
-        if plan.patterns and (
-            plan.screen is None or plan.screen.search(folded_text(doc), screened_text(doc))
-        ):
+        if plan.patterns:
             # same positions as the original (straight quotes, ASCII digits); the Doc's text is the turn's
             text, screened = folded_text(doc), screened_text(doc)
-            found = found + [
-                PhraseMatch(m.start(), m.end(), regex.pattern)
-                for regex, screen in plan.patterns
-                if screen is None or screen.search(text, screened)
-                for m in regex.finditer(text)
-                if m.end() > m.start()
-            ]
+            if plan.screen is None or plan.screen.search(text, screened):
+                found = found + [
+                    PhraseMatch(m.start(), m.end(), regex.pattern)
+                    for regex, screen in plan.patterns
+                    if screen is None or screen.search(text, screened)
+                    for m in regex.finditer(text)
+                    if m.end() > m.start()
+                ]
         if not found:
             return []
         return sorted(set(found), key=lambda m: (m.start, -m.end))
@@ -168,12 +168,9 @@ class GroupMatcher:
         # per pattern: sets of literals that every match holds one of each, or None (`nlp.screens`)
         needles = [regex_needles(r.pattern, r.flags) for r in regexes]
         patterns = [(r, Screen.build([n])) for r, n in zip(regexes, needles, strict=True)]
-        screen = Screen.build(needles) if regexes else None  # one quick test for the whole group
+        screen = Screen.build(needles)  # one quick test for the whole group (None when there are no patterns)
         plan = self._plans[language] = _Plan(self._finder.matcher_for(code), patterns, screen)
         return plan
-
-    def _regexes(self, language: str) -> list[re.Pattern[str]]:
-        return [regex for regex, _ in (self._plans.get(language) or self._plan(language)).patterns]
 
 
 class _Plan(NamedTuple):
