@@ -13,8 +13,9 @@ Generates N realistic tickets (bench/generate.py, seeded) into a JSONL file and 
    cache; its whole-run tickets/s is the "rules and tiering without the models" figure, next to the rules+tier
    stages' own rate;
 
-and the process's peak RSS (models included). A warm-up on 24 other tickets first loads what a run loads on first
-use (spaCy pipelines, the validation suite), so the figures are the steady state; `--no-warmup` counts it.
+and the process's peak RSS (models included; the rules stage's helper processes have their own, printed apart). A
+warm-up on other tickets first loads what a run loads on first use (spaCy pipelines, the validation suite, the rules
+stage's helper processes, `qa_engine.rules.parallel`), so the figures are the steady state; `--no-warmup` counts it.
 `--no-models` replaces the affect and reasons model passes by fixed neutral values (bench/stages.py) to measure
 streaming memory and the other stages on inputs too large to score with the models here. `--runs` picks which of
 read,first,second,forced to run (`read`: reading and validation alone, streamed, nothing scored or stored).
@@ -147,11 +148,17 @@ def main() -> None:
         # first use loads the spaCy pipelines and the validation suite: seconds that a nightly run pays once
         clock = time.perf_counter()
         warm = work / "warmup.jsonl"
-        write_tickets(generate_tickets(24, seed=args.seed + 1000), warm, "jsonl")
+        helpers = engine.parallel_rules.start()  # the rules stage's helper processes, when it has any
+        # enough tickets for the rules stage to use its helpers, so that they too have built their matchers
+        warm_tickets = (
+            24 if not helpers else 2 * engine.parallel_rules.min_share * engine.parallel_rules.processes
+        )
+        write_tickets(generate_tickets(warm_tickets, seed=args.seed + 1000), warm, "jsonl")
         run_once(warm, ScoreConfig(db=work / "warmup.duckdb", batch_tickets=args.batch_size), engine)
         report["warmup_seconds"] = round(time.perf_counter() - clock, 1)
-        print(f"warm-up on 24 other tickets (spaCy pipelines, validation suite): {report['warmup_seconds']} s, "
-              f"not counted below")  # fmt: skip
+        report["rules_processes"] = engine.parallel_rules.processes if helpers else 1
+        print(f"warm-up on {warm_tickets} other tickets (spaCy pipelines, validation suite, the rules stage's "
+              f"{report['rules_processes'] - 1} helper processes): {report['warmup_seconds']} s, not counted below")  # fmt: skip
 
     first = None
     if "first" in runs:
@@ -174,6 +181,11 @@ def main() -> None:
               f"{report['forced']['rules+tier']['tickets_per_s']:.0f} tickets/s in the rules+tier stages")  # fmt: skip
     report["peak_rss_mb"] = round(peak_rss_mb())
     print(f"\npeak RSS {report['peak_rss_mb']} MB (whole process, models included)")
+    helpers = [round(mb) for mb in engine.parallel_rules.helper_peak_rss_mb()]
+    if helpers:
+        report["helper_peak_rss_mb"] = helpers
+        print(f"the rules stage's helper processes: peak RSS {', '.join(map(str, helpers))} MB; all processes "
+              f"together at most {report['peak_rss_mb'] + sum(helpers)} MB")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
 

@@ -13,7 +13,7 @@ import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from qa_engine.affect.cache import CachedAffect
+    from qa_engine.rules.parallel import Shares
 
 
 @dataclass
@@ -42,6 +43,9 @@ class ScoreConfig:
     model_overrides: dict[str, str] | None = None
     force: bool = False  # re-score tickets even when nothing changed
     affect_cache: bool = True  # serve texts seen before (same models) from the store's affect cache
+    rules_processes: int | None = (
+        None  # the rules stage's processes (default `rules.parallel.default_processes`)
+    )
 
 
 @dataclass
@@ -88,17 +92,24 @@ class Engine:
         from qa_engine.affect.cache import AffectCache
         from qa_engine.reasons import ReasonsStage
         from qa_engine.rules import load_pack
+        from qa_engine.rules.parallel import ParallelRules, default_processes
         from qa_engine.scoring import load_policy
 
         self.config = config
         pack_path = config.rules or paths.rules_dir()
         self.pack = load_pack(pack_path)
+        processes = config.rules_processes or default_processes()
+        self.parallel_rules = ParallelRules(self.pack, processes)
         self.policy = load_policy(pack_path)
         self.affect = AffectScorer.from_registry(config.registry, config.model_overrides)
         self.affect_cache = AffectCache(self.affect)
         self.reasons = ReasonsStage.load(self.affect, pack_path)
         self.model_versions = {**self.affect.versions(schema.LANGUAGES), "reasons": self.reasons.version}
         self.rule_pack_version = f"{self.pack.version}+{self.policy.version}"
+
+    def close(self) -> None:
+        """Stop the rules stage's helper processes, if any were started (they also stop when this process exits)."""
+        self.parallel_rules.close()
 
     # stages -------------------------------------------------------------------------------------------------------
     @staticmethod
@@ -122,9 +133,14 @@ class Engine:
 
         return make_docs(tickets, turns)
 
-    def rules_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame, docs: list) -> pl.DataFrame:
+    def rules_stage(
+        self, tickets: pl.DataFrame, turns: pl.DataFrame, docs: list, shares: Shares | None = None
+    ) -> pl.DataFrame:
+        """Rule results; a batch split by `parallel_rules.begin` is evaluated on the helper processes too."""
         from qa_engine.rules import evaluate
 
+        if shares is not None:
+            return self.parallel_rules.evaluate(shares, tickets, turns, docs)
         return evaluate(self.pack, tickets, turns, docs)
 
     def reasons_stage(
@@ -179,6 +195,7 @@ class Engine:
             clock = now
 
         tickets = self.language_stage(tickets, turns)
+        shares = self.parallel_rules.begin(tickets, turns)  # helpers build their shares' Docs meanwhile
         lap("language")
         docs = self.nlp_stage(tickets, turns)
         lap("nlp")
@@ -192,7 +209,7 @@ class Engine:
                     counts[name] = counts.get(name, 0) + value
             release_freed_memory()  # the model pass's freed activations, before the next stages allocate
             lap("affect")
-            results = self.rules_stage(tickets, turns, docs)
+            results = self.rules_stage(tickets, turns, docs, shares)
             lap("rules")
             tickets = self.reasons_stage(tickets, turns, vectors, docs, store)
             lap("reasons")
@@ -222,6 +239,7 @@ class ScoringRun:
     ) -> None:
         self.inputs = [str(p) for p in inputs]
         self.config = config
+        self._own_engine = engine is None
         self.engine = engine or Engine(config)
         self.store = Store(config.db)
         self.summary = RunSummary("")
@@ -249,6 +267,8 @@ class ScoringRun:
         s = self.summary
         counts = {"read": s.read, "scored": s.scored, "unchanged": s.unchanged, "quarantined": s.quarantined}
         self.store.finish_run(s.run_id, "failed" if exc_type else "finished", counts, s.as_dict())
+        if self._own_engine:
+            self.engine.close()
 
     def _refresh(self) -> None:
         self.summary.quarantine_by_reason = dict(self._reasons)
@@ -347,7 +367,8 @@ def score_detached(
         [str(config.rules), str(config.registry), config.model_overrides, config.affect_cache], sort_keys=True
     )
     if key not in _PROCESS_ENGINES:
-        _PROCESS_ENGINES[key] = Engine(config)
+        # one process per Dask worker already: its rules stage does not start helper processes of its own
+        _PROCESS_ENGINES[key] = Engine(replace(config, rules_processes=1))
     timings: dict[str, float] = {}
     counts: dict[str, int] = {}
     cache_rows: list[pl.DataFrame] = []

@@ -267,3 +267,28 @@ def test_without_the_affect_cache_every_text_reaches_the_model(
     assert (again.affect_cache_hits, again.affect_scored) == (0, first.affect_texts)
     assert sum(model_calls) > 0
     assert Store(db).query("SELECT count(*) AS n FROM affect_cache")["n"][0] == 0
+
+
+def test_a_batch_split_across_rule_helpers_stores_what_one_process_stores(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench.generate import generate_tickets, write_tickets
+    from qa_engine.rules.parallel import ParallelRules
+
+    source = tmp_path / "tickets.jsonl"
+    write_tickets(generate_tickets(16, seed=9), source, "jsonl")
+    stored = {}
+    for processes in (1, 2):
+        split = ParallelRules(engine.pack, processes, min_share=4)  # 16 tickets: 2 shares of 8
+        monkeypatch.setattr(engine, "parallel_rules", split)
+        db = tmp_path / f"{processes}.duckdb"
+        score_files([source], ScoreConfig(db=db, batch_tickets=16), engine=engine)
+        assert bool(split._helpers) == (processes == 2)  # the second run really used a helper
+        split.close()
+        store = Store(db)
+        stored[processes] = [
+            store.query("SELECT * FROM rule_results ORDER BY ticket_id, rule_id"),
+            store.query("SELECT ticket_id, tier, qa_score, tier_reasons FROM tickets ORDER BY ticket_id"),
+        ]
+    assert stored[2][0].height == 16 * len(engine.pack.rules)
+    assert all(two.equals(one) for one, two in zip(stored[1], stored[2], strict=True))

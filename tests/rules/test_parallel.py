@@ -1,0 +1,98 @@
+"""The rules stage on helper processes: the same rows as one process, small batches stay here, and a helper that
+dies or cannot load the pack costs time, never results."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from bench.generate import generate_tickets, write_tickets
+from qa_engine import paths
+from qa_engine.nlp.language import detect_languages
+from qa_engine.nlp.pipelines import make_docs
+from qa_engine.rules import evaluate, load_pack
+from qa_engine.rules.parallel import PROCESSES_ENV, ParallelRules, default_processes
+from qa_engine.sources import read_inputs
+
+pytestmark = pytest.mark.slow  # each test starts a helper process that loads every spaCy pipeline
+
+
+def _batch(tmp_path: Path, n: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    source = tmp_path / "tickets.jsonl"
+    write_tickets(generate_tickets(n, seed=31), source, "jsonl")
+    batch = next(iter(read_inputs([source], batch_tickets=n)))
+    return detect_languages(batch.tickets, batch.turns), batch.turns
+
+
+def _split_and_evaluate(rules: ParallelRules, tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
+    shares = rules.begin(tickets, turns)
+    assert shares is not None and len(shares.ticket_bounds) == 2  # the batch really was split
+    return rules.evaluate(shares, tickets, turns, make_docs(tickets, turns))
+
+
+def test_a_split_batch_gives_exactly_the_rows_of_one_process(tmp_path: Path) -> None:
+    tickets, turns = _batch(tmp_path, 240)
+    pack = load_pack(paths.rules_dir())
+    rules = ParallelRules(pack, 2)
+    try:
+        split = _split_and_evaluate(rules, tickets, turns)
+    finally:
+        rules.close()
+    one = evaluate(pack, tickets, turns, make_docs(tickets, turns))
+    assert split.height == tickets.height * len(pack.rules)
+    assert split.equals(one)
+    assert set(split["outcome"]) == {"pass", "fail", "na"}  # rules of every outcome ran on both sides
+
+
+def test_a_batch_too_small_to_split_starts_no_helper(tmp_path: Path) -> None:
+    tickets, turns = _batch(tmp_path, 99)  # 99 // 50 = 1 share
+    rules = ParallelRules(load_pack(paths.rules_dir()), 2)
+    assert rules.begin(tickets, turns) is None
+    assert rules._helpers is None  # nothing was started
+
+
+def test_a_killed_helper_costs_time_not_results(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tickets, turns = _batch(tmp_path, 120)
+    pack = load_pack(paths.rules_dir())
+    rules = ParallelRules(pack, 2)
+    assert rules.start()
+    helper = rules._helpers[0]  # the test kills it
+    shares = rules.begin(tickets, turns)
+    assert shares is not None
+    os.kill(helper.submit(os.getpid).result(), signal.SIGKILL)
+    with caplog.at_level(logging.WARNING, logger="qa_engine.rules.parallel"):
+        split = rules.evaluate(shares, tickets, turns, make_docs(tickets, turns))
+    assert split.equals(evaluate(pack, tickets, turns, make_docs(tickets, turns)))
+    assert "a helper failed" in caplog.text and "evaluated here" in caplog.text
+    assert rules.begin(tickets, turns) is None  # one process from now on
+
+
+def test_a_pack_changed_on_disk_is_not_mixed_in(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    pack_dir = tmp_path / "pack"
+    shutil.copytree(paths.rules_dir(), pack_dir)
+    pack = load_pack(pack_dir)
+    first = sorted(pack_dir.glob("0*.yaml"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    rules = ParallelRules(pack, 2)
+    with caplog.at_level(logging.WARNING, logger="qa_engine.rules.parallel"):
+        assert not rules.start()
+    assert "changed on disk" in caplog.text
+    tickets, turns = _batch(tmp_path, 120)
+    assert rules.begin(tickets, turns) is None
+
+
+@pytest.mark.parametrize(("given", "want"), [("3", 3), ("1", 1), ("0", 1), ("many", 1)])
+def test_processes_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, given: str, want: int) -> None:
+    monkeypatch.setenv(PROCESSES_ENV, given)
+    assert default_processes() == want
+
+
+def test_processes_default_to_the_usable_cores_at_most_four(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PROCESSES_ENV, raising=False)
+    assert default_processes() == min(4, len(os.sched_getaffinity(0)))
