@@ -48,12 +48,14 @@ def run_once(source: Path, config, engine) -> tuple:
 
     timings: dict[str, float] = {}
     cpu = time.process_time()
+    on_helpers = engine.parallel_rules.tickets_on_helpers
     with ScoringRun([str(source)], config, engine) as run:
         for batch in timed_batches([str(source)], config.batch_tickets, timings):
             run.process(batch)
     stages = {**timings, **{k: v for k, v in run.summary.stage_seconds.items() if k != "read"}}
     # CPU seconds of this process (all its threads): unlike wall time, barely moved by other work on the machine
     stages["cpu"] = time.process_time() - cpu
+    stages["rules_on_helpers"] = engine.parallel_rules.tickets_on_helpers - on_helpers
     return run.summary, stages
 
 
@@ -80,6 +82,9 @@ def print_stages(title: str, summary, stages: dict[str, float]) -> dict:
             rows[stage] = {"seconds": 0.0, "tickets_per_s": None, "turns_per_s": None}
         print(f"  {stage:12s} {seconds:8.2f} {rate[0]:10.1f} {rate[1]:10.0f}")
     rows["cpu_seconds"] = round(stages["cpu"], 1)
+    rows["rules_tickets_on_helpers"] = stages["rules_on_helpers"]
+    print(f"  rules stage: {stages['rules_on_helpers']} of the {summary.scored} tickets evaluated on helper "
+          f"processes (qa_engine.rules.parallel; their CPU time is not in this process's)")  # fmt: skip
     print(f"  CPU time of the run {stages['cpu']:.1f} s: {summary.read / max(stages['cpu'], 1e-9):.1f} tickets per "
           f"CPU second (wall time on a shared machine includes waiting for a core)")  # fmt: skip
     print(f"  affect: {summary.affect_texts} distinct texts, {summary.affect_cache_hits} from the cache, "
@@ -157,8 +162,9 @@ def main() -> None:
         run_once(warm, ScoreConfig(db=work / "warmup.duckdb", batch_tickets=args.batch_size), engine)
         report["warmup_seconds"] = round(time.perf_counter() - clock, 1)
         report["rules_processes"] = engine.parallel_rules.processes if helpers else 1
-        print(f"warm-up on {warm_tickets} other tickets (spaCy pipelines, validation suite, the rules stage's "
-              f"{report['rules_processes'] - 1} helper processes): {report['warmup_seconds']} s, not counted below")  # fmt: skip
+        helped = f", the rules stage's {report['rules_processes'] - 1} helper process(es)" if helpers else ""
+        print(f"warm-up on {warm_tickets} other tickets (spaCy pipelines, validation suite{helped}): "
+              f"{report['warmup_seconds']} s, not counted below")  # fmt: skip
 
     first = None
     if "first" in runs:

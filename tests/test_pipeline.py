@@ -280,10 +280,11 @@ def test_a_batch_split_across_rule_helpers_stores_what_one_process_stores(
     stored = {}
     for processes in (1, 2):
         split = ParallelRules(engine.pack, processes, min_share=4)  # 16 tickets: 2 shares of 8
+        split.start()  # loaded before the batch comes, or the batch would not wait for it
         monkeypatch.setattr(engine, "parallel_rules", split)
         db = tmp_path / f"{processes}.duckdb"
         score_files([source], ScoreConfig(db=db, batch_tickets=16), engine=engine)
-        assert bool(split._helpers) == (processes == 2)  # the second run really used a helper
+        assert split.tickets_on_helpers == (8 if processes == 2 else 0)  # the second run really used a helper
         split.close()
         store = Store(db)
         stored[processes] = [

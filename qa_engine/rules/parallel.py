@@ -9,8 +9,11 @@ all. When the rules stage starts, each helper gets its share's turns again, now 
 evaluates the pack on them while the parent evaluates the first share. Shares are runs of consecutive tickets,
 so the results, concatenated in order, are exactly the rows of a one-process `evaluate` (a test compares them).
 
-A helper that fails (killed, out of memory, a rule kind it cannot import, a pack that changed on disk) costs time,
-never results: the parent evaluates that share with its own Docs, logs why, and goes on without helpers.
+The helpers start, in the background, with the first batch of 400 tickets or more (a smaller run never pays for
+them), and the parent never waits for one: a share whose Docs are not ready when the rules stage starts (its helper
+is still loading the pipelines) is evaluated in the parent. A helper that fails (killed, out of memory, a rule kind
+it cannot import, a pack that changed on disk) costs time, never results: the parent evaluates that share with its
+own Docs, logs why, and goes on without helpers.
 """
 
 from __future__ import annotations
@@ -20,20 +23,25 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from itertools import pairwise
-from pathlib import Path
 
 import polars as pl
 from spacy.tokens import Doc
 
+from qa_engine.rules import helper as helper_side
 from qa_engine.rules.loader import RulePack
 
 log = logging.getLogger(__name__)
 
 PROCESSES_ENV = "QA_RULES_PROCESSES"
-MAX_DEFAULT_PROCESSES = 4  # more rarely pays: each helper holds its own spaCy pipelines (about 300 MB)
+MAX_DEFAULT_PROCESSES = (
+    4  # more rarely pays, and each helper holds its own pipelines (about 0.7 GB at its peak)
+)
 MIN_SHARE = 50  # tickets: below this, sending a share costs more than evaluating it here
+# the first batch this big starts the helpers: a smaller run would not earn back their start (about 6 s of CPU)
+START_TICKETS = 400
 
 
 def default_processes() -> int:
@@ -61,108 +69,146 @@ class Shares:
     key: int
     ticket_bounds: list[tuple[int, int]]  # row ranges of `tickets`, share by share; the parent's first
     turn_rows: list[pl.Series]  # the rows of `turns` in each share, in order
-    docs_built: list[Future]  # one per helper share
+    helpers: list[ProcessPoolExecutor]  # the helper of each share after the first
+    docs_built: list[Future]  # each helper's Docs for its share (their count)
 
 
 class ParallelRules:
     """Split batches' rules stage across this process and `processes - 1` helpers (see the module docstring)."""
 
-    def __init__(self, pack: RulePack, processes: int, min_share: int = MIN_SHARE) -> None:
+    def __init__(
+        self, pack: RulePack, processes: int, min_share: int = MIN_SHARE, start_tickets: int = START_TICKETS
+    ) -> None:
         self.pack = pack
         self.processes = processes
         self.min_share = min_share
-        self._helpers: list[ProcessPoolExecutor] | None = None
+        self.start_tickets = start_tickets
+        self._helpers: list[ProcessPoolExecutor] | None = None  # None: not started; []: not used
+        self._loaded: list[Future] = []  # each helper's `helper.load`: the pack version it loaded
         self._key = 0
+        self.tickets_on_helpers = 0  # how many tickets the helpers evaluated (the rest were evaluated here)
 
-    def start(self) -> bool:
-        """Start the helpers and wait until each has loaded the pack and the spaCy pipelines (first use, or a warm
-        up before timing); False when they cannot be used and the rules stage runs here."""
-        if self._helpers is not None:
-            return bool(self._helpers)
-        if self.processes < 2:
+    def start(self, *, wait: bool = True) -> bool:
+        """Start the helpers (once); with `wait`, until each has loaded the pack and the spaCy pipelines (a warm-up
+        before timing). False when they cannot be used and the rules stage runs here."""
+        if self._helpers is None:
             self._helpers = []
-            return False
-        context = multiprocessing.get_context(
-            "spawn"
-        )  # not fork: polars' and torch's threads do not survive it
-        helpers = [ProcessPoolExecutor(1, mp_context=context) for _ in range(self.processes - 1)]
-        loading = [_submit(helper, _load, self.pack.path) for helper in helpers]
-        try:
-            versions = [future.result() for future in loading]
-        except Exception as exc:  # any failure means: run here
-            self._give_up(helpers, f"a helper could not load the rule pack ({type(exc).__name__}: {exc})")
-            return False
-        if any(version != self.pack.version for version in versions):
-            self._give_up(helpers, f"the rule pack at {self.pack.path} changed on disk since it was loaded")
-            return False
-        self._helpers = helpers
-        return True
+            if self.processes < 2:
+                return False
+            # spawn, not fork: the threads of polars' and torch's pools do not survive a fork
+            context = multiprocessing.get_context("spawn")
+            self._helpers = [
+                ProcessPoolExecutor(1, mp_context=context, initializer=helper_side.without_torch)
+                for _ in range(self.processes - 1)
+            ]
+            self._loaded = [_submit(helper, helper_side.load, self.pack.path) for helper in self._helpers]
+        if wait:
+            wait_for(self._loaded)
+        return self._usable()
 
     def begin(self, tickets: pl.DataFrame, turns: pl.DataFrame) -> Shares | None:
-        """Send each helper its share of the batch to build Docs for; None when the batch is evaluated here."""
+        """Send each helper its share of the batch to build Docs for; None when the batch is evaluated here.
+
+        The helpers start with the first batch of `start_tickets` or more (smaller runs never pay for them), and
+        in the background: until they have loaded, batches are evaluated here."""
         parts = min(self.processes, tickets.height // self.min_share)
-        if parts < 2 or not self.start():
+        if parts < 2 or (self._helpers is None and tickets.height < self.start_tickets):
             return None
-        parts = min(parts, len(self._helpers or []) + 1)
+        if not self.start(wait=False):
+            return None
+        helpers = (self._helpers or [])[: parts - 1]
         self._key += 1
-        bounds = _bounds(tickets.height, parts)
+        bounds = _bounds(tickets.height, len(helpers) + 1)
         rows = turns.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), "ticket_id")
         turn_rows = []
         for start, end in bounds:
             ids = tickets["ticket_id"].slice(start, end - start)
             turn_rows.append(rows.filter(pl.col("ticket_id").is_in(ids.implode()))["row"])
         built = [
-            _submit(helper, _build_docs, self._key, _share(tickets, start, end), turns[share_rows])
-            for helper, (start, end), share_rows in zip(
-                self._helpers or [], bounds[1:], turn_rows[1:], strict=False
+            _submit(
+                helper,
+                helper_side.build_docs,
+                self._key,
+                tickets.slice(start, end - start),
+                turns[share_rows],
             )
+            for helper, (start, end), share_rows in zip(helpers, bounds[1:], turn_rows[1:], strict=True)
         ]
-        return Shares(self._key, bounds, turn_rows, built)
+        return Shares(self._key, bounds, turn_rows, helpers, built)
 
     def evaluate(
         self, shares: Shares, tickets: pl.DataFrame, turns: pl.DataFrame, docs: list[Doc]
     ) -> pl.DataFrame:
-        """`engine.evaluate` over the batch that `begin` split: the helpers' shares there, the first one here."""
+        """`engine.evaluate` over the batch that `begin` split: each helper's share there when its Docs are ready,
+        the first share here, and the share of a helper that is late (still loading) or failed here too."""
         from qa_engine.rules.engine import evaluate
 
-        helpers = self._helpers or []
-        pending = [
-            _submit(helper, _evaluate, shares.key, _share(tickets, start, end), turns[rows])
-            for helper, (start, end), rows in zip(
-                helpers, shares.ticket_bounds[1:], shares.turn_rows[1:], strict=False
+        def share(index: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+            start, end = shares.ticket_bounds[index]
+            return tickets.slice(start, end - start), turns[shares.turn_rows[index]]
+
+        def there(index: int, helper: ProcessPoolExecutor, built: Future) -> Future | None:
+            if not built.done():
+                return None  # not waited for: evaluating the share here is sooner
+            return (
+                built
+                if built.exception()
+                else _submit(helper, helper_side.evaluate, shares.key, *share(index))
             )
+
+        self._usable()  # a helper that loaded another pack must not answer
+        sent = [
+            there(index, helper, built)
+            for index, (helper, built) in enumerate(zip(shares.helpers, shares.docs_built, strict=True), 1)
         ]
-        (start, end), rows = shares.ticket_bounds[0], shares.turn_rows[0]
-        frames = [evaluate(self.pack, _share(tickets, start, end), turns[rows], _pick(docs, rows))]
-        failure = None
-        for future, (start, end), rows in zip(
-            pending, shares.ticket_bounds[1:], shares.turn_rows[1:], strict=True
-        ):
+        frames = [evaluate(self.pack, *share(0), _pick(docs, shares.turn_rows[0]))]
+        failures = []
+        for index, future in enumerate(sent, 1):
+            frame = None
             try:
-                frames.append(future.result())
-                continue
+                frame = future.result() if future else None
             except Exception as exc:  # the share is evaluated here instead
-                failure = failure or f"{type(exc).__name__}: {exc}"
-            frames.append(evaluate(self.pack, _share(tickets, start, end), turns[rows], _pick(docs, rows)))
-        if failure:
-            self._give_up(helpers, f"a helper failed ({failure}); its tickets were evaluated here")
+                failures.append(f"{type(exc).__name__}: {exc}")
+            if frame is None:
+                frame = evaluate(self.pack, *share(index), _pick(docs, shares.turn_rows[index]))
+            else:
+                start, end = shares.ticket_bounds[index]
+                self.tickets_on_helpers += end - start
+            frames.append(frame)
+        if failures:
+            self._give_up(f"a helper failed ({failures[0]}); its tickets were evaluated here")
         return pl.concat(frames)
 
     def helper_peak_rss_mb(self) -> list[float]:
         """Each running helper's peak resident memory so far, in MB (for benchmarks: a process reports only its own)."""
-        return [helper.submit(_peak_rss_mb).result() for helper in self._helpers or []]
+        return [helper.submit(helper_side.peak_rss_mb).result() for helper in self._helpers or []]
 
     def close(self) -> None:
-        """Stop the helpers (they also stop when this process exits)."""
+        """Stop the helpers now, even in the middle of a job (they also stop when this process exits)."""
         for helper in self._helpers or []:
-            helper.shutdown(wait=False, cancel_futures=True)
+            _stop(helper)
         self._helpers = None
+        self._loaded = []
 
-    def _give_up(self, helpers: list[ProcessPoolExecutor], why: str) -> None:
-        log.warning("rules stage: %s; running in one process from now on", why)
-        for helper in helpers:
-            helper.shutdown(wait=False, cancel_futures=True)
+    def _usable(self) -> bool:
+        """Whether helpers run (a helper that has loaded something else than this pack, or failed to load, ends them)."""
+        for future in self._loaded:
+            if not future.done():
+                continue
+            error = future.exception()
+            if error is not None:
+                self._give_up(f"a helper could not load the rule pack ({type(error).__name__}: {error})")
+            elif future.result() != self.pack.version:
+                self._give_up(f"the rule pack at {self.pack.path} changed on disk since it was loaded")
+        return bool(self._helpers)
+
+    def _give_up(self, why: str) -> None:
+        if self._helpers:
+            log.warning("rules stage: %s; running in one process from now on", why)
+        for helper in self._helpers or []:
+            _stop(helper)
         self._helpers = []
+        self._loaded = []
 
 
 def _submit(helper: ProcessPoolExecutor, fn: Callable, *args: object) -> Future:
@@ -181,56 +227,13 @@ def _bounds(n: int, parts: int) -> list[tuple[int, int]]:
     return list(pairwise(edges))
 
 
-def _share(tickets: pl.DataFrame, start: int, end: int) -> pl.DataFrame:
-    return tickets.slice(start, end - start)
+def _stop(helper: ProcessPoolExecutor) -> None:
+    """Shut a helper down without waiting for its current job (a pipeline load takes seconds)."""
+    processes = list(getattr(helper, "_processes", {}).values())  # the executor has no public way before 3.14
+    helper.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
 
 
 def _pick(docs: list[Doc], rows: pl.Series) -> list[Doc]:
     return [docs[row] for row in rows.to_list()]
-
-
-# In a helper process -----------------------------------------------------------------------------------------------
-_pack: RulePack | None = None
-_docs: dict[int, list[Doc]] = {}  # batch key -> the Docs of this helper's share
-
-
-def _load(path: Path) -> str:
-    """Load the rule pack and every language's pipeline; the pack's version, to check it against the parent's."""
-    global _pack
-    from qa_engine import schema
-    from qa_engine.nlp.pipelines import get_nlp
-    from qa_engine.rules.loader import load_pack
-
-    _pack = load_pack(path)
-    for language in schema.LANGUAGES:
-        get_nlp(language)
-    return _pack.version
-
-
-def _build_docs(key: int, tickets: pl.DataFrame, turns: pl.DataFrame) -> int:
-    from qa_engine.nlp.pipelines import make_docs
-
-    _docs.clear()  # a batch whose rules stage never came (its run failed earlier) leaves nothing behind
-    _docs[key] = make_docs(tickets, turns)
-    return len(_docs[key])
-
-
-def _evaluate(key: int, tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
-    from qa_engine.memory import frozen_heap
-    from qa_engine.rules.engine import evaluate
-
-    if _pack is None or key not in _docs:
-        raise RuntimeError(f"no Docs for batch {key} in this helper")
-    docs = _docs.pop(key)
-    with frozen_heap():  # the share's Docs: not walked by each GC collection (as in the parent)
-        return evaluate(_pack, tickets, turns, docs)
-
-
-def _peak_rss_mb() -> float:
-    """VmHWM, not getrusage: a spawned process's ru_maxrss starts at its parent's size when it forked (Linux
-    keeps it across exec)."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    return float("nan")  # not Linux

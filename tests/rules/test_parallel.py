@@ -1,5 +1,5 @@
-"""The rules stage on helper processes: the same rows as one process, small batches stay here, and a helper that
-dies or cannot load the pack costs time, never results."""
+"""The rules stage on helper processes: the same rows as one process, small runs start no helper, a helper still
+loading is not waited for, and a helper that dies or cannot load the pack costs time, never results."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import signal
+from concurrent.futures import wait
 from pathlib import Path
 
 import polars as pl
@@ -30,9 +31,14 @@ def _batch(tmp_path: Path, n: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     return detect_languages(batch.tickets, batch.turns), batch.turns
 
 
-def _split_and_evaluate(rules: ParallelRules, tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
+def _split_and_evaluate(
+    rules: ParallelRules, tickets: pl.DataFrame, turns: pl.DataFrame, *, ready: bool = True
+) -> pl.DataFrame:
+    """Split, and (when `ready`) let the helper finish its Docs first, as it does while the parent runs affect."""
     shares = rules.begin(tickets, turns)
     assert shares is not None and len(shares.ticket_bounds) == 2  # the batch really was split
+    if ready:
+        wait(shares.docs_built)
     return rules.evaluate(shares, tickets, turns, make_docs(tickets, turns))
 
 
@@ -41,20 +47,42 @@ def test_a_split_batch_gives_exactly_the_rows_of_one_process(tmp_path: Path) -> 
     pack = load_pack(paths.rules_dir())
     rules = ParallelRules(pack, 2)
     try:
+        assert rules.start()
         split = _split_and_evaluate(rules, tickets, turns)
     finally:
         rules.close()
     one = evaluate(pack, tickets, turns, make_docs(tickets, turns))
+    assert rules.tickets_on_helpers == 120  # the second half was evaluated on the helper
     assert split.height == tickets.height * len(pack.rules)
     assert split.equals(one)
     assert set(split["outcome"]) == {"pass", "fail", "na"}  # rules of every outcome ran on both sides
 
 
-def test_a_batch_too_small_to_split_starts_no_helper(tmp_path: Path) -> None:
-    tickets, turns = _batch(tmp_path, 99)  # 99 // 50 = 1 share
+def test_a_small_run_starts_no_helper(tmp_path: Path) -> None:
+    tickets, turns = _batch(tmp_path, 240)
     rules = ParallelRules(load_pack(paths.rules_dir()), 2)
-    assert rules.begin(tickets, turns) is None
-    assert rules._helpers is None  # nothing was started
+    assert rules.begin(tickets, turns) is None  # under the 400 tickets that start the helpers
+    anyway = ParallelRules(load_pack(paths.rules_dir()), 2, start_tickets=0)
+    assert anyway.begin(tickets.head(99), turns) is None  # 99 // 50: one share
+    assert rules._helpers is None and anyway._helpers is None  # nothing was started
+
+
+def test_a_helper_still_loading_is_not_waited_for(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tickets, turns = _batch(tmp_path, 120)
+    pack = load_pack(paths.rules_dir())
+    rules = ParallelRules(pack, 2, start_tickets=100)
+    one = evaluate(pack, tickets, turns, make_docs(tickets, turns))
+    try:
+        with caplog.at_level(logging.WARNING, logger="qa_engine.rules.parallel"):
+            # the helper takes seconds to load its pipelines: this batch does not wait for it
+            first = _split_and_evaluate(rules, tickets, turns, ready=False)
+        assert rules.tickets_on_helpers == 0 and first.equals(one)
+        assert not [r for r in caplog.records if r.name == "qa_engine.rules.parallel"]  # late is not failed
+        assert rules.start()  # wait until it has loaded
+        assert _split_and_evaluate(rules, tickets, turns).equals(one)
+        assert rules.tickets_on_helpers == 60
+    finally:
+        rules.close()
 
 
 def test_a_killed_helper_costs_time_not_results(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -69,6 +97,7 @@ def test_a_killed_helper_costs_time_not_results(tmp_path: Path, caplog: pytest.L
     with caplog.at_level(logging.WARNING, logger="qa_engine.rules.parallel"):
         split = rules.evaluate(shares, tickets, turns, make_docs(tickets, turns))
     assert split.equals(evaluate(pack, tickets, turns, make_docs(tickets, turns)))
+    assert rules.tickets_on_helpers == 0
     assert "a helper failed" in caplog.text and "evaluated here" in caplog.text
     assert rules.begin(tickets, turns) is None  # one process from now on
 
