@@ -98,9 +98,9 @@ class Engine:
         self.config = config
         pack_path = config.rules or paths.rules_dir()
         self.pack = load_pack(pack_path)
-        processes = config.rules_processes or default_processes()
-        self.parallel_rules = ParallelRules(self.pack, processes)
         self.policy = load_policy(pack_path)
+        processes = config.rules_processes or default_processes()
+        self.parallel_rules = ParallelRules(self.pack, self.policy, processes)
         self.affect = AffectScorer.from_registry(config.registry, config.model_overrides)
         self.affect_cache = AffectCache(self.affect)
         self.reasons = ReasonsStage.load(self.affect, pack_path)
@@ -150,9 +150,14 @@ class Engine:
         found = self.reasons.run(tickets, turns, vectors, docs, store)
         return tickets.join(found, on="ticket_id", how="left", maintain_order="left")
 
-    def tier_stage(self, tickets: pl.DataFrame, turns: pl.DataFrame, results: pl.DataFrame) -> pl.DataFrame:
+    def tier_stage(
+        self, tickets: pl.DataFrame, turns: pl.DataFrame, results: pl.DataFrame, shares: Shares | None = None
+    ) -> pl.DataFrame:
+        """Tiers; a batch whose rules the helper processes judged has its tiers computed there too."""
         from qa_engine.scoring import assign_tiers
 
+        if shares is not None:
+            return self.parallel_rules.tiers(shares, tickets, turns, results)
         return assign_tiers(tickets, turns, results, self.policy)
 
     def assemble(
@@ -213,7 +218,7 @@ class Engine:
             lap("rules")
             tickets = self.reasons_stage(tickets, turns, vectors, docs, store)
             lap("reasons")
-            tiers = self.tier_stage(tickets, turns, results)
+            tiers = self.tier_stage(tickets, turns, results, shares)
             lap("tier")
         return self.assemble(tickets, turns, tiers, run_id), turns, results
 

@@ -1,7 +1,8 @@
 """What runs inside a rules-stage helper process (`qa_engine.rules.parallel` is the parent's side).
 
-A helper holds one rule pack and the Docs of its share of the current batch between the two calls a batch makes:
-`build_docs` when the parent's NLP stage starts, `evaluate` when its rules stage starts. This module imports
+A helper holds one rule pack and tier policy, and its share of the current batch across the three calls a batch
+makes: `build_docs` when the parent's NLP stage starts (it keeps the Docs), `evaluate` when the rules stage starts
+(it keeps the turns and results), `tiers` when the tier stage starts. This module imports
 nothing heavy at its top, so that `without_torch`, the helper's initializer, runs before spaCy is imported: thinc
 imports torch whenever it is installed, and a helper, which only runs spaCy's numpy models, would carry torch's
 185 MB for nothing.
@@ -18,9 +19,12 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
     from qa_engine.rules.loader import RulePack
+    from qa_engine.scoring.policy import TierPolicy
 
 _pack: RulePack | None = None
+_policy: TierPolicy | None = None
 _docs: dict[int, list[Doc]] = {}  # batch key -> the Docs of this helper's share
+_judged: dict[int, tuple[pl.DataFrame, pl.DataFrame]] = {}  # batch key -> the share's turns and rule results
 
 
 def without_torch() -> None:
@@ -28,17 +32,19 @@ def without_torch() -> None:
     sys.modules.setdefault("torch", None)  # type: ignore[arg-type]  # None in sys.modules: ImportError
 
 
-def load(path: Path) -> str:
-    """Load the rule pack and every language's pipeline; the pack's version, to check it against the parent's."""
-    global _pack
+def load(path: Path) -> tuple[str, str]:
+    """Load the rule pack, its tier policy and every language's pipeline; the pack's and the policy's versions, to
+    check them against the parent's."""
+    global _pack, _policy
     from qa_engine import schema
     from qa_engine.nlp.pipelines import get_nlp
     from qa_engine.rules.loader import load_pack
+    from qa_engine.scoring import load_policy
 
-    _pack = load_pack(path)
+    _pack, _policy = load_pack(path), load_policy(path)
     for language in schema.LANGUAGES:
         get_nlp(language)("预热 warm-up")  # a first text loads what loads lazily (jieba's dictionary: 1 s)
-    return _pack.version
+    return _pack.version, _policy.version
 
 
 def build_docs(key: int, tickets: pl.DataFrame, turns: pl.DataFrame) -> int:
@@ -47,7 +53,8 @@ def build_docs(key: int, tickets: pl.DataFrame, turns: pl.DataFrame) -> int:
 
     if _pack is None:
         raise RuntimeError("this helper has no rule pack loaded")
-    _docs.clear()  # a batch whose rules stage never came (its run failed earlier) leaves nothing behind
+    _docs.clear()  # a batch whose later stages never came (its run failed earlier) leaves nothing behind
+    _judged.clear()
     _docs[key] = make_docs(tickets, turns)
     return len(_docs[key])
 
@@ -61,7 +68,21 @@ def evaluate(key: int, tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFra
         raise RuntimeError(f"no Docs for batch {key} in this helper")
     docs = _docs.pop(key)
     with frozen_heap():  # the share's Docs: not walked by each GC collection (as in the parent)
-        return evaluate_pack(_pack, tickets, turns, docs)
+        results = evaluate_pack(_pack, tickets, turns, docs)
+    _judged[key] = (turns, results)
+    return results
+
+
+def tiers(key: int, tickets: pl.DataFrame) -> pl.DataFrame:
+    """The tiers of this helper's share of batch `key` (its tickets now carry the reasons stage's columns)."""
+    from qa_engine.memory import frozen_heap
+    from qa_engine.scoring import assign_tiers
+
+    if _policy is None or key not in _judged:
+        raise RuntimeError(f"no rule results for batch {key} in this helper")
+    turns, results = _judged.pop(key)
+    with frozen_heap():
+        return assign_tiers(tickets, turns, results, _policy)
 
 
 def peak_rss_mb() -> float:

@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_for
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 import polars as pl
@@ -32,6 +32,7 @@ from spacy.tokens import Doc
 
 from qa_engine.rules import helper as helper_side
 from qa_engine.rules.loader import RulePack
+from qa_engine.scoring.policy import TierPolicy
 
 log = logging.getLogger(__name__)
 
@@ -71,20 +72,27 @@ class Shares:
     turn_rows: list[pl.Series]  # the rows of `turns` in each share, in order
     helpers: list[ProcessPoolExecutor]  # the helper of each share after the first
     docs_built: list[Future]  # each helper's Docs for its share (their count)
+    judged_there: list[bool] = field(default_factory=list)  # whether each helper evaluated its share's rules
 
 
 class ParallelRules:
     """Split batches' rules stage across this process and `processes - 1` helpers (see the module docstring)."""
 
     def __init__(
-        self, pack: RulePack, processes: int, min_share: int = MIN_SHARE, start_tickets: int = START_TICKETS
+        self,
+        pack: RulePack,
+        policy: TierPolicy,
+        processes: int,
+        min_share: int = MIN_SHARE,
+        start_tickets: int = START_TICKETS,
     ) -> None:
         self.pack = pack
+        self.policy = policy
         self.processes = processes
         self.min_share = min_share
         self.start_tickets = start_tickets
         self._helpers: list[ProcessPoolExecutor] | None = None  # None: not started; []: not used
-        self._loaded: list[Future] = []  # each helper's `helper.load`: the pack version it loaded
+        self._loaded: list[Future] = []  # each helper's `helper.load`: the versions it loaded
         self._key = 0
         self.tickets_on_helpers = 0  # how many tickets the helpers evaluated (the rest were evaluated here)
 
@@ -161,23 +169,55 @@ class ParallelRules:
             there(index, helper, built)
             for index, (helper, built) in enumerate(zip(shares.helpers, shares.docs_built, strict=True), 1)
         ]
-        frames = [evaluate(self.pack, *share(0), _pick(docs, shares.turn_rows[0]))]
-        failures = []
+        frames, shares.judged_there = self._collect(
+            sent, lambda index: evaluate(self.pack, *share(index), _pick(docs, shares.turn_rows[index]))
+        )
+        for (start, end), helped in zip(shares.ticket_bounds[1:], shares.judged_there, strict=True):
+            self.tickets_on_helpers += (end - start) if helped else 0
+        return pl.concat(frames)
+
+    def tiers(
+        self, shares: Shares, tickets: pl.DataFrame, turns: pl.DataFrame, results: pl.DataFrame
+    ) -> pl.DataFrame:
+        """`scoring.assign_tiers` over the batch that `evaluate` judged: a helper's share there when the helper
+        evaluated its rules (it kept them), the others here. `tickets` now carry the reasons stage's columns."""
+        from qa_engine.scoring import assign_tiers
+
+        per_ticket = len(self.pack.rules)  # `evaluate` gives every ticket one row per rule, in ticket order
+
+        def here(index: int) -> pl.DataFrame:
+            start, end = shares.ticket_bounds[index]
+            share_results = results.slice(start * per_ticket, (end - start) * per_ticket)
+            share = tickets.slice(start, end - start)
+            return assign_tiers(share, turns[shares.turn_rows[index]], share_results, self.policy)
+
+        sent = [
+            _submit(helper, helper_side.tiers, shares.key, tickets.slice(start, end - start))
+            if there
+            else None
+            for helper, (start, end), there in zip(
+                shares.helpers, shares.ticket_bounds[1:], shares.judged_there, strict=True
+            )
+        ]
+        return pl.concat(self._collect(sent, here)[0])
+
+    def _collect(
+        self, sent: list[Future | None], here: Callable[[int], pl.DataFrame]
+    ) -> tuple[list[pl.DataFrame], list[bool]]:
+        """Share 0 computed `here`, then each helper share's frame from its future, or `here` when it has none or
+        failed; and for each helper share, whether the helper's frame was used."""
+        frames, there, failures = [here(0)], [], []
         for index, future in enumerate(sent, 1):
             frame = None
             try:
                 frame = future.result() if future else None
-            except Exception as exc:  # the share is evaluated here instead
+            except Exception as exc:  # the share is computed here instead
                 failures.append(f"{type(exc).__name__}: {exc}")
-            if frame is None:
-                frame = evaluate(self.pack, *share(index), _pick(docs, shares.turn_rows[index]))
-            else:
-                start, end = shares.ticket_bounds[index]
-                self.tickets_on_helpers += end - start
-            frames.append(frame)
+            there.append(frame is not None)
+            frames.append(frame if frame is not None else here(index))
         if failures:
-            self._give_up(f"a helper failed ({failures[0]}); its tickets were evaluated here")
-        return pl.concat(frames)
+            self._give_up(f"a helper failed ({failures[0]}); its tickets were scored here")
+        return frames, there
 
     def helper_peak_rss_mb(self) -> list[float]:
         """Each running helper's peak resident memory so far, in MB (for benchmarks: a process reports only its own)."""
@@ -198,7 +238,7 @@ class ParallelRules:
             error = future.exception()
             if error is not None:
                 self._give_up(f"a helper could not load the rule pack ({type(error).__name__}: {error})")
-            elif future.result() != self.pack.version:
+            elif future.result() != (self.pack.version, self.policy.version):
                 self._give_up(f"the rule pack at {self.pack.path} changed on disk since it was loaded")
         return bool(self._helpers)
 

@@ -10,105 +10,156 @@ import signal
 from concurrent.futures import wait
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
 from bench.generate import generate_tickets, write_tickets
 from qa_engine import paths
+from qa_engine.affect.labels import EMOTIONS, SENTIMENTS
+from qa_engine.affect.scorer import AffectArrays, affect_columns
 from qa_engine.nlp.language import detect_languages
 from qa_engine.nlp.pipelines import make_docs
-from qa_engine.rules import evaluate, load_pack
-from qa_engine.rules.parallel import PROCESSES_ENV, ParallelRules, default_processes
+from qa_engine.rules import RulePack, evaluate, load_pack
+from qa_engine.rules.parallel import PROCESSES_ENV, ParallelRules, Shares, default_processes
+from qa_engine.scoring import assign_tiers, load_policy
+from qa_engine.scoring.policy import TierPolicy
 from qa_engine.sources import read_inputs
 
 pytestmark = pytest.mark.slow  # each test starts a helper process that loads every spaCy pipeline
 
 
 def _batch(tmp_path: Path, n: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """n generated tickets, not in id order (shares must follow the frame's order), their turns with random affect
+    (so the tier policy's mood conditions fire too)."""
     source = tmp_path / "tickets.jsonl"
     write_tickets(generate_tickets(n, seed=31), source, "jsonl")
     batch = next(iter(read_inputs([source], batch_tickets=n)))
-    return detect_languages(batch.tickets, batch.turns), batch.turns
+    tickets = detect_languages(batch.tickets, batch.turns).sample(fraction=1.0, shuffle=True, seed=5)
+    rng = np.random.default_rng(5)
+    height = batch.turns.height
+    affect = AffectArrays(
+        rng.dirichlet(np.ones(len(SENTIMENTS)), height).astype(np.float32),
+        rng.dirichlet(np.ones(len(EMOTIONS)), height).astype(np.float32),
+        [None] * height,
+    )
+    return tickets, batch.turns.with_columns(affect_columns(affect))
 
 
 def _split_and_evaluate(
     rules: ParallelRules, tickets: pl.DataFrame, turns: pl.DataFrame, *, ready: bool = True
-) -> pl.DataFrame:
+) -> tuple[Shares, pl.DataFrame]:
     """Split, and (when `ready`) let the helper finish its Docs first, as it does while the parent runs affect."""
     shares = rules.begin(tickets, turns)
     assert shares is not None and len(shares.ticket_bounds) == 2  # the batch really was split
     if ready:
         wait(shares.docs_built)
-    return rules.evaluate(shares, tickets, turns, make_docs(tickets, turns))
+    return shares, rules.evaluate(shares, tickets, turns, make_docs(tickets, turns))
 
 
-def test_a_split_batch_gives_exactly_the_rows_of_one_process(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def pack() -> RulePack:
+    return load_pack(paths.rules_dir())
+
+
+@pytest.fixture(scope="module")
+def policy() -> TierPolicy:
+    return load_policy(paths.rules_dir())
+
+
+def test_a_split_batch_gives_exactly_the_rows_and_tiers_of_one_process(
+    tmp_path: Path, pack: RulePack, policy: TierPolicy
+) -> None:
     tickets, turns = _batch(tmp_path, 240)
-    pack = load_pack(paths.rules_dir())
-    rules = ParallelRules(pack, 2)
+    rules = ParallelRules(pack, policy, 2)
     try:
         assert rules.start()
-        split = _split_and_evaluate(rules, tickets, turns)
+        shares, split = _split_and_evaluate(rules, tickets, turns)
+        split_tiers = rules.tiers(shares, tickets, turns, split)
     finally:
         rules.close()
     one = evaluate(pack, tickets, turns, make_docs(tickets, turns))
-    assert rules.tickets_on_helpers == 120  # the second half was evaluated on the helper
+    assert rules.tickets_on_helpers == 120 and shares.judged_there == [True]  # the second half was there
     assert split.height == tickets.height * len(pack.rules)
     assert split.equals(one)
     assert set(split["outcome"]) == {"pass", "fail", "na"}  # rules of every outcome ran on both sides
+    assert split_tiers.equals(assign_tiers(tickets, turns, one, policy))
+    assert set(split_tiers["tier"]) == {"red", "yellow", "green"}
 
 
-def test_a_small_run_starts_no_helper(tmp_path: Path) -> None:
+def test_a_small_run_starts_no_helper(tmp_path: Path, pack: RulePack, policy: TierPolicy) -> None:
     tickets, turns = _batch(tmp_path, 240)
-    rules = ParallelRules(load_pack(paths.rules_dir()), 2)
+    rules = ParallelRules(pack, policy, 2)
     assert rules.begin(tickets, turns) is None  # under the 400 tickets that start the helpers
-    anyway = ParallelRules(load_pack(paths.rules_dir()), 2, start_tickets=0)
+    anyway = ParallelRules(pack, policy, 2, start_tickets=0)
     assert anyway.begin(tickets.head(99), turns) is None  # 99 // 50: one share
     assert rules._helpers is None and anyway._helpers is None  # nothing was started
 
 
-def test_a_helper_still_loading_is_not_waited_for(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_helper_still_loading_is_not_waited_for(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, pack: RulePack, policy: TierPolicy
+) -> None:
     tickets, turns = _batch(tmp_path, 120)
-    pack = load_pack(paths.rules_dir())
-    rules = ParallelRules(pack, 2, start_tickets=100)
+    rules = ParallelRules(pack, policy, 2, start_tickets=100)
     one = evaluate(pack, tickets, turns, make_docs(tickets, turns))
     try:
         with caplog.at_level(logging.WARNING, logger="qa_engine.rules.parallel"):
             # the helper takes seconds to load its pipelines: this batch does not wait for it
-            first = _split_and_evaluate(rules, tickets, turns, ready=False)
-        assert rules.tickets_on_helpers == 0 and first.equals(one)
+            shares, first = _split_and_evaluate(rules, tickets, turns, ready=False)
+        assert rules.tickets_on_helpers == 0 and shares.judged_there == [False] and first.equals(one)
         assert not [r for r in caplog.records if r.name == "qa_engine.rules.parallel"]  # late is not failed
         assert rules.start()  # wait until it has loaded
-        assert _split_and_evaluate(rules, tickets, turns).equals(one)
+        assert _split_and_evaluate(rules, tickets, turns)[1].equals(one)
         assert rules.tickets_on_helpers == 60
     finally:
         rules.close()
 
 
-def test_a_killed_helper_costs_time_not_results(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_killed_helper_costs_time_not_results(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, pack: RulePack, policy: TierPolicy
+) -> None:
     tickets, turns = _batch(tmp_path, 120)
-    pack = load_pack(paths.rules_dir())
-    rules = ParallelRules(pack, 2)
+    one = evaluate(pack, tickets, turns, make_docs(tickets, turns))
+    rules = ParallelRules(pack, policy, 2)
     assert rules.start()
-    helper = rules._helpers[0]  # the test kills it
     shares = rules.begin(tickets, turns)
     assert shares is not None
-    os.kill(helper.submit(os.getpid).result(), signal.SIGKILL)
+    _kill(rules)
     with caplog.at_level(logging.WARNING, logger="qa_engine.rules.parallel"):
         split = rules.evaluate(shares, tickets, turns, make_docs(tickets, turns))
-    assert split.equals(evaluate(pack, tickets, turns, make_docs(tickets, turns)))
-    assert rules.tickets_on_helpers == 0
-    assert "a helper failed" in caplog.text and "evaluated here" in caplog.text
+    assert split.equals(one) and rules.tickets_on_helpers == 0
+    assert "a helper failed" in caplog.text and "scored here" in caplog.text
+    assert rules.tiers(shares, tickets, turns, split).equals(assign_tiers(tickets, turns, one, policy))
     assert rules.begin(tickets, turns) is None  # one process from now on
+
+
+def test_a_helper_killed_before_the_tier_stage_costs_time_not_tiers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, pack: RulePack, policy: TierPolicy
+) -> None:
+    tickets, turns = _batch(tmp_path, 120)
+    rules = ParallelRules(pack, policy, 2)
+    assert rules.start()
+    shares, split = _split_and_evaluate(rules, tickets, turns)
+    assert shares.judged_there == [True]
+    _kill(rules)
+    with caplog.at_level(logging.WARNING, logger="qa_engine.rules.parallel"):
+        tiers = rules.tiers(shares, tickets, turns, split)
+    assert tiers.equals(assign_tiers(tickets, turns, split, policy))
+    assert "a helper failed" in caplog.text
+
+
+def _kill(rules: ParallelRules) -> None:
+    helper = rules._helpers[0]
+    os.kill(helper.submit(os.getpid).result(), signal.SIGKILL)
 
 
 def test_a_pack_changed_on_disk_is_not_mixed_in(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     pack_dir = tmp_path / "pack"
     shutil.copytree(paths.rules_dir(), pack_dir)
-    pack = load_pack(pack_dir)
+    pack, policy = load_pack(pack_dir), load_policy(pack_dir)
     first = sorted(pack_dir.glob("0*.yaml"))[0]
     first.write_text(first.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
-    rules = ParallelRules(pack, 2)
+    rules = ParallelRules(pack, policy, 2)
     with caplog.at_level(logging.WARNING, logger="qa_engine.rules.parallel"):
         assert not rules.start()
     assert "changed on disk" in caplog.text
