@@ -1,19 +1,20 @@
-"""The rules stage on several processes: helper processes each evaluate a share of a batch's tickets.
+"""The rules and tier stages on several processes: helper processes each judge a share of a batch's tickets.
 
-The rules stage is single-threaded Python (matchers, regexes, screens, the English tagger), so on a machine with
-more cores the others sit idle while it runs. A batch's Docs cannot cross a process boundary cheaply (a DocBin of
-the Docs of 2,000 tickets took 0.67 s to write, about as long as evaluating them), so each helper builds the Docs
-of its own share: the batch's shares are sent out when the NLP stage starts, and a helper's NLP runs alongside the
-parent's NLP and affect stages. The parent still builds Docs for every turn, because the reasons stage reads them
-all. When the rules stage starts, each helper gets its share's turns again, now with their affect columns, and
-evaluates the pack on them while the parent evaluates the first share. Shares are runs of consecutive tickets,
-so the results, concatenated in order, are exactly the rows of a one-process `evaluate` (a test compares them).
+Both stages are single-threaded Python (matchers, regexes, screens, the English tagger, tier conditions), so on a
+machine with more cores the others sit idle while they run. A batch's Docs cannot cross a process boundary cheaply
+(a DocBin of the Docs of 2,000 tickets took 0.67 s to write, about as long as evaluating them), so each helper
+builds the Docs of its own share: shares are sent out when the NLP stage starts, and a helper's NLP runs alongside
+the parent's NLP and affect stages. The parent still builds Docs for every turn, because the reasons stage reads
+them all. When the rules stage starts, each helper gets its share's turns again, now with their affect columns, and
+evaluates the pack on them while the parent evaluates the first share; when the tier stage starts, it gets its
+share's tickets with the reasons columns and computes their tiers from the results it kept. Shares are runs of
+consecutive tickets, so the frames, concatenated in order, are exactly those of one process (a test compares them).
 
 The helpers start, in the background, with the first batch of 400 tickets or more (a smaller run never pays for
 them), and the parent never waits for one: a share whose Docs are not ready when the rules stage starts (its helper
-is still loading the pipelines) is evaluated in the parent. A helper that fails (killed, out of memory, a rule kind
-it cannot import, a pack that changed on disk) costs time, never results: the parent evaluates that share with its
-own Docs, logs why, and goes on without helpers.
+is still loading the pipelines) is judged in the parent. A helper that fails (killed, out of memory, a rule kind or
+tier condition it cannot import, a pack that changed on disk) costs time, never results: the parent judges that
+share itself, logs why, and goes on without helpers. `helper.py` is the helpers' side.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def default_processes() -> int:
 
 @dataclass
 class Shares:
-    """One batch split for the rules stage: the parent's share and each helper's, with their pending Docs."""
+    """One batch split for the rules and tier stages: the parent's share and each helper's, with their Docs."""
 
     key: int
     ticket_bounds: list[tuple[int, int]]  # row ranges of `tickets`, share by share; the parent's first
@@ -76,7 +77,7 @@ class Shares:
 
 
 class ParallelRules:
-    """Split batches' rules stage across this process and `processes - 1` helpers (see the module docstring)."""
+    """Split batches' rules and tier stages across this process and `processes - 1` helpers (module docstring)."""
 
     def __init__(
         self,
