@@ -31,6 +31,14 @@ def evaluate(
     `qa_engine.nlp.pipelines.make_docs` built for these turns (row for row); when None they are built here.
     Rows come in ticket order, then pack order.
     """
+    conversations, frame = prepare(tickets, turns, docs)
+    return results_frame(pack.rules, conversations, judge(pack.rules, conversations, frame))
+
+
+def prepare(
+    tickets: pl.DataFrame, turns: pl.DataFrame, docs: Sequence[Doc] | None = None
+) -> tuple[list[Conversation], pl.DataFrame]:
+    """The conversations and the sorted turns frame that `judge` reads (the first half of `evaluate`)."""
     _check(tickets, turns)
     if docs is None:
         from qa_engine.nlp.pipelines import make_docs  # spaCy loads only when Docs must be built
@@ -38,16 +46,27 @@ def evaluate(
         docs = make_docs(tickets, turns)  # lemmas come on demand, for the turns lemma rules read
     if len(docs) != turns.height:
         raise QAError("Q111", got=len(docs), want=turns.height)
-    conversations = build_conversations(tickets, turns, docs)
-    frame = _turn_frame(tickets, turns)
-    outcomes_by_rule = [_evaluate_rule(rule, conversations, frame) for rule in pack.rules]
-    # ticket-major rows, built column by column: a dict per row costs more than the rules' own work
-    n_rules, n_tickets = len(pack.rules), len(conversations)
+    return build_conversations(tickets, turns, docs), _turn_frame(tickets, turns)
+
+
+def judge(
+    rules: Sequence[Rule], conversations: list[Conversation], frame: pl.DataFrame
+) -> list[list[Outcome]]:
+    """Each rule's outcomes, aligned with `conversations`."""
+    return [_evaluate_rule(rule, conversations, frame) for rule in rules]
+
+
+def results_frame(
+    rules: Sequence[Rule], conversations: list[Conversation], outcomes_by_rule: Sequence[Sequence[Outcome]]
+) -> pl.DataFrame:
+    """`schema.RULE_RESULTS` rows, ticket-major, from each rule's outcomes (the last step of `evaluate`)."""
+    # built column by column: a dict per row costs more than the rules' own work
+    n_rules, n_tickets = len(rules), len(conversations)
     by_ticket = [outcome for per_ticket in zip(*outcomes_by_rule, strict=True) for outcome in per_ticket]
-    specs = [rule.spec for rule in pack.rules]
+    specs = [rule.spec for rule in rules]
     columns = {
         "ticket_id": [c.ticket_id for c in conversations for _ in range(n_rules)],
-        "rule_id": [rule.id for rule in pack.rules] * n_tickets,
+        "rule_id": [rule.id for rule in rules] * n_tickets,
         "outcome": [o.outcome for o in by_ticket],
         "critical": [spec.critical for spec in specs] * n_tickets,
         "category": [spec.category for spec in specs] * n_tickets,

@@ -1,8 +1,9 @@
 """What runs inside a rules-stage helper process (`qa_engine.rules.parallel` is the parent's side).
 
 A helper holds one rule pack and tier policy, and its share of the current batch across the three calls a batch
-makes: `build_docs` when the parent's NLP stage starts (it keeps the Docs), `evaluate` when the rules stage starts
-(it keeps the turns and results), `tiers` when the tier stage starts. This module imports
+makes: `judge_before_affect` when the parent's NLP stage starts (it builds the Docs and judges every rule that does
+not read sentiment or emotion), `evaluate` when the rules stage starts (the rest of the rules; it keeps the turns
+and results), `tiers` when the tier stage starts. This module imports
 nothing heavy at its top, so that `without_torch`, the helper's initializer, runs before spaCy is imported: thinc
 imports torch whenever it is installed, and a helper, which only runs spaCy's numpy models, would carry torch's
 185 MB for nothing.
@@ -18,12 +19,14 @@ if TYPE_CHECKING:
     import polars as pl
     from spacy.tokens import Doc
 
+    from qa_engine.rules.conversation import Outcome
     from qa_engine.rules.loader import RulePack
     from qa_engine.scoring.policy import TierPolicy
 
 _pack: RulePack | None = None
 _policy: TierPolicy | None = None
-_docs: dict[int, list[Doc]] = {}  # batch key -> the Docs of this helper's share
+# batch key -> the Docs of this helper's share, and the outcomes of the rules judged before affect (by position)
+_early: dict[int, tuple[list[Doc], dict[int, list[Outcome]]]] = {}
 _judged: dict[int, tuple[pl.DataFrame, pl.DataFrame]] = {}  # batch key -> the share's turns and rule results
 
 
@@ -47,28 +50,43 @@ def load(path: Path) -> tuple[str, str]:
     return _pack.version, _policy.version
 
 
-def build_docs(key: int, tickets: pl.DataFrame, turns: pl.DataFrame) -> int:
-    """Build and keep the Docs of this helper's share of batch `key`."""
+def judge_before_affect(key: int, tickets: pl.DataFrame, turns: pl.DataFrame) -> int:
+    """Build and keep the Docs of this helper's share of batch `key`, and judge the rules whose kinds do not read
+    affect (`reads_affect`) now, while the parent runs NLP and the models; the number of Docs."""
+    from qa_engine.memory import frozen_heap
     from qa_engine.nlp.pipelines import make_docs
+    from qa_engine.rules.engine import judge, prepare
 
     if _pack is None:
         raise RuntimeError("this helper has no rule pack loaded")
-    _docs.clear()  # a batch whose later stages never came (its run failed earlier) leaves nothing behind
+    _early.clear()  # a batch whose later stages never came (its run failed earlier) leaves nothing behind
     _judged.clear()
-    _docs[key] = make_docs(tickets, turns)
-    return len(_docs[key])
+    docs = make_docs(tickets, turns)
+    early = [at for at, rule in enumerate(_pack.rules) if not rule.kind.reads_affect]
+    with frozen_heap():  # the share's Docs: not walked by each GC collection (as in the parent)
+        conversations, frame = prepare(tickets, turns, docs)
+        outcomes = judge([_pack.rules[at] for at in early], conversations, frame)
+    _early[key] = (docs, dict(zip(early, outcomes, strict=True)))
+    return len(docs)
 
 
 def evaluate(key: int, tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
-    """The rule results of this helper's share of batch `key` (its turns now carry the affect columns)."""
+    """The rule results of this helper's share of batch `key`: its turns now carry the affect columns, so the
+    rules that read them are judged now and joined with those judged before."""
     from qa_engine.memory import frozen_heap
-    from qa_engine.rules.engine import evaluate as evaluate_pack
+    from qa_engine.rules.engine import judge, prepare, results_frame
 
-    if _pack is None or key not in _docs:
+    if _pack is None or key not in _early:
         raise RuntimeError(f"no Docs for batch {key} in this helper")
-    docs = _docs.pop(key)
-    with frozen_heap():  # the share's Docs: not walked by each GC collection (as in the parent)
-        results = evaluate_pack(_pack, tickets, turns, docs)
+    docs, early = _early.pop(key)
+    rules = _pack.rules
+    late = [at for at in range(len(rules)) if at not in early]
+    with frozen_heap():
+        conversations, frame = prepare(tickets, turns, docs)
+        judged = dict(zip(late, judge([rules[at] for at in late], conversations, frame), strict=True))
+        results = results_frame(
+            rules, conversations, [early.get(at, judged.get(at)) for at in range(len(rules))]
+        )
     _judged[key] = (turns, results)
     return results
 

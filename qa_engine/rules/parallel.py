@@ -42,6 +42,8 @@ MAX_DEFAULT_PROCESSES = (
     4  # more rarely pays, and each helper holds its own pipelines (about 0.7 GB at its peak)
 )
 MIN_SHARE = 50  # tickets: below this, sending a share costs more than evaluating it here
+# a helper's share against the parent's: it judged most rules while the parent ran NLP, so it has less left to do
+HELPER_WEIGHT = 2
 # the first batch this big starts the helpers: a smaller run would not earn back their start (about 6 s of CPU)
 START_TICKETS = 400
 
@@ -72,7 +74,8 @@ class Shares:
     ticket_bounds: list[tuple[int, int]]  # row ranges of `tickets`, share by share; the parent's first
     turn_rows: list[pl.Series]  # the rows of `turns` in each share, in order
     helpers: list[ProcessPoolExecutor]  # the helper of each share after the first
-    docs_built: list[Future]  # each helper's Docs for its share (their count)
+    loaded: list[Future]  # each helper's `helper.load`
+    prepared: list[Future]  # each helper's `helper.judge_before_affect` for its share
     judged_there: list[bool] = field(default_factory=list)  # whether each helper evaluated its share's rules
 
 
@@ -120,14 +123,21 @@ class ParallelRules:
 
         The helpers start with the first batch of `start_tickets` or more (smaller runs never pay for them), and
         in the background: until they have loaded, batches are evaluated here."""
-        parts = min(self.processes, tickets.height // self.min_share)
-        if parts < 2 or (self._helpers is None and tickets.height < self.start_tickets):
+        if tickets.height < 2 * self.min_share or (
+            self._helpers is None and tickets.height < self.start_tickets
+        ):
             return None
         if not self.start(wait=False):
             return None
-        helpers = (self._helpers or [])[: parts - 1]
+        helpers, loaded = self._helpers or [], self._loaded
+        while helpers:
+            bounds = _bounds(tickets.height, [1] + [HELPER_WEIGHT] * len(helpers))
+            if min(end - start for start, end in bounds) >= self.min_share:
+                break
+            helpers, loaded = helpers[:-1], loaded[:-1]
+        else:
+            return None
         self._key += 1
-        bounds = _bounds(tickets.height, len(helpers) + 1)
         rows = turns.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), "ticket_id")
         turn_rows = []
         for start, end in bounds:
@@ -136,14 +146,14 @@ class ParallelRules:
         built = [
             _submit(
                 helper,
-                helper_side.build_docs,
+                helper_side.judge_before_affect,
                 self._key,
                 tickets.slice(start, end - start),
                 turns[share_rows],
             )
             for helper, (start, end), share_rows in zip(helpers, bounds[1:], turn_rows[1:], strict=True)
         ]
-        return Shares(self._key, bounds, turn_rows, helpers, built)
+        return Shares(self._key, bounds, turn_rows, helpers, list(loaded), built)
 
     def evaluate(
         self, shares: Shares, tickets: pl.DataFrame, turns: pl.DataFrame, docs: list[Doc]
@@ -156,19 +166,19 @@ class ParallelRules:
             start, end = shares.ticket_bounds[index]
             return tickets.slice(start, end - start), turns[shares.turn_rows[index]]
 
-        def there(index: int, helper: ProcessPoolExecutor, built: Future) -> Future | None:
-            if not built.done():
-                return None  # not waited for: evaluating the share here is sooner
-            return (
-                built
-                if built.exception()
-                else _submit(helper, helper_side.evaluate, shares.key, *share(index))
-            )
+        def there(index: int, helper: ProcessPoolExecutor, loaded: Future, prepared: Future) -> Future | None:
+            if not loaded.done():
+                return None  # still loading its pipelines: not waited for, the share is judged here sooner
+            if prepared.done() and prepared.exception():
+                return prepared
+            return _submit(helper, helper_side.evaluate, shares.key, *share(index))
 
         self._usable()  # a helper that loaded another pack must not answer
         sent = [
-            there(index, helper, built)
-            for index, (helper, built) in enumerate(zip(shares.helpers, shares.docs_built, strict=True), 1)
+            there(index, *helper)
+            for index, helper in enumerate(
+                zip(shares.helpers, shares.loaded, shares.prepared, strict=True), 1
+            )
         ]
         frames, shares.judged_there = self._collect(
             sent, lambda index: evaluate(self.pack, *share(index), _pick(docs, shares.turn_rows[index]))
@@ -262,9 +272,12 @@ def _submit(helper: ProcessPoolExecutor, fn: Callable, *args: object) -> Future:
         return failed
 
 
-def _bounds(n: int, parts: int) -> list[tuple[int, int]]:
-    """`parts` consecutive row ranges covering range(n), their sizes differing by at most one."""
-    edges = [n * i // parts for i in range(parts + 1)]
+def _bounds(n: int, weights: list[int]) -> list[tuple[int, int]]:
+    """Consecutive row ranges covering range(n), one per weight, their sizes in proportion to the weights."""
+    total, edges, running = sum(weights), [0], 0
+    for weight in weights:
+        running += weight
+        edges.append(n * running // total)
     return list(pairwise(edges))
 
 

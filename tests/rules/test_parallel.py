@@ -53,7 +53,7 @@ def _split_and_evaluate(
     shares = rules.begin(tickets, turns)
     assert shares is not None and len(shares.ticket_bounds) == 2  # the batch really was split
     if ready:
-        wait(shares.docs_built)
+        wait(shares.prepared)
     return shares, rules.evaluate(shares, tickets, turns, make_docs(tickets, turns))
 
 
@@ -79,7 +79,7 @@ def test_a_split_batch_gives_exactly_the_rows_and_tiers_of_one_process(
     finally:
         rules.close()
     one = evaluate(pack, tickets, turns, make_docs(tickets, turns))
-    assert rules.tickets_on_helpers == 120 and shares.judged_there == [True]  # the second half was there
+    assert rules.tickets_on_helpers == 160 and shares.judged_there == [True]  # 2 of 3 parts were there
     assert split.height == tickets.height * len(pack.rules)
     assert split.equals(one)
     assert set(split["outcome"]) == {"pass", "fail", "na"}  # rules of every outcome ran on both sides
@@ -99,7 +99,7 @@ def test_a_small_run_starts_no_helper(tmp_path: Path, pack: RulePack, policy: Ti
 def test_a_helper_still_loading_is_not_waited_for(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, pack: RulePack, policy: TierPolicy
 ) -> None:
-    tickets, turns = _batch(tmp_path, 120)
+    tickets, turns = _batch(tmp_path, 150)
     rules = ParallelRules(pack, policy, 2, start_tickets=100)
     one = evaluate(pack, tickets, turns, make_docs(tickets, turns))
     try:
@@ -110,7 +110,7 @@ def test_a_helper_still_loading_is_not_waited_for(
         assert not [r for r in caplog.records if r.name == "qa_engine.rules.parallel"]  # late is not failed
         assert rules.start()  # wait until it has loaded
         assert _split_and_evaluate(rules, tickets, turns)[1].equals(one)
-        assert rules.tickets_on_helpers == 60
+        assert rules.tickets_on_helpers == 100  # 2 of 3 parts
     finally:
         rules.close()
 
@@ -118,7 +118,7 @@ def test_a_helper_still_loading_is_not_waited_for(
 def test_a_killed_helper_costs_time_not_results(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, pack: RulePack, policy: TierPolicy
 ) -> None:
-    tickets, turns = _batch(tmp_path, 120)
+    tickets, turns = _batch(tmp_path, 150)
     one = evaluate(pack, tickets, turns, make_docs(tickets, turns))
     rules = ParallelRules(pack, policy, 2)
     assert rules.start()
@@ -136,7 +136,7 @@ def test_a_killed_helper_costs_time_not_results(
 def test_a_helper_killed_before_the_tier_stage_costs_time_not_tiers(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, pack: RulePack, policy: TierPolicy
 ) -> None:
-    tickets, turns = _batch(tmp_path, 120)
+    tickets, turns = _batch(tmp_path, 150)
     rules = ParallelRules(pack, policy, 2)
     assert rules.start()
     shares, split = _split_and_evaluate(rules, tickets, turns)
@@ -163,7 +163,7 @@ def test_a_pack_changed_on_disk_is_not_mixed_in(tmp_path: Path, caplog: pytest.L
     with caplog.at_level(logging.WARNING, logger="qa_engine.rules.parallel"):
         assert not rules.start()
     assert "changed on disk" in caplog.text
-    tickets, turns = _batch(tmp_path, 120)
+    tickets, turns = _batch(tmp_path, 150)
     assert rules.begin(tickets, turns) is None
 
 
@@ -176,3 +176,18 @@ def test_processes_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, gi
 def test_processes_default_to_the_usable_cores_at_most_four(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(PROCESSES_ENV, raising=False)
     assert default_processes() == min(4, len(os.sched_getaffinity(0)))
+
+
+def test_kinds_that_read_no_affect_judge_the_same_without_it(tmp_path: Path, pack: RulePack) -> None:
+    """What lets a helper judge them before the model pass: with the turns' random affect, or none at all."""
+    from qa_engine.rules.engine import judge, prepare, results_frame
+
+    tickets, turns = _batch(tmp_path, 150)
+    early = [rule for rule in pack.rules if not rule.kind.reads_affect]
+    assert 0 < len(early) < len(pack.rules)  # the default pack's conditional rule reads it
+    frames = []
+    for given in (turns, turns.select("ticket_id", "turn_index", "speaker", "text", "ts")):
+        conversations, frame = prepare(tickets, given, make_docs(tickets, given))
+        frames.append(results_frame(early, conversations, judge(early, conversations, frame)))
+    assert frames[0].equals(frames[1])
+    assert set(frames[0]["outcome"]) == {"pass", "fail", "na"}

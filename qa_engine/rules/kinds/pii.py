@@ -29,6 +29,7 @@ class PiiParams(Strict):
 
 @register_kind("pii")
 class PiiKind(ConversationKind):
+    reads_affect = False  # the turns' words, not their sentiment or emotion
     Params = PiiParams
     params: PiiParams
 
