@@ -92,15 +92,24 @@ def evaluate(key: int, tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFra
 
 
 def tiers(key: int, tickets: pl.DataFrame) -> pl.DataFrame:
-    """The tiers of this helper's share of batch `key` (its tickets now carry the reasons stage's columns)."""
+    """The tiers of `tickets`, some of this helper's share of batch `key` (the parent computes the others), with
+    the reasons stage's columns now."""
+    import polars as pl
+
     from qa_engine.memory import frozen_heap
     from qa_engine.scoring import assign_tiers
 
     if _policy is None or key not in _judged:
         raise RuntimeError(f"no rule results for batch {key} in this helper")
     turns, results = _judged.pop(key)
+    ids = tickets["ticket_id"].implode()
     with frozen_heap():
-        return assign_tiers(tickets, turns, results, _policy)
+        return assign_tiers(
+            tickets,
+            turns.filter(pl.col("ticket_id").is_in(ids)),
+            results.filter(pl.col("ticket_id").is_in(ids)),
+            _policy,
+        )
 
 
 def peak_rss_mb() -> float:

@@ -180,9 +180,11 @@ class ParallelRules:
                 zip(shares.helpers, shares.loaded, shares.prepared, strict=True), 1
             )
         ]
-        frames, shares.judged_there = self._collect(
-            sent, lambda index: evaluate(self.pack, *share(index), _pick(docs, shares.turn_rows[index]))
+        frames, there = self._collect(
+            [None, *sent],
+            lambda index: evaluate(self.pack, *share(index), _pick(docs, shares.turn_rows[index])),
         )
+        shares.judged_there = there[1:]
         for (start, end), helped in zip(shares.ticket_bounds[1:], shares.judged_there, strict=True):
             self.tickets_on_helpers += (end - start) if helped else 0
         return pl.concat(frames)
@@ -190,45 +192,59 @@ class ParallelRules:
     def tiers(
         self, shares: Shares, tickets: pl.DataFrame, turns: pl.DataFrame, results: pl.DataFrame
     ) -> pl.DataFrame:
-        """`scoring.assign_tiers` over the batch that `evaluate` judged: a helper's share there when the helper
-        evaluated its rules (it kept them), the others here. `tickets` now carry the reasons stage's columns."""
+        """`scoring.assign_tiers` over the batch that `evaluate` judged, about the same number of tickets in each
+        process: a helper computes the tail of its share (it kept the share's turns and results), the parent its own
+        share and the heads of the helpers' (a helper's share is the larger), and every share of a helper that did
+        not judge its rules. `tickets` now carry the reasons stage's columns."""
         from qa_engine.scoring import assign_tiers
 
         per_ticket = len(self.pack.rules)  # `evaluate` gives every ticket one row per rule, in ticket order
+        helpers = len(shares.helpers)
+        tail = (1 + HELPER_WEIGHT * helpers) / (HELPER_WEIGHT * (1 + helpers))  # of a helper's share
+        ranges: list[tuple[int, int]] = [shares.ticket_bounds[0]]
+        pending: list[Future | None] = [None]
+        for helper, (start, end), there in zip(
+            shares.helpers, shares.ticket_bounds[1:], shares.judged_there, strict=True
+        ):
+            split = end - round(tail * (end - start)) if there else end
+            ranges.append((start, split))
+            pending.append(None)
+            if split < end:
+                ranges.append((split, end))
+                pending.append(
+                    _submit(helper, helper_side.tiers, shares.key, tickets.slice(split, end - split))
+                )
 
-        def here(index: int) -> pl.DataFrame:
-            start, end = shares.ticket_bounds[index]
-            share_results = results.slice(start * per_ticket, (end - start) * per_ticket)
-            share = tickets.slice(start, end - start)
-            return assign_tiers(share, turns[shares.turn_rows[index]], share_results, self.policy)
+        def here(at: int) -> pl.DataFrame:
+            start, end = ranges[at]
+            part = tickets.slice(start, end - start)
+            part_turns = turns.filter(pl.col("ticket_id").is_in(part["ticket_id"].implode()))
+            part_results = results.slice(start * per_ticket, (end - start) * per_ticket)
+            return assign_tiers(part, part_turns, part_results, self.policy)
 
-        sent = [
-            _submit(helper, helper_side.tiers, shares.key, tickets.slice(start, end - start))
-            if there
-            else None
-            for helper, (start, end), there in zip(
-                shares.helpers, shares.ticket_bounds[1:], shares.judged_there, strict=True
-            )
-        ]
-        return pl.concat(self._collect(sent, here)[0])
+        return pl.concat(self._collect(pending, here)[0])
 
     def _collect(
-        self, sent: list[Future | None], here: Callable[[int], pl.DataFrame]
+        self, pending: list[Future | None], here: Callable[[int], pl.DataFrame]
     ) -> tuple[list[pl.DataFrame], list[bool]]:
-        """Share 0 computed `here`, then each helper share's frame from its future, or `here` when it has none or
-        failed; and for each helper share, whether the helper's frame was used."""
-        frames, there, failures = [here(0)], [], []
-        for index, future in enumerate(sent, 1):
-            frame = None
+        """The frame of every part: computed `here` for the parts without a future (first, while the helpers work),
+        then each helper's answer, or `here` when it failed; and for each part, whether a helper's frame was used."""
+        frames: list[pl.DataFrame | None] = [
+            here(at) if future is None else None for at, future in enumerate(pending)
+        ]
+        failures: dict[int, str] = {}
+        for at, future in enumerate(pending):
+            if future is None:
+                continue
             try:
-                frame = future.result() if future else None
-            except Exception as exc:  # the share is computed here instead
-                failures.append(f"{type(exc).__name__}: {exc}")
-            there.append(frame is not None)
-            frames.append(frame if frame is not None else here(index))
+                frames[at] = future.result()
+            except Exception as exc:  # the part is computed here instead
+                failures[at] = f"{type(exc).__name__}: {exc}"
+                frames[at] = here(at)
         if failures:
-            self._give_up(f"a helper failed ({failures[0]}); its tickets were scored here")
-        return frames, there
+            self._give_up(f"a helper failed ({next(iter(failures.values()))}); its tickets were scored here")
+        used = [future is not None and at not in failures for at, future in enumerate(pending)]
+        return [frame for frame in frames if frame is not None], used
 
     def helper_peak_rss_mb(self) -> list[float]:
         """Each running helper's peak resident memory so far, in MB (for benchmarks: a process reports only its own)."""
