@@ -4,7 +4,8 @@ Each stage is a plain function over polars frames (the Prefect flows call the sa
 runs them batch by batch so memory stays bounded, skips tickets whose content, rule pack and models are unchanged
 since they were stored, serves texts seen before from the store's affect cache (`qa_engine.affect.cache`), and
 records the run with its counts and timings. `ScoringRun.admit` / `record` are the halves of `process` for a
-scale-out run: batches are scored elsewhere (`score_detached`, on Dask workers) and stored by the one writer.
+scale-out run: batches are scored elsewhere (`score_detached`, on Dask workers) and stored by the one writer. On a
+machine with more cores, the rules and tier stages of a batch also run on helper processes (`rules.parallel`).
 """
 
 from __future__ import annotations
@@ -43,9 +44,8 @@ class ScoreConfig:
     model_overrides: dict[str, str] | None = None
     force: bool = False  # re-score tickets even when nothing changed
     affect_cache: bool = True  # serve texts seen before (same models) from the store's affect cache
-    rules_processes: int | None = (
-        None  # the rules stage's processes (default `rules.parallel.default_processes`)
-    )
+    # processes for the rules and tier stages, this one included (default `rules.parallel.default_processes`)
+    rules_processes: int | None = None
 
 
 @dataclass

@@ -3,10 +3,9 @@
 A helper holds one rule pack and tier policy, and its share of the current batch across the three calls a batch
 makes: `judge_before_affect` when the parent's NLP stage starts (it builds the Docs and judges every rule that does
 not read sentiment or emotion), `evaluate` when the rules stage starts (the rest of the rules; it keeps the turns
-and results), `tiers` when the tier stage starts. This module imports
-nothing heavy at its top, so that `without_torch`, the helper's initializer, runs before spaCy is imported: thinc
-imports torch whenever it is installed, and a helper, which only runs spaCy's numpy models, would carry torch's
-185 MB for nothing.
+and results), `tiers` when the tier stage starts. This module imports nothing heavy at its top, so that
+`without_torch`, the helper's initializer, runs before spaCy is imported: thinc imports torch whenever it is
+installed, and a helper, which only runs spaCy's numpy models, would carry torch's 185 MB for nothing.
 """
 
 from __future__ import annotations

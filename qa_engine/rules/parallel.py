@@ -119,7 +119,8 @@ class ParallelRules:
         return self._usable()
 
     def begin(self, tickets: pl.DataFrame, turns: pl.DataFrame) -> Shares | None:
-        """Send each helper its share of the batch to build Docs for; None when the batch is evaluated here.
+        """Send each helper its share of the batch, to build its Docs and judge the rules that read no affect while
+        this process runs NLP and the models; None when the batch is judged here.
 
         The helpers start with the first batch of `start_tickets` or more (smaller runs never pay for them), and
         in the background: until they have loaded, batches are evaluated here."""
@@ -143,7 +144,7 @@ class ParallelRules:
         for start, end in bounds:
             ids = tickets["ticket_id"].slice(start, end - start)
             turn_rows.append(rows.filter(pl.col("ticket_id").is_in(ids.implode()))["row"])
-        built = [
+        prepared = [
             _submit(
                 helper,
                 helper_side.judge_before_affect,
@@ -153,13 +154,14 @@ class ParallelRules:
             )
             for helper, (start, end), share_rows in zip(helpers, bounds[1:], turn_rows[1:], strict=True)
         ]
-        return Shares(self._key, bounds, turn_rows, helpers, list(loaded), built)
+        return Shares(self._key, bounds, turn_rows, helpers, list(loaded), prepared)
 
     def evaluate(
         self, shares: Shares, tickets: pl.DataFrame, turns: pl.DataFrame, docs: list[Doc]
     ) -> pl.DataFrame:
-        """`engine.evaluate` over the batch that `begin` split: each helper's share there when its Docs are ready,
-        the first share here, and the share of a helper that is late (still loading) or failed here too."""
+        """`engine.evaluate` over the batch that `begin` split: each helper's share there (a helper that has loaded
+        is waited for: it has judged most rules already), the first share here, and the share of a helper that is
+        still loading its pipelines or failed here too."""
         from qa_engine.rules.engine import evaluate
 
         def share(index: int) -> tuple[pl.DataFrame, pl.DataFrame]:
