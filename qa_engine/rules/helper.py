@@ -114,8 +114,11 @@ def tiers(key: int, tickets: pl.DataFrame) -> pl.DataFrame:
 def peak_rss_mb() -> float:
     """This process's peak resident memory in MB. VmHWM, not getrusage: a spawned process's ru_maxrss starts at
     its parent's size when it forked (Linux keeps it across exec)."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    return float("nan")  # not Linux
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:  # not Linux
+        pass
+    return float("nan")

@@ -63,7 +63,15 @@ def default_processes() -> int:
                 "%s=%r is not a whole number; the rules stage runs in one process", PROCESSES_ENV, given
             )
             return 1
-    return min(MAX_DEFAULT_PROCESSES, len(os.sched_getaffinity(0)))
+    return min(MAX_DEFAULT_PROCESSES, usable_cores())
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS has one, as on Linux; else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
 
 @dataclass
