@@ -179,8 +179,8 @@ class ParallelRules:
         def there(index: int, helper: ProcessPoolExecutor, loaded: Future, prepared: Future) -> Future | None:
             if not loaded.done():
                 return None  # still loading its pipelines: not waited for, the share is judged here sooner
-            if prepared.done() and prepared.exception():
-                return prepared
+            if prepared.cancelled() or (prepared.done() and prepared.exception() is not None):
+                return prepared  # its failure is the share's (`exception()` itself raises on a cancelled one)
             return _submit(helper, helper_side.evaluate, shares.key, *share(index))
 
         self._usable()  # a helper that loaded another pack must not answer
@@ -275,8 +275,10 @@ class ParallelRules:
             error = future.exception()
             if error is not None:
                 self._give_up(f"a helper could not load the rule pack ({type(error).__name__}: {error})")
-            elif future.result() != (self.pack.version, self.policy.version):
+                break  # giving up cancelled the other helpers' loads: their futures answer nothing more
+            if future.result() != (self.pack.version, self.policy.version):
                 self._give_up(f"the rule pack at {self.pack.path} changed on disk since it was loaded")
+                break
         return bool(self._helpers)
 
     def _give_up(self, why: str) -> None:
