@@ -82,10 +82,10 @@ def evaluate(key: int, tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFra
     late = [at for at in range(len(rules)) if at not in early]
     with frozen_heap():
         conversations, frame = prepare(tickets, turns, docs)
-        judged = dict(zip(late, judge([rules[at] for at in late], conversations, frame), strict=True))
-        results = results_frame(
-            rules, conversations, [early.get(at, judged.get(at)) for at in range(len(rules))]
+        outcomes = early | dict(
+            zip(late, judge([rules[at] for at in late], conversations, frame), strict=True)
         )
+        results = results_frame(rules, conversations, [outcomes[at] for at in range(len(rules))])
     _judged[key] = (turns, results)
     return results
 

