@@ -3,12 +3,21 @@
 Writes are idempotent: re-scoring a ticket replaces its rows in one transaction, so a run that dies halfway and is
 rerun leaves no duplicates. Connections are short-lived (one per batch or request) and retried while another
 process holds the file's lock: the nightly job and `qa serve` share one store.
+
+The store holds transcripts, reviews, password hashes and the audit log, so a store file this code creates is
+readable by its owner only (0600), whatever the umask; an existing file keeps the mode its owner gave it. DuckDB
+deletes its write-ahead log (`<store>.wal`) when a writing connection opens and creates it again, under the process
+umask, at the first write: `connect` creates it first, with the store's own mode. (A checkpoint inside one long
+connection, after 16 MB of log, makes DuckDB create it again; docs/security.md says how to close that gap.)
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import stat
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -22,7 +31,11 @@ import polars as pl
 from qa_engine.errors import QAError
 
 LOCK_WAIT_S = 120.0
+NEW_FILE_MODE = 0o600  # owner only: see the module docstring
 RESULT_TABLES = ("rule_results", "turns", "tickets")
+# Read-write connections open in this process, per store file: the last one to close removes an unused log.
+_WRITERS: dict[Path, int] = {}
+_WRITERS_GUARD = threading.Lock()
 
 
 class Store:
@@ -37,6 +50,7 @@ class Store:
         deadline, delay = time.monotonic() + LOCK_WAIT_S, 0.05
         while True:
             try:
+                new = not read_only and not self.path.exists()
                 con = duckdb.connect(str(self.path), read_only=read_only)
                 break
             except duckdb.IOException as exc:
@@ -46,10 +60,47 @@ class Store:
                 delay = min(delay * 2, 1.0)
             except duckdb.Error as exc:
                 raise QAError("Q404", path=self.path, detail=str(exc).splitlines()[0]) from exc
+        if read_only:
+            try:
+                yield con
+            finally:
+                con.close()
+            return
+        key = self.path.resolve()
+        with _WRITERS_GUARD:
+            _WRITERS[key] = _WRITERS.get(key, 0) + 1
+            self._guard_files(new)
         try:
             yield con
         finally:
+            with _WRITERS_GUARD:
+                _WRITERS[key] -= 1
+                if not _WRITERS[key]:
+                    del _WRITERS[key]
+                    self._drop_empty_wal()  # before closing: this process still holds DuckDB's write lock
             con.close()
+
+    def _guard_files(self, new: bool) -> None:
+        """A store file created just now becomes owner-only (DuckDB wrote only its header yet); the WAL is created
+        ahead of DuckDB with the store's mode, or given it when another connection of this process made it."""
+        if new:
+            os.chmod(self.path, NEW_FILE_MODE)
+        mode = stat.S_IMODE(os.stat(self.path).st_mode)
+        fd = os.open(self.wal_path, os.O_WRONLY | os.O_CREAT, mode)  # never truncates a live log
+        try:
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+
+    def _drop_empty_wal(self) -> None:
+        """The log `_guard_files` made, when no write used it (DuckDB removes a used one when it closes)."""
+        with contextlib.suppress(FileNotFoundError):
+            if self.wal_path.stat().st_size == 0:
+                self.wal_path.unlink()
+
+    @property
+    def wal_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".wal")
 
     def init(self) -> None:
         """Create missing tables (safe on an existing store)."""
