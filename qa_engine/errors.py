@@ -82,6 +82,10 @@ MESSAGES: dict[str, str] = {
     "Q622": "Not found: {path}",
     "Q623": "Too many failed logins {who} in the last {minutes} minutes: try again in {seconds} seconds",
     "Q624": "Unknown coaching session '{session_id}'",
+    "Q629": (
+        "{env}=1 (cheap password hashes) is for test suites only and is refused here: unset it "
+        "(tests run it under pytest, or with {testing}=1 for a process they start)"
+    ),
     # service KPIs and coaching (Q8xx)
     "Q801": "Unknown KPI '{kpi}' in {file}:{line}. Known: {known}",
     "Q802": "Invalid KPI targets {file}:{line}, field '{field}': {detail}",

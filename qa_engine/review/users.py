@@ -2,17 +2,25 @@
 
 The role and the agent id or team decide what a user sees (`scope.py`); they are checked when the user is created,
 so a coach without a team or an agent without an agent id cannot exist and silently see nothing.
+
+Hashes: argon2id at RFC 9106's low-memory parameters (64 MiB, 3 passes). `QA_ARGON2_FAST=1` swaps in cheap ones
+(1 MiB, one pass) for test suites that sign in hundreds of times, and only there: it is honoured while pytest runs a
+test (`PYTEST_CURRENT_TEST`) or when a test marks a process it starts with `QA_TESTING=1`; set anywhere else it is
+refused (Q629), so a production server can never be told to make weak hashes. A stored hash is rehashed at login only
+to make it stronger (a cheap one meets a real server), never weaker: a test server over a copy of a real store
+leaves the real hashes as they are.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from qa_engine.errors import QAError
@@ -23,6 +31,7 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # argon2 takes any length; a cap keeps a login request from costing much
 _USERNAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 FAST_HASH_ENV = "QA_ARGON2_FAST"
+TESTING_ENV = "QA_TESTING"  # set by a test for a server or command process it starts
 
 
 def make_hasher(fast: bool = False) -> PasswordHasher:
@@ -34,15 +43,44 @@ def make_hasher(fast: bool = False) -> PasswordHasher:
     return PasswordHasher()
 
 
+def fast_hashing(env: Mapping[str, str] = os.environ) -> bool:
+    """Whether to hash with the cheap test parameters: `QA_ARGON2_FAST=1` inside a test run; Q629 outside one."""
+    if env.get(FAST_HASH_ENV) != "1":
+        return False
+    if env.get("PYTEST_CURRENT_TEST") or env.get(TESTING_ENV) == "1":
+        return True
+    raise QAError("Q629", env=FAST_HASH_ENV, testing=TESTING_ENV)
+
+
 @cache
+def _hasher_for(fast: bool) -> PasswordHasher:
+    return make_hasher(fast)
+
+
 def _hasher() -> PasswordHasher:
-    return make_hasher(os.environ.get(FAST_HASH_ENV) == "1")
+    return _hasher_for(fast_hashing())
 
 
 @cache
+def _dummy_hash_for(fast: bool) -> str:
+    return _hasher_for(fast).hash("not a password of anyone")
+
+
+def should_rehash(stored: str, hasher: PasswordHasher) -> bool:
+    """Whether to rehash `stored` with `hasher` at login: when its parameters differ and none of its costs (memory,
+    passes) is above the hasher's, so a rehash only ever makes a hash stronger."""
+    if not hasher.check_needs_rehash(stored):
+        return False
+    try:
+        old = extract_parameters(stored)
+    except InvalidHashError:
+        return False
+    return old.memory_cost <= hasher.memory_cost and old.time_cost <= hasher.time_cost
+
+
 def _dummy_hash() -> str:
     # Verified when the username is unknown, so a wrong name costs as long as a wrong password (no user enumeration).
-    return _hasher().hash("not a password of anyone")
+    return _dummy_hash_for(fast_hashing())
 
 
 @dataclass(frozen=True)
@@ -97,23 +135,24 @@ def add_user(
 
 
 def authenticate(db: ReviewDB, username: str, password: str) -> User | None:
-    """The user when the password matches, else None; the hash is upgraded when the parameters moved on."""
+    """The user when the password matches, else None; the hash is upgraded when the parameters moved up."""
     if len(password) > MAX_PASSWORD:
         return None
     with db.read() as con:
         row = con.execute(
             "SELECT password_hash, role, agent_id, team FROM users WHERE username = ?", [username]
         ).fetchone()
+    hasher = _hasher()
     try:
-        _hasher().verify(row[0] if row else _dummy_hash(), password)
+        hasher.verify(row[0] if row else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if row is None:
         return None
-    if _hasher().check_needs_rehash(row[0]):
+    if should_rehash(row[0], hasher):
         with db.write() as con:
             con.execute(
-                "UPDATE users SET password_hash = ? WHERE username = ?", [_hasher().hash(password), username]
+                "UPDATE users SET password_hash = ? WHERE username = ?", [hasher.hash(password), username]
             )
     return User(username, row[1], row[2], row[3])
 

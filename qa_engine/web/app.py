@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.sessions import DEFAULT_TTL
 from qa_engine.review.throttle import LoginThrottle
+from qa_engine.review.users import fast_hashing
 from qa_engine.web import errors
 from qa_engine.web.routers import api, pages
 
@@ -37,6 +38,7 @@ def create_app(
 ) -> FastAPI:
     """The app over the store at `db` (its review tables are created when missing); logins are throttled
     (5 failures per username or address in 15 minutes unless `login_throttle` says otherwise)."""
+    fast_hashing()  # Q629 at start-up, not at the first login, when the test-only cheap hashes are asked for
     store = ReviewDB(db)
     store.init()
     app = FastAPI(

@@ -22,6 +22,7 @@ from qa_engine.web.app import create_app
 from .support import PASSWORD, add_users, write_store
 
 # Real argon2id, with cheap parameters: these tests sign in hundreds of times (test_auth checks the real defaults).
+# Honoured only while a test runs (users.fast_hashing); a process a test starts is marked with QA_TESTING=1.
 os.environ.setdefault(FAST_HASH_ENV, "1")
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -9,7 +12,14 @@ from fastapi.testclient import TestClient
 
 from qa_engine.errors import QAError
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.users import add_user, authenticate, make_hasher
+from qa_engine.review.users import (
+    FAST_HASH_ENV,
+    add_user,
+    authenticate,
+    fast_hashing,
+    make_hasher,
+    should_rehash,
+)
 from qa_engine.web.app import create_app
 
 from .support import PASSWORD, query
@@ -171,4 +181,68 @@ def test_production_hashes_use_the_recommended_argon2_parameters() -> None:
     strong = hasher.hash(PASSWORD)
     assert hasher.verify(strong, PASSWORD)
     weak = make_hasher(fast=True).hash(PASSWORD)
-    assert hasher.check_needs_rehash(weak)  # a hash made for tests is upgraded at the next login
+    assert should_rehash(weak, hasher)  # a hash made for tests is upgraded at the next login
+    assert not should_rehash(strong, make_hasher(fast=True))  # and never the other way
+    assert not should_rehash(strong, hasher)
+
+
+def _stored_hash(db, username: str = "lead") -> str:
+    with db.read() as con:
+        return con.execute("SELECT password_hash FROM users WHERE username = ?", [username]).fetchone()[0]
+
+
+def _set_hash(db, password_hash: str, username: str = "lead") -> None:
+    with db.write() as con:
+        con.execute("UPDATE users SET password_hash = ? WHERE username = ?", [password_hash, username])
+
+
+def test_the_fast_test_mode_never_downgrades_a_stored_hash(web_db, monkeypatch) -> None:
+    db = ReviewDB(web_db)
+    strong = make_hasher().hash(PASSWORD)
+    _set_hash(db, strong)
+    monkeypatch.setenv(FAST_HASH_ENV, "1")  # what conftest sets for this suite: cheap hashes for new users
+    assert fast_hashing()
+    assert authenticate(db, "lead", PASSWORD) is not None
+    assert _stored_hash(db) == strong  # left alone: a test server on a copy of a real store weakens nothing
+
+
+def test_a_cheap_hash_is_upgraded_at_the_next_login_on_a_real_server(web_db, monkeypatch) -> None:
+    db = ReviewDB(web_db)
+    _set_hash(db, make_hasher(fast=True).hash(PASSWORD))
+    monkeypatch.delenv(FAST_HASH_ENV, raising=False)
+    assert authenticate(db, "lead", PASSWORD) is not None
+    upgraded = _stored_hash(db)
+    assert upgraded.startswith("$argon2id$v=19$m=65536,t=3,")
+    assert authenticate(db, "lead", PASSWORD) is not None and _stored_hash(db) == upgraded  # once
+
+
+@pytest.mark.parametrize(
+    ("env", "fast"),
+    [
+        ({}, False),
+        ({FAST_HASH_ENV: "0", "PYTEST_CURRENT_TEST": "t.py::x (call)"}, False),
+        ({FAST_HASH_ENV: "1", "PYTEST_CURRENT_TEST": "t.py::x (call)"}, True),
+        ({FAST_HASH_ENV: "1", "QA_TESTING": "1"}, True),
+        ({FAST_HASH_ENV: "1"}, None),  # outside a test run: refused
+        ({FAST_HASH_ENV: "1", "QA_TESTING": "yes"}, None),
+    ],
+)
+def test_fast_hashing_is_honoured_only_inside_a_test_run(env: dict, fast: bool | None) -> None:
+    if fast is None:
+        with pytest.raises(QAError, match="Q629"):
+            fast_hashing(env)
+    else:
+        assert fast_hashing(env) is fast
+
+
+def test_commands_refuse_to_run_with_fast_hashing_outside_tests(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_CURRENT_TEST", "QA_TESTING")}
+    env[FAST_HASH_ENV] = "1"
+    db = tmp_path / "prod.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-m", "qa_engine", "users", "add", "maria", "--role", "qa_lead", "--db", str(db)],
+        input="s3cret-enough\n", capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode != 0 and len(lines) == 1 and "Q629" in lines[0], done.stderr
+    assert not db.exists() or not query(db, "SELECT count(*) FROM users")[0][0]

@@ -25,7 +25,14 @@ from qa_engine.web.commands import serve, users_app
 from .support import PASSWORD, query
 
 QA = [sys.executable, "-m", "qa_engine"]
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "DO_NOT_TRACK": "1"}
+# QA_TESTING=1: these processes are a test's, so conftest's cheap password hashes are honoured in them too.
+ENV = {
+    **os.environ,
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "DO_NOT_TRACK": "1",
+    "QA_TESTING": "1",
+}
 
 
 def qa(*args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
