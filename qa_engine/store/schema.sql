@@ -156,6 +156,8 @@ CREATE TABLE IF NOT EXISTS audit_log (
     reason VARCHAR,
     client VARCHAR
 );
+-- How many refusals the row stands for (qa_engine.review.audit): 1, or a count of like ones in one interval.
+ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS n BIGINT DEFAULT 1;
 
 CREATE INDEX IF NOT EXISTS reviews_ticket ON reviews (ticket_id);
 CREATE INDEX IF NOT EXISTS disputes_ticket ON disputes (ticket_id);

@@ -7,13 +7,19 @@ stays at /openapi.json.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
+from qa_engine.review.audit import AuditLog
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.sessions import DEFAULT_TTL
 from qa_engine.review.throttle import LoginThrottle
@@ -33,11 +39,41 @@ SECURITY_HEADERS = {
 }
 
 
+logger = logging.getLogger("qa_engine.web")
+
+
+async def _write_audit_counts(audit_log: AuditLog, store: ReviewDB) -> None:
+    """Every half interval, write the counts of an interval that has ended (a flood that stopped included)."""
+    while True:
+        await asyncio.sleep(audit_log.interval.total_seconds() / 2)
+        try:
+            await run_in_threadpool(audit_log.flush, store)
+        except Exception:  # the next round tries again; the logger has the refusals meanwhile
+            logger.exception("could not write the audit log's counts")
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    audit_log, store = app.state.audit_log, app.state.db
+    writer = asyncio.create_task(_write_audit_counts(audit_log, store))
+    try:
+        yield
+    finally:
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+        await run_in_threadpool(audit_log.flush, store, None, True)
+
+
 def create_app(
-    db: str | Path, session_ttl: timedelta = DEFAULT_TTL, login_throttle: LoginThrottle | None = None
+    db: str | Path,
+    session_ttl: timedelta = DEFAULT_TTL,
+    login_throttle: LoginThrottle | None = None,
+    audit_log: AuditLog | None = None,
 ) -> FastAPI:
     """The app over the store at `db` (its review tables are created when missing); logins are throttled
-    (5 failures per username or address in 15 minutes unless `login_throttle` says otherwise)."""
+    (5 failures per username or address in 15 minutes unless `login_throttle` says otherwise); refusals are
+    counted and written in aggregate (`audit_log`, see qa_engine.review.audit)."""
     fast_hashing()  # Q629 at start-up, not at the first login, when the test-only cheap hashes are asked for
     store = ReviewDB(db)
     store.init()
@@ -47,10 +83,12 @@ def create_app(
         summary="Review queue, conversation view, overrides, disputes and calibration over the qa-engine store.",
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.db = store
     app.state.session_ttl = session_ttl
     app.state.login_throttle = login_throttle or LoginThrottle()
+    app.state.audit_log = audit_log or AuditLog()
     errors.install(app)
 
     @app.middleware("http")

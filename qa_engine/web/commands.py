@@ -25,6 +25,9 @@ def serve(
     session_hours: Annotated[
         float, typer.Option("--session-hours", min=0.01, help="A login lasts this long.")
     ] = 8.0,
+    audit_days: Annotated[
+        int, typer.Option("--audit-retention-days", min=1, help="Audit log rows older than this are deleted.")
+    ] = 90,
 ) -> None:
     """Start the review app: queue, conversation view, reviews, disputes, calibration, KPIs, coaching, and the
     JSON API."""
@@ -33,6 +36,7 @@ def serve(
 
     import uvicorn
 
+    from qa_engine.review.audit import AuditLog
     from qa_engine.review.db import ReviewDB
     from qa_engine.review.users import count_users
     from qa_engine.web.app import create_app
@@ -42,7 +46,11 @@ def serve(
     if not 1 <= port <= 65535:
         raise QAError("Q608", port=port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(db, session_ttl=timedelta(hours=session_hours))
+    app = create_app(
+        db,
+        session_ttl=timedelta(hours=session_hours),
+        audit_log=AuditLog(retention=timedelta(days=audit_days)),
+    )
     if not count_users(ReviewDB(db)):
         typer.echo(
             f"qa serve: no users yet; add one with `qa users add NAME --role qa_lead --db {db}`", err=True

@@ -1,7 +1,8 @@
 """Every refusal and failure as a status code and a one-line message: JSON under /api, a page elsewhere.
 
 Coded errors (`QAError`) map to their status here, in one table. Refusals (no session, bad CSRF token, wrong role,
-wrong password, a ticket outside the user's scope) are written to the audit log. Nothing ever shows a traceback: an
+wrong password, a ticket outside the user's scope) go to the audit log, which counts them and writes aggregates
+(`qa_engine.review.audit`). Nothing ever shows a traceback: an
 unexpected exception is logged with a reference and answered with that reference only.
 """
 
@@ -18,7 +19,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa_engine.errors import MESSAGES, QAError
-from qa_engine.review.audit import record_denied
 from qa_engine.web.body import BodyInvalid
 from qa_engine.web.rendering import render_error
 
@@ -73,7 +73,7 @@ async def audit(request: Request, status: int, code: str, reason: str) -> None:
     username = user.username if user else None
 
     def write() -> None:
-        record_denied(
+        request.app.state.audit_log.record(
             db, username=username, method=request.method, path=path, status=status, code=code, reason=reason,
             client=client,
         )  # fmt: skip
