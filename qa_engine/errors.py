@@ -82,6 +82,7 @@ MESSAGES: dict[str, str] = {
     "Q622": "Not found: {path}",
     "Q623": "Too many failed logins {who} in the last {minutes} minutes: try again in {seconds} seconds",
     "Q624": "Unknown coaching session '{session_id}'",
+    "Q625": "Too many logins are being checked at once: try again in {seconds} seconds",
     "Q629": (
         "{env}=1 (cheap password hashes) is for test suites only and is refused here: unset it "
         "(tests run it under pytest, or with {testing}=1 for a process they start)"

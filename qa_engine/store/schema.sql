@@ -207,3 +207,13 @@ CREATE TABLE IF NOT EXISTS login_failures (
     username VARCHAR,                     -- as typed, case-folded (a capital letter is no new username to guess)
     client VARCHAR                        -- the client address as the server saw it (null when unknown)
 );
+-- An attempt is on record before its password is checked, and removed by this id when it matches (review/throttle.py).
+ALTER TABLE login_failures ADD COLUMN IF NOT EXISTS attempt_id VARCHAR;
+
+-- Addresses that signed in successfully as a user: a guesser elsewhere cannot lock the user out of them.
+CREATE TABLE IF NOT EXISTS login_known_clients (
+    username VARCHAR NOT NULL,            -- case-folded, like login_failures.username
+    client VARCHAR NOT NULL,
+    last_login_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (username, client)
+);

@@ -27,11 +27,15 @@ logger = logging.getLogger("qa_engine.web")
 STATUS: dict[str, int] = {
     "Q404": 503,  # the store cannot be opened (locked too long, missing)
     "Q610": 401, "Q611": 401, "Q612": 403, "Q613": 403, "Q614": 404, "Q615": 422, "Q616": 409, "Q617": 409,
-    "Q618": 404, "Q619": 409, "Q620": 413, "Q621": 500, "Q622": 404, "Q623": 429, "Q624": 404,
+    "Q618": 404, "Q619": 409, "Q620": 413, "Q621": 500, "Q622": 404, "Q623": 429, "Q624": 404, "Q625": 503,
     # coaching sessions and KPIs (qa_engine.kpi): a value the caller sent that the store or the pack does not know
     "Q804": 422, "Q805": 422, "Q806": 422, "Q808": 422, "Q809": 422,
 }  # fmt: skip
 DENIED = {"Q610", "Q611", "Q612", "Q613", "Q623"}
+RETRY_LATER = {
+    "Q623",
+    "Q625",
+}  # their `seconds` go out as Retry-After; Q625's 503 says only that the server is busy
 
 
 def is_api(request: Request) -> bool:
@@ -103,12 +107,12 @@ async def handle_qa_error(request: Request, exc: QAError) -> Response:
         await audit(request, status, exc.code, message)
     elif await _out_of_scope(request, exc):
         await audit(request, status, exc.code, "ticket outside the user's scope")
-    if status >= 500:  # the details (a file path, a lock holder) are for the server log, not the client
+    if status >= 500 and exc.code not in RETRY_LATER:  # details (a file path, a lock holder) are for the log
         ref = uuid.uuid4().hex[:12]
         logger.error("%s %s -> %d %s (reference %s)", request.method, request.url.path, status, exc, ref)
         message = f"The store is busy or unavailable; try again shortly (reference {ref})"
     response = error_response(request, status, exc.code, message)
-    if exc.code == "Q623":
+    if exc.code in RETRY_LATER:
         response.headers["Retry-After"] = str(exc.fields["seconds"])
     return response
 
