@@ -1,4 +1,5 @@
-"""The review app: `create_app(db)` wires the store, the routers, the error handlers and the security headers.
+"""The review app: `create_app(db)` wires the store, the routers, the error handlers, the cross-site check
+(`origin.py`), the security headers and the audit log's writer.
 
 No build step and nothing from a CDN: pages are Jinja2 templates, the one stylesheet is served from
 `qa_engine/web/static/`, and FastAPI's interactive docs (which load scripts from a CDN) are off; the OpenAPI schema
@@ -19,12 +20,14 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from qa_engine.errors import QAError
 from qa_engine.review.audit import AuditLog
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.sessions import DEFAULT_TTL
 from qa_engine.review.throttle import LoginThrottle
 from qa_engine.review.users import fast_hashing
 from qa_engine.web import errors
+from qa_engine.web.origin import is_cross_site
 from qa_engine.web.routers import api, pages
 
 # Pages use no script at all; styles come from our own stylesheet only; nothing may frame the app.
@@ -90,6 +93,12 @@ def create_app(
     app.state.login_throttle = login_throttle or LoginThrottle()
     app.state.audit_log = audit_log or AuditLog()
     errors.install(app)
+
+    @app.middleware("http")
+    async def refuse_cross_site(request: Request, call_next):  # inside security_headers: its answer gets them
+        if is_cross_site(request):
+            return await errors.handle_qa_error(request, QAError("Q627", method=request.method))
+        return await call_next(request)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):

@@ -42,6 +42,14 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
     return body
 
 
+def require_json(request: Request) -> None:
+    """Q626 (415) unless the body is declared `application/json`: a cross-site HTML form can only send form
+    encodings or text/plain, so a call that takes JSON alone cannot be posted by another site's page."""
+    declared = request.headers.get("content-type", "")
+    if declared.split(";", 1)[0].strip().lower() != "application/json":
+        raise QAError("Q626", got=repr(declared[:60]) if declared else "(none)")
+
+
 def _errors(exc: ValidationError) -> list[dict]:
     return [{"loc": ["body", *map(str, e["loc"])], "msg": e["msg"]} for e in exc.errors(include_input=False)]
 

@@ -24,7 +24,7 @@ from qa_engine.review.scope import Scope
 from qa_engine.review.sessions import Session, end_session
 from qa_engine.review.tickets import load_ticket
 from qa_engine.web.auth import login_user, set_session_cookie
-from qa_engine.web.body import json_body
+from qa_engine.web.body import json_body, require_json
 from qa_engine.web.deps import (
     SESSION_COOKIE,
     api_csrf,
@@ -59,7 +59,9 @@ def _body_doc(model) -> dict:
 
 @router.post("/login", openapi_extra=_body_doc(LoginIn), summary="Start a session")
 async def login(request: Request) -> JSONResponse:
-    """Returns the CSRF token for mutating calls and sets the HttpOnly session cookie; 401 on bad credentials."""
+    """Returns the CSRF token for mutating calls and sets the HttpOnly session cookie; 401 on bad credentials;
+    415 unless the body is sent as `application/json`."""
+    require_json(request)
     body = await json_body(request, LoginIn)
     token, session = await login_user(request, body.username, body.password)
     response = JSONResponse({"csrf_token": session.csrf_token, "user": session.user.as_dict()})
