@@ -2,8 +2,9 @@
 (`origin.py`), the security headers and the audit log's writer.
 
 No build step and nothing from a CDN: pages are Jinja2 templates, the one stylesheet is served from
-`qa_engine/web/static/`, and FastAPI's interactive docs (which load scripts from a CDN) are off; the OpenAPI schema
-stays at /openapi.json.
+`qa_engine/web/static/`, and FastAPI's interactive docs (which load scripts from a CDN) are off. The OpenAPI schema
+stays at /openapi.json, for signed-in users only like every page and call but the login (FastAPI's own, open route
+is off; tests/web/test_routes.py walks every route without a session).
 """
 
 from __future__ import annotations
@@ -15,18 +16,21 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from qa_engine.errors import QAError
 from qa_engine.review.audit import AuditLog
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.sessions import DEFAULT_TTL
+from qa_engine.review.sessions import DEFAULT_TTL, Session
 from qa_engine.review.throttle import LoginThrottle
 from qa_engine.review.users import fast_hashing
 from qa_engine.web import errors
+from qa_engine.web.deps import current_session
 from qa_engine.web.origin import is_cross_site
 from qa_engine.web.routers import api, pages
 
@@ -86,6 +90,7 @@ def create_app(
         summary="Review queue, conversation view, overrides, disputes and calibration over the qa-engine store.",
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,
         lifespan=_lifespan,
     )
     app.state.db = store
@@ -108,6 +113,10 @@ def create_app(
         if not request.url.path.startswith("/static/"):  # transcripts and verdicts stay out of shared caches
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_schema(session: Annotated[Session, Depends(current_session)]) -> JSONResponse:
+        return JSONResponse(app.openapi())
 
     static = resources.files("qa_engine.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

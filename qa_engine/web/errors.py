@@ -39,7 +39,8 @@ RETRY_LATER = {
 
 
 def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/api"
+    """JSON answers (no redirect to /login) for the API and its schema."""
+    return request.url.path.startswith("/api/") or request.url.path in ("/api", "/openapi.json")
 
 
 def _message(exc: QAError) -> str:

@@ -130,6 +130,10 @@ def served(web_db: Path) -> Iterator[str]:
 @pytest.mark.slow
 def test_serve_answers_the_api_and_describes_it(served: str) -> None:
     with httpx.Client(base_url=served, timeout=30) as client:
+        assert client.get("/openapi.json").status_code == 401  # described to signed-in users only
+        token = client.post("/api/login", json={"username": "lead", "password": PASSWORD}).json()[
+            "csrf_token"
+        ]
         spec = client.get("/openapi.json").json()
         for path in ("/api/login", "/api/logout", "/api/tickets", "/api/tickets/{ticket_id}",
                      "/api/tickets/{ticket_id}/reviews", "/api/tickets/{ticket_id}/disputes", "/api/calibration"):  # fmt: skip
@@ -137,9 +141,6 @@ def test_serve_answers_the_api_and_describes_it(served: str) -> None:
         review_body = spec["paths"]["/api/tickets/{ticket_id}/reviews"]["post"]["requestBody"]
         assert "version" in review_body["content"]["application/json"]["schema"]["properties"]
         assert client.get("/docs").status_code in (401, 404)  # no CDN-backed docs page
-        token = client.post("/api/login", json={"username": "lead", "password": PASSWORD}).json()[
-            "csrf_token"
-        ]
         assert client.get("/api/tickets?tier=red").json()["counts"]["red"] > 0
         created = client.post("/api/tickets/R-1/reviews", json={"tier": "yellow", "version": 0},
                               headers={"X-CSRF-Token": token})  # fmt: skip
