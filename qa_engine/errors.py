@@ -85,6 +85,7 @@ MESSAGES: dict[str, str] = {
     "Q625": "Too many logins are being checked at once: try again in {seconds} seconds",
     "Q626": "Unsupported Content-Type {got}: send the login as application/json",
     "Q627": "Cross-site request refused: a {method} must come from this app's own pages",
+    "Q628": "Invalid {option} {value}: {detail}",
     "Q629": (
         "{env}=1 (cheap password hashes) is for test suites only and is refused here: unset it "
         "(tests run it under pytest, or with {testing}=1 for a process they start)"

@@ -44,6 +44,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+HSTS = "max-age=31536000"  # under HTTPS: a year of HTTPS only for this host (not its subdomains: not ours to say)
 
 
 logger = logging.getLogger("qa_engine.web")
@@ -110,6 +111,8 @@ def create_app(
         response = await call_next(request)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
+        if request.url.scheme == "https":  # served over TLS, or by a trusted proxy that ended it
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         if not request.url.path.startswith("/static/"):  # transcripts and verdicts stay out of shared caches
             response.headers.setdefault("Cache-Control", "no-store")
         return response

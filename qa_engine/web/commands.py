@@ -28,9 +28,24 @@ def serve(
     audit_days: Annotated[
         int, typer.Option("--audit-retention-days", min=1, help="Audit log rows older than this are deleted.")
     ] = 90,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option("--tls-cert", help="Serve HTTPS with this certificate (PEM; with --tls-key)."),
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="The certificate's private key (PEM).")
+    ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="A reverse proxy's address or network (repeatable): its X-Forwarded-For and -Proto are believed.",
+        ),
+    ] = None,
 ) -> None:
     """Start the review app: queue, conversation view, reviews, disputes, calibration, KPIs, coaching, and the
-    JSON API."""
+    JSON API. HTTPS with --tls-cert/--tls-key, or behind a reverse proxy named with --trusted-proxy
+    (docs/security.md)."""
     import logging
     from datetime import timedelta
 
@@ -45,6 +60,8 @@ def serve(
         raise QAError("Q607", path=db)
     if not 1 <= port <= 65535:
         raise QAError("Q608", port=port)
+    tls = tls_options(tls_cert, tls_key)
+    proxies = proxy_options(trusted_proxy or [])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(
         db,
@@ -55,8 +72,41 @@ def serve(
         typer.echo(
             f"qa serve: no users yet; add one with `qa users add NAME --role qa_lead --db {db}`", err=True
         )
-    typer.echo(f"qa serve: http://{host}:{port}/ over {db}", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    typer.echo(f"qa serve: {'https' if tls else 'http'}://{host}:{port}/ over {db}", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, **tls, **proxies)
+
+
+def tls_options(cert: Path | None, key: Path | None) -> dict:
+    """uvicorn's ssl_certfile/ssl_keyfile, checked first (both or neither; a pair that loads), so a mistake is a
+    one-line Q628 rather than a traceback from inside the server."""
+    import ssl
+
+    if cert is None and key is None:
+        return {}
+    if cert is None or key is None:
+        given, missing = ("--tls-cert", "--tls-key") if key is None else ("--tls-key", "--tls-cert")
+        raise QAError("Q628", option=given, value=cert or key, detail=f"give {missing} with it")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise QAError("Q628", option="--tls-cert", value=f"{cert} (key {key})", detail=str(exc)) from exc
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+
+
+def proxy_options(trusted: list[str]) -> dict:
+    """uvicorn's proxy settings: X-Forwarded-For and -Proto are read only from these addresses, and not at all
+    without any (uvicorn's own default would believe them from 127.0.0.1, i.e. from anyone on this host)."""
+    import ipaddress
+
+    for value in trusted:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            detail = "give an IP address or a network, e.g. 10.0.0.5 or 10.0.0.0/24"
+            raise QAError("Q628", option="--trusted-proxy", value=value, detail=detail) from exc
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(trusted)}
 
 
 @users_app.command("add")

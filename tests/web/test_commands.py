@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import ipaddress
 import json
 import os
 import socket
@@ -97,20 +100,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def served(web_db: Path) -> Iterator[str]:
-    """`qa serve` in a process of its own over a copy of the hand-built store; yields its base URL."""
+@contextlib.contextmanager
+def serving(db: Path, *options: str, scheme: str = "http") -> Iterator[str]:
+    """`qa serve` in a process of its own over `db`; yields its base URL, and stops it on the way out."""
     port = free_port()
     proc = subprocess.Popen(
-        [*QA, "serve", "--db", str(web_db), "--port", str(port)],
+        [*QA, "serve", "--db", str(db), "--port", str(port), *options],
         env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    base = f"{scheme}://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while True:
             try:
-                if httpx.get(f"{base}/api/tickets", timeout=5).status_code == 401:
+                if httpx.get(f"{base}/api/tickets", timeout=5, verify=False).status_code == 401:
                     break
             except httpx.TransportError:
                 pass
@@ -125,6 +128,13 @@ def served(web_db: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def served(web_db: Path) -> Iterator[str]:
+    """`qa serve` over a copy of the hand-built store."""
+    with serving(web_db) as base:
+        yield base
 
 
 @pytest.mark.slow
@@ -192,3 +202,91 @@ def test_scoring_into_the_store_while_it_is_served(served: str, web_db: Path, tm
             ticket["human"]["tier"] == "yellow" and ticket["reviews"][0]["comment"] == "kept"
         )  # ... review intact
         assert client.get("/api/tickets/NEW-1").status_code == 200
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made here (the `cryptography` package), as files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+def _login_cookie(client: httpx.Client, **headers: str) -> str:
+    response = client.post("/api/login", json={"username": "lead", "password": PASSWORD}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.headers["set-cookie"]
+
+
+@pytest.mark.slow
+def test_serve_over_tls(web_db: Path, tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    with serving(web_db, "--tls-cert", str(cert), "--tls-key", str(key), scheme="https") as base:
+        with httpx.Client(base_url=base, verify=False, timeout=30) as client:
+            cookie = _login_cookie(client)
+            assert "; Secure" in cookie and "HttpOnly" in cookie
+            page = client.get("/")
+            assert page.status_code == 200
+            assert page.headers["strict-transport-security"].startswith("max-age=")
+            # A client cannot name another address for itself: the throttle sees who is really calling.
+            wrong = client.post("/api/login", json={"username": "lead", "password": "not it at all"},
+                                headers={"X-Forwarded-For": "10.1.2.3", "X-Forwarded-Proto": "http"})  # fmt: skip
+            assert wrong.status_code == 401
+        with pytest.raises(httpx.RemoteProtocolError):  # plain HTTP on the TLS port gets nothing
+            httpx.get(base.replace("https://", "http://") + "/login", timeout=10)
+    assert query(web_db, "SELECT client FROM login_failures") == [("127.0.0.1",)]
+
+
+@pytest.mark.slow
+def test_serve_behind_a_trusted_proxy(web_db: Path) -> None:
+    """A reverse proxy on this host ends TLS and says so: the app believes it, and only it."""
+    options = ("--trusted-proxy", "127.0.0.1", "--trusted-proxy", "10.0.0.0/8")
+    with serving(web_db, *options) as base, httpx.Client(base_url=base, timeout=30) as client:
+        proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+        cookie = _login_cookie(client, **proxied)
+        assert "; Secure" in cookie
+        assert "strict-transport-security" in client.get("/", headers=proxied).headers
+        assert "; Secure" not in _login_cookie(client)  # plain HTTP straight to the app: no HTTPS claimed
+        assert "strict-transport-security" not in client.get("/").headers
+        wrong = client.post("/api/login", json={"username": "lead", "password": "not it at all"},
+                            headers=proxied)  # fmt: skip
+        assert wrong.status_code == 401
+    assert query(web_db, "SELECT client FROM login_failures") == [("203.0.113.7",)]
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        (["--tls-cert", "cert.pem"], "--tls-key"),
+        (["--tls-key", "key.pem"], "--tls-cert"),
+        (["--tls-cert", "none.pem", "--tls-key", "none.pem"], "none.pem"),
+        (["--tls-cert", "key.pem", "--tls-key", "cert.pem"], "--tls-cert"),  # swapped
+        (["--trusted-proxy", "proxy.example"], "proxy.example"),
+        (["--trusted-proxy", "*"], "*"),  # trusting everyone would let any client name its own address
+    ],
+)
+def test_serve_refuses_bad_tls_and_proxy_options(web_db: Path, tmp_path: Path, options, fragment) -> None:
+    self_signed(tmp_path)
+    args = [str(tmp_path / a) if a.endswith(".pem") else a for a in options]
+    result = CliRunner().invoke(users_cli(), ["serve", "--db", str(web_db), *args])
+    assert isinstance(result.exception, QAError) and result.exception.code == "Q628", result.output
+    assert fragment in str(result.exception)
