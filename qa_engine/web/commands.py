@@ -86,10 +86,11 @@ def tls_options(cert: Path | None, key: Path | None) -> dict:
     if cert is None or key is None:
         given, missing = ("--tls-cert", "--tls-key") if key is None else ("--tls-key", "--tls-cert")
         raise QAError("Q628", option=given, value=cert or key, detail=f"give {missing} with it")
-    try:
-        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    try:  # an empty password: an encrypted key fails here instead of prompting on the terminal
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key, password=lambda: b"")
     except (OSError, ssl.SSLError) as exc:
-        raise QAError("Q628", option="--tls-cert", value=f"{cert} (key {key})", detail=str(exc)) from exc
+        detail = f"{exc} (both PEM files; the key unencrypted and the certificate's own)"
+        raise QAError("Q628", option="--tls-cert", value=f"{cert} (key {key})", detail=detail) from exc
     return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
 
 

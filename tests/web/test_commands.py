@@ -273,6 +273,21 @@ def test_serve_behind_a_trusted_proxy(web_db: Path) -> None:
     assert query(web_db, "SELECT client FROM login_failures") == [("203.0.113.7",)]
 
 
+def test_serve_refuses_an_encrypted_key_without_asking_for_its_password(web_db: Path, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    cert, key = self_signed(tmp_path)
+    plain = serialization.load_pem_private_key(key.read_bytes(), None)
+    encrypted = serialization.BestAvailableEncryption(b"secret")
+    key.write_bytes(
+        plain.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encrypted)
+    )
+    args = ["serve", "--db", str(web_db), "--tls-cert", str(cert), "--tls-key", str(key)]
+    result = CliRunner().invoke(users_cli(), args, input="")
+    assert isinstance(result.exception, QAError) and result.exception.code == "Q628", result.output
+    assert "unencrypted" in str(result.exception)
+
+
 @pytest.mark.parametrize(
     ("options", "fragment"),
     [
