@@ -60,25 +60,28 @@ class Store:
                 delay = min(delay * 2, 1.0)
             except duckdb.Error as exc:
                 raise QAError("Q404", path=self.path, detail=str(exc).splitlines()[0]) from exc
-        if read_only:
-            try:
-                yield con
-            finally:
-                con.close()
-            return
-        key = self.path.resolve()
-        with _WRITERS_GUARD:
-            _WRITERS[key] = _WRITERS.get(key, 0) + 1
-            self._guard_files(new)
         try:
-            yield con
+            with contextlib.nullcontext() if read_only else self._writer_files(new):
+                yield con
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def _writer_files(self, new: bool) -> Iterator[None]:
+        """Around one read-write connection: the files' modes on the way in, an unused log removed on the way
+        out by the last such connection of this process (before it closes, so it still holds DuckDB's lock)."""
+        key = self.path.resolve()
+        try:
+            with _WRITERS_GUARD:
+                _WRITERS[key] = _WRITERS.get(key, 0) + 1
+                self._guard_files(new)
+            yield
         finally:
             with _WRITERS_GUARD:
                 _WRITERS[key] -= 1
                 if not _WRITERS[key]:
                     del _WRITERS[key]
-                    self._drop_empty_wal()  # before closing: this process still holds DuckDB's write lock
-            con.close()
+                    self._drop_empty_wal()
 
     def _guard_files(self, new: bool) -> None:
         """A store file created just now becomes owner-only (DuckDB wrote only its header yet); the WAL is created

@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -26,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from qa_engine.errors import QAError
 from qa_engine.review.audit import AuditLog
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.sessions import DEFAULT_TTL, Session
+from qa_engine.review.sessions import DEFAULT_TTL
 from qa_engine.review.throttle import LoginThrottle
 from qa_engine.review.users import fast_hashing
 from qa_engine.web import errors
@@ -45,8 +44,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 HSTS = "max-age=31536000"  # under HTTPS: a year of HTTPS only for this host (not its subdomains: not ours to say)
-
-
 logger = logging.getLogger("qa_engine.web")
 
 
@@ -70,7 +67,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await writer
-        await run_in_threadpool(audit_log.flush, store, None, True)
+        await run_in_threadpool(audit_log.flush, store, force=True)  # what the last interval counted
 
 
 def create_app(
@@ -117,8 +114,8 @@ def create_app(
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    @app.get("/openapi.json", include_in_schema=False)
-    def openapi_schema(session: Annotated[Session, Depends(current_session)]) -> JSONResponse:
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(current_session)])
+    def openapi_schema() -> JSONResponse:
         return JSONResponse(app.openapi())
 
     static = resources.files("qa_engine.web").joinpath("static")

@@ -1,9 +1,9 @@
 """Every refusal and failure as a status code and a one-line message: JSON under /api, a page elsewhere.
 
-Coded errors (`QAError`) map to their status here, in one table. Refusals (no session, bad CSRF token, wrong role,
-wrong password, a ticket outside the user's scope) go to the audit log, which counts them and writes aggregates
-(`qa_engine.review.audit`). Nothing ever shows a traceback: an
-unexpected exception is logged with a reference and answered with that reference only.
+Coded errors (`QAError`) map to their status here, in one table. Refusals (no session, bad CSRF token, a cross-site
+request, wrong role, wrong password, a ticket outside the user's scope) go to the audit log, which counts them and
+writes aggregates (`qa_engine.review.audit`). Nothing ever shows a traceback: an unexpected exception is logged with
+a reference and answered with that reference only.
 """
 
 from __future__ import annotations
@@ -27,15 +27,14 @@ logger = logging.getLogger("qa_engine.web")
 STATUS: dict[str, int] = {
     "Q404": 503,  # the store cannot be opened (locked too long, missing)
     "Q610": 401, "Q611": 401, "Q612": 403, "Q613": 403, "Q614": 404, "Q615": 422, "Q616": 409, "Q617": 409,
-    "Q618": 404, "Q619": 409, "Q620": 413, "Q621": 500, "Q622": 404, "Q623": 429, "Q624": 404, "Q625": 503, "Q626": 415, "Q627": 403,
+    "Q618": 404, "Q619": 409, "Q620": 413, "Q621": 500, "Q622": 404, "Q623": 429, "Q624": 404, "Q625": 503,
+    "Q626": 415, "Q627": 403,
     # coaching sessions and KPIs (qa_engine.kpi): a value the caller sent that the store or the pack does not know
     "Q804": 422, "Q805": 422, "Q806": 422, "Q808": 422, "Q809": 422,
 }  # fmt: skip
 DENIED = {"Q610", "Q611", "Q612", "Q613", "Q623", "Q627"}
-RETRY_LATER = {
-    "Q623",
-    "Q625",
-}  # their `seconds` go out as Retry-After; Q625's 503 says only that the server is busy
+# Their `seconds` go out as Retry-After; Q625's 503 says only that the server is busy, so its message is kept.
+RETRY_LATER = {"Q623", "Q625"}
 
 
 def is_api(request: Request) -> bool:
