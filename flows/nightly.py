@@ -30,6 +30,8 @@ from qa_engine.sources import SOURCES, SourceBatch, read_inputs
 from qa_engine.store import Store
 
 _DASK_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx)://[^\s/:]+:\d{1,5}$")
+# the Dask dashboard shows task names, logs and worker addresses: this host only, on a free port
+DASHBOARD_ADDRESS = "127.0.0.1:0"
 
 
 @task(name="find-new-transcripts")
@@ -83,7 +85,8 @@ def dask_runner(workers: int | None, dask_address: str | None):
     return DaskTaskRunner(
         cluster_class="distributed.LocalCluster",
         cluster_kwargs={
-            "n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": ":0",
+            "n_workers": workers, "threads_per_worker": 1, "processes": True,
+            "dashboard_address": DASHBOARD_ADDRESS,
             "env": {"QA_TORCH_THREADS": threads, "OMP_NUM_THREADS": threads},
         },
     )  # fmt: skip
