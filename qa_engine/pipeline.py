@@ -266,8 +266,10 @@ class ScoringRun:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if self._writer:
+        if self._writer and exc_type is None:
             self._writer.close(empty_like=_empty_results())
+        elif self._writer:  # a failed run: the last finished run's files stay, no half-written ones appear
+            self._writer.abort()
         self._refresh()
         s = self.summary
         counts = {"read": s.read, "scored": s.scored, "unchanged": s.unchanged, "quarantined": s.quarantined}
