@@ -109,7 +109,7 @@ def score_on_dask(
             run.record(batch, done.scored, unchanged, done.cache_rows, done.counts, done.timings)
 
         clock = time.perf_counter()
-        for batch in read_inputs(files, batch_tickets=batch_tickets):
+        for batch in read_inputs(files, batch_tickets=batch_tickets, time_zone=config.time_zone):
             tickets, turns, unchanged = run.admit(batch, read_seconds=time.perf_counter() - clock)
             future = (
                 score_chunk.submit(config, tickets, turns, run.summary.run_id) if tickets.height else None
@@ -173,7 +173,7 @@ def nightly(
         config = ScoreConfig(db=Path(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
                              batch_tickets=batch_tickets)  # fmt: skip
         with ScoringRun(files, config) as run:
-            for batch in read_inputs(files, batch_tickets=batch_tickets):
+            for batch in read_inputs(files, batch_tickets=batch_tickets, time_zone=config.time_zone):
                 score_batch(run, batch)
         summary = run.summary.as_dict() | {"files": len(files)}
     else:

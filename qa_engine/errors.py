@@ -15,6 +15,7 @@ MESSAGES: dict[str, str] = {
     "Q005": "Input file {path} is missing required columns {columns}",
     "Q006": "Invalid reading option {option}={value}: {detail}",
     "Q007": "The validation suite could not check {expectation}: {detail}",
+    "Q008": "Unknown time zone '{zone}' for {option}: give an IANA name such as Europe/Berlin, America/New_York or UTC",
     # rule packs (Q1xx)
     "Q101": "Rule pack not found: {path}",
     "Q102": "Unknown rule kind '{kind}' in {file}:{line} (rule {rule_id}). Known: {known}",
