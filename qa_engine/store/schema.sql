@@ -129,8 +129,12 @@ CREATE TABLE IF NOT EXISTS reviews (
     machine_outcomes VARCHAR,             -- JSON {rule_id: outcome}
     comment VARCHAR NOT NULL,
     created_at TIMESTAMPTZ NOT NULL,
+    agent_id VARCHAR,                     -- the ticket's agent when reviewed: a re-imported id's new agent never sees it
+    content_hash VARCHAR,                 -- the ticket's content_hash when reviewed ('' when it had none; null: older store)
     UNIQUE (ticket_id, version)
 );
+ALTER TABLE reviews ADD COLUMN IF NOT EXISTS agent_id VARCHAR;  -- stores from before it (qa_engine.review.binding)
+ALTER TABLE reviews ADD COLUMN IF NOT EXISTS content_hash VARCHAR;
 
 CREATE TABLE IF NOT EXISTS disputes (
     dispute_id VARCHAR PRIMARY KEY,
