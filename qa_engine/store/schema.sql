@@ -168,6 +168,7 @@ CREATE INDEX IF NOT EXISTS disputes_ticket ON disputes (ticket_id);
 -- a coaching session or a snapshot.
 CREATE TABLE IF NOT EXISTS coaching_sessions (
     session_id VARCHAR PRIMARY KEY,       -- derived from agent, date and focus: recording the same session twice updates it
+                                          -- (its note is the latest; every note stays in coaching_notes)
     agent_id VARCHAR NOT NULL,
     session_date DATE NOT NULL,
     focus_rules VARCHAR[] NOT NULL,       -- rule ids the session worked on
@@ -177,6 +178,14 @@ CREATE TABLE IF NOT EXISTS coaching_sessions (
     practice BOOLEAN DEFAULT false        -- the coach assigned practice: reports list the agent's failing excerpts
 );
 ALTER TABLE coaching_sessions ADD COLUMN IF NOT EXISTS practice BOOLEAN DEFAULT false;  -- stores from before it
+
+-- every note recorded for a session, never updated or deleted: a second note for the same session adds a row
+CREATE TABLE IF NOT EXISTS coaching_notes (
+    session_id VARCHAR NOT NULL,
+    note VARCHAR NOT NULL,
+    coach VARCHAR,
+    created_at TIMESTAMPTZ NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS kpi_snapshots (
     day DATE NOT NULL,                    -- the window's last day (UTC)

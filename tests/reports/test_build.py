@@ -419,3 +419,19 @@ def test_lookalike_agents_and_a_team_called_all_get_files_of_their_own(
     )  # the team, since a team is called "all"
     assert team_all.html.name.startswith("team-all-")
     assert render_team_report(store_copy, None, tmp_path / "one").html.name == "team-all.html"
+
+
+def test_the_agent_report_shows_a_sessions_latest_note_and_the_earlier_ones(
+    store_copy: Path, tmp_path: Path
+) -> None:
+    from qa_engine.kpi import add_session
+
+    agent, day = sql(
+        store_copy, "SELECT agent_id, max(created_at)::DATE FROM tickets GROUP BY 1 ORDER BY 1 LIMIT 1"
+    )[0]
+    rule = sql(store_copy, "SELECT min(rule_id) FROM rule_results")[0][0]
+    add_session(store_copy, agent, day, [rule], note="Greet by name", coach="coach-1")
+    add_session(store_copy, agent, day, [rule], note="Better: greet and thank", coach="coach-2")
+    html = render_agent_report(store_copy, agent, tmp_path).html.read_text(encoding="utf-8")
+    assert "Better: greet and thank" in html
+    assert 'data-metric="earlier_note"' in html and "Greet by name" in html and "coach-1" in html
