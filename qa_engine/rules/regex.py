@@ -49,7 +49,6 @@ _WIDE = 10  # a repetition with this many optional repeats or more can multiply 
 _RE2_MAX_REPEAT = 1000  # RE2 rejects counted repetition above this
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # an untranslatable pattern falls back to `re`; no C++ log line
-_RE2_OPTIONS.max_mem = 64 << 20  # large written-out Unicode classes need more than the 8 MiB default
 _SURROGATES = re.compile("[\ud800-\udfff]")  # cannot be UTF-8 for RE2; replaced one for one, spans unchanged
 
 
@@ -82,8 +81,7 @@ class RulePattern:
         self.regex = re.compile(pattern, flags)
         self.pattern = pattern
         self.flags = self.regex.flags
-        source = to_re2(pattern, flags)
-        self.re2 = re2.compile(source, _RE2_OPTIONS) if source is not None else None
+        self.re2 = _compile_re2(to_re2(pattern, flags))
 
     @property
     def engine(self) -> str:
@@ -103,6 +101,17 @@ class RulePattern:
                 yield Span(m.start(), m.end())
             return
         yield from _windowed(self.regex, text)
+
+
+def _compile_re2(source: str | None) -> re2._Regexp | None:
+    """RE2's compiled form, or None (windowed `re` then) when there is no translation or RE2 refuses it (a
+    program over its memory budget)."""
+    if source is None:
+        return None
+    try:
+        return re2.compile(source, _RE2_OPTIONS)
+    except re2.error:
+        return None
 
 
 def _windowed(regex: re.Pattern[str], text: str) -> Iterator[Span]:
