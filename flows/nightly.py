@@ -30,6 +30,8 @@ from qa_engine.sources import SOURCES, SourceBatch, read_inputs
 from qa_engine.store import Store
 
 _DASK_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx)://[^\s/:]+:\d{1,5}$")
+# the Dask dashboard shows task names, logs and worker addresses: this host only, on a free port
+DASHBOARD_ADDRESS = "127.0.0.1:0"
 
 
 @task(name="find-new-transcripts")
@@ -83,7 +85,8 @@ def dask_runner(workers: int | None, dask_address: str | None):
     return DaskTaskRunner(
         cluster_class="distributed.LocalCluster",
         cluster_kwargs={
-            "n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": ":0",
+            "n_workers": workers, "threads_per_worker": 1, "processes": True,
+            "dashboard_address": DASHBOARD_ADDRESS,
             "env": {"QA_TORCH_THREADS": threads, "OMP_NUM_THREADS": threads},
         },
     )  # fmt: skip
@@ -106,7 +109,7 @@ def score_on_dask(
             run.record(batch, done.scored, unchanged, done.cache_rows, done.counts, done.timings)
 
         clock = time.perf_counter()
-        for batch in read_inputs(files, batch_tickets=batch_tickets):
+        for batch in read_inputs(files, batch_tickets=batch_tickets, time_zone=config.time_zone):
             tickets, turns, unchanged = run.admit(batch, read_seconds=time.perf_counter() - clock)
             future = (
                 score_chunk.submit(config, tickets, turns, run.summary.run_id) if tickets.height else None
@@ -170,7 +173,7 @@ def nightly(
         config = ScoreConfig(db=Path(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
                              batch_tickets=batch_tickets)  # fmt: skip
         with ScoringRun(files, config) as run:
-            for batch in read_inputs(files, batch_tickets=batch_tickets):
+            for batch in read_inputs(files, batch_tickets=batch_tickets, time_zone=config.time_zone):
                 score_batch(run, batch)
         summary = run.summary.as_dict() | {"files": len(files)}
     else:

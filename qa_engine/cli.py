@@ -54,13 +54,14 @@ def _scored_summary_table(summary, title: str) -> None:
     console.print(table)
 
 
-def _score_config(out, rules, db, registry, model, batch_size, force):
+def _score_config(out, rules, db, registry, model, batch_size, force, time_zone="UTC"):
     from qa_engine.affect.registry import parse_overrides
     from qa_engine.pipeline import ScoreConfig
+    from qa_engine.validation.prepare import check_time_zone
 
     return ScoreConfig(
         rules=rules, db=db, out=out, batch_tickets=batch_size, registry=registry,
-        model_overrides=parse_overrides(model), force=force,
+        model_overrides=parse_overrides(model), force=force, time_zone=check_time_zone(time_zone, "--tz"),
     )  # fmt: skip
 
 
@@ -83,11 +84,19 @@ def score(
         bool,
         typer.Option("--no-affect-cache", help="Score every text with the models; leave the cache alone."),
     ] = False,
+    tz: Annotated[
+        str,
+        typer.Option(
+            "--tz",
+            help="IANA time zone of timestamps (ts, created_at) given without one, e.g. Europe/Berlin; "
+            "values with Z or an offset keep theirs.",
+        ),
+    ] = "UTC",
 ) -> None:
     """Score the tickets in INPUTS into the store (and --out)."""
     from qa_engine.pipeline import score_files
 
-    config = _score_config(out, rules, db, registry, model, batch_size, force)
+    config = _score_config(out, rules, db, registry, model, batch_size, force, tz)
     config.affect_cache = not no_affect_cache
     summary = score_files(inputs, config)
     if as_json:

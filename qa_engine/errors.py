@@ -15,6 +15,7 @@ MESSAGES: dict[str, str] = {
     "Q005": "Input file {path} is missing required columns {columns}",
     "Q006": "Invalid reading option {option}={value}: {detail}",
     "Q007": "The validation suite could not check {expectation}: {detail}",
+    "Q008": "Unknown time zone '{zone}' for {option}: give an IANA name such as Europe/Berlin, America/New_York or UTC",
     # rule packs (Q1xx)
     "Q101": "Rule pack not found: {path}",
     "Q102": "Unknown rule kind '{kind}' in {file}:{line} (rule {rule_id}). Known: {known}",
@@ -24,6 +25,7 @@ MESSAGES: dict[str, str] = {
     "Q106": "Rule {rule_id} ({file}): example {which} #{index} expected {expected}, got {got}: {text}",
     "Q107": "Invalid tier policy in {file}, field '{field}': {detail}",
     "Q108": "Rule pack {path} holds no rules (no *.yaml or *.yml file with a `rules:` list)",
+    "Q109": "Rule {rule_id} in {file}:{line}, field '{field}': {detail}",
     "Q110": "The {frame} frame is missing columns {columns} that {stage} needs",
     "Q111": "Got {got} Docs for {want} turn rows: pass the list make_docs returned for this same turns frame",
     "Q112": "Turns reference ticket ids that the tickets frame lacks: {ids}",

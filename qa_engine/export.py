@@ -1,11 +1,14 @@
 """Write the contract's result files (CONTRACT.md section 3) into `--out DIR`, batch by batch.
 
-Parquet files are appended row group by row group, so a million tickets never sit in memory at once.
+Parquet files are appended row group by row group, so a million tickets never sit in memory at once. Every file
+is written under a temporary name beside its final one (`tickets.parquet.tmp`) and renamed into place by `close`,
+so a reader never sees half a file, and a run that fails (`abort`) leaves the previous run's files as they were.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import polars as pl
@@ -22,6 +25,7 @@ TURN_COLUMNS = [
     "ticket_id", "turn_index", "speaker", "agent_id", "ts", "text", "sentiment", "sentiment_score", "emotion",
     "emotion_scores", "affect_flag",
 ]  # fmt: skip
+TMP_SUFFIX = ".tmp"  # a file being written: `tickets.parquet.tmp` until the run finishes
 RULE_COLUMNS = ["ticket_id", "rule_id", "outcome", "critical", "category", "weight", "evidence", "detail"]
 
 
@@ -35,13 +39,19 @@ class ResultWriter:
             c for c in extra_ticket_columns or [] if c not in TICKET_COLUMNS
         ]
         self._writers: dict[str, pq.ParquetWriter] = {}
-        self._quarantine = open(self.out / "quarantine.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+        self._written: list[str] = ["quarantine.jsonl"]  # file names, in the order they were opened
+        self._quarantine = open(self._tmp("quarantine.jsonl"), "w", encoding="utf-8")  # noqa: SIM115
+
+    def _tmp(self, name: str) -> Path:
+        """Where a result file is written until `close` renames it: beside it, so the rename is atomic."""
+        return self.out / f"{name}{TMP_SUFFIX}"
 
     def _append(self, name: str, frame: pl.DataFrame, columns: list[str]) -> None:
         table = frame.select([c for c in columns if c in frame.columns]).to_arrow()
         writer = self._writers.get(name)
         if writer is None:
-            writer = self._writers[name] = pq.ParquetWriter(self.out / f"{name}.parquet", table.schema)
+            self._written.append(f"{name}.parquet")
+            writer = self._writers[name] = pq.ParquetWriter(self._tmp(f"{name}.parquet"), table.schema)
         writer.write_table(table.cast(writer.schema))
 
     def write(self, tickets: pl.DataFrame, turns: pl.DataFrame, rule_results: pl.DataFrame) -> None:
@@ -57,15 +67,29 @@ class ResultWriter:
             self._quarantine.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
 
     def close(self, empty_like: dict[str, pl.DataFrame] | None = None) -> None:
-        """Close files; a result file that got no rows is still written (empty, with its columns)."""
+        """Finish the files and rename each into place; a result file that got no rows is still written (empty,
+        with its columns)."""
         for name, frame in (empty_like or {}).items():
             if name not in self._writers:
                 cols = {"tickets": self.ticket_columns, "turns": TURN_COLUMNS, "rule_results": RULE_COLUMNS}[
                     name
                 ]
+                self._written.append(f"{name}.parquet")
                 frame.select([c for c in cols if c in frame.columns]).head(0).write_parquet(
-                    self.out / f"{name}.parquet"
+                    self._tmp(f"{name}.parquet")
                 )
+        self._close_files()
+        for name in self._written:
+            os.replace(self._tmp(name), self.out / name)
+
+    def abort(self) -> None:
+        """The run failed: drop what was written, and leave the files of the last finished run as they were."""
+        self._close_files()
+        for name in self._written:
+            self._tmp(name).unlink(missing_ok=True)
+
+    def _close_files(self) -> None:
         for writer in self._writers.values():
             writer.close()
+        self._writers = {}
         self._quarantine.close()

@@ -46,6 +46,7 @@ class ScoreConfig:
     affect_cache: bool = True  # serve texts seen before (same models) from the store's affect cache
     # processes for the rules and tier stages, this one included (default `rules.parallel.default_processes`)
     rules_processes: int | None = None
+    time_zone: str = "UTC"  # IANA name: the zone of timestamps given without one (`qa score --tz`)
 
 
 @dataclass
@@ -266,8 +267,10 @@ class ScoringRun:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if self._writer:
+        if self._writer and exc_type is None:
             self._writer.close(empty_like=_empty_results())
+        elif self._writer:  # a failed run: the last finished run's files stay, no half-written ones appear
+            self._writer.abort()
         self._refresh()
         s = self.summary
         counts = {"read": s.read, "scored": s.scored, "unchanged": s.unchanged, "quarantined": s.quarantined}
@@ -395,10 +398,10 @@ def score_files(
     """Score every ticket in `inputs` into the store (and `config.out`), batch by batch."""
     from qa_engine.sources import read_inputs
 
-    check_inputs(inputs)  # a missing file is reported before seconds of model loading
+    check_inputs(inputs, config.time_zone)  # a missing file or unknown zone: before seconds of model loading
     with ScoringRun(inputs, config, engine) as run:
         clock = time.perf_counter()
-        for batch in read_inputs(inputs, batch_tickets=config.batch_tickets):
+        for batch in read_inputs(inputs, batch_tickets=config.batch_tickets, time_zone=config.time_zone):
             summary = run.process(batch, read_seconds=time.perf_counter() - clock)
             if on_batch:
                 on_batch(summary)
@@ -406,11 +409,13 @@ def score_files(
     return run.summary
 
 
-def check_inputs(inputs: Sequence[str | Path]) -> None:
-    """Fail fast with the one-line error of a missing, unmatched or unsupported input."""
+def check_inputs(inputs: Sequence[str | Path], time_zone: str = "UTC") -> None:
+    """Fail fast with the one-line error of a missing, unmatched or unsupported input, or an unknown time zone."""
     from qa_engine.sources.inputs import expand_inputs
     from qa_engine.sources.registry import reader_for
+    from qa_engine.validation.prepare import check_time_zone
 
+    check_time_zone(time_zone)
     for path, label in expand_inputs(inputs):
         reader_for(path, label)
 

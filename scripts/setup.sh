@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up qa-engine from scratch in ./.venv (idempotent). `--dev` adds the test tools and the headless browser.
-# torch is installed first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+# Everything comes from the lock files, every file checked against its sha256 (requirements.lock, or
+# requirements-dev.lock with --dev; README "Development" says how to refresh them). torch is installed first and
+# pinned, its CPU build (the lock holds that wheel's hash): an unpinned torch pulls a multi-GB CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dev=0
@@ -9,12 +11,11 @@ PY=${PYTHON:-python3}
 
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q torch==2.13.0
-if [ "$dev" = 1 ]; then
-  .venv/bin/python -m pip install -q -r requirements-dev.txt
-else
-  .venv/bin/python -m pip install -q -r requirements.txt
-fi
+lock=requirements.lock
+[ "$dev" = 1 ] && lock=requirements-dev.lock
+# torch==2.13.0 first, alone and hash-checked: its entry in the lock (the name line and its one --hash line)
+grep -A1 '^torch==2.13.0' "$lock" | .venv/bin/python -m pip install -q --require-hashes --no-deps -r /dev/stdin
+.venv/bin/python -m pip install -q --require-hashes -r "$lock"
 .venv/bin/python -m pip install -q --no-deps -e .
 
 # System packages: Chromium for browser tests and PDF checks (poppler-utils' pdftoppm), CJK fonts for reports.

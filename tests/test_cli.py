@@ -31,6 +31,10 @@ def test_help_lists_the_contract_commands() -> None:
         (["score", "nothing-*.jsonl", "--db", "x.duckdb"], "nothing-*.jsonl"),
         (["rescore", "--since", "yesterday", "--db", "x.duckdb"], "yesterday"),
         (["score", "x.jsonl", "--model", "bogus", "--db", "x.duckdb"], "bogus"),
+        (
+            ["score", "x.jsonl", "--tz", "Mars/Olympus", "--db", "x.duckdb"],
+            "[Q008] Unknown time zone 'Mars/Olympus'",
+        ),
     ],
 )
 def test_user_errors_are_one_line_without_traceback(tmp_path: Path, args: list[str], message: str) -> None:

@@ -13,7 +13,7 @@ import difflib
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -33,15 +33,27 @@ VERDICTS = ("improved", "declined", "no clear change", "too few tickets")
 
 
 @dataclass(frozen=True)
+class CoachingNote:
+    """One note recorded for a session, by whom and when."""
+
+    note: str
+    coach: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class CoachingSession:
     session_id: str
     agent_id: str
     session_date: date
     focus_rules: tuple[str, ...]
-    note: str | None
+    note: str | None  # the latest note
     coach: str | None
     created_at: datetime
     practice: bool = False  # the coach assigned practice on the focus rules (a role-play set in the report)
+    notes: tuple[
+        CoachingNote, ...
+    ] = ()  # every note recorded for the session, oldest first (the latest is `note`)
 
 
 @dataclass(frozen=True)
@@ -73,7 +85,25 @@ def _store(db: str | Path | Store) -> Store:
 
 
 def _has_sessions_table(con: duckdb.DuckDBPyConnection) -> bool:
-    return "coaching_sessions" in {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+    return _has_table(con, "coaching_sessions")
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return name in {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+
+
+def _notes(con: duckdb.DuckDBPyConnection, session_ids: Sequence[str]) -> dict[str, tuple[CoachingNote, ...]]:
+    """session_id -> its notes, oldest first (none for a store from before the notes history)."""
+    if not session_ids or not _has_table(con, "coaching_notes"):
+        return {}
+    notes: dict[str, list[CoachingNote]] = {}
+    for sid, note, coach, created in con.execute(
+        "SELECT session_id, note, coach, created_at FROM coaching_notes WHERE session_id IN (SELECT unnest(?)) "
+        "ORDER BY created_at, rowid",
+        [list(session_ids)],
+    ).fetchall():
+        notes.setdefault(sid, []).append(CoachingNote(note, coach, created))
+    return {sid: tuple(found) for sid, found in notes.items()}
 
 
 def _require_agent(con: duckdb.DuckDBPyConnection, db: Path, agent_id: str) -> None:
@@ -127,7 +157,8 @@ def _stored_rule_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def session_id(agent_id: str, session_date: date, focus_rules: Sequence[str]) -> str:
-    """Derived from what the session is, so recording the same session twice updates it instead of doubling it."""
+    """Derived from what the session is, so recording the same session twice updates it instead of doubling it
+    (its notes are kept: `add_session`)."""
     key = "\0".join([agent_id, session_date.isoformat(), *sorted(focus_rules)])
     return "cs-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
@@ -143,7 +174,10 @@ def add_session(
     practice: bool = False,
 ) -> CoachingSession:
     """Record a coaching session (the CLI's `qa coaching add` and the review app's form). The agent must have
-    tickets in the store (Q805) and each focus rule must exist (Q806, listing nearby ids)."""
+    tickets in the store (Q805) and each focus rule must exist (Q806, listing nearby ids).
+
+    Recording the same session again (agent, day, focus) updates it, but never loses a note: every note goes to
+    `coaching_notes`, the session shows the latest, and recording it again without a note keeps the last one."""
     store = _store(db)
     focus = tuple(dict.fromkeys(r.strip() for r in focus_rules if r and r.strip()))
     if not focus:
@@ -154,6 +188,7 @@ def add_session(
         _require_agent(con, store.path, agent_id)
         known = pack_rule_ids(rules) | _stored_rule_ids(con)
         table_exists = _has_sessions_table(con)
+        notes_exist = _has_table(con, "coaching_notes")
     for rule_id in focus:
         if rule_id not in known:
             near = difflib.get_close_matches(rule_id, sorted(known), n=5, cutoff=0.5) or sorted(known)[:8]
@@ -162,25 +197,43 @@ def add_session(
         session_id=session_id(agent_id, session_date, focus), agent_id=agent_id, session_date=session_date,
         focus_rules=focus, note=note or None, coach=coach, created_at=datetime.now(UTC), practice=practice,
     )  # fmt: skip
-    if not table_exists:
-        store.init()  # a store from before coaching existed gets the table
+    if not table_exists or not notes_exist:
+        store.init()  # a store from before coaching (or its notes history) existed gets the tables
     with store.connect() as con:
-        con.execute(
-            "INSERT OR REPLACE INTO coaching_sessions "
-            "(session_id, agent_id, session_date, focus_rules, note, coach, created_at, practice) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                session.session_id,
-                agent_id,
-                session_date,
-                list(focus),
-                session.note,
-                coach,
-                session.created_at,
-                practice,
-            ],
-        )
-    return session
+        con.begin()
+        try:
+            earlier = con.execute(
+                "SELECT note, coach, created_at FROM coaching_sessions WHERE session_id = ?",
+                [session.session_id],
+            ).fetchone()
+            logged = con.execute(
+                "SELECT count(*) FROM coaching_notes WHERE session_id = ?", [session.session_id]
+            ).fetchone()[0]
+            if (
+                earlier is not None and earlier[0] and not logged
+            ):  # recorded before the history: keep its note
+                con.execute("INSERT INTO coaching_notes VALUES (?, ?, ?, ?)", [session.session_id, *earlier])
+            if session.note:
+                con.execute(
+                    "INSERT INTO coaching_notes VALUES (?, ?, ?, ?)",
+                    [session.session_id, session.note, coach, session.created_at],
+                )
+            elif earlier is not None and earlier[0]:
+                session = replace(session, note=earlier[0])  # no new note: the last one stays the session's
+            con.execute(
+                "INSERT OR REPLACE INTO coaching_sessions "
+                "(session_id, agent_id, session_date, focus_rules, note, coach, created_at, practice) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    session.session_id, agent_id, session_date, list(focus), session.note, coach,
+                    session.created_at, practice,
+                ],
+            )  # fmt: skip
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        return replace(session, notes=_notes(con, [session.session_id]).get(session.session_id, ()))
 
 
 def list_sessions(db: str | Path | Store, agent_id: str | None = None) -> list[CoachingSession]:
@@ -198,10 +251,15 @@ def _sessions(con: duckdb.DuckDBPyConnection, agent_id: str | None) -> list[Coac
         "WHERE ?::VARCHAR IS NULL OR agent_id = ? ORDER BY session_date, created_at, session_id",
         [agent_id, agent_id],
     ).fetchall()
-    return [
-        CoachingSession(sid, agent, day, tuple(focus), note, coach, created, bool(practice))
-        for sid, agent, day, focus, note, coach, created, practice in rows
-    ]
+    notes = _notes(con, [row[0] for row in rows])
+    sessions = []
+    for sid, agent, day, focus, note, coach, created, practice in rows:
+        # a session recorded before the notes history has its one note only in its own row
+        history = notes.get(sid) or ((CoachingNote(note, coach, created),) if note else ())
+        sessions.append(
+            CoachingSession(sid, agent, day, tuple(focus), note, coach, created, bool(practice), history)
+        )
+    return sessions
 
 
 def verdict(

@@ -119,6 +119,9 @@ class SessionView:
     practice: bool
     effects: list[EffectView]
     scenarios: list[tuple[RuleNote, list[ExampleView]]]  # per focus rule, the agent's own failing excerpts
+    earlier_notes: list[tuple[str, str | None, date]] = field(
+        default_factory=list
+    )  # (note, coach, day), oldest first
 
 
 @dataclass
@@ -360,7 +363,7 @@ def session_views(data: PeriodData, rulebook: Rulebook, agent_id: str) -> list[S
             SessionView(
                 session.session_date, [rulebook.note(r) for r in session.focus_rules], session.note, session.coach,
                 practice, [EffectView(rulebook.note(e.rule_id), e) for e in effects if e.session_id == session.session_id],
-                scenario_sets,
+                scenario_sets, [(n.note, n.coach, n.created_at.date()) for n in session.notes[:-1]],
             )
         )  # fmt: skip
     return views

@@ -19,13 +19,19 @@ from qa_engine.reports.coaching import load_coaching
 from qa_engine.reports.kpis import load_kpis
 from qa_engine.reports.period import Period, resolve_period
 from qa_engine.reports.queries import NO_TEAM, PeriodData, load_period, store_facts
-from qa_engine.reports.render import ReportFiles, render_html, report_file_stem, write_report
+from qa_engine.reports.render import (
+    ALL_TEAMS,
+    ReportFiles,
+    agent_file_stem,
+    render_html,
+    team_file_stem,
+    write_report,
+)
 from qa_engine.reports.rulebook import Rulebook, load_rulebook
 from qa_engine.reports.team import build_team_report
 from qa_engine.reports.workers import RenderPool
 from qa_engine.store import Store
 
-ALL_TEAMS = "all"  # `qa report team` without TEAM; the file is team-all.html
 MAX_WORKERS = 4
 
 
@@ -46,13 +52,12 @@ def _agent_files(
     data: PeriodData, rulebook: Rulebook, agent_id: str, last_day: date | None, out: Path
 ) -> ReportFiles:
     report = build_agent_report(data, rulebook, agent_id, last_day)
-    return write_report(render_html("agent.html.j2", report), out, report_file_stem(agent_id))
+    return write_report(render_html("agent.html.j2", report), out, agent_file_stem(agent_id))
 
 
 def _team_files(data: PeriodData, rulebook: Rulebook, team: str | None, out: Path, link: bool) -> ReportFiles:
     report = build_team_report(data, rulebook, team, link_agents=link)
-    stem = "team-" + report_file_stem(team if team is not None else ALL_TEAMS)
-    return write_report(render_html("team.html.j2", report), out, stem)
+    return write_report(render_html("team.html.j2", report), out, team_file_stem(team))
 
 
 def _add_kpis_and_coaching(

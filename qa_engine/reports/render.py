@@ -8,6 +8,7 @@ written to a temporary name and renamed, so a crash never leaves half a report w
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -26,6 +27,11 @@ from qa_engine.nlp.pii import mask_pii
 from qa_engine.reports.practise import short_tip
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}")
+_ESCAPED = re.compile(r"-[0-9a-f]{12}$")  # the tail of an escaped name
+_DOTS = re.compile(r"\.{2,}")
+ALL_TEAMS = "all"  # `qa report team` without TEAM; the file is team-all.html
+TEAM_PREFIX = "team-"
 HEAT_RGB = (209, 69, 59)
 
 
@@ -36,10 +42,32 @@ class ReportFiles:
     pages: int  # pages of the PDF
 
 
-def report_file_stem(name: str) -> str:
-    """A file name for an agent id or team: characters outside [A-Za-z0-9._-] become '_' (ids like 'a-17' stay)."""
-    stem = _UNSAFE.sub("_", name).strip("._")
-    return stem or "_"
+def report_file_stem(name: str, *, plain: bool = True) -> str:
+    """The file name (without suffix) for an agent id or a team: one-to-one, so two ids never share a file.
+
+    An ordinary id (letters, digits, '.', '_', '-'; not starting with '.' or '-'; no '..'; at most 100
+    characters) is its own name, as the contract says (`a-17` -> `a-17.html`). Any other id, and one that `plain`
+    is False for (it would collide with a reserved name), gets a readable part (other characters as '_') and the
+    first 12 hex digits of the sha256 of the id: `a/1` -> `a_1-3f0c...`, never equal to the id `a_1`. An ordinary
+    id never ends in '-' and 12 hex digits (such an id is escaped too), so the two kinds of names cannot meet, and
+    a name never holds a path separator or '..'."""
+    if plain and _PLAIN.fullmatch(name) and ".." not in name and not _ESCAPED.search(name):
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    readable = _DOTS.sub("_", _UNSAFE.sub("_", name)).strip("._-")[:60]
+    return f"{readable or '_'}-{digest}"
+
+
+def agent_file_stem(agent_id: str) -> str:
+    """`<agent>`: an id that starts like a team report's name (`team-...`) is escaped (`report_file_stem`)."""
+    return report_file_stem(agent_id, plain=not agent_id.startswith(TEAM_PREFIX))
+
+
+def team_file_stem(team: str | None) -> str:
+    """`team-<team>`, or `team-all` for all teams (None); a team really called `all` is escaped."""
+    if team is None:
+        return TEAM_PREFIX + ALL_TEAMS
+    return TEAM_PREFIX + report_file_stem(team, plain=team != ALL_TEAMS)
 
 
 def _pct(value: float | None) -> str:
@@ -167,7 +195,7 @@ def _environment(template_dir: str) -> jinja2.Environment:
     )
     env.filters.update(
         pct=_pct, score=_score, duration=_duration, signed=_signed, fmt=_fmt, heat=_heat,
-        mask_text=lambda text, language=None: mask_pii(str(text), language), report_file=report_file_stem,
+        mask_text=lambda text, language=None: mask_pii(str(text), language), agent_file=agent_file_stem, team_file=team_file_stem,
         short_tip=short_tip, kpi=_kpi, kpi_delta=_kpi_delta,
     )  # fmt: skip
     env.globals.update(rate=_rate, mix_background=_mix_background, bar_background=_bar_background)

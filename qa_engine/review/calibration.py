@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from qa_engine.review.binding import CURRENT_REVIEW
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.scope import Scope
 from qa_engine.schema import OUTCOMES, TIERS
@@ -98,7 +99,7 @@ def calibration(db: ReviewDB, scope: Scope) -> dict:
     with db.read() as con:
         reviews = con.execute(
             "SELECT r.ticket_id, r.reviewer, r.version, r.tier, r.rule_outcomes FROM reviews r "
-            f"JOIN tickets t USING (ticket_id) WHERE {scope.sql} "
+            f"JOIN tickets t USING (ticket_id) WHERE ({scope.sql}) AND {CURRENT_REVIEW} "
             "QUALIFY row_number() OVER (PARTITION BY r.ticket_id, r.reviewer ORDER BY r.version DESC) = 1 "
             "ORDER BY r.ticket_id, r.version",
             scope.params,

@@ -81,6 +81,10 @@ def session_json(session: Any) -> dict[str, Any]:
     out["session_date"] = session.session_date.isoformat()
     out["created_at"] = session.created_at.isoformat().replace("+00:00", "Z")
     out["focus_rules"] = list(session.focus_rules)
+    out["notes"] = [  # every note recorded for the session, oldest first; `note` is the latest
+        {"note": n.note, "coach": n.coach, "created_at": n.created_at.isoformat().replace("+00:00", "Z")}
+        for n in session.notes
+    ]
     return out
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from qa_engine.errors import QAError
+from qa_engine.review.binding import CURRENT_REVIEW
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.keyissues import CONTACT_REASONS, SUB_REASON, risk_level, taxonomy_sub_reasons
 from qa_engine.review.scope import Scope
@@ -276,7 +277,7 @@ def fetch_queue(
         item["escalation_signals"] = list(item["escalation_signals"] or [])
         item["escalation_level"] = risk_level(item["escalation_risk"])
         review = latest.get(item["ticket_id"])
-        item["human_tier"] = review[0] if review else None
+        item["human_tier"] = review[0] if review else None  # None too when only another agent's was reviewed
         item["version"] = review[1] if review else 0
         items.append(item)
     next_cursor = None
@@ -286,13 +287,15 @@ def fetch_queue(
     return QueuePage(items, next_cursor, {tier: int(counts.get(tier, 0)) for tier in TIERS})
 
 
-def _latest_reviews(con, ticket_ids: list[str]) -> dict[str, tuple[str, int]]:
-    """ticket_id -> (human tier, version) of the latest review, for the tickets on one page."""
+def _latest_reviews(con, ticket_ids: list[str]) -> dict[str, tuple[str | None, int]]:
+    """ticket_id -> (human tier, version) for the tickets on one page: the tier of the latest review made on the
+    stored conversation (`binding`; None when there is none), the version over all the id's reviews."""
     if not ticket_ids:
         return {}
     rows = con.execute(
-        "SELECT ticket_id, tier, version FROM reviews WHERE ticket_id IN (SELECT unnest(?)) "
-        "QUALIFY row_number() OVER (PARTITION BY ticket_id ORDER BY version DESC) = 1",
+        f"SELECT r.ticket_id, arg_max(r.tier, r.version) FILTER (WHERE {CURRENT_REVIEW}), max(r.version) "
+        "FROM reviews r JOIN tickets t USING (ticket_id) WHERE r.ticket_id IN (SELECT unnest(?)) "
+        "GROUP BY r.ticket_id",
         [ticket_ids],
     ).fetchall()
     return {r[0]: (r[1], r[2]) for r in rows}

@@ -3,7 +3,8 @@
 A review is appended, never updated: version n+1 is accepted only from someone who saw version n, so when two QA leads
 save the same ticket at once the second is told (Q616, HTTP 409) and nothing is lost. Each review keeps the machine's
 verdict as it stood, and the reviewer's full verdict (the machine's rule outcomes with the overrides applied), so
-calibration can compare people with the machine and with each other even after a re-score.
+calibration can compare people with the machine and with each other even after a re-score, and the agent and
+content it was made on, so a ticket id re-imported for another agent does not carry it over (`binding`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 
 from qa_engine.errors import QAError
+from qa_engine.review.binding import CURRENT_REVIEW
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.models import DisputeIn, ResolutionIn, ReviewIn
 from qa_engine.review.queue import iso
@@ -26,8 +28,10 @@ def _require(user: User, role: str, action: str) -> None:
 
 
 def _ticket_in_scope(con, scope: Scope, ticket_id: str) -> tuple:
+    """(ticket_id, tier, agent_id, content_hash) of a ticket within scope; Q614 otherwise."""
     row = con.execute(
-        f"SELECT t.ticket_id, t.tier, t.agent_id FROM tickets t WHERE t.ticket_id = ? AND ({scope.sql})",
+        "SELECT t.ticket_id, t.tier, t.agent_id, t.content_hash FROM tickets t "
+        f"WHERE t.ticket_id = ? AND ({scope.sql})",
         [ticket_id, *scope.params],
     ).fetchone()
     if row is None:
@@ -48,7 +52,7 @@ def add_review(db: ReviewDB, user: User, scope: Scope, ticket_id: str, review: R
     with db.write() as con:
         con.begin()
         try:
-            _, machine_tier, _ = _ticket_in_scope(con, scope, ticket_id)
+            _, machine_tier, agent_id, content_hash = _ticket_in_scope(con, scope, ticket_id)
             machine = dict(
                 con.execute(
                     "SELECT rule_id, outcome FROM rule_results WHERE ticket_id = ?", [ticket_id]
@@ -70,14 +74,17 @@ def add_review(db: ReviewDB, user: User, scope: Scope, ticket_id: str, review: R
                 "rule_outcomes": dict(sorted({**machine, **review.rule_overrides}.items())),
                 "machine_tier": machine_tier, "machine_outcomes": dict(sorted(machine.items())),
                 "comment": review.comment, "created_at": now,
+                # what was reviewed (`binding`): '' for a ticket without a hash, so null still means "older store"
+                "agent_id": agent_id, "content_hash": content_hash or "",
             }  # fmt: skip
             con.execute(
                 "INSERT INTO reviews (review_id, ticket_id, version, reviewer, tier, rule_overrides, rule_outcomes, "
-                "machine_tier, machine_outcomes, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "machine_tier, machine_outcomes, comment, created_at, agent_id, content_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     row["review_id"], ticket_id, row["version"], user.username, review.tier,
                     json.dumps(row["rule_overrides"]), json.dumps(row["rule_outcomes"]), machine_tier,
-                    json.dumps(row["machine_outcomes"]), review.comment, now,
+                    json.dumps(row["machine_outcomes"]), review.comment, now, agent_id, row["content_hash"],
                 ],
             )  # fmt: skip
             con.commit()
@@ -88,17 +95,19 @@ def add_review(db: ReviewDB, user: User, scope: Scope, ticket_id: str, review: R
 
 
 def add_dispute(db: ReviewDB, user: User, scope: Scope, ticket_id: str, dispute: DisputeIn) -> dict:
-    """The ticket's agent disputes its latest review; Q617 when it has none."""
+    """The ticket's agent disputes its latest review; Q617 when it has none made on this agent's conversation (a
+    review of an earlier conversation under the same id, with another agent, is not theirs: `binding`)."""
     _require(user, "agent", "dispute reviews")
     now = datetime.now(UTC)
     with db.write() as con:
         con.begin()
         try:
-            _, _, agent_id = _ticket_in_scope(con, scope, ticket_id)
+            _, _, agent_id, _ = _ticket_in_scope(con, scope, ticket_id)
             if agent_id != user.agent_id:  # scope says so already; a hand-off must not widen it
                 raise QAError("Q614", ticket_id=ticket_id)
             latest = con.execute(
-                "SELECT review_id, version FROM reviews WHERE ticket_id = ? ORDER BY version DESC LIMIT 1",
+                "SELECT r.review_id, r.version FROM reviews r JOIN tickets t USING (ticket_id) "
+                f"WHERE r.ticket_id = ? AND {CURRENT_REVIEW} ORDER BY r.version DESC LIMIT 1",
                 [ticket_id],
             ).fetchone()
             if latest is None:

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from qa_engine.review.binding import CONTENT_CHANGED, CURRENT_REVIEW
 from qa_engine.review.customers import customer_view
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.keyissues import MODEL_SIGNAL, evidence_list, risk_level, signal_label
@@ -155,13 +156,21 @@ def load_ticket(db: ReviewDB, scope: Scope, ticket_id: str) -> dict | None:
             "ORDER BY CASE outcome WHEN 'fail' THEN 0 WHEN 'pass' THEN 1 ELSE 2 END, NOT critical, rule_id",
             [ticket_id],
         ).fetchall()
+        # only the reviews made on this agent's conversation, and their disputes (`binding`); the version counts all
         reviews = con.execute(
-            f"SELECT {', '.join(REVIEW_COLUMNS)} FROM reviews WHERE ticket_id = ? ORDER BY version",
+            f"SELECT {', '.join('r.' + c for c in REVIEW_COLUMNS)}, {CONTENT_CHANGED} FROM reviews r "
+            f"JOIN tickets t USING (ticket_id) WHERE r.ticket_id = ? AND {CURRENT_REVIEW} ORDER BY r.version",
             [ticket_id],
         ).fetchall()
-        disputes = con.execute(
-            f"SELECT {', '.join(DISPUTE_COLUMNS)} FROM disputes WHERE ticket_id = ? ORDER BY created_at",
+        version, others = con.execute(
+            f"SELECT coalesce(max(r.version), 0), count(*) FILTER (WHERE NOT {CURRENT_REVIEW}) FROM reviews r "
+            "JOIN tickets t USING (ticket_id) WHERE r.ticket_id = ?",
             [ticket_id],
+        ).fetchone()
+        disputes = con.execute(
+            f"SELECT {', '.join(DISPUTE_COLUMNS)} FROM disputes WHERE ticket_id = ? "
+            "AND review_id IN (SELECT unnest(?)) ORDER BY created_at",
+            [ticket_id, [r[0] for r in reviews]],
         ).fetchall()
     ticket = dict(zip(TICKET_COLUMNS, row, strict=True))
     tier_evidence = _json_list(ticket.pop("tier_evidence"))
@@ -185,7 +194,9 @@ def load_ticket(db: ReviewDB, scope: Scope, ticket_id: str) -> dict | None:
         turn["emotion_scores"] = dict(turn["emotion_scores"]) if turn["emotion_scores"] else None
     for rule in rule_rows:  # the evidence text is already masked by the rule; keep it as the rule wrote it
         rule["evidence"] = dict(rule["evidence"]) if rule["evidence"] else None
-    review_rows = [_review(dict(zip(REVIEW_COLUMNS, r, strict=True))) for r in reviews]
+    review_rows = [
+        _review({**dict(zip(REVIEW_COLUMNS, r[:-1], strict=True)), "content_changed": r[-1]}) for r in reviews
+    ]
     dispute_rows = [dict(zip(DISPUTE_COLUMNS, d, strict=True)) for d in disputes]
     for d in dispute_rows:
         d["created_at"], d["resolved_at"] = iso(d["created_at"]), iso(d["resolved_at"])
@@ -195,7 +206,8 @@ def load_ticket(db: ReviewDB, scope: Scope, ticket_id: str) -> dict | None:
         "rule_results": rule_rows,
         "reviews": review_rows,
         "disputes": dispute_rows,
-        "version": review_rows[-1]["version"] if review_rows else 0,
+        "version": version,
+        "other_agent_reviews": others,  # reviews of an earlier conversation under this id, with another agent
         "human": _human_verdict(review_rows),
         "customer_balance": customer_view(db, scope, ticket["customer_id"]),
     }

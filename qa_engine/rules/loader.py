@@ -1,7 +1,8 @@
 """Load a rule pack (a YAML file or a folder of them) into validated rules, failing early with file and line.
 
 Every problem names the file, the line, the rule id and the field: Q102 an unknown kind (listing the known ones),
-Q103 a bad or missing field, Q104 a duplicate id, Q105 YAML that does not parse. The pack's `version` is a hash
+Q103 a bad or missing field, Q104 a duplicate id, Q105 YAML that does not parse, Q109 a regular expression that
+could backtrack exponentially (`rules.regex`). The pack's `version` is a hash
 of its files' content, so stored results can say which rules produced them.
 """
 
@@ -20,6 +21,7 @@ from qa_engine.errors import QAError
 from qa_engine.nlp.normalize import base_language
 from qa_engine.rules.kinds.base import RuleKind
 from qa_engine.rules.models import ALL, COMMON_KEYS, RuleSpec
+from qa_engine.rules.regex import SlowPattern
 from qa_engine.rules.registry import registered_kinds
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -135,6 +137,13 @@ def _load_rule(file: str, node: yaml.Node, index: int, raw: Any) -> Rule:
     def invalid(exc: ValidationError) -> QAError:
         error = exc.errors()[0]
         loc = _clean_loc(error["loc"])
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, SlowPattern):  # its own code: a pattern that could hang a run, not a typo
+            where = (*loc, cause.language)
+            return QAError(
+                "Q109", file=file, line=_line(node, here + where), rule_id=rule_id, field=_dotted(where),
+                detail=str(cause),
+            )  # fmt: skip
         return QAError(
             "Q103", file=file, line=_line(node, here + loc), rule_id=rule_id, field=_dotted(loc) or "(rule)",
             detail=error["msg"],

@@ -19,6 +19,7 @@ from qa_engine.nlp.phrases import ALL_LANGUAGES, LanguageMatcher, PhraseFinder, 
 from qa_engine.nlp.pipelines import folded_text, screened_text, sentence_ranges
 from qa_engine.nlp.screens import Screen, regex_needles
 from qa_engine.rules.conversation import Conversation, Evidence, Outcome, Turn, failed, not_applicable, passed
+from qa_engine.rules.regex import RulePattern, SlowPattern, catastrophe
 from qa_engine.schema import SPEAKERS
 
 Speaker = Literal["customer", "agent", "bot", "system"]
@@ -41,7 +42,8 @@ def check_lists(value: dict[str, list[str]]) -> dict[str, list[str]]:
 
 
 def check_patterns(value: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Pydantic validator: per-language lists of regular expressions that compile."""
+    """Pydantic validator: per-language lists of regular expressions that compile and cannot backtrack
+    exponentially (`rules.regex`: a pack must not be able to hang a run on one long turn)."""
     check_lists(value)
     for language, patterns in value.items():
         for pattern in patterns:
@@ -49,6 +51,9 @@ def check_patterns(value: dict[str, list[str]]) -> dict[str, list[str]]:
                 re.compile(pattern)
             except re.error as exc:
                 raise ValueError(f"bad regular expression {pattern!r} for '{language}': {exc}") from exc
+            problem = catastrophe(pattern, re.IGNORECASE)
+            if problem is not None:
+                raise SlowPattern(pattern, language, problem)
     return value
 
 
@@ -123,7 +128,7 @@ class GroupMatcher:
         self._finder = PhraseFinder(spec.phrases, lemma=lemma)
         flags = 0 if spec.case_sensitive else re.IGNORECASE
         self._patterns = {
-            (k if k == ALL_LANGUAGES else base_language(k)): [re.compile(p, flags) for p in v]
+            (k if k == ALL_LANGUAGES else base_language(k)): [RulePattern(p, flags) for p in v]
             for k, v in spec.patterns.items()
         }
         self._covers: dict[str, bool] = {}  # per language: asked for every rule, ticket and turn
@@ -178,7 +183,7 @@ class _Plan(NamedTuple):
     the screen of all its patterns."""
 
     phrases: LanguageMatcher | None
-    patterns: list[tuple[re.Pattern[str], Screen | None]]
+    patterns: list[tuple[RulePattern, Screen | None]]
     screen: Screen | None
 
 

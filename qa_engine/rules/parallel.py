@@ -14,7 +14,10 @@ The helpers start, in the background, with the first batch of 400 tickets or mor
 them), and the parent never waits for one: a share whose Docs are not ready when the rules stage starts (its helper
 is still loading the pipelines) is judged in the parent. A helper that fails (killed, out of memory, a rule kind or
 tier condition it cannot import, a pack that changed on disk) costs time, never results: the parent judges that
-share itself, logs why, and goes on without helpers. `helper.py` is the helpers' side.
+share itself, logs why, and goes on without helpers. So does a helper that does not answer in time (stuck in a
+pattern, swapping, stopped): the parent waits for a share at most `timeout_s + timeout_per_ticket_s` per ticket
+of it (generous: a helper judges a ticket in milliseconds), then stops the helper and judges the share itself.
+`helper.py` is the helpers' side.
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ MIN_SHARE = 50  # tickets: below this, sending a share costs more than evaluatin
 HELPER_WEIGHT = 2
 # the first batch this big starts the helpers: a smaller run would not earn back their start (about 6 s of CPU)
 START_TICKETS = 400
+TIMEOUT_ENV = "QA_RULES_HELPER_TIMEOUT"  # seconds: overrides TIMEOUT_S
+# the longest wait for a helper's answer: TIMEOUT_S plus TIMEOUT_PER_TICKET_S for each ticket of its share. A helper
+# builds a share's Docs and judges it at about 2 ms a ticket, and loads its pipelines in about 6 s: 60 times that
+TIMEOUT_S = 120.0
+TIMEOUT_PER_TICKET_S = 0.1
 
 
 def default_processes() -> int:
@@ -63,6 +71,17 @@ def default_processes() -> int:
             )
             return 1
     return min(MAX_DEFAULT_PROCESSES, usable_cores())
+
+
+def default_timeout() -> float:
+    """The fixed part of the wait for a helper's answer: $QA_RULES_HELPER_TIMEOUT seconds, else TIMEOUT_S."""
+    given = os.environ.get(TIMEOUT_ENV)
+    if given:
+        try:
+            return max(0.0, float(given))
+        except ValueError:
+            log.warning("%s=%r is not a number of seconds; using %s", TIMEOUT_ENV, given, TIMEOUT_S)
+    return TIMEOUT_S
 
 
 def usable_cores() -> int:
@@ -96,12 +115,16 @@ class ParallelRules:
         processes: int,
         min_share: int = MIN_SHARE,
         start_tickets: int = START_TICKETS,
+        timeout_s: float | None = None,
+        timeout_per_ticket_s: float = TIMEOUT_PER_TICKET_S,
     ) -> None:
         self.pack = pack
         self.policy = policy
         self.processes = processes
         self.min_share = min_share
         self.start_tickets = start_tickets
+        self.timeout_s = default_timeout() if timeout_s is None else timeout_s
+        self.timeout_per_ticket_s = timeout_per_ticket_s
         self._helpers: list[ProcessPoolExecutor] | None = None  # None: not started; []: not used
         self._loaded: list[Future] = []  # each helper's `helper.load`: the versions it loaded
         self._key = 0
@@ -122,7 +145,7 @@ class ParallelRules:
             ]
             self._loaded = [_submit(helper, helper_side.load, self.pack.path) for helper in self._helpers]
         if wait:
-            wait_for(self._loaded)
+            wait_for(self._loaded, timeout=self.timeout_s)  # one still loading then is not used (`_usable`)
         return self._usable()
 
     def begin(self, tickets: pl.DataFrame, turns: pl.DataFrame) -> Shares | None:
@@ -192,6 +215,7 @@ class ParallelRules:
         frames, there = self._collect(
             [None, *sent],
             lambda index: evaluate(self.pack, *share(index), _pick(docs, shares.turn_rows[index])),
+            [end - start for start, end in shares.ticket_bounds],
         )
         shares.judged_there = there[1:]
         for (start, end), helped in zip(shares.ticket_bounds[1:], shares.judged_there, strict=True):
@@ -231,13 +255,14 @@ class ParallelRules:
             part_results = results.slice(start * per_ticket, (end - start) * per_ticket)
             return assign_tiers(part, part_turns, part_results, self.policy)
 
-        return pl.concat(self._collect(pending, here)[0])
+        return pl.concat(self._collect(pending, here, [end - start for start, end in ranges])[0])
 
     def _collect(
-        self, pending: list[Future | None], here: Callable[[int], pl.DataFrame]
+        self, pending: list[Future | None], here: Callable[[int], pl.DataFrame], sizes: list[int]
     ) -> tuple[list[pl.DataFrame], list[bool]]:
         """The frame of every part: computed `here` for the parts without a future (first, while the helpers work),
-        then each helper's answer, or `here` when it failed; and for each part, whether a helper's frame was used."""
+        then each helper's answer, or `here` when it failed or did not answer within the part's time-out (`sizes`:
+        each part's tickets); and for each part, whether a helper's frame was used."""
         frames: list[pl.DataFrame | None] = [
             here(at) if future is None else None for at, future in enumerate(pending)
         ]
@@ -245,8 +270,12 @@ class ParallelRules:
         for at, future in enumerate(pending):
             if future is None:
                 continue
+            limit = self.timeout_s + self.timeout_per_ticket_s * sizes[at]
             try:
-                frames[at] = future.result()
+                frames[at] = future.result(timeout=limit)
+            except TimeoutError:  # stuck: given up below (its process is stopped), the part is computed here
+                failures[at] = f"no answer within {limit:.0f} s"
+                frames[at] = here(at)
             except Exception as exc:  # the part is computed here instead
                 failures[at] = f"{type(exc).__name__}: {exc}"
                 frames[at] = here(at)

@@ -129,8 +129,12 @@ CREATE TABLE IF NOT EXISTS reviews (
     machine_outcomes VARCHAR,             -- JSON {rule_id: outcome}
     comment VARCHAR NOT NULL,
     created_at TIMESTAMPTZ NOT NULL,
+    agent_id VARCHAR,                     -- the ticket's agent when reviewed: a re-imported id's new agent never sees it
+    content_hash VARCHAR,                 -- the ticket's content_hash when reviewed ('' when it had none; null: older store)
     UNIQUE (ticket_id, version)
 );
+ALTER TABLE reviews ADD COLUMN IF NOT EXISTS agent_id VARCHAR;  -- stores from before it (qa_engine.review.binding)
+ALTER TABLE reviews ADD COLUMN IF NOT EXISTS content_hash VARCHAR;
 
 CREATE TABLE IF NOT EXISTS disputes (
     dispute_id VARCHAR PRIMARY KEY,
@@ -166,6 +170,7 @@ CREATE INDEX IF NOT EXISTS disputes_ticket ON disputes (ticket_id);
 -- a coaching session or a snapshot.
 CREATE TABLE IF NOT EXISTS coaching_sessions (
     session_id VARCHAR PRIMARY KEY,       -- derived from agent, date and focus: recording the same session twice updates it
+                                          -- (its note is the latest; every note stays in coaching_notes)
     agent_id VARCHAR NOT NULL,
     session_date DATE NOT NULL,
     focus_rules VARCHAR[] NOT NULL,       -- rule ids the session worked on
@@ -175,6 +180,14 @@ CREATE TABLE IF NOT EXISTS coaching_sessions (
     practice BOOLEAN DEFAULT false        -- the coach assigned practice: reports list the agent's failing excerpts
 );
 ALTER TABLE coaching_sessions ADD COLUMN IF NOT EXISTS practice BOOLEAN DEFAULT false;  -- stores from before it
+
+-- every note recorded for a session, never updated or deleted: a second note for the same session adds a row
+CREATE TABLE IF NOT EXISTS coaching_notes (
+    session_id VARCHAR NOT NULL,
+    note VARCHAR NOT NULL,
+    coach VARCHAR,
+    created_at TIMESTAMPTZ NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS kpi_snapshots (
     day DATE NOT NULL,                    -- the window's last day (UTC)

@@ -9,34 +9,59 @@ becomes null beside a flag saying so.
 from __future__ import annotations
 
 import json
+import zoneinfo
+from datetime import timedelta
 
 import polars as pl
 
+from qa_engine.errors import QAError
 from qa_engine.validation.raw import TICKET_FIELDS
 
 # ISO 8601 as people write it: "Z" or an offset (+02:00, +0200), fractions, a space for the "T", or no time zone
-# (read as UTC), or a bare date (midnight UTC). Tried in this order.
-TIMESTAMP_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%dT%H:%M:%S%.f%#z",
-    "%Y-%m-%dT%H:%M%#z",
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d",
-)
+# (read in the run's time zone, UTC unless `qa score --tz` says otherwise), or a bare date (midnight there). Tried
+# in this order.
+ZONED_FORMATS: tuple[str, ...] = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M%#z")
+LOCAL_FORMATS: tuple[str, ...] = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
+TIMESTAMP_FORMATS: tuple[str, ...] = ZONED_FORMATS + LOCAL_FORMATS
+DEFAULT_TIME_ZONE = "UTC"
+
+
+def check_time_zone(zone: str, option: str = "--tz") -> str:
+    """The zone, when both zoneinfo (the IANA database) and polars know it; else the one-line QAError Q008.
+    `option` names where it came from (`--tz`, a source's `timezone:`)."""
+    try:
+        zoneinfo.ZoneInfo(zone)
+        pl.Series([0], dtype=pl.Datetime("us")).dt.replace_time_zone(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, pl.exceptions.PolarsError):
+        raise QAError("Q008", zone=zone, option=option) from None
+    return zone
+
+
 RAW_RENAMED: tuple[str, ...] = ("turn_index", "ts", "created_at", "csat", "metadata")  # kept as raw_<name>
 # Ticket-level columns compared across the rows of a ticket, in their normalised form.
 AGREEING: tuple[str, ...] = tuple("raw_csat" if name == "csat" else name for name in TICKET_FIELDS)
 
 
-def parse_timestamp(text: pl.Expr) -> pl.Expr:
-    """ISO 8601 text to a UTC datetime (us); null when it does not parse."""
+def parse_timestamp(text: pl.Expr, time_zone: str = DEFAULT_TIME_ZONE) -> pl.Expr:
+    """ISO 8601 text to a UTC datetime (us); null when it does not parse.
+
+    A value with "Z" or an offset keeps it; one without is a wall-clock time in `time_zone` (an IANA name: a
+    run's `--tz`, later a source's own setting). Of a time that a daylight-saving change shows twice, the first is
+    meant; a time that it skips is read as the clock shows it an hour later."""
     cleaned = text.str.strip_chars().str.to_uppercase().str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
-    return pl.coalesce(
-        [
-            cleaned.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
-            for fmt in TIMESTAMP_FORMATS
-        ]
-    )
+    zoned = [
+        cleaned.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC") for fmt in ZONED_FORMATS
+    ]
+    local = pl.coalesce([cleaned.str.to_datetime(fmt, strict=False, time_unit="us") for fmt in LOCAL_FORMATS])
+    if time_zone == DEFAULT_TIME_ZONE:
+        in_zone = local.dt.replace_time_zone("UTC")
+    else:
+        placed = local.dt.replace_time_zone(time_zone, ambiguous="earliest", non_existent="null")
+        skipped = (local + timedelta(hours=1)).dt.replace_time_zone(
+            time_zone, ambiguous="earliest", non_existent="null"
+        )
+        in_zone = pl.coalesce([placed, skipped]).dt.convert_time_zone("UTC")
+    return pl.coalesce([*zoned, in_zone])
 
 
 def _cleaned(name: str) -> pl.Expr:
@@ -73,11 +98,12 @@ def _canonical_objects(values: pl.Series) -> dict[str, str | None]:
     return canonical
 
 
-def prepare(raw: pl.DataFrame) -> pl.DataFrame:
+def prepare(raw: pl.DataFrame, time_zone: str = DEFAULT_TIME_ZONE) -> pl.DataFrame:
     """Normalised values and check helpers for a RAW_TURNS frame, sorted by ticket and turn, with a `_row` index.
 
     Normalised: ids, speaker, channel and language trimmed (empty -> null); speaker and channel lower-cased;
-    language lower-cased with its region dropped (zh-CN -> zh); ts and created_at parsed to UTC; turn_index and
+    language lower-cased with its region dropped (zh-CN -> zh); ts and created_at parsed to UTC (zone-less values
+    read in `time_zone`); turn_index and
     csat as whole numbers; metadata as canonical JSON. The raw text of the parsed ones stays as raw_<name>.
     """
     frame = raw.rename({name: f"raw_{name}" for name in RAW_RENAMED})
@@ -94,8 +120,8 @@ def prepare(raw: pl.DataFrame) -> pl.DataFrame:
         customer_id=_cleaned("customer_id"),
         turn_index=pl.when(_is_whole(turn_number)).then(turn_number.cast(pl.Int64)),
         turn_index_is_integer=pl.when(_given("raw_turn_index")).then(_is_whole(turn_number).fill_null(False)),
-        ts=parse_timestamp(pl.col("raw_ts")),
-        created_at=parse_timestamp(pl.col("raw_created_at")),
+        ts=parse_timestamp(pl.col("raw_ts"), time_zone),
+        created_at=parse_timestamp(pl.col("raw_created_at"), time_zone),
         csat_number=csat_number,
         csat=pl.when(_is_whole(csat_number)).then(csat_number.cast(pl.Int64)),
         csat_is_integer=pl.when(_given("raw_csat")).then(_is_whole(csat_number).fill_null(False)),

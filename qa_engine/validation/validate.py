@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from qa_engine.validation.prepare import AGREEING, prepare
+from qa_engine.validation.prepare import AGREEING, DEFAULT_TIME_ZONE, prepare
 from qa_engine.validation.quarantine import QuarantineRecord, join_details
 from qa_engine.validation.raw import RawBatch
 from qa_engine.validation.suite import run_suite
@@ -112,9 +112,12 @@ def _flat_records(raw: RawBatch, recs: list[int]) -> dict[int, str]:
     return {rec: f"[{text}]" for rec, text in grouped.iter_rows()}
 
 
-def validate_batch(raw: RawBatch, seen: FirstSeen, max_text_chars: int) -> ValidatedBatch:
-    """Check every candidate ticket of a raw batch; whole tickets are accepted or quarantined."""
-    prepared = prepare(raw.turns)
+def validate_batch(
+    raw: RawBatch, seen: FirstSeen, max_text_chars: int, time_zone: str = DEFAULT_TIME_ZONE
+) -> ValidatedBatch:
+    """Check every candidate ticket of a raw batch; whole tickets are accepted or quarantined. Zone-less
+    timestamps are read in `time_zone` (`prepare.parse_timestamp`)."""
+    prepared = prepare(raw.turns, time_zone)
     marked = prepared.filter(pl.col("_problem").is_not_null())
     reader_problems = marked.select(
         "_row", reason="_problem", detail=pl.lit(None, pl.String), level=pl.lit("turn")

@@ -138,3 +138,17 @@ def test_schedule_carries_the_dask_options_into_the_deployment(tmp_path: Path) -
         str(tmp_path), "qa.duckdb", None, "0 2 * * *", dask_address="tcp://10.0.0.5:8786"
     )
     assert remote.parameters["dask_address"] == "tcp://10.0.0.5:8786" and "workers" not in remote.parameters
+
+
+def test_the_local_clusters_dashboard_listens_on_this_host_only() -> None:
+    from distributed import LocalCluster
+
+    from flows.nightly import dask_runner
+
+    kwargs = dict(dask_runner(1, None).cluster_kwargs)
+    assert kwargs["dashboard_address"].startswith("127.0.0.1:")
+    with LocalCluster(**kwargs) as cluster:  # the nightly run's cluster, with one worker
+        server = cluster.scheduler.http_server
+        hosts = {sock.getsockname()[0] for sock in server._sockets.values()}
+        assert hosts == {"127.0.0.1"}
+        assert cluster.scheduler.services["dashboard"].port > 0

@@ -215,3 +215,31 @@ def test_rule_ids_scored_with_another_pack_are_known(tmp_path: Path) -> None:
 def test_a_session_needs_a_focus_rule(db: Path) -> None:
     with pytest.raises(QAError, match=r"\[Q809\].*a-17.*focus"):
         add_session(db, "a-17", at(20).date(), [" ", ""])
+
+
+def test_a_second_note_for_the_same_session_keeps_the_first(db: Path) -> None:
+    day = at(SESSION_DAY).date()
+    add_session(db, "a-17", day, [RULE], note="first note", coach="coach-1")
+    add_session(db, "a-17", day, [RULE], note="second note", coach="coach-2")
+    add_session(db, "a-17", day, [RULE])  # recorded again without a note: the last note stays the session's
+    (stored,) = list_sessions(db, "a-17")
+    assert stored.note == "second note"
+    assert [(n.note, n.coach) for n in stored.notes] == [
+        ("first note", "coach-1"),
+        ("second note", "coach-2"),
+    ]
+
+
+def test_a_session_recorded_before_the_notes_history_keeps_its_note(db: Path) -> None:
+    import duckdb
+
+    day = at(SESSION_DAY).date()
+    add_session(db, "a-17", day, [RULE], note="written long ago")
+    con = duckdb.connect(str(db))
+    con.execute("DROP TABLE coaching_notes")  # as a store from before the history has it
+    con.close()
+    (old,) = list_sessions(db, "a-17")
+    assert [n.note for n in old.notes] == ["written long ago"]
+    add_session(db, "a-17", day, [RULE], note="and a new one")
+    (stored,) = list_sessions(db, "a-17")
+    assert [n.note for n in stored.notes] == ["written long ago", "and a new one"]

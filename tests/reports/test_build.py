@@ -386,3 +386,52 @@ def test_the_nightly_flow_task_renders_the_reports(store_copy: Path, tmp_path: P
     assert (tmp_path / "reports" / "team-all.pdf").is_file() and (
         tmp_path / "reports" / f"team-{team}.pdf"
     ).is_file()
+
+
+def test_lookalike_agents_and_a_team_called_all_get_files_of_their_own(
+    store_copy: Path, tmp_path: Path
+) -> None:
+    import duckdb
+
+    agents = [a for (a,) in sql(store_copy, "SELECT DISTINCT agent_id FROM tickets ORDER BY 1")][:2]
+    teams = [
+        t for (t,) in sql(store_copy, "SELECT DISTINCT team FROM tickets WHERE team IS NOT NULL ORDER BY 1")
+    ]
+    con = duckdb.connect(str(store_copy))
+    try:  # `a/1` and `a_1` once both wrote a_1.html; a team "all" wrote over the all-teams index
+        for old, new in zip(agents, ["a/1", "a_1"], strict=True):
+            con.execute("UPDATE tickets SET agent_id = ? WHERE agent_id = ?", [new, old])
+        con.execute("UPDATE tickets SET team = 'all' WHERE team = ?", [teams[0]])
+    finally:
+        con.close()
+    summary = render_all(store_copy, tmp_path / "all")
+    names = [f.html.name for f in summary.files]
+    assert len(names) == len(set(names))
+    assert "a_1.html" in names and "team-all.html" in names
+    index = (tmp_path / "all" / "team-all.html").read_text(encoding="utf-8")
+    assert "Team" in index and all(
+        (tmp_path / "all" / link).is_file() for link in re.findall(r'href="([^"]+)"', index)
+    )
+    one_agent = render_agent_report(store_copy, "a/1", tmp_path / "one")
+    assert one_agent.html.name.startswith("a_1-") and one_agent.html.parent == tmp_path / "one"
+    team_all = render_team_report(
+        store_copy, "all", tmp_path / "one"
+    )  # the team, since a team is called "all"
+    assert team_all.html.name.startswith("team-all-")
+    assert render_team_report(store_copy, None, tmp_path / "one").html.name == "team-all.html"
+
+
+def test_the_agent_report_shows_a_sessions_latest_note_and_the_earlier_ones(
+    store_copy: Path, tmp_path: Path
+) -> None:
+    from qa_engine.kpi import add_session
+
+    agent, day = sql(
+        store_copy, "SELECT agent_id, max(created_at)::DATE FROM tickets GROUP BY 1 ORDER BY 1 LIMIT 1"
+    )[0]
+    rule = sql(store_copy, "SELECT min(rule_id) FROM rule_results")[0][0]
+    add_session(store_copy, agent, day, [rule], note="Greet by name", coach="coach-1")
+    add_session(store_copy, agent, day, [rule], note="Better: greet and thank", coach="coach-2")
+    html = render_agent_report(store_copy, agent, tmp_path).html.read_text(encoding="utf-8")
+    assert "Better: greet and thank" in html
+    assert 'data-metric="earlier_note"' in html and "Greet by name" in html and "coach-1" in html

@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import signal
+import time
 from concurrent.futures import wait
 from pathlib import Path
 
@@ -23,9 +24,12 @@ from qa_engine.nlp.pipelines import make_docs
 from qa_engine.rules import RulePack, evaluate, load_pack
 from qa_engine.rules.parallel import (
     PROCESSES_ENV,
+    TIMEOUT_ENV,
+    TIMEOUT_S,
     ParallelRules,
     Shares,
     default_processes,
+    default_timeout,
     usable_cores,
 )
 from qa_engine.scoring import assign_tiers, load_policy
@@ -152,6 +156,51 @@ def test_a_helper_killed_before_the_tier_stage_costs_time_not_tiers(
         tiers = rules.tiers(shares, tickets, turns, split)
     assert tiers.equals(assign_tiers(tickets, turns, split, policy))
     assert "a helper failed" in caplog.text
+
+
+@pytest.mark.timeout(300)
+def test_a_stuck_helper_is_given_up_after_its_time_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, pack: RulePack, policy: TierPolicy
+) -> None:
+    tickets, turns = _batch(tmp_path, 150)
+    one = evaluate(pack, tickets, turns, make_docs(tickets, turns))
+    rules = ParallelRules(pack, policy, 2, timeout_s=3.0, timeout_per_ticket_s=0.01)
+    assert rules.start()
+    shares = rules.begin(tickets, turns)
+    assert shares is not None
+    wait(shares.prepared)
+    helper = rules._helpers[0]
+    pid = helper.submit(os.getpid).result()
+    helper.submit(time.sleep, 3600)  # the helper runs one job at a time: its share's answer waits behind this
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="qa_engine.rules.parallel"):
+        split = rules.evaluate(shares, tickets, turns, make_docs(tickets, turns))
+    assert (
+        time.monotonic() - started < 60
+    )  # 3 s + 0.01 s for each of the helper's 100 tickets, then its share here
+    assert split.equals(one) and rules.tickets_on_helpers == 0 and shares.judged_there == [False]
+    assert "no answer within 4 s" in caplog.text and "scored here" in caplog.text
+    assert rules.begin(tickets, turns) is None  # one process from now on
+    _wait_gone(pid)  # the stuck helper was stopped, not left sleeping
+
+
+def _wait_gone(pid: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"helper {pid} still runs")
+
+
+@pytest.mark.parametrize(("given", "want"), [("30", 30.0), ("soon", TIMEOUT_S), ("", TIMEOUT_S)])
+def test_time_out_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, given: str, want: float
+) -> None:
+    monkeypatch.setenv(TIMEOUT_ENV, given)
+    assert default_timeout() == want
 
 
 def _kill(rules: ParallelRules) -> None:

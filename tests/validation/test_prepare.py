@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
-from qa_engine.validation.prepare import parse_timestamp, prepare
+from qa_engine.errors import QAError
+from qa_engine.sources import read_inputs
+from qa_engine.validation.prepare import check_time_zone, parse_timestamp, prepare
 from qa_engine.validation.raw import RAW_TURNS
 
 
@@ -30,6 +32,60 @@ from qa_engine.validation.raw import RAW_TURNS
 )
 def test_parse_timestamp(text: str, expected: datetime | None) -> None:
     assert pl.select(parse_timestamp(pl.lit(text))).item() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "expected"),
+    [
+        ("2026-11-20 09:14:03", "Europe/Berlin", datetime(2026, 11, 20, 8, 14, 3, tzinfo=UTC)),  # CET, +01:00
+        ("2026-07-20T09:14", "Europe/Berlin", datetime(2026, 7, 20, 7, 14, tzinfo=UTC)),  # CEST, +02:00
+        ("2026-11-20", "Asia/Tokyo", datetime(2026, 11, 19, 15, 0, tzinfo=UTC)),  # midnight in Tokyo
+        ("2026-11-20T09:14:03", "America/New_York", datetime(2026, 11, 20, 14, 14, 3, tzinfo=UTC)),
+        # a value with Z or an offset keeps its own
+        ("2026-11-20T09:14:03Z", "Asia/Tokyo", datetime(2026, 11, 20, 9, 14, 3, tzinfo=UTC)),
+        ("2026-11-20T11:14:03+02:00", "America/New_York", datetime(2026, 11, 20, 9, 14, 3, tzinfo=UTC)),
+        # daylight saving: 02:30 on 2026-10-25 happens twice in Berlin (the first is meant), on 2026-03-29 never
+        ("2026-10-25T02:30", "Europe/Berlin", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
+        ("2026-03-29T02:30", "Europe/Berlin", datetime(2026, 3, 29, 1, 30, tzinfo=UTC)),
+        ("yesterday", "Europe/Berlin", None),
+        ("2026-11-20 09:14:03", "UTC", datetime(2026, 11, 20, 9, 14, 3, tzinfo=UTC)),
+    ],
+)
+def test_zone_less_timestamps_are_read_in_the_given_zone(
+    text: str, zone: str, expected: datetime | None
+) -> None:
+    assert pl.select(parse_timestamp(pl.lit(text), zone)).item() == expected
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "CEST", "", "Europe/../etc/passwd"])
+def test_an_unknown_zone_is_a_one_line_error(zone: str) -> None:
+    with pytest.raises(
+        QAError, match=r"^\[Q008\] Unknown time zone .* for --tz: give an IANA name"
+    ) as caught:
+        check_time_zone(zone)
+    assert "\n" not in str(caught.value)
+    assert check_time_zone("Europe/Berlin") == "Europe/Berlin"
+
+
+def test_read_inputs_reads_ts_and_created_at_in_the_given_zone(tmp_path) -> None:
+    source = tmp_path / "t.jsonl"
+    source.write_text(
+        '{"ticket_id": "T-1", "created_at": "2026-11-20T09:00:00", "turns": ['
+        '{"speaker": "customer", "text": "Hi", "ts": "2026-11-20T09:00:00"},'
+        '{"speaker": "agent", "text": "Hello", "ts": "2026-11-20T08:05:00Z"}]}\n',
+        encoding="utf-8",
+    )
+    batch = next(iter(read_inputs([source], time_zone="Europe/Berlin")))
+    assert batch.tickets["created_at"].to_list() == [datetime(2026, 11, 20, 8, 0, tzinfo=UTC)]
+    assert batch.turns["ts"].to_list() == [
+        datetime(2026, 11, 20, 8, 0, tzinfo=UTC),
+        datetime(2026, 11, 20, 8, 5, tzinfo=UTC),
+    ]
+    # no zone given: UTC, as before, and the agent's 08:05Z reply then comes before the customer's 09:00
+    default = next(iter(read_inputs([source])))
+    assert default.tickets.height == 0 and [r.reason for r in default.quarantine] == ["timestamp_backwards"]
+    with pytest.raises(QAError, match="Q008"):
+        next(iter(read_inputs([source], time_zone="Nowhere/Land")))
 
 
 def prepared(**columns: list) -> pl.DataFrame:
