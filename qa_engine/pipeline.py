@@ -166,15 +166,18 @@ class Engine:
     ) -> pl.DataFrame:
         """The stored ticket rows: input fields, tier and mood, provenance."""
         first_ts = turns.group_by("ticket_id").agg(first_ts=pl.col("ts").min(), n_turns=pl.len())
+        now = pl.lit(datetime.now(UTC))
         return (
             tickets.join(tiers, on="ticket_id", how="left")
             .join(first_ts, on="ticket_id", how="left")
             .with_columns(
-                started_at=pl.coalesce("created_at", "first_ts"),
+                # the store keeps the first received_at of a re-scored ticket (Store.write_results)
+                started_at=pl.coalesce("created_at", "first_ts", now),
+                received_at=now,
                 rule_pack_version=pl.lit(self.rule_pack_version),
                 model_versions=pl.lit(json.dumps(self.model_versions, sort_keys=True)),
                 run_id=pl.lit(run_id),
-                scored_at=pl.lit(datetime.now(UTC)),
+                scored_at=now,
             )
             .drop("first_ts")
         )

@@ -95,7 +95,8 @@ def kpi(
     table = kpi_table(db, by=by.strip().lower(), start=start, end=end, settings=load_settings(targets))
     if table.undated and (start or end):
         typer.echo(
-            f"qa kpi: {table.undated} stored tickets have no start (no created_at, no turn ts) and are in no period",
+            f"qa kpi: {table.undated} stored tickets have no time stamp (no created_at, no turn ts): "
+            "they count on the day they were received",
             err=True,
         )
     if as_json:

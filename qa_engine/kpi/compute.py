@@ -30,7 +30,7 @@ class KpiTable:
     end: date | None
     frame: pl.DataFrame
     settings: KpiSettings
-    undated: int  # stored tickets with no start at all (outside any bounded period)
+    undated: int  # stored tickets with no time stamp at all (placed on the day they were received)
 
     def rows(self) -> list[dict[str, Any]]:
         """One object per group, keyed by the group's column: the contract's JSON (CONTRACT.md section 5)."""

@@ -28,9 +28,13 @@ OPTIONAL_TICKET_COLUMNS: dict[str, pl.DataType] = {
 
 # A ticket starts at created_at, else at its first turn's ts (the earliest ts when the first turn has none).
 # arg_min_null keeps a null ts of the first turn (plain arg_min would skip to the next turn that has one).
+# A ticket with no time stamp at all has no start (no first-contact resolution is judged for it), but it is placed
+# in a period by the time qa-engine first received it (`received_at`), so real transcripts without time stamps
+# still count in the period they arrived in.
 STARTS_SQL = """
 SELECT t.ticket_id, t.agent_id, t.customer_id,
-       coalesce(t.created_at, spans.first_ts, spans.earliest_ts) AS started_at
+       coalesce(t.created_at, spans.first_ts, spans.earliest_ts) AS started_at,
+       coalesce(t.created_at, spans.first_ts, spans.earliest_ts, t.received_at, t.scored_at) AS placed_at
 FROM tickets t
 LEFT JOIN (
     SELECT ticket_id, arg_min_null(ts, turn_index) AS first_ts, min(ts) AS earliest_ts FROM turns GROUP BY ticket_id
@@ -44,13 +48,14 @@ def _utc(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
 
 
 def ticket_starts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Every stored ticket's `ticket_id, agent_id, customer_id, started_at` (UTC; null when nothing dates it)."""
-    return _utc(con.sql(STARTS_SQL).pl(), "started_at")
+    """Every stored ticket's `ticket_id, agent_id, customer_id, started_at` (UTC; null when nothing dates it) and
+    `placed_at` (the start, else when the ticket was received: the day it counts in)."""
+    return _utc(con.sql(STARTS_SQL).pl(), "started_at", "placed_at")
 
 
 def in_period(started_at: pl.Expr, start: date | None, end: date | None) -> pl.Expr:
-    """Starts on or after `start` and on or before `end` (whole UTC days); without bounds, every ticket counts,
-    undated ones too. With a bound, an undated ticket cannot be placed and is outside."""
+    """Starts on or after `start` and on or before `end` (whole UTC days); without bounds, every ticket counts.
+    With a bound, a null time is outside."""
     day = started_at.dt.date()
     keep = pl.lit(True)
     if start is not None:
@@ -164,12 +169,13 @@ def load_facts(
     end: date | None = None,
     ticket_ids: Sequence[str] | None = None,
 ) -> tuple[pl.DataFrame, int]:
-    """(facts of the stored tickets that start in the period, or of these ticket ids; how many stored tickets have
-    no start at all). Only the period's turns are read."""
+    """(facts of the stored tickets placed in the period, or of these ticket ids; how many stored tickets have no
+    time stamp at all). Only the period's turns are read. The facts' `started_at` is where a ticket is placed:
+    its start, else when it was received (STARTS_SQL)."""
     with store.connect(read_only=True) as con:
         starts = ticket_starts(con)
         undated = starts["started_at"].null_count()
-        chosen = starts.filter(in_period(pl.col("started_at"), start, end))
+        chosen = starts.filter(in_period(pl.col("placed_at"), start, end))
         if ticket_ids is not None:
             chosen = chosen.filter(pl.col("ticket_id").is_in(list(ticket_ids)))
         con.register("wanted", chosen.select("ticket_id").to_arrow())
@@ -183,6 +189,6 @@ def load_facts(
         con.unregister("wanted")
     tickets = tickets.cast(
         {"csat": pl.Int64, "escalation_risk": pl.Float64, "contact_reason": pl.String}
-    ).join(chosen.select("ticket_id", "started_at"), on="ticket_id", how="left")
+    ).join(chosen.select("ticket_id", started_at="placed_at"), on="ticket_id", how="left")
     facts = ticket_facts(tickets, turns, first_contact_resolved(starts), sla_seconds)
     return facts, undated

@@ -155,7 +155,7 @@ class AgentReport:
 
     @property
     def empty(self) -> bool:
-        return self.summary is None
+        return self.summary is None or not self.summary.get("tickets")
 
 
 def category_rows(mine: pl.DataFrame, reference: pl.DataFrame) -> list[CategoryRow]:

@@ -259,7 +259,7 @@ def store_facts(store: Store) -> StoreFacts:
         agent_teams=agent_teams,
         agent_last_day=last_days,
         other_agents={w for (w,) in writers} - set(agent_teams),
-        latest_day=max(last_days.values(), default=None),
+        latest_day=max((day for day in last_days.values() if day is not None), default=None),
     )
 
 

@@ -153,7 +153,7 @@ class TeamReport:
 
     @property
     def empty(self) -> bool:
-        return self.summary is None
+        return self.summary is None or not self.summary.get("tickets")
 
 
 def _mix_rows(frame: pl.DataFrame, sla: dict[str, float | None] | None = None) -> list[MixRow]:

@@ -62,13 +62,21 @@ def _read_sub_reasons(file: Path, _mtime: int) -> tuple[str, ...]:
     )
 
 
+EVIDENCE_KEYS = ("turn_index", "start", "end", "text", "note")
+
+
 def evidence_list(text: str | None) -> list[dict]:
-    """A stored JSON evidence list (contact_reason_evidence, escalation_evidence) as dicts; [] when absent."""
+    """A stored JSON evidence list (tier, contact reason or escalation evidence) as dicts; [] when absent.
+
+    Every item has every key of EVIDENCE_KEYS (None where the evidence has none): a reason such as a low QA score
+    points at no turn, and the pages read `turn_index` of every item."""
     try:
         value = json.loads(text) if text else []
     except ValueError:
         return []
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+    if not isinstance(value, list):
+        return []
+    return [{**dict.fromkeys(EVIDENCE_KEYS), **v} for v in value if isinstance(v, dict)]
 
 
 def signal_label(item: dict) -> str:

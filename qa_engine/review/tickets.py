@@ -173,7 +173,7 @@ def load_ticket(db: ReviewDB, scope: Scope, ticket_id: str) -> dict | None:
             [ticket_id, [r[0] for r in reviews]],
         ).fetchall()
     ticket = dict(zip(TICKET_COLUMNS, row, strict=True))
-    tier_evidence = _json_list(ticket.pop("tier_evidence"))
+    tier_evidence = evidence_list(ticket.pop("tier_evidence"))
     ticket["tier_reasons"] = list(ticket["tier_reasons"] or [])
     ticket["tier_evidence"] = tier_evidence
     ticket["contact_reason_evidence"] = evidence_list(ticket["contact_reason_evidence"])
@@ -227,14 +227,6 @@ def _human_verdict(reviews: list[dict]) -> dict | None:
     last = reviews[-1]
     return {"tier": last["tier"], "rule_outcomes": last["rule_outcomes"], "reviewer": last["reviewer"],
             "version": last["version"], "created_at": last["created_at"]}  # fmt: skip
-
-
-def _json_list(text: str | None) -> list[dict]:
-    try:
-        value = json.loads(text) if text else []
-    except ValueError:
-        return []
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _spans_by_turn(

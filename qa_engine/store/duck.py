@@ -158,6 +158,11 @@ class Store:
             con.begin()
             try:
                 con.register("batch_ids", ids.to_arrow())
+                # a re-scored ticket keeps the time it was first received (and the start taken from it)
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE kept_receipts AS SELECT ticket_id, received_at FROM tickets "
+                    "WHERE ticket_id IN (SELECT ticket_id FROM batch_ids) AND received_at IS NOT NULL"
+                )
                 for table in RESULT_TABLES:
                     con.execute(f"DELETE FROM {table} WHERE ticket_id IN (SELECT ticket_id FROM batch_ids)")
                 for table, frame in (("tickets", tickets), ("turns", turns), ("rule_results", rule_results)):
@@ -165,6 +170,12 @@ class Store:
                         con.register("batch_rows", frame.to_arrow())
                         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch_rows")
                         con.unregister("batch_rows")
+                con.execute(
+                    "UPDATE tickets SET received_at = k.received_at, started_at = CASE "
+                    "WHEN tickets.started_at = tickets.received_at THEN k.received_at ELSE tickets.started_at END "
+                    "FROM kept_receipts k WHERE tickets.ticket_id = k.ticket_id"
+                )
+                con.execute("DROP TABLE kept_receipts")
                 con.commit()
             except Exception:
                 con.rollback()

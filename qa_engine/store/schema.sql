@@ -98,6 +98,14 @@ ALTER TABLE tickets ADD COLUMN IF NOT EXISTS customer_resolved BOOLEAN;       --
 ALTER TABLE tickets ADD COLUMN IF NOT EXISTS order_refs VARCHAR[];            -- normalised order numbers (repeat contacts)
 CREATE INDEX IF NOT EXISTS tickets_customer ON tickets (customer_id, started_at);
 
+-- When qa-engine first stored the ticket, kept across re-scores. Real transcripts often carry no time stamp at all
+-- (no created_at, no ts): such a ticket starts when it was received, so it still falls into a period's reports and
+-- KPIs (its first-contact resolution is not judged: that needs a real start). Stores from before it take the time
+-- their tickets were scored.
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS received_at TIMESTAMPTZ;
+UPDATE tickets SET received_at = scored_at WHERE received_at IS NULL;
+UPDATE tickets SET started_at = received_at WHERE started_at IS NULL;
+
 -- Review app (`qa serve`): people and their decisions. Human verdicts live here, keyed by ticket_id, so a re-score
 -- (which replaces rows of tickets, turns and rule_results) never removes or changes them.
 CREATE TABLE IF NOT EXISTS users (
