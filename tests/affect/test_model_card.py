@@ -7,11 +7,10 @@ import json
 import pytest
 
 from qa_engine import paths
-from qa_engine.affect import AffectScorer
-from qa_engine.affect.backends.base import serving_precision
 from qa_engine.affect.training import datasets
 from qa_engine.affect.training.evaluate import evaluate
 from qa_engine.errors import QAError
+from tests.affect.conftest import fp32_scorer
 
 pytestmark = pytest.mark.slow
 
@@ -19,13 +18,8 @@ CARD_DIR = paths.models_dir() / "embedded" / "affect-e5s6-v1"
 
 
 def _reproduced(families: tuple[str, ...]) -> None:
-    """The figures of the precision the registry serves on this machine (bf16 where native, else fp32)."""
-    scorer = AffectScorer.from_registry()
-    precision = serving_precision(scorer.registry.resolve("sentiment", None).precision)
-    committed = {
-        r["name"]: r["value"] for r in json.loads((CARD_DIR / "metrics.json").read_text())[precision]
-    }
-    measured = {r.name: r.value for r in evaluate(scorer, only=families)}
+    committed = {r["name"]: r["value"] for r in json.loads((CARD_DIR / "metrics.json").read_text())["fp32"]}
+    measured = {r.name: r.value for r in evaluate(fp32_scorer(), only=families)}
     wanted = {name for name in committed if name.split("/")[0] in families}
     assert wanted and wanted <= set(measured)
     off = {name: (committed[name], round(measured[name], 4)) for name in wanted

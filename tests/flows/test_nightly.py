@@ -61,7 +61,7 @@ def stored_results(db: Path) -> dict[str, pl.DataFrame]:
 
     store = Store(db)
     tickets = store.query(
-        "SELECT * EXCLUDE (run_id, scored_at, source, location) FROM tickets ORDER BY ticket_id"
+        "SELECT * EXCLUDE (run_id, scored_at, received_at, source, location) FROM tickets ORDER BY ticket_id"
     )
     turns = store.query("SELECT * FROM turns ORDER BY ticket_id, turn_index")
     rules = store.query("SELECT * FROM rule_results ORDER BY ticket_id, rule_id")
@@ -70,11 +70,12 @@ def stored_results(db: Path) -> dict[str, pl.DataFrame]:
 
 
 def assert_frames_match(got: pl.DataFrame, want: pl.DataFrame) -> None:
-    """Equal, with model probabilities equal to float noise: texts scored in other batch companies are padded
-    differently, which moves a probability in its sixth decimal."""
+    """Equal, with model probabilities equal to rounding noise: texts scored in other batch companies are padded
+    differently and Dask workers run torch on fewer threads, which moves a probability in its sixth decimal in fp32
+    and in its fourth in bf16 (served where the CPU computes bf16 natively: 8 significant bits)."""
     from polars.testing import assert_frame_equal
 
-    assert_frame_equal(got, want, check_exact=False, abs_tol=1e-4, rel_tol=0)
+    assert_frame_equal(got, want, check_exact=False, abs_tol=2e-3, rel_tol=0)
 
 
 def test_nightly_on_a_local_dask_cluster_equals_the_single_process_run(
