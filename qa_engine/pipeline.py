@@ -224,11 +224,16 @@ class Engine:
             lap("reasons")
             tiers = self.tier_stage(tickets, turns, results, shares)
             lap("tier")
-        return self.assemble(tickets, turns, tiers, run_id), turns, results
+            # the rules judged the raw text; nothing stored or written keeps payment data
+            from qa_engine.nlp.redact import redact_batch
+
+            scored = redact_batch(self.assemble(tickets, turns, tiers, run_id), turns, results)
+            lap("privacy")
+        return scored
 
 
-def _quarantine_frame(records: Sequence, run_id: str) -> pl.DataFrame:
-    rows = [{**r.to_dict(), "run_id": run_id, "quarantined_at": datetime.now(UTC)} for r in records]
+def _quarantine_frame(records: Sequence[dict], run_id: str) -> pl.DataFrame:
+    rows = [{**r, "run_id": run_id, "quarantined_at": datetime.now(UTC)} for r in records]
     return pl.DataFrame(
         rows,
         schema={
@@ -341,7 +346,10 @@ class ScoringRun:
             self.store.write_results(*scored)
             summary.scored += scored[0].height
             self._tiers.update(scored[0]["tier"].to_list())
-        self.store.write_quarantine(_quarantine_frame(batch.quarantine, run_id))
+        from qa_engine.nlp.redact import redact_records
+
+        quarantine = redact_records(r.to_dict() for r in batch.quarantine)  # the raw line may hold a card
+        self.store.write_quarantine(_quarantine_frame(quarantine, run_id))
         if self._writer:
             if scored:
                 self._writer.write(*scored)
@@ -349,7 +357,7 @@ class ScoringRun:
                 stored = self.store.read_results(list(unchanged))
                 self._writer.write(stored["tickets"], stored["turns"], stored["rule_results"])
                 self._tiers.update(stored["tickets"]["tier"].to_list())
-            self._writer.write_quarantine([r.to_dict() for r in batch.quarantine])
+            self._writer.write_quarantine(quarantine)
         self._timings["store"] += time.perf_counter() - clock
         self._refresh()
         return summary

@@ -2,8 +2,11 @@
 
 Each recogniser finds candidates with a regular expression, optionally anchored on per-language keywords
 ("CVV", "安全码", "Prüfnummer"...) and checked by a validation hook (Luhn for cards). The analyzer resolves overlaps
-by priority: order and tracking numbers win over card numbers, so a Luhn-valid order or tracking number is never
-reported as a card; cards, CVVs, passwords and e-mails win over phone numbers.
+by priority. A number written the way cards are (a card network's prefix, a card's length, contiguous or in the
+groups printed on cards, Luhn-valid) is a card even right after "order" or "tracking": people paste their card
+where a form asks for an order number. Any other Luhn-valid 13-19 digit run is a card only where no order or
+tracking number claims it (302-1234567-7654321 stays an order number). Cards, CVVs, passwords and e-mails win over
+phone numbers.
 
 Why regular expressions over text rather than spaCy token matchers: tokenisers disagree about exactly the places
 that matter here. English keeps "CVV:123" as one token, jieba splits "安全码" into "安全" + "码" in context, and a
@@ -137,13 +140,18 @@ def _keyword_screen(recognizer: type[PatternRecognizer], language: str) -> Liter
     return LiteralScreen(w.split()[0] for w in _keywords_for(recognizer, base_language(language)))
 
 
+# Letters of alphabetic scripts (Latin with accents, Greek, Cyrillic) as addresses may hold them (RFC 6531:
+# müller@firma.de, jürgen.groß@…); not CJK or kana: in "邮箱是a@b.com" the Chinese characters are not part of it.
+_ADDRESS_CHAR = "A-Za-z0-9\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
+
+
 class EmailRecognizer(PatternRecognizer):
     name, label, score = "email", EMAIL, 0.9
     needs = "@"
-    # ASCII-only boundaries: in "邮箱是a@b.com" the Chinese characters are word characters, not part of the address
     patterns = (
-        r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])",
+        rf"(?<![{_ADDRESS_CHAR}._%+-])[{_ADDRESS_CHAR}][{_ADDRESS_CHAR}._%+-]*@[{_ADDRESS_CHAR}]"
+        rf"(?:[{_ADDRESS_CHAR}-]*[{_ADDRESS_CHAR}])?(?:\.[{_ADDRESS_CHAR}](?:[{_ADDRESS_CHAR}-]*[{_ADDRESS_CHAR}])?)*"
+        rf"\.[A-Za-z\u00c0-\u024f\u0400-\u04ff]{{2,24}}(?![{_ADDRESS_CHAR}-])",
     )
 
 
@@ -158,19 +166,66 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+# Issuer prefixes (IIN ranges) of the networks that issue cards worldwide, with their card lengths.
+_CARD_NETWORKS: tuple[tuple[tuple[tuple[int, int], ...], frozenset[int]], ...] = (
+    (((4, 4),), frozenset({13, 16, 19})),  # Visa
+    (((51, 55), (2221, 2720)), frozenset({16})),  # Mastercard
+    (((34, 34), (37, 37)), frozenset({15})),  # American Express
+    (((6011, 6011), (644, 649), (65, 65)), frozenset(range(16, 20))),  # Discover
+    (((3528, 3589),), frozenset(range(16, 20))),  # JCB
+    (((62, 62),), frozenset(range(16, 20))),  # UnionPay
+    (((300, 305), (36, 36), (38, 39)), frozenset(range(14, 20))),  # Diners Club
+    (((5018, 5018), (5020, 5020), (5038, 5038), (6304, 6304), (6759, 6759), (6761, 6763)), frozenset(range(12, 20))),  # Maestro
+)  # fmt: skip
+# how card numbers are printed and typed: 4-4-4-4 (and 4-4-4-4-3 for 19 digits), Amex 4-6-5, Diners 4-6-4
+_CARD_GROUPS = frozenset({(4, 4, 4, 4), (4, 4, 4, 4, 1), (4, 4, 4, 4, 2), (4, 4, 4, 4, 3), (4, 6, 5), (4, 6, 4),
+                          (4, 4, 4, 1), (4, 4, 4, 3), (4, 4, 5)})  # fmt: skip
+
+
+def card_network_length(digits: str) -> bool:
+    """Whether `digits` start with a card network's issuer prefix and have one of that network's lengths."""
+    for ranges, lengths in _CARD_NETWORKS:
+        if len(digits) in lengths and any(lo <= int(digits[: len(str(lo))]) <= hi for lo, hi in ranges):
+            return True
+    return False
+
+
+def card_shaped(written: str) -> bool:
+    """Written as a card is: contiguous, or in the groups cards print, with one kind of separator."""
+    groups = tuple(len(g) for g in re.split(r"[ -]", written))
+    return len(groups) == 1 or groups in _CARD_GROUPS
+
+
 class CreditCardRecognizer(PatternRecognizer):
-    """13-19 digits in any grouping of spaces or dashes, Luhn-valid, with a card network's first digit (2-6)."""
+    """A payment card: 13-19 digits with a network's prefix and length, Luhn-valid, written as cards are.
+
+    Beats order and tracking numbers: a card after "order" or "订单" is still a card (see the module docstring)."""
 
     name, label, score = "credit_card", CREDIT_CARD, 1.0
+    priority = 4
     min_digits = 13
     # not inside a longer digit run, and not glued to letters ("SF1234567890123" is a waybill)
     patterns = (r"(?<![A-Za-z0-9+])(?<!\d[ -])\d(?:[ -]?\d){12,18}(?![ -]?\d)(?![A-Za-z0-9])",)
 
     def validate(self, text: str, start: int, end: int) -> tuple[int, int] | None:
         digits = re.sub(r"\D", "", text[start:end])
-        if digits[0] not in "23456" or len(set(digits)) == 1 or not luhn_valid(digits):
+        if not self.plausible(text[start:end], digits) or len(set(digits)) == 1 or not luhn_valid(digits):
             return None
         return start, end
+
+    def plausible(self, written: str, digits: str) -> bool:
+        return card_network_length(digits) and card_shaped(written)
+
+
+class LooseCardRecognizer(CreditCardRecognizer):
+    """Any other Luhn-valid 13-19 digits with a card network's first digit (2-6), in any grouping: a card unless an
+    order or tracking number claims the same digits."""
+
+    name = "credit_card_loose"
+    priority = 2
+
+    def plausible(self, written: str, digits: str) -> bool:
+        return digits[0] in "23456"
 
 
 class CvvRecognizer(PatternRecognizer):
@@ -305,7 +360,7 @@ class PhoneRecognizer(PatternRecognizer):
 
 
 DEFAULT_RECOGNIZERS: tuple[Recognizer, ...] = (
-    EmailRecognizer(), CreditCardRecognizer(), CvvRecognizer(), PasswordRecognizer(),
+    EmailRecognizer(), CreditCardRecognizer(), LooseCardRecognizer(), CvvRecognizer(), PasswordRecognizer(),
     OrderNumberRecognizer(), TrackingNumberRecognizer(), PhoneRecognizer(),
 )  # fmt: skip
 
@@ -360,12 +415,13 @@ def analyze_pii(text: str, language: str | None, labels: Collection[str] | None 
     return _DEFAULT_ANALYZER.analyze(text, language, labels)
 
 
+MASK_TAGS = {CREDIT_CARD: "[CARD]", CVV: "[CVV]", PASSWORD: "[PASSWORD]", EMAIL: "[EMAIL]", PHONE: "[PHONE]"}
+
+
 def mask(hit: PiiHit) -> str:
-    """The replacement a report shows for a hit; cards keep their last four digits, as receipts do."""
-    if hit.label == CREDIT_CARD:
-        last_four = re.sub(r"\D", "", fold(hit.text))[-4:]
-        return f"[CARD ****{last_four}]"
-    return f"[{hit.label}]"
+    """The tag shown or kept instead of a hit. A card keeps none of its digits: its last four would still narrow
+    down whose card it is, and nothing downstream needs them."""
+    return MASK_TAGS.get(hit.label, f"[{hit.label}]")
 
 
 def mask_pii(text: str, language: str | None) -> str:

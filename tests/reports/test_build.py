@@ -347,7 +347,7 @@ def test_excerpts_mask_planted_personal_data_in_html_and_pdf(
     for label, secret in PLANTED.items():
         assert secret not in html, label
         assert secret not in text.replace("\n", " "), label
-    for tag in ("[CARD ****1111]", "[EMAIL]", "[PHONE]", "[PASSWORD]"):
+    for tag in ("[CARD]", "[EMAIL]", "[PHONE]", "[PASSWORD]"):
         assert tag in html  # the excerpts were there, masked
     assert re.search(
         r"<mark>[^<]*\[(CARD|EMAIL|PHONE|PASSWORD)", html

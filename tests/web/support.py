@@ -155,13 +155,13 @@ def build_rows() -> tuple[list[dict], list[dict], list[dict]]:
     pii = f"Your card on file is {CARD}, anything else?"
     ticket("R-2", "red", "a-2", "T1", T0 + timedelta(days=19), score=60.0,
            reasons=["critical rule failed: pii_disclosure (turn 1 discloses a full payment-card number)"],
-           evidence=[{"reason": "critical:pii_disclosure", **_ev(1, 21, 40, "[CARD ****1111]", "masked")}])  # fmt: skip
+           evidence=[{"reason": "critical:pii_disclosure", **_ev(1, 21, 40, "[CARD]", "masked")}])  # fmt: skip
     turns += [
         _turn("R-2", 0, "customer", "Which card do you have on file?"),
         _turn("R-2", 1, "agent", pii, agent_id="a-2"),
     ]
     rules += [
-        _rule("R-2", "pii_disclosure", "fail", _ev(1, 21, 40, "[CARD ****1111]", "card (masked here)"), True),
+        _rule("R-2", "pii_disclosure", "fail", _ev(1, 21, 40, "[CARD]", "card (masked here)"), True),
         _rule("R-2", "greeting_own_name", "pass", None, category="first_impression"),
     ]
 

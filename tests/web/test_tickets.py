@@ -47,10 +47,10 @@ def test_a_disclosed_card_number_never_leaves_the_store(shared_login) -> None:
     api = lead.get("/api/tickets/R-2")
     page = lead.get("/tickets/R-2")
     for text in (api.text, page.text):
-        assert CARD not in text and "[CARD ****1111]" in text
+        assert CARD not in text and "[CARD]" in text
     turn = api.json()["turns"][1]
     [highlight] = turn["highlights"]
-    assert turn["text"][highlight["start"] : highlight["end"]] == "[CARD ****1111]"
+    assert turn["text"][highlight["start"] : highlight["end"]] == "[CARD]"
     assert turn["text"].endswith(", anything else?")
 
 

@@ -8,14 +8,16 @@ PII = {"kind": "pii"}
 @pytest.mark.parametrize(
     ("language", "agent", "outcome", "shown"),
     [
-        ("en", "Your card number is 4111 1111 1111 1111.", "fail", "[CARD ****1111]"),
+        ("en", "Your card number is 4111 1111 1111 1111.", "fail", "[CARD]"),
         ("zh", "您的安全码是123。", "fail", "[CVV]"),
         ("de", "Ihr neues Passwort lautet Kx82!pq.", "fail", "[PASSWORD]"),
         ("ja", "パスワードはAbc12345です。", "fail", "[PASSWORD]"),
         ("es", "Su contraseña temporal es Verano2024.", "fail", "[PASSWORD]"),
         ("fr", "Le cryptogramme visuel est 321.", "fail", "[CVV]"),
         ("en", "Your order 302-1234567-7654321 ships today.", "pass", None),
-        ("en", "Tracking number 4242 4242 4242 4242.", "pass", None),
+        ("en", "Tracking number 9400 1118 9922 3100 0123 45.", "pass", None),
+        ("en", "Your order 4242 4242 4242 4242 is the card you paid with.", "fail", "[CARD]"),
+        ("en", "I have noted [CARD] as your payment card.", "fail", "[CARD]"),  # a turn re-scored from the store
         ("en", "The card ending in 4242 was refunded.", "pass", None),
         ("fr", "Votre carte **** 4242 a été remboursée.", "pass", None),
         ("en", "Never share your password or CVV with anyone, not even with us.", "pass", None),
