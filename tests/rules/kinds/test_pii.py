@@ -17,7 +17,12 @@ PII = {"kind": "pii"}
         ("en", "Your order 302-1234567-7654321 ships today.", "pass", None),
         ("en", "Tracking number 9400 1118 9922 3100 0123 45.", "pass", None),
         ("en", "Your order 4242 4242 4242 4242 is the card you paid with.", "fail", "[CARD]"),
-        ("en", "I have noted [CARD] as your payment card.", "fail", "[CARD]"),  # a turn re-scored from the store
+        (
+            "en",
+            "I have noted [CARD] as your payment card.",
+            "fail",
+            "[CARD]",
+        ),  # a turn re-scored from the store
         ("en", "The card ending in 4242 was refunded.", "pass", None),
         ("fr", "Votre carte **** 4242 a été remboursée.", "pass", None),
         ("en", "Never share your password or CVV with anyone, not even with us.", "pass", None),
