@@ -231,6 +231,10 @@ def _mount_subcommands() -> None:
     app.command("serve")(serve)
     app.add_typer(users_app, name="users")
 
+    from qa_engine.store.commands import app as store_app
+
+    app.add_typer(store_app, name="store")
+
     from qa_engine.reports.commands import app as report_app
 
     app.add_typer(report_app, name="report")
