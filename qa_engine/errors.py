@@ -52,6 +52,10 @@ MESSAGES: dict[str, str] = {
     "Q404": "Cannot open store {path}: {detail}",
     "Q405": "Invalid date '{value}' for {option}: use YYYY-MM-DD",
     "Q410": "Cannot copy the store {store}: {detail}",
+    "Q412": (
+        "This command does not work on a PostgreSQL store ({db}) in this release: give --db (or QA_DB) a DuckDB "
+        "file; `qa store copy` moves a store between the two"
+    ),
     "Q411": "The target store {store} is not empty ({tables}): `qa store copy` goes into a new or empty store only",
     # coaching reports (Q5xx)
     "Q501": "Unknown agent id '{agent_id}' in store {db}. Known agents: {known}",

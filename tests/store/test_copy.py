@@ -4,95 +4,23 @@ store (compared row for row), login sessions excepted; a target that holds anyth
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
-import polars as pl
 import pytest
 import typer
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from qa_engine.errors import QAError
-from qa_engine.kpi.coaching import add_session
-from qa_engine.kpi.snapshots import write_snapshot
-from qa_engine.review.admin import set_disabled
-from qa_engine.review.audit import Actor, AuditLog
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.models import DisputeIn, ReviewIn
-from qa_engine.review.reviews import add_dispute, add_review
-from qa_engine.review.scope import scope_for
-from qa_engine.review.sessions import start_session
-from qa_engine.review.throttle import LoginThrottle
-from qa_engine.review.users import User
 from qa_engine.store import Store
 from qa_engine.store.commands import app as store_app
 from qa_engine.store.copy import copy_store
-from tests.web.support import write_store
 
-LEAD = User("lead", "qa_lead")
-AGENT = User("agent1", "agent", "a-1", "T1")
+from .conftest import store_tables, table_contents
 
-
-def _tables(path: Path) -> list[str]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        rows = con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
-        ).fetchall()
-        return [r[0] for r in rows]
-    finally:
-        con.close()
-
-
-def _contents(path: Path, table: str) -> pl.DataFrame:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.sql(f'SELECT * FROM "{table}" ORDER BY ALL').pl()
-    finally:
-        con.close()
-
-
-@pytest.fixture(scope="module")
-def full_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store with a row in every table, each written by the code that writes it in use."""
-    path = tmp_path_factory.mktemp("copy") / "source.duckdb"
-    write_store(path)  # tickets, turns, rule results, users
-    store, db = Store(path), ReviewDB(path)
-    run_id = store.start_run(["in.jsonl"], "pack-1", {"sentiment": "m"})
-    store.finish_run(run_id, "finished", {"read": 1}, {"seconds": 1.0})
-    store.write_quarantine(
-        pl.DataFrame(
-            {"run_id": [run_id], "source": ["in.jsonl"], "location": ["line 3"], "reason": ["missing_turns"],
-             "detail": ["no turns"], "record": ['{"ticket_id": "Q-1"}'], "ticket_id": ["Q-1"],
-             "quarantined_at": [datetime(2026, 11, 2, tzinfo=UTC)]}
-        )
-    )  # fmt: skip
-    review = add_review(db, LEAD, scope_for(LEAD), "R-1", ReviewIn(tier="green", comment="fine", version=0))
-    assert review["version"] == 1
-    add_dispute(db, AGENT, scope_for(AGENT), "R-1", DisputeIn(comment="I disagree"))
-    add_session(path, "a-1", date(2026, 11, 10), ["closing_thanks"], note="first note", coach="coach1")
-    add_session(path, "a-1", date(2026, 11, 10), ["closing_thanks"], note="second note", coach="coach1")
-    assert write_snapshot(path, date(2026, 11, 20)) > 0
-    start_session(db, AGENT)
-    throttle = LoginThrottle()
-    throttle.begin(db, "agent1", "10.0.0.9")  # a login attempt on record (a failure until it succeeds)
-    attempt = throttle.begin(db, "lead", "10.0.0.8")
-    throttle.succeeded(db, attempt)  # a known client
-    AuditLog().record(
-        db, username=None, method="GET", path="/api/tickets", status=401, code="Q610", reason="no session",
-        client="10.0.0.7",
-    )  # fmt: skip
-    set_disabled(db, "coach9", True, Actor.cli("qa users disable coach9"))
-    with store.connect() as con:
-        con.execute(
-            "INSERT INTO affect_cache VALUES ('k1', 'm1', [0.1, 0.2, 0.7], [0.1, 0.1, 0.1, 0.4, 0.1, 0.1, 0.1], "
-            "NULL, '\\x00\\x01'::BLOB, now())"
-        )
-    empty = [t for t in _tables(path) if _contents(path, t).height == 0]
-    assert empty == [], f"fill these tables in the fixture: {empty}"
-    return path
+_tables, _contents = store_tables, table_contents
 
 
 def test_copy_moves_every_table_row_for_row_but_sessions(full_store: Path, tmp_path: Path) -> None:
