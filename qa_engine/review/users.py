@@ -140,14 +140,21 @@ def add_user(
     with db.write() as con:
         if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
             raise QAError("Q602", username=username, db=db.path)
-        con.execute(
-            "INSERT INTO users (username, password_hash, role, agent_id, team, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [username, password_hash, role, agent_id or None, team or None, datetime.now(UTC)],
-        )
-        if actor is not None:
-            scope = f", team {team}" if team else ""
-            scope += f", agent_id {agent_id}" if agent_id else ""
-            record_action(con, actor, "user.add", f"added user '{username}' ({role}{scope})")
+        con.begin()  # the user and their audit record land together
+        try:
+            con.execute(
+                "INSERT INTO users (username, password_hash, role, agent_id, team, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [username, password_hash, role, agent_id or None, team or None, datetime.now(UTC)],
+            )
+            if actor is not None:
+                scope = f", team {team}" if team else ""
+                scope += f", agent_id {agent_id}" if agent_id else ""
+                record_action(con, actor, "user.add", f"added user '{username}' ({role}{scope})")
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
     return User(username, role, agent_id or None, team or None)
 
 

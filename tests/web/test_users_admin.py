@@ -229,16 +229,24 @@ def test_qa_users_commands(web_db: Path) -> None:
             assert result.exit_code == 0, result.output
         else:
             assert isinstance(result.exception, QAError) and result.exception.code == code, result.output
+    added = runner.invoke(users_cli(), ["users", "add", "newbie", "--role", "agent", "--agent-id", "a-7", *db],
+                          input=NEW_PASSWORD + "\n")  # fmt: skip
+    assert added.exit_code == 0, added.output
     missing = runner.invoke(users_cli(), ["users", "list", "--db", str(web_db.with_name("none.duckdb"))])
     assert isinstance(missing.exception, QAError) and missing.exception.code == "Q607"
     assert not web_db.with_name("none.duckdb").exists()
 
     actions = _actions(web_db)
     assert [a[3] for a in actions] == [
-        "user.disable", "user.enable", "user.set_role", "user.reset_password", "user.set_role",
+        "user.disable", "user.enable", "user.set_role", "user.reset_password", "user.set_role", "user.add",
     ]  # fmt: skip
     assert all(a[0].startswith("cli:") and a[1] == "CLI" and a[5] is None for a in actions)
     assert actions[0][2] == "qa users disable agent1"
+    assert actions[-1][2:5] == (
+        "qa users add newbie",
+        "user.add",
+        "added user 'newbie' (agent, agent_id a-7)",
+    )
     assert NEW_PASSWORD not in json.dumps(query(web_db, "SELECT * FROM audit_log"), default=str)
 
 
