@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from qa_engine.errors import QAError
+from qa_engine.store.location import DB_ENV, file_store
 
 app = typer.Typer(
     name="qa",
@@ -24,7 +25,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DbOption = Annotated[Path, typer.Option("--db", help="The results store (DuckDB file).")]
+DbOption = Annotated[
+    Path,
+    typer.Option(
+        "--db",
+        envvar=DB_ENV,
+        callback=file_store,
+        help="The results store (DuckDB file); default $QA_DB, else ./qa.duckdb.",
+    ),
+]
 RulesOption = Annotated[
     Path | None, typer.Option("--rules", help="Rule pack: a YAML file or a folder of them.")
 ]
@@ -230,6 +239,10 @@ def _mount_subcommands() -> None:
 
     app.command("serve")(serve)
     app.add_typer(users_app, name="users")
+
+    from qa_engine.store.commands import app as store_app
+
+    app.add_typer(store_app, name="store")
 
     from qa_engine.reports.commands import app as report_app
 

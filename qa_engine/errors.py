@@ -51,6 +51,12 @@ MESSAGES: dict[str, str] = {
     "Q403": "Unknown ticket id '{ticket_id}'",
     "Q404": "Cannot open store {path}: {detail}",
     "Q405": "Invalid date '{value}' for {option}: use YYYY-MM-DD",
+    "Q410": "Cannot copy the store {store}: {detail}",
+    "Q412": (
+        "This command does not work on a PostgreSQL store ({db}) in this release: give --db (or QA_DB) a DuckDB "
+        "file; `qa store copy` moves a store between the two"
+    ),
+    "Q411": "The target store {store} is not empty ({tables}): `qa store copy` goes into a new or empty store only",
     # coaching reports (Q5xx)
     "Q501": "Unknown agent id '{agent_id}' in store {db}. Known agents: {known}",
     "Q502": "Unknown team '{team}' in store {db}. Known teams: {known}",
@@ -92,6 +98,9 @@ MESSAGES: dict[str, str] = {
         "{env}=1 (cheap password hashes) is for test suites only and is refused here: unset it "
         "(tests run it under pytest, or with {testing}=1 for a process they start)"
     ),
+    # user administration (Q64x)
+    "Q640": "Unknown user '{username}': `qa users list` shows the users",
+    "Q641": "You may not {action} your own account here: ask another QA lead, or use `qa users` on the server",
     # service KPIs and coaching (Q8xx)
     "Q801": "Unknown KPI '{kpi}' in {file}:{line}. Known: {known}",
     "Q802": "Invalid KPI targets {file}:{line}, field '{field}': {detail}",

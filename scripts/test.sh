@@ -8,6 +8,12 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=120
 PREFECT_HOME=$(mktemp -d)
 export PREFECT_HOME
 
+# PostgreSQL for the store tests (tests/store/conftest.py): Debian's server, started, with a fresh database.
+if [ -z "${QA_TEST_PG_URL:-}" ]; then
+  QA_TEST_PG_URL=$(./scripts/postgres.sh)
+fi
+export QA_TEST_PG_URL
+
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 status=0

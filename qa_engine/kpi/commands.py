@@ -13,10 +13,20 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from qa_engine.store.location import DB_ENV, file_store
+
 if TYPE_CHECKING:
     from qa_engine.kpi.compute import KpiTable
 
-DbOption = Annotated[Path, typer.Option("--db", help="The results store (DuckDB file).")]
+DbOption = Annotated[
+    Path,
+    typer.Option(
+        "--db",
+        envvar=DB_ENV,
+        callback=file_store,
+        help="The results store (DuckDB file); default $QA_DB, else ./qa.duckdb.",
+    ),
+]
 TargetsOption = Annotated[
     Path | None,
     typer.Option(

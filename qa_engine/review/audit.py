@@ -1,4 +1,9 @@
-"""Denied requests, on record: the `audit_log` table and the `qa_engine.web.audit` logger.
+"""Denied requests and administrative actions, on record: the `audit_log` table and the `qa_engine.web.audit` logger.
+
+Administrative actions (a user added, disabled, enabled, given another role, a password reset; `record_action`) are
+written at once, one row each, in the transaction that makes the change: `code` names the action (`user.disable`),
+`username` who did it (a QA lead in the app, `cli:<login>` from `qa users`), `reason` what changed. Refusals, below,
+are counted and aggregated instead.
 
 Who tried what and why it was refused (no session, a bad CSRF token, a cross-site request, a role that may not, a
 ticket out of scope, a wrong password, a throttled login). Passwords and tokens are never written. Writing the record
@@ -25,6 +30,7 @@ memory and writes aggregates instead:
 
 from __future__ import annotations
 
+import getpass
 import logging
 import threading
 from collections import Counter
@@ -57,6 +63,37 @@ class _Count:
     n: int = 0
     first: datetime | None = None
     last: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made an administrative change, and through what: the app's request, or a `qa users` command."""
+
+    username: str
+    method: str
+    path: str
+    client: str | None = None
+
+    @classmethod
+    def cli(cls, command: str) -> Actor:
+        """The person at the server's shell, as `cli:<login>` (the store has no account for them)."""
+        try:
+            login = getpass.getuser()
+        except Exception:  # no login name in this environment (a container without one): still on record
+            login = "unknown"
+        return cls(f"cli:{login}"[:MAX_FIELD], "CLI", command[:MAX_FIELD])
+
+
+def record_action(con, actor: Actor, code: str, reason: str) -> None:
+    """Write one administrative action to `audit_log` on the caller's open write connection, so the record and the
+    change commit together (and neither without the other); also to the logger. Never a password."""
+    logger.info("%s by %s via %s %s: %s", code, actor.username, actor.method, actor.path, reason)
+    con.execute(
+        "INSERT INTO audit_log (logged_at, username, method, path, status, code, reason, client, n) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+        [datetime.now(UTC), actor.username, actor.method, actor.path, 200 if actor.method != "CLI" else None,
+         code, reason[:MAX_FIELD], actor.client],
+    )  # fmt: skip
 
 
 def path_prefix(path: str) -> str:

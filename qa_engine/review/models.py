@@ -79,6 +79,25 @@ class LoginIn(_Strict):
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
+class RoleIn(_Strict):
+    """A QA lead's change of a user's role and scope; a team or agent id left out keeps its current value."""
+
+    role: Literal["qa_lead", "coach", "agent"]
+    team: Annotated[str, StringConstraints(max_length=256)] | None = None
+    agent_id: Annotated[str, StringConstraints(max_length=256)] | None = None
+
+    @field_validator("team", "agent_id")
+    @classmethod
+    def check_key(cls, value: str | None) -> str | None:
+        return _clean_text(value.strip()) or None if value is not None else None
+
+
+class PasswordIn(_Strict):
+    """A new password that a QA lead sets for a user (the rules of `qa users add` apply: 8-1024 characters)."""
+
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
 MAX_FOCUS_RULES = 20
 EARLIEST_SESSION = date(2000, 1, 1)
 

@@ -42,18 +42,27 @@ def start_session(db: ReviewDB, user: User, ttl: timedelta = DEFAULT_TTL) -> tup
 
 
 def find_session(db: ReviewDB, token: str) -> Session | None:
-    """The live session of this cookie token, or None (unknown, expired, or its user was removed)."""
+    """The live session of this cookie token, or None (unknown, expired, or its user was removed or disabled)."""
     if not token or len(token) > 256:
         return None
     with db.read() as con:
         row = con.execute(
             "SELECT u.username, u.role, u.agent_id, u.team, s.csrf_token, s.expires_at FROM sessions s "
-            "JOIN users u USING (username) WHERE s.token_hash = ? AND s.expires_at > ?",
+            "JOIN users u USING (username) WHERE s.token_hash = ? AND s.expires_at > ? "
+            "AND NOT coalesce(u.disabled, false)",
             [_hash(token), datetime.now(UTC)],
         ).fetchone()
     if row is None:
         return None
     return Session(User(row[0], row[1], row[2], row[3]), row[4], row[5])
+
+
+def end_user_sessions(con, username: str) -> int:
+    """Delete every session of this user on an open write connection (inside the caller's transaction, so a
+    disable or a password reset and the end of the sessions land together); how many there were."""
+    (n,) = con.execute("SELECT count(*) FROM sessions WHERE username = ?", [username]).fetchone()
+    con.execute("DELETE FROM sessions WHERE username = ?", [username])
+    return int(n)
 
 
 def end_session(db: ReviewDB, token: str) -> None:

@@ -24,6 +24,7 @@ from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from qa_engine.errors import QAError
+from qa_engine.review.audit import Actor, record_action
 from qa_engine.review.db import ReviewDB
 
 ROLES: tuple[str, ...] = ("qa_lead", "coach", "agent")
@@ -98,12 +99,22 @@ def validate_user(username: str, password: str, role: str, agent_id: str | None,
     """Raise the Q60x error of the first thing wrong with a new user."""
     if not _USERNAME.fullmatch(username):
         raise QAError("Q601", username=username)
+    validate_scope(role, agent_id, team)
+    validate_password(username, password)
+
+
+def validate_scope(role: str, agent_id: str | None, team: str | None) -> None:
+    """A known role with the key its scope needs (an agent id for an agent, a team for a coach)."""
     if role not in ROLES:
         raise QAError("Q606", role=role, known=", ".join(ROLES))
     if role == "agent" and not agent_id:
         raise QAError("Q603", role=role, option="--agent-id")
     if role == "coach" and not team:
         raise QAError("Q603", role=role, option="--team")
+
+
+def validate_password(username: str, password: str) -> None:
+    """Present, at least MIN_PASSWORD and at most MAX_PASSWORD characters."""
     if not password:
         raise QAError("Q604")
     if len(password) < MIN_PASSWORD:
@@ -119,35 +130,50 @@ def add_user(
     role: str,
     agent_id: str | None = None,
     team: str | None = None,
+    actor: Actor | None = None,
 ) -> User:
-    """Create a user (the store's tables are created when missing); an existing username is an error."""
+    """Create a user (the store's tables are created when missing); an existing username is an error. With an
+    `actor` (`qa users add`), the audit log records who added whom."""
     validate_user(username, password, role, agent_id, team)
-    password_hash = _hasher().hash(password)
+    password_hash = hash_password(password)
     db.init()
     with db.write() as con:
         if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
             raise QAError("Q602", username=username, db=db.path)
-        con.execute(
-            "INSERT INTO users (username, password_hash, role, agent_id, team, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [username, password_hash, role, agent_id or None, team or None, datetime.now(UTC)],
-        )
+        con.begin()  # the user and their audit record land together
+        try:
+            con.execute(
+                "INSERT INTO users (username, password_hash, role, agent_id, team, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [username, password_hash, role, agent_id or None, team or None, datetime.now(UTC)],
+            )
+            if actor is not None:
+                scope = f", team {team}" if team else ""
+                scope += f", agent_id {agent_id}" if agent_id else ""
+                record_action(con, actor, "user.add", f"added user '{username}' ({role}{scope})")
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
     return User(username, role, agent_id or None, team or None)
 
 
 def authenticate(db: ReviewDB, username: str, password: str) -> User | None:
-    """The user when the password matches, else None; the hash is upgraded when the parameters moved up."""
+    """The user when the password matches and the user is not disabled, else None; the hash is upgraded when the
+    parameters moved up."""
     if len(password) > MAX_PASSWORD:
         return None
     with db.read() as con:
         row = con.execute(
-            "SELECT password_hash, role, agent_id, team FROM users WHERE username = ?", [username]
+            "SELECT password_hash, role, agent_id, team, coalesce(disabled, false) FROM users WHERE username = ?",
+            [username],
         ).fetchone()
     hasher = _hasher()
     try:
         hasher.verify(row[0] if row else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
-    if row is None:
+    if row is None or row[4]:  # a disabled user is refused like a wrong password, after the same work
         return None
     if should_rehash(row[0], hasher):
         with db.write() as con:
@@ -155,6 +181,11 @@ def authenticate(db: ReviewDB, username: str, password: str) -> User | None:
                 "UPDATE users SET password_hash = ? WHERE username = ?", [hasher.hash(password), username]
             )
     return User(username, row[1], row[2], row[3])
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash a new or reset password is stored as."""
+    return _hasher().hash(password)
 
 
 def count_users(db: ReviewDB) -> int:

@@ -116,6 +116,8 @@ CREATE TABLE IF NOT EXISTS users (
     team VARCHAR,                         -- a coach sees tickets.team = this
     created_at TIMESTAMPTZ NOT NULL
 );
+-- A disabled user cannot sign in and has no live session (qa_engine.review.admin); stores from before it: all enabled.
+ALTER TABLE users ADD COLUMN IF NOT EXISTS disabled BOOLEAN DEFAULT false;
 
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash VARCHAR PRIMARY KEY,       -- sha256 of the cookie's token: a copy of the store opens no session

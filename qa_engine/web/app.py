@@ -31,7 +31,7 @@ from qa_engine.review.users import fast_hashing
 from qa_engine.web import errors
 from qa_engine.web.deps import current_session
 from qa_engine.web.origin import is_cross_site
-from qa_engine.web.routers import api, pages
+from qa_engine.web.routers import api, pages, users
 
 # Pages use no script at all; styles come from our own stylesheet only; nothing may frame the app.
 SECURITY_HEADERS = {
@@ -121,5 +121,7 @@ def create_app(
     static = resources.files("qa_engine.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
+    app.include_router(users.api_router)
     app.include_router(pages.router)
+    app.include_router(users.page_router)
     return app

@@ -29,6 +29,8 @@ STATUS: dict[str, int] = {
     "Q610": 401, "Q611": 401, "Q612": 403, "Q613": 403, "Q614": 404, "Q615": 422, "Q616": 409, "Q617": 409,
     "Q618": 404, "Q619": 409, "Q620": 413, "Q621": 500, "Q622": 404, "Q623": 429, "Q624": 404, "Q625": 503,
     "Q626": 415, "Q627": 403,
+    # user administration (qa_engine.review.admin): a user the store lacks, a lead's own account, a value refused
+    "Q640": 404, "Q641": 409, "Q603": 422, "Q604": 422, "Q605": 422, "Q606": 422,
     # coaching sessions and KPIs (qa_engine.kpi): a value the caller sent that the store or the pack does not know
     "Q804": 422, "Q805": 422, "Q806": 422, "Q808": 422, "Q809": 422,
 }  # fmt: skip

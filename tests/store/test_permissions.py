@@ -35,7 +35,9 @@ def test_a_new_store_and_its_wal_are_owner_only(tmp_path: Path, open_umask) -> N
     assert _mode(store.path) == 0o600
     wal = store.path.with_name(store.path.name + ".wal")
     with store.connect() as con:
-        con.execute("INSERT INTO users VALUES ('u', 'hash', 'qa_lead', NULL, NULL, now())")
+        con.execute(
+            "INSERT INTO users (username, password_hash, role, created_at) VALUES ('u', 'hash', 'qa_lead', now())"
+        )
         assert wal.exists() and _mode(wal) == 0o600  # while the change is only in the log
     assert _mode(store.path) == 0o600
 
@@ -58,7 +60,9 @@ def test_an_existing_stores_mode_is_left_as_its_owner_set_it(tmp_path: Path, ope
     store.path.chmod(0o640)  # an operator let a reporting group read it
     store.init()
     with store.connect() as con:
-        con.execute("INSERT INTO users VALUES ('u', 'hash', 'qa_lead', NULL, NULL, now())")
+        con.execute(
+            "INSERT INTO users (username, password_hash, role, created_at) VALUES ('u', 'hash', 'qa_lead', now())"
+        )
         wal = store.path.with_name(store.path.name + ".wal")
         assert _mode(wal) == 0o640  # the log follows the store, never wider
     assert _mode(store.path) == 0o640

@@ -228,3 +228,39 @@ def test_key_issues_kpis_and_coaching_end_to_end(page: Page, scored_db: Path, tm
         expect(session).to_contain_text("greeting_own_name")
         expect(session.locator(".verdict-tag")).to_have_count(1)
         assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_a_lead_disables_a_user_whose_open_page_then_asks_for_a_login(chromium, web_db: Path) -> None:
+    """Two browsers: an agent at work, a QA lead on the users page. The lead disables the agent and resets a
+    coach's password with the page's own forms; the agent's next click lands on the login page, and their
+    password no longer signs them in."""
+    with LiveServer(web_db) as server:
+        base = server.url
+        lead, agent = (chromium.new_context().new_page() for _ in range(2))
+        for p, user in ((lead, "lead"), (agent, "agent1")):
+            p.set_default_timeout(60_000)
+            log_in(p, base, user)
+        expect(agent.locator("nav a[href='/users']")).to_have_count(0)  # no users page for an agent
+        lead.click("nav a[href='/users']")
+        expect(lead).to_have_url(base + "/users")
+        row = lead.locator("#user-agent1")
+        row.locator("button", has_text="Disable").click()
+        expect(lead.locator(".notice")).to_have_text("agent1 is disabled; their open sessions ended.")
+        expect(lead.locator("#user-agent1")).to_contain_text("disabled")
+
+        agent.click("nav a[href='/kpi']")
+        expect(agent).to_have_url(re.compile(r"/login"))
+        agent.fill("input[name=username]", "agent1")
+        agent.fill("input[name=password]", PASSWORD)
+        agent.click("button[type=submit]")
+        expect(agent.locator(".alert")).to_contain_text("Wrong username or password")
+
+        coach = lead.locator("#user-coach1")
+        coach.locator("input[name=password]").fill("short")
+        coach.locator(".password-form button").click()  # the browser's own check (minlength) keeps it
+        expect(lead).to_have_url(base + "/users?done=disabled&user=agent1")
+        lead.locator("#user-coach1 input[name=password]").fill("a new passphrase for coach1")
+        lead.locator("#user-coach1 .password-form button").click()
+        expect(lead.locator(".notice")).to_contain_text("coach1's password was reset")
+        for p in (lead, agent):
+            p.context.close()

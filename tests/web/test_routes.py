@@ -10,7 +10,12 @@ from starlette.routing import Mount
 
 OPEN = {("GET", "/login"), ("POST", "/login"), ("POST", "/api/login")}  # signing in needs no session
 OPEN_MOUNTS = {"/static"}  # the stylesheet
-SAMPLE = {"ticket_id": "R-1", "dispute_id": "d-1", "session_id": "s-1"}  # values for path parameters
+SAMPLE = {
+    "ticket_id": "R-1",
+    "dispute_id": "d-1",
+    "session_id": "s-1",
+    "username": "agent1",
+}  # values for path parameters
 
 
 def _calls(app) -> list[tuple[str, str]]:

@@ -1,0 +1,53 @@
+"""Where a store lives, as `--db` and `QA_DB` give it (CONTRACT.md section 7): a file path (an embedded DuckDB store)
+or a PostgreSQL URL, `postgresql://USER:PASSWORD@HOST:PORT/DBNAME`.
+
+A URL carries a password, so it is never shown as given: `redact` replaces the password before a URL reaches a
+message, a log line or the `runs` table. Commands take `--db` through `db_option`, which reads `QA_DB` when the
+option is absent, and stops a PostgreSQL URL with a one-line error (Q412) at every command that does not work on
+PostgreSQL yet, before anything could treat the URL as a file name (a new file called `postgresql:/user:pw@...`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DB_ENV = "QA_DB"
+_SCHEMES = ("postgresql", "postgres")
+# the password part of a URL, also after a Path has collapsed its '//' to '/'
+_PASSWORD = re.compile(r"((?:postgresql|postgres)(?:\+\w+)?:/+[^:/@\s]*:)[^@\s]*@", re.IGNORECASE)
+
+
+def is_url(value: str | Path) -> bool:
+    """Whether `--db` names a PostgreSQL database rather than a DuckDB file."""
+    scheme = str(value).split(":", 1)[0].lower() if ":" in str(value) else ""
+    return scheme.split("+", 1)[0] in _SCHEMES
+
+
+def redact(text: str | Path) -> str:
+    """`text` with the password of every PostgreSQL URL in it replaced by `***`."""
+    return _PASSWORD.sub(r"\1***@", str(text))
+
+
+def describe(value: str | Path) -> str:
+    """How a store is named in messages: a path as given; a URL as host, port and database, without credentials."""
+    if not is_url(value):
+        return str(value)
+    parts = urlsplit(str(value))
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    user = f"{parts.username}@" if parts.username else ""
+    return f"postgresql://{user}{parts.hostname or ''}{port}{parts.path}"
+
+
+def file_store(value: Path | None) -> Path | None:
+    """The `--db` of a command that works on DuckDB files only: a PostgreSQL URL (from the option or `QA_DB`) is
+    Q412, with the password left out of the message."""
+    from qa_engine.errors import QAError
+
+    if value is not None and is_url(value):
+        raise QAError("Q412", db=describe(redact(value)))
+    return value
