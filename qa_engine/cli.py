@@ -310,7 +310,7 @@ _mount_subcommands()
 def main() -> None:
     """Entry point: one-line errors, no tracebacks (set QA_DEBUG=1 to see them)."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # without standalone mode click returns typer.Exit's code
     except QAError as exc:
         typer.echo(f"qa: {exc}", err=True)
         raise SystemExit(2) from None
@@ -331,3 +331,5 @@ def main() -> None:
             f"qa: internal error: {type(exc).__name__}: {first} (set QA_DEBUG=1 for details)", err=True
         )
         raise SystemExit(1) from None
+    if isinstance(code, int) and code:
+        raise SystemExit(code)

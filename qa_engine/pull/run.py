@@ -156,8 +156,6 @@ class Puller:
                     self.run.process(batch, read_seconds=time.perf_counter() - clock)
                     clock = time.perf_counter()
                 stored = True
-            if stored:  # only now: what the page covers is in the store
-                self.state.save_page(source.name, source.kind, page.cursor, page.versions, page.details)
             summary = self.run.summary
             result.pages += 1
             result.listed += page.listed
@@ -166,6 +164,8 @@ class Puller:
             result.scored += summary.scored - before[1]
             result.unchanged += summary.unchanged - before[2]
             result.quarantined += summary.quarantined - quarantined
+            if stored:  # only now: what the page covers is in the store
+                self.state.save_page(source.name, source.kind, page.cursor, page.versions, page.details)
             self.progress(
                 f"qa pull: {source.name}: page {result.pages}: {result.listed} listed, {result.scored} scored, "
                 f"{result.quarantined} quarantined"

@@ -28,6 +28,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     stall: float = 0.0
     times: int = 1
+    skip: int = 0  # let this many matching requests through first
 
 
 def _encode(key: Any) -> str:
@@ -96,7 +97,10 @@ class Helpdesk:
                     return
                 with desk.lock:
                     fault = next((f for f in desk.faults if f.path in parts.path), None)
-                    if fault:
+                    if fault and fault.skip:
+                        fault.skip -= 1
+                        fault = None
+                    elif fault:
                         fault.times -= 1
                         if fault.times <= 0:
                             desk.faults.remove(fault)
