@@ -241,8 +241,12 @@ def _pull_table(summary) -> None:
 @app.command()
 def schedule(
     source: Annotated[
-        Path, typer.Option("--source", help="Folder the helpdesk export drops transcripts into.")
-    ],
+        Path | None, typer.Option("--source", help="Folder the helpdesk export drops transcripts into.")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="SOURCES.yaml: pull every source in it each night (see `qa pull`)."),
+    ] = None,
     cron: Annotated[str, typer.Option("--cron", help="Cron schedule, e.g. '0 2 * * *'.")] = "0 2 * * *",
     db: DbOption = Path("qa.duckdb"),
     out: Annotated[Path | None, typer.Option("--out", help="Export folder per run.")] = None,
@@ -255,12 +259,13 @@ def schedule(
         typer.Option("--dask-address", help="Score on an existing Dask scheduler, tcp://HOST:PORT."),
     ] = None,
 ) -> None:
-    """Serve the nightly flow on a schedule (needs a Prefect server: `prefect server start`)."""
+    """Serve the nightly flow on a schedule (needs a Prefect server: `prefect server start`): pull every source of
+    --config, or score the new files of a --source folder."""
     from flows.nightly import serve_nightly
 
     serve_nightly(
-        source=str(source), db=str(db), out=str(out) if out else None, cron=cron, timezone=timezone,
-        workers=workers, dask_address=dask_address,
+        source=str(source) if source else None, db=str(db), out=str(out) if out else None, cron=cron, timezone=timezone,
+        workers=workers, dask_address=dask_address, config=str(config.resolve()) if config else None,
     )  # fmt: skip
 
 

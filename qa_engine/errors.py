@@ -124,6 +124,7 @@ MESSAGES: dict[str, str] = {
     "Q974": "Unknown source '{name}' in {path}. Known: {known}",
     "Q975": "Source {source} failed: {detail}",
     "Q976": "{failed} of {total} sources failed: {names}",
+    "Q977": "Invalid nightly job options: {detail}",
     # benchmark ticket generator (Q9xx)
     "Q901": "Invalid ticket count {value!r}: give a whole number, 0 or more",
     "Q902": "Benchmark corpus file not found: {path}",

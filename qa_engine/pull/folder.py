@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from qa_engine.pull.base import Known, Page, register_connector
@@ -27,27 +28,34 @@ def file_hash(path) -> str:
     return digest.hexdigest()
 
 
+def unseen_files(folder: Path, known: Known) -> tuple[list[tuple[Path, str, str]], int]:
+    """(path, ledger item, size) of each transcript file under `folder` whose content the ledger lacks, in path
+    order, each content once; and how many files were left out (stored before, or a copy of another)."""
+    from qa_engine.sources import SOURCES
+
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SOURCES)
+    entries: dict[str, tuple[Path, str]] = {}
+    for path in files:
+        entries.setdefault(f"sha256:{file_hash(path)}", (path, str(path.stat().st_size)))
+    unchanged = known({item: size for item, (_, size) in entries.items()})
+    new = [(path, item, size) for item, (path, size) in entries.items() if item not in unchanged]
+    return new, len(files) - len(new)
+
+
 @register_connector("folder")
 def pull_folder(source: FolderSource, cursor: dict[str, Any] | None, known: Known) -> Iterator[Page]:
     """One page per file not in the ledger, in path order."""
-    from qa_engine.sources import SOURCES
-
     folder = source.path
     if not folder.is_dir():
         raise SourceFailed(source.name, f"folder not found: {folder}")
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SOURCES)
-    entries: dict[str, tuple] = {}
-    for path in files:
-        try:
-            entries.setdefault(f"sha256:{file_hash(path)}", (path, str(path.stat().st_size)))
-        except OSError as exc:
-            raise SourceFailed(source.name, f"cannot read {path}: {exc.strerror}") from None
-    unchanged = known({item: size for item, (_, size) in entries.items()})
-    skipped = len(files) - len(entries) + len(unchanged)  # delivered twice in this folder, or stored before
-    for number, (item, (path, size)) in enumerate(i for i in entries.items() if i[0] not in unchanged):
+    try:
+        new, skipped = unseen_files(folder, known)
+    except OSError as exc:
+        raise SourceFailed(source.name, f"cannot read {exc.filename}: {exc.strerror}") from None
+    for number, (path, item, size) in enumerate(new):
         yield Page(
             cursor={"last_file": str(path)}, files=[path], versions={item: size}, details={item: str(path)},
             listed=1 + (skipped if number == 0 else 0), skipped=skipped if number == 0 else 0,
         )  # fmt: skip
-    if len(unchanged) == len(entries):
-        yield Page(cursor=None, listed=len(files), skipped=len(files))
+    if not new:
+        yield Page(cursor=None, listed=skipped, skipped=skipped)
