@@ -140,6 +140,7 @@ def pull_zendesk(source: ZendeskSource, cursor: dict[str, Any] | None, known: Kn
         while url:
             body = http.get_json(url, params)
             tickets = _list(body, "tickets", http, "the incremental export")
+            roles.add(body.get("users"))  # side-loaded with the export when the account asks `include=users`
             after = _after_cursor(body)
             page = Page(cursor={"after_cursor": after} if after else None, listed=len(tickets))
             live: dict[str, dict[str, Any]] = {}

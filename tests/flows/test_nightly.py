@@ -112,7 +112,7 @@ def stored_results(db: Path) -> dict[str, pl.DataFrame]:
 
     store = Store(db)
     tickets = store.query(
-        "SELECT * EXCLUDE (run_id, scored_at, source, location) FROM tickets ORDER BY ticket_id"
+        "SELECT * EXCLUDE (run_id, scored_at, received_at, source, location) FROM tickets ORDER BY ticket_id"
     )
     turns = store.query("SELECT * FROM turns ORDER BY ticket_id, turn_index")
     rules = store.query("SELECT * FROM rule_results ORDER BY ticket_id, rule_id")
