@@ -126,6 +126,22 @@ def _connect_args(url: str, timeout: float) -> dict[str, Any]:
     return {}
 
 
+def _with_installed_driver(url: str) -> str:
+    """`postgresql://` means psycopg2 to SQLAlchemy; when only psycopg 3 is installed (as here), use it."""
+    import importlib.util
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if (
+        parsed.drivername == "postgresql"
+        and importlib.util.find_spec("psycopg2") is None
+        and importlib.util.find_spec("psycopg") is not None
+    ):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
 @register_connector("sql")
 def pull_sql(source: SqlSource, cursor: dict[str, Any] | None, known: Known) -> Iterator[Page]:
     """Keyset pages of tickets changed after the saved cursor (or `start`), each ticket with all its rows."""
@@ -143,6 +159,7 @@ def pull_sql(source: SqlSource, cursor: dict[str, Any] | None, known: Known) -> 
             source.name, f"cannot read the query file {source.query}: {exc.strerror}"
         ) from None
     try:
+        url = _with_installed_driver(url)
         engine = create_engine(url, connect_args=_connect_args(url, source.timeout), pool_pre_ping=True)
     except Exception as exc:  # a malformed URL or a missing driver: the message may quote the URL
         raise SourceFailed(

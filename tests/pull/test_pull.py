@@ -322,3 +322,99 @@ def test_folder_keeps_a_ledger_of_files_not_modification_times(tmp_path: Path, e
     ledger = stored(db, "SELECT item, version, detail FROM pull_ledger ORDER BY detail")
     assert ledger["detail"].to_list() == [str(first_file), str(inbox / "day2.jsonl")]
     assert ledger["item"].str.starts_with("sha256:").all()
+
+
+# PostgreSQL: a throwaway cluster from the local server binaries ----------------------------------------------------
+PG_PASSWORD = "pg-Secret-pass-7g8h"
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A PostgreSQL server on 127.0.0.1 with password auth, for this module; skipped where none is installed."""
+    import socket
+
+    initdb = shutil.which("initdb") or next(
+        iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None
+    )
+    if not initdb:
+        pytest.skip("no PostgreSQL server binaries (initdb) on this machine")
+    bin_dir = Path(initdb).resolve().parent
+    import tempfile
+
+    root = Path(
+        tempfile.mkdtemp(prefix="qa-pg-")
+    )  # not under pytest's root-only folders: postgres must reach it
+    data_dir, pwfile = root / "data", root / "pw"
+    pwfile.write_text(PG_PASSWORD + "\n")
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root: run the server as the postgres user
+        shutil.chown(root, "postgres")
+        shutil.chown(pwfile, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True, timeout=120)  # noqa: E731
+    run(
+        str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "qa", "--auth=scram-sha-256", f"--pwfile={pwfile}"
+    )
+    run(
+        str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-w", "-l", str(root / "log"), "start",
+        "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1",
+    )  # fmt: skip
+    try:
+        yield f"postgresql://qa:{PG_PASSWORD}@127.0.0.1:{port}/postgres"
+    finally:
+        run(str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", "fast", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_sql_pulls_from_postgresql_and_a_wrong_password_stays_secret(
+    tmp_path: Path, engine: Engine, postgres: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+
+    from qa_engine.pull.sql import _with_installed_driver
+
+    db_engine = sa.create_engine(_with_installed_driver(postgres))
+    with db_engine.begin() as con:
+        con.execute(sa.text("DROP TABLE IF EXISTS chats"))
+        con.execute(
+            sa.text(
+                "CREATE TABLE chats (ticket_id TEXT, turn_index INT, speaker TEXT, text TEXT, ts TIMESTAMPTZ, "
+                "agent_id TEXT, channel TEXT, updated_at TIMESTAMPTZ)"
+            )
+        )
+        for n in range(3):
+            for index, (speaker, text) in enumerate((("customer", data.QUESTION), ("agent", data.ANSWER))):
+                con.execute(
+                    sa.text("INSERT INTO chats VALUES (:t, :i, :s, :x, :ts, :a, 'email', :u)"),
+                    {"t": f"PG-{n}", "i": index, "s": speaker, "x": text, "ts": data.stamp(n + index),
+                     "a": "a-1" if speaker == "agent" else None, "u": f"2026-11-20T10:0{n}:00.123456Z"},
+                )  # fmt: skip
+    (tmp_path / "q.sql").write_text(
+        "SELECT ticket_id, turn_index, speaker, text, ts, agent_id, channel, updated_at FROM chats"
+    )
+    config = sources_file(
+        tmp_path, "  - name: pg\n    kind: sql\n    url_env: PG_URL\n    query: q.sql\n    start: 2026-11-01\n"
+        "    page_tickets: 2\n",
+    )  # fmt: skip
+    monkeypatch.setenv("PG_URL", postgres)
+    db = tmp_path / "qa.duckdb"
+    first = by_source(pull_sources(config, None, ScoreConfig(db=db), engine=engine))["pg"]
+    assert (first.status, first.pages, first.scored) == ("ok", 2, 3), first.error
+    with db_engine.begin() as con:
+        con.execute(
+            sa.text("INSERT INTO chats VALUES ('PG-1', 2, 'customer', 'Thank you!', :ts, NULL, 'email', :u)"),
+            {"ts": data.stamp(30), "u": "2026-11-21T08:00:00Z"},
+        )
+    second = by_source(pull_sources(config, None, ScoreConfig(db=db), engine=engine))["pg"]
+    assert (second.read, second.scored) == (1, 1)
+    assert stored(db, "SELECT count(*) AS n FROM turns WHERE ticket_id = 'PG-1'")["n"][0] == 3
+    db_engine.dispose()
+
+    monkeypatch.setenv("PG_URL", postgres.replace(PG_PASSWORD, "wrong-Pg-pass-0"))
+    failed = by_source(pull_sources(config, None, ScoreConfig(db=db), engine=engine))["pg"]
+    assert failed.status == "failed" and "password authentication failed" in failed.error
+    runs = str(stored(db, "SELECT * FROM runs").rows())
+    assert "wrong-Pg-pass-0" not in failed.error + runs and PG_PASSWORD not in runs
