@@ -139,6 +139,8 @@ def test_every_helpdesk_ticket_lands_once_and_the_next_pull_fetches_only_what_ch
         zd.put(data.zendesk_ticket(300, "chat", 0, updated_at=data.stamp(1, day=21)), list(zd.comments[104]))
         fd.tickets[2]["updated_at"] = data.stamp(0, day=21)
         fd.conversations[2].append(data.freshdesk_conversation(9002, True, data.CUSTOMER, "Any news?", 99))
+        zd.tickets[103]["satisfaction_rating"] = {"score": "bad"}  # a new rating, no new comment
+        zd.tickets[103]["updated_at"] = data.stamp(2, day=21)
         gg.tickets[703]["updated_datetime"] = data.stamp(0, day=21)
         gg.tickets[703]["status"] = "open"  # touched, but no new message: fetched, then unchanged by content
         for desk in (zd, fd, gg):
@@ -146,18 +148,19 @@ def test_every_helpdesk_ticket_lands_once_and_the_next_pull_fetches_only_what_ch
         second = pull_sources(config, None, ScoreConfig(db=db, out=tmp_path / "out2"), engine=engine)
         results = by_source(second)
         assert {n: (results[n].read, results[n].scored) for n in want} == {
-            "zd": (2, 2),
+            "zd": (3, 3),
             "fd": (1, 1),
             "gg": (1, 0),
         }
         assert results["gg"].unchanged == 1
-        assert sorted({p.split("/")[4] for p in zd.fetched("/comments.json")}) == ["105", "300"]
+        assert sorted({p.split("/")[4] for p in zd.fetched("/comments.json")}) == ["103", "105", "300"]
+        assert stored(db, "SELECT csat FROM tickets WHERE ticket_id = 'zd:103'")["csat"][0] == 1
         assert fd.fetched("/conversations") == ["/api/v2/tickets/2/conversations"]
         assert set(gg.fetched("/messages")) == {"/api/tickets/703/messages"}
         assert "cursor" in zd.log[0][1] and "start_time" not in zd.log[0][1]  # from the saved cursor
         assert fd.log[0][1]["updated_since"] > "2026-11-20T09:"
         assert sorted(pl.read_parquet(tmp_path / "out2" / "tickets.parquet")["ticket_id"]) == [
-            "fd:2", "gg:703", "zd:105", "zd:300",
+            "fd:2", "gg:703", "zd:103", "zd:105", "zd:300",
         ]  # fmt: skip
         assert stored(db, "SELECT count(*) AS n FROM turns WHERE ticket_id = 'zd:105'")["n"][0] == 4
         assert stored(db, "SELECT count(*) AS n FROM reviews WHERE ticket_id = 'zd:105'")["n"][0] == 1
