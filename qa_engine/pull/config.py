@@ -9,6 +9,7 @@ starts; a URL with a password in it is refused.
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -26,10 +27,19 @@ DEFAULT_START_DAYS = 30
 class _Source(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str
     start: date | datetime | None = None  # where the first pull begins (default: 30 days ago)
     timeout: float = Field(default=30.0, gt=0, le=600)  # seconds, every request
     retries: int = Field(default=4, ge=3, le=10)  # tries after the first on 429, 5xx, resets, timeouts
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not re.fullmatch(NAME_PATTERN, value):
+            raise ValueError(
+                f"{value!r}: use lower-case letters, digits and '-' (the name prefixes ticket ids)"
+            )
+        return value
 
     def start_time(self) -> datetime:
         """The first pull's lower bound, in UTC."""
@@ -144,7 +154,9 @@ def load_sources(path: str | Path) -> list[SourceConfig]:
     except ValidationError as exc:
         error = exc.errors()[0]
         where = _where(data, error["loc"])
-        raise QAError("Q972", path=path, where=where, detail=error["msg"]) from None
+        raise QAError(
+            "Q972", path=path, where=where, detail=error["msg"].removeprefix("Value error, ")
+        ) from None
     names = [s.name for s in parsed.sources]
     for name in names:
         if names.count(name) > 1:
