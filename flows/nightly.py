@@ -1,7 +1,10 @@
-"""The nightly job: pull new transcripts from a folder, score them, store and export (Prefect flow).
+"""The nightly job: pull new transcripts, score them, store and export (Prefect flow).
 
-Reads like a to-do list; every step is a qa_engine function, so `qa score` does the same work without Prefect.
-`qa schedule --source DIR --cron "0 2 * * *"` serves it on a schedule against a Prefect server.
+Reads like a to-do list; every step is a qa_engine function, so `qa score` and `qa pull` do the same work without
+Prefect. `qa schedule --config SOURCES.yaml --cron "0 2 * * *"` pulls every source of the file (helpdesks, SQL,
+folders: `qa_engine.pull`); `qa schedule --source DIR` scores the transcript files of one folder. Which files of a
+folder are new is decided by a ledger of their contents (path, size, sha256) in the store, never by modification
+times: a file copied in with an old time stamp is still scored, the same file delivered twice is not.
 
 Scale-out: with `workers` (a local Dask cluster of that many processes, one thread each) or `dask_address` (an
 existing Dask scheduler) the batches are scored as tasks on Dask (prefect-dask). The workers only read the store;
@@ -26,6 +29,9 @@ from prefect.cache_policies import NO_CACHE
 from qa_engine.errors import QAError
 from qa_engine.kpi import nightly_snapshot, pack_settings
 from qa_engine.pipeline import DetachedScore, RunSummary, ScoreConfig, ScoringRun, score_detached
+from qa_engine.pull import pull_sources
+from qa_engine.pull.folder import unseen_files
+from qa_engine.pull.state import PullState
 from qa_engine.sources import SOURCES, SourceBatch, read_inputs
 from qa_engine.store import Store
 
@@ -34,24 +40,53 @@ _DASK_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx)://[^\s/:]+:\d{1,5}$")
 DASHBOARD_ADDRESS = "127.0.0.1:0"
 
 
+def _ledger_name(source: str) -> str:
+    return f"folder:{Path(source).resolve()}"
+
+
 @task(name="find-new-transcripts")
 def find_new_files(source: str, db: str, since: datetime | None = None) -> list[str]:
-    """Transcript files in `source` (recursively) changed after the last successful run (or `since`)."""
+    """Transcript files in `source` (recursively) whose content the store's ledger lacks; with `since`, the files
+    changed after that time instead."""
     folder = Path(source)
     if not folder.is_dir():
-        from qa_engine.errors import QAError
-
         raise QAError("Q001", path=folder)
-    if since is None:
-        last = Store(db).last_successful_run()
-        since = last["started_at"] if last else None
-    cutoff = since.timestamp() if since else float("-inf")
-    files = [
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in SOURCES and p.stat().st_mtime > cutoff
-    ]
-    return sorted(str(p) for p in files)
+    if since is not None:
+        cutoff = since.timestamp()
+        files = [p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SOURCES]
+        return sorted(str(p) for p in files if p.stat().st_mtime > cutoff)
+    state = _ledger(db)
+    new, _ = unseen_files(folder, lambda items: state.known(_ledger_name(source), items))
+    return [str(path) for path, _, _ in new]
+
+
+@task(name="remember-scored-files")
+def remember_files(source: str, db: str, files: list[str]) -> None:
+    """Add scored files to the folder's ledger (after their tickets are stored, never before)."""
+    from qa_engine.pull.folder import file_hash
+
+    items = {f"sha256:{file_hash(f)}": (str(Path(f).stat().st_size), f) for f in files}
+    _ledger(db).save_page(
+        _ledger_name(source), "folder", {"last_file": files[-1]} if files else None,
+        {item: size for item, (size, _) in items.items()}, {item: path for item, (_, path) in items.items()},
+    )  # fmt: skip
+
+
+def _ledger(db: str) -> PullState:
+    store = Store(db)
+    store.init()
+    state = PullState(store)
+    state.init()
+    return state
+
+
+@task(name="pull-sources", cache_policy=NO_CACHE)
+def pull_all(config: str, db: str, out: str | None, rules: str | None, batch_tickets: int) -> dict:
+    """Every source of a SOURCES.yaml: what changed since its cursor, scored into the store (`qa pull`)."""
+    score = ScoreConfig(db=Path(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
+                        batch_tickets=batch_tickets)  # fmt: skip
+    summary = pull_sources(config, None, score, progress=print)
+    return summary.as_dict()
 
 
 @task(name="score-batch")
@@ -150,7 +185,7 @@ def render_reports(db: str, folder: str, rules: str | None = None) -> dict:
 
 @flow(name="nightly-qa", log_prints=True)
 def nightly(
-    source: str,
+    source: str | None = None,
     db: str = "qa.duckdb",
     out: str | None = None,
     rules: str | None = None,
@@ -160,20 +195,35 @@ def nightly(
     reports: str | None = None,
     workers: int | None = None,
     dask_address: str | None = None,
+    config: str | None = None,
 ) -> dict:
-    """Find new transcripts -> validate and score them batch by batch (on Dask with `workers` or `dask_address`)
-    -> store -> export -> KPI snapshot of `kpi_day` (default yesterday, UTC) -> coaching reports into `reports`;
-    returns the run summary with the KPIs that crossed their target and the reports written."""
+    """Pull every source of `config` (or find the new transcript files of `source`) -> validate and score them
+    batch by batch (a folder's files on Dask with `workers` or `dask_address`) -> store -> export -> KPI snapshot
+    of `kpi_day` (default yesterday, UTC) -> coaching reports into `reports`; returns the run summary with the
+    KPIs that crossed their target and the reports written. A source that failed fails the flow run at the end,
+    after the other sources, the KPIs and the reports."""
+    _check_origin(source, config, workers, dask_address)
+    if config:
+        pulled = pull_all(config, db, out, rules, batch_tickets)
+        summary = pulled["run"] | {"sources": pulled["sources"]}
+        failed = [s["name"] for s in pulled["sources"] if s["status"] == "failed"]
+        summary["kpi_crossed"] = kpi_snapshot(db, kpi_day, rules)
+        summary["reports"] = render_reports(
+            db, reports or str(Path(out or Path(db).parent) / "reports"), rules
+        )
+        if failed:
+            raise QAError("Q976", failed=len(failed), total=len(pulled["sources"]), names=", ".join(failed))
+        return summary
     runner = dask_runner(workers, dask_address)  # a bad option fails before any work
     files = find_new_files(source, db, since)
     if not files:
         print("no new transcripts since the last successful run")
         return RunSummary("").as_dict() | {"files": 0, "kpi_crossed": kpi_snapshot(db, kpi_day, rules)}
     if runner is None:
-        config = ScoreConfig(db=Path(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
-                             batch_tickets=batch_tickets)  # fmt: skip
-        with ScoringRun(files, config) as run:
-            for batch in read_inputs(files, batch_tickets=batch_tickets, time_zone=config.time_zone):
+        config_ = ScoreConfig(db=Path(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
+                              batch_tickets=batch_tickets)  # fmt: skip
+        with ScoringRun(files, config_) as run:
+            for batch in read_inputs(files, batch_tickets=batch_tickets, time_zone=config_.time_zone):
                 score_batch(run, batch)
         summary = run.summary.as_dict() | {"files": len(files)}
     else:
@@ -182,6 +232,7 @@ def nightly(
             files, db, out, rules, batch_tickets, in_flight
         )
         summary = scored | {"files": len(files)}
+    remember_files(source, db, files)
     print(
         f"run {summary['run_id']}: {summary['read']} tickets read from {len(files)} files, {summary['scored']} scored, "
         f"{summary['unchanged']} unchanged, {summary['quarantined']} quarantined, tiers {summary['tiers']}"
@@ -192,20 +243,40 @@ def nightly(
     return summary
 
 
+def _check_origin(
+    source: str | None, config: str | None, workers: int | None, dask_address: str | None
+) -> None:
+    """Exactly one of a folder (`source`) and a sources file (`config`); Dask scale-out is for folders."""
+    if bool(source) == bool(config):
+        raise QAError("Q977", detail="give either --source DIR or --config SOURCES.yaml, one of them")
+    if config and (workers is not None or dask_address):
+        raise QAError(
+            "Q977", detail="--workers and --dask-address score a --source folder; a pull scores in-process"
+        )
+    if config:
+        from qa_engine.pull.config import load_sources
+
+        load_sources(config)  # a bad file fails now, not at 02:00
+
+
 def nightly_deployment(
-    source: str,
+    source: str | None,
     db: str,
     out: str | None,
     cron: str,
     timezone: str = "UTC",
     workers: int | None = None,
     dask_address: str | None = None,
+    config: str | None = None,
 ):
     """The scheduled deployment (built offline; serving it needs a Prefect server)."""
     from prefect.schedules import Cron
 
     dask_runner(workers, dask_address)  # a bad option fails now, not at 02:00
-    parameters = {"source": source, "db": db, "out": out}
+    _check_origin(source, config, workers, dask_address)
+    parameters = (
+        {"source": source, "db": db, "out": out} if source else {"config": config, "db": db, "out": out}
+    )
     if workers is not None:
         parameters["workers"] = workers
     if dask_address:
@@ -216,18 +287,19 @@ def nightly_deployment(
 
 
 def serve_nightly(
-    source: str,
+    source: str | None,
     db: str,
     out: str | None,
     cron: str,
     timezone: str = "UTC",
     workers: int | None = None,
     dask_address: str | None = None,
+    config: str | None = None,
 ) -> None:
     """Serve the deployment until interrupted (`prefect server start` and PREFECT_API_URL must be set up)."""
     from prefect import serve
 
-    serve(nightly_deployment(source, db, out, cron, timezone, workers, dask_address))
+    serve(nightly_deployment(source, db, out, cron, timezone, workers, dask_address, config))
 
 
 if __name__ == "__main__":

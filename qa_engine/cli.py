@@ -180,10 +180,82 @@ def rescore(
 
 
 @app.command()
+def pull(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Sources to pull, by name (default: every source in the file).")
+    ] = None,
+    config: Annotated[
+        Path,
+        typer.Option("--config", help="SOURCES.yaml: the helpdesks, databases and folders to pull from."),
+    ] = Path("SOURCES.yaml"),
+    db: DbOption = Path("qa.duckdb"),
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write this pull's tickets as the contract's files here."),
+    ] = None,
+    rules: RulesOption = None,
+    registry: RegistryOption = None,
+    model: ModelOption = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Tickets per batch.")] = 2000,
+    tz: Annotated[
+        str,
+        typer.Option("--tz", help="IANA time zone of timestamps given without one (SQL and folder sources)."),
+    ] = "UTC",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the pull summary as JSON.")] = False,
+) -> None:
+    """Pull what changed since the last pull from each source and score it like `qa score` (CONTRACT.md
+    section 6). A failed source is one line naming it; the others still run; the exit status is then 1."""
+    from qa_engine.pull import pull_sources
+
+    score_config = _score_config(out, rules, db, registry, model, batch_size, False, tz)
+    summary = pull_sources(config, names, score_config, progress=lambda line: typer.echo(line, err=True))
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict()))
+    else:
+        _pull_table(summary)
+    if summary.failed:
+        failed = QAError(
+            "Q976", failed=len(summary.failed), total=len(summary.sources),
+            names=", ".join(s.name for s in summary.failed),
+        )  # fmt: skip
+        typer.echo(f"qa: {failed}", err=True)
+        raise typer.Exit(1)
+
+
+def _pull_table(summary) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"qa pull: run {summary.run_id}")
+    for col in (
+        "source",
+        "kind",
+        "status",
+        "listed",
+        "skipped",
+        "scored",
+        "unchanged",
+        "quarantined",
+        "seconds",
+    ):
+        table.add_column(col)
+    for s in summary.sources:
+        table.add_row(
+            s.name, s.kind, s.status if s.status == "ok" else f"[red]{s.status}[/]", str(s.listed),
+            str(s.skipped), str(s.scored), str(s.unchanged), str(s.quarantined), f"{s.seconds:.1f}",
+        )  # fmt: skip
+    Console().print(table)
+
+
+@app.command()
 def schedule(
     source: Annotated[
-        Path, typer.Option("--source", help="Folder the helpdesk export drops transcripts into.")
-    ],
+        Path | None, typer.Option("--source", help="Folder the helpdesk export drops transcripts into.")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="SOURCES.yaml: pull every source in it each night (see `qa pull`)."),
+    ] = None,
     cron: Annotated[str, typer.Option("--cron", help="Cron schedule, e.g. '0 2 * * *'.")] = "0 2 * * *",
     db: DbOption = Path("qa.duckdb"),
     out: Annotated[Path | None, typer.Option("--out", help="Export folder per run.")] = None,
@@ -196,12 +268,13 @@ def schedule(
         typer.Option("--dask-address", help="Score on an existing Dask scheduler, tcp://HOST:PORT."),
     ] = None,
 ) -> None:
-    """Serve the nightly flow on a schedule (needs a Prefect server: `prefect server start`)."""
+    """Serve the nightly flow on a schedule (needs a Prefect server: `prefect server start`): pull every source of
+    --config, or score the new files of a --source folder."""
     from flows.nightly import serve_nightly
 
     serve_nightly(
-        source=str(source), db=str(db), out=str(out) if out else None, cron=cron, timezone=timezone,
-        workers=workers, dask_address=dask_address,
+        source=str(source) if source else None, db=str(db), out=str(out) if out else None, cron=cron, timezone=timezone,
+        workers=workers, dask_address=dask_address, config=str(config.resolve()) if config else None,
     )  # fmt: skip
 
 
@@ -255,7 +328,7 @@ _mount_subcommands()
 def main() -> None:
     """Entry point: one-line errors, no tracebacks (set QA_DEBUG=1 to see them)."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # without standalone mode click returns typer.Exit's code
     except QAError as exc:
         typer.echo(f"qa: {exc}", err=True)
         raise SystemExit(2) from None
@@ -276,3 +349,5 @@ def main() -> None:
             f"qa: internal error: {type(exc).__name__}: {first} (set QA_DEBUG=1 for details)", err=True
         )
         raise SystemExit(1) from None
+    if isinstance(code, int) and code:
+        raise SystemExit(code)

@@ -126,6 +126,14 @@ MESSAGES: dict[str, str] = {
         "The contact-reason classifier at {path} cannot be used: {detail}. Refit it with `qa reasons fit`"
     ),
     "Q705": "Invalid evaluation set {file}:{line}, field '{field}': {detail}",
+    # pulling from helpdesks and databases: `qa pull` (Q97x)
+    "Q971": "Cannot read sources file {path}: {detail}",
+    "Q972": "Invalid sources file {path}, {where}: {detail}",
+    "Q973": "Source {source}: the environment variable {variable} ({field}) is not set",
+    "Q974": "Unknown source '{name}' in {path}. Known: {known}",
+    "Q975": "Source {source} failed: {detail}",
+    "Q976": "{failed} of {total} sources failed: {names}",
+    "Q977": "Invalid nightly job options: {detail}",
     # benchmark ticket generator (Q9xx)
     "Q901": "Invalid ticket count {value!r}: give a whole number, 0 or more",
     "Q902": "Benchmark corpus file not found: {path}",

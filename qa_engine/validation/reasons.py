@@ -30,4 +30,7 @@ REASONS: dict[str, str] = {
     "invalid_language": "language is not a two-letter ISO 639-1 code (a region suffix like zh-CN is fine)",
     "invalid_csat": "csat is not a whole number from 1 to 5",
     "invalid_metadata": "metadata is not a JSON object",
+    # pulled from a helpdesk (`qa pull`)
+    "no_usable_turn": "the pulled ticket has no public comment with text and a known author",
+    "missing_author": "a pulled comment or message has no author (or one the helpdesk does not know); the rest of its ticket is scored",
 }

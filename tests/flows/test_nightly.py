@@ -35,12 +35,63 @@ def test_nightly_scores_new_files_then_skips_them(prefect_harness, tmp_path: Pat
     assert (tmp_path / "out" / "tickets.parquet").exists()
 
     second = nightly(source=str(inbox), db=db)
-    assert second["files"] == 0  # nothing newer than the last successful run
+    assert second["files"] == 0  # every file is in the ledger
 
     (inbox / "day2.jsonl").write_text((inbox / "day1.jsonl").read_text())
     third = nightly(source=str(inbox), db=db)
-    assert third["files"] == 1
-    assert (third["read"], third["unchanged"], third["scored"]) == (3, 3, 0)
+    assert third["files"] == 0  # the same content delivered twice is not read again
+
+    # a new file copied in with a time stamp older than the last run (cp -p, rsync -t): still new to the ledger
+    lines = (inbox / "day1.jsonl").read_text().splitlines()
+    (inbox / "day3.jsonl").write_text(lines[0].replace('"P-1"', '"P-9"') + "\n")
+    os.utime(inbox / "day3.jsonl", (old - 86400, old - 86400))
+    fourth = nightly(source=str(inbox), db=db)
+    assert fourth["files"] == 1
+    assert (fourth["read"], fourth["scored"]) == (1, 1)
+
+
+def test_nightly_with_a_sources_file_pulls_every_source(
+    prefect_harness, tmp_path: Path, ticket_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.nightly import nightly, nightly_deployment
+    from qa_engine.errors import QAError
+    from qa_engine.store import Store
+    from tests.pull import data
+    from tests.pull.helpdesks import Zendesk
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(ticket_file, inbox / "day1.jsonl")
+    monkeypatch.setenv("ZD_TOKEN", "tok-nightly-1")
+    db = str(tmp_path / "qa.duckdb")
+    with Zendesk("bot@acme.example", "tok-nightly-1") as zd:
+        data.fill_zendesk(zd)
+        config = tmp_path / "SOURCES.yaml"
+        config.write_text(
+            "sources:\n"
+            f"  - {{name: zd, kind: zendesk, url: '{zd.url}', email: bot@acme.example, token_env: ZD_TOKEN, start: 2026-11-01}}\n"
+            f"  - {{name: inbox, kind: folder, path: '{inbox}'}}\n",
+            encoding="utf-8",
+        )
+        first = nightly(config=str(config), db=db, reports=str(tmp_path / "reports"))
+        assert {s["name"]: s["scored"] for s in first["sources"]} == {
+            "zd": len(data.ZENDESK_CHANNELS) + 1,
+            "inbox": 3,
+        }
+        assert first["reports"]["agents"] > 0
+        second = nightly(config=str(config), db=db, reports=str(tmp_path / "reports"))
+        assert sum(s["scored"] + s["read"] for s in second["sources"]) == 0
+        monkeypatch.setenv("ZD_TOKEN", "wrong")
+        (inbox / "day2.jsonl").write_text(ticket_file.read_text().replace('"P-1"', '"P-7"'))
+        with pytest.raises(QAError, match="1 of 2 sources failed: zd"):
+            nightly(config=str(config), db=db, reports=str(tmp_path / "reports"))
+    assert (
+        Store(db).query("SELECT count(*) AS n FROM tickets WHERE ticket_id = 'P-7'")["n"][0] == 1
+    )  # inbox still ran
+    deployment = nightly_deployment(None, db, None, "0 2 * * *", config=str(config))
+    assert deployment.parameters["config"] == str(config) and "source" not in deployment.parameters
+    with pytest.raises(QAError, match="Q977"):
+        nightly_deployment(str(inbox), db, None, "0 2 * * *", config=str(config))
 
 
 def test_schedule_builds_a_cron_deployment_offline(tmp_path: Path) -> None:

@@ -1,0 +1,73 @@
+"""What a connector hands to `qa pull`: pages of canonical tickets (or files), each with the cursor after it.
+
+A connector is a generator function registered by kind (`@register_connector("zendesk")`, spaCy's habit): it
+takes the source's configuration, its saved cursor (None on the first pull) and a `Known` check against the
+ledger, and yields `Page`s in order. It never writes the store: `qa_engine.pull.run` stores each page's tickets and
+only then saves the page's cursor and ledger entries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qa_engine.validation.quarantine import QuarantineRecord
+
+Known = Callable[[Mapping[str, str]], set[str]]  # {item: version} -> the items already stored at that version
+
+
+@dataclass
+class Page:
+    """One page of a source: the tickets to score (CONTRACT.md section 1 records), or files to read like `qa
+    score`, what was quarantined, and the state to save once they are stored."""
+
+    cursor: dict[str, Any] | None  # where the next pull starts once this page is stored (None: unchanged)
+    tickets: list[dict[str, Any]] = field(default_factory=list)
+    quarantine: list[QuarantineRecord] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)  # ledger: item -> version, saved with the cursor
+    details: dict[str, str] = field(default_factory=dict)  # ledger: item -> detail (a file's path)
+    files: list[Path] = field(default_factory=list)
+    listed: int = 0  # items the page listed, unchanged and deleted ones included
+    skipped: int = 0  # of those, not fetched again (unchanged since stored) or skipped (deleted)
+
+
+Connector = Callable[[Any, dict[str, Any] | None, Known], Iterator[Page]]
+CONNECTORS: dict[str, Connector] = {}
+
+
+def register_connector(kind: str) -> Callable[[Connector], Connector]:
+    """Register a connector for a `kind:` of SOURCES.yaml."""
+
+    def register(connector: Connector) -> Connector:
+        if kind in CONNECTORS:
+            raise ValueError(f"a connector for {kind} is already registered")
+        CONNECTORS[kind] = connector
+        return connector
+
+    return register
+
+
+def ticket_quarantine(
+    name: str,
+    raw_id: Any,
+    location: str,
+    reason: str,
+    detail: str,
+    record: Any,
+    ticket_id: str | None = None,
+) -> QuarantineRecord:
+    """A quarantined piece of a pulled ticket, with the contract's source `NAME:ticket/ID`; `ticket_id` is the
+    stored id (default `NAME:ID`, the helpdesks' form)."""
+    text = record if isinstance(record, str) else json.dumps(record, ensure_ascii=False, default=str)
+    stored = ticket_id if ticket_id is not None else f"{name}:{raw_id}"
+    return QuarantineRecord(f"{name}:ticket/{raw_id}", location, reason, detail, text, stored)
+
+
+def text_id(value: Any) -> str | None:
+    """An id as the canonical text form (vendors send numbers), or None."""
+    if value is None or value == "":
+        return None
+    return str(value)
