@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import ClassVar
 
+import polars as pl
+
 from qa_engine.nlp.normalize import base_language, fold
 from qa_engine.nlp.screens import LiteralScreen
 
@@ -430,3 +432,15 @@ def mask_pii(text: str, language: str | None) -> str:
     for hit in reversed(analyze_pii(text, language, MASKED_LABELS)):
         masked = masked[: hit.start] + mask(hit) + masked[hit.end :]
     return masked
+
+
+def masked_texts(texts: pl.Series) -> pl.Series:
+    """`mask_pii` over a column of texts, for what search reads: only texts with an "@" or seven digits can hold an
+    e-mail address or phone number (payment data is never stored), so the rest are not analysed."""
+    may_hold = texts.str.contains(r"@|(?s)\d.*\d.*\d.*\d.*\d.*\d.*\d").fill_null(False)
+    if not may_hold.any():
+        return texts
+    values = texts.to_list()
+    for i in may_hold.arg_true().to_list():
+        values[i] = mask_pii(values[i], None)
+    return pl.Series(texts.name, values, dtype=pl.String)

@@ -69,7 +69,10 @@ class QueueFilters:
             )
             params.append(self.rule_id)
         if self.q is not None:
-            conds.append("t.ticket_id IN (SELECT u.ticket_id FROM turns u WHERE u.text ILIKE ? ESCAPE '\\')")
+            # the masked text: a search never matches an e-mail address or phone number the page hides
+            conds.append(
+                "t.ticket_id IN (SELECT u.ticket_id FROM turns u WHERE u.search_text ILIKE ? ESCAPE '\\')"
+            )
             params.append("%" + _like_escape(self.q) + "%")
         if self.min_escalation_risk is not None:
             conds.append("t.escalation_risk >= ?")

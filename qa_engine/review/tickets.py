@@ -3,7 +3,8 @@ human verdicts (reviews, disputes) beside the machine's.
 
 The machine's verdict comes from `tickets` / `rule_results` (replaced by every re-score); the human verdicts from
 `reviews` / `disputes` (never touched by scoring). Evidence spans are character offsets into a turn's text; where the
-rule masked what it found (a card number, a password), the masked form is shown instead of the secret.
+rule masked what it found (a card number, a password), the masked form is shown instead of the secret. E-mail
+addresses and phone numbers are stored as written and shown masked here, in every speaker's turns and evidence.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from qa_engine.nlp.pii import MASKED_LABELS, analyze_pii, mask, mask_pii
 from qa_engine.review.binding import CONTENT_CHANGED, CURRENT_REVIEW
 from qa_engine.review.customers import customer_view
 from qa_engine.review.db import ReviewDB
@@ -97,6 +99,9 @@ def segments(text: str, spans: list[Span]) -> list[Segment]:
     for a, b in pairwise(cuts):
         over = [s for s in spans if s.start <= a and b <= s.end]
         piece = text[a:b]
+        shown_over = [
+            s for s in over if s.label
+        ]  # a bare mask (an e-mail, a phone) is hidden, not highlighted
         for i, s in enumerate(spans):
             if s.replacement is not None and s in over:
                 piece = "" if i in masked_done else s.replacement
@@ -104,7 +109,7 @@ def segments(text: str, spans: list[Span]) -> list[Segment]:
                 break
         if not piece:
             continue
-        out.append(Segment(piece, [s.label for s in over], [s.kind for s in over]))
+        out.append(Segment(piece, [s.label for s in shown_over], [s.kind for s in shown_over]))
     return out
 
 
@@ -188,12 +193,19 @@ def load_ticket(db: ReviewDB, scope: Scope, ticket_id: str) -> dict | None:
     spans = _spans_by_turn(
         turn_rows, rule_rows, tier_evidence, ticket["escalation_evidence"], ticket["contact_reason_evidence"]
     )
+    language = ticket["language"]
     for turn in turn_rows:
         turn["ts"] = iso(turn["ts"])
-        turn["text"], turn["highlights"] = render_turn(turn["text"] or "", spans.get(turn["turn_index"], []))
+        text = turn["text"] or ""
+        turn["text"], turn["highlights"] = render_turn(
+            text, spans.get(turn["turn_index"], []) + personal_data_spans(text, language)
+        )
         turn["emotion_scores"] = dict(turn["emotion_scores"]) if turn["emotion_scores"] else None
-    for rule in rule_rows:  # the evidence text is already masked by the rule; keep it as the rule wrote it
-        rule["evidence"] = dict(rule["evidence"]) if rule["evidence"] else None
+    for rule in rule_rows:
+        rule["evidence"] = _masked(dict(rule["evidence"]), language) if rule["evidence"] else None
+        rule["detail"] = mask_pii(rule["detail"], language) if rule["detail"] else rule["detail"]
+    for key in ("tier_evidence", "contact_reason_evidence", "escalation_evidence"):
+        ticket[key] = [_masked(item, language) for item in ticket[key]]
     review_rows = [
         _review({**dict(zip(REVIEW_COLUMNS, r[:-1], strict=True)), "content_changed": r[-1]}) for r in reviews
     ]
@@ -211,6 +223,22 @@ def load_ticket(db: ReviewDB, scope: Scope, ticket_id: str) -> dict | None:
         "human": _human_verdict(review_rows),
         "customer_balance": customer_view(db, scope, ticket["customer_id"]),
     }
+
+
+def personal_data_spans(text: str, language: str | None) -> list[Span]:
+    """Masks over the e-mail addresses and phone numbers of a turn (and any payment data a store from before
+    masking still holds): shown as `[EMAIL]`, `[PHONE]`, never as written."""
+    return [
+        Span(h.start, h.end, "", "mask", replacement=mask(h))
+        for h in analyze_pii(text, language, MASKED_LABELS)
+    ]
+
+
+def _masked(evidence: dict, language: str | None) -> dict:
+    """An evidence item with its quoted words masked like the turns they come from."""
+    if evidence.get("text"):
+        evidence = {**evidence, "text": mask_pii(evidence["text"], language)}
+    return evidence
 
 
 def _review(review: dict) -> dict:

@@ -112,6 +112,7 @@ class Store:
         ddl = resources.files("qa_engine.store").joinpath("schema.sql").read_text(encoding="utf-8")
         with self.connect() as con:
             con.execute(ddl)
+            _fill_search_text(con)
 
     # runs -----------------------------------------------------------------------------------------------------
     def start_run(self, inputs: Sequence[str], rule_pack_version: str, model_versions: dict[str, str]) -> str:
@@ -165,6 +166,10 @@ class Store:
                 )
                 for table in RESULT_TABLES:
                     con.execute(f"DELETE FROM {table} WHERE ticket_id IN (SELECT ticket_id FROM batch_ids)")
+                if turns.height:
+                    from qa_engine.nlp.pii import masked_texts
+
+                    turns = turns.with_columns(search_text=masked_texts(turns["text"]))
                 for table, frame in (("tickets", tickets), ("turns", turns), ("rule_results", rule_results)):
                     if frame.height:
                         con.register("batch_rows", frame.to_arrow())
@@ -219,3 +224,20 @@ class Store:
         """A read-only query as a polars frame (parameters are bound, never formatted in)."""
         with self.connect(read_only=True) as con:
             return con.sql(sql, params=list(params or [])).pl()
+
+
+def _fill_search_text(con: duckdb.DuckDBPyConnection) -> None:
+    """Give the turns of an older store the masked text search reads (schema.sql, `turns.search_text`)."""
+    from qa_engine.nlp.pii import masked_texts
+
+    missing = con.sql(
+        "SELECT ticket_id, turn_index, text FROM turns WHERE search_text IS NULL AND text IS NOT NULL"
+    ).pl()
+    if missing.is_empty():
+        return
+    con.register("filled", missing.with_columns(search_text=masked_texts(missing["text"])).to_arrow())
+    con.execute(
+        "UPDATE turns SET search_text = f.search_text FROM filled f "
+        "WHERE turns.ticket_id = f.ticket_id AND turns.turn_index = f.turn_index"
+    )
+    con.unregister("filled")

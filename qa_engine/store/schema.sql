@@ -98,6 +98,11 @@ ALTER TABLE tickets ADD COLUMN IF NOT EXISTS customer_resolved BOOLEAN;       --
 ALTER TABLE tickets ADD COLUMN IF NOT EXISTS order_refs VARCHAR[];            -- normalised order numbers (repeat contacts)
 CREATE INDEX IF NOT EXISTS tickets_customer ON tickets (customer_id, started_at);
 
+-- What text search (`q` in the review queue) reads: the turn with its e-mail addresses and phone numbers masked as
+-- they are shown, so a search never matches a masked value (nor probes one digit by digit). Written with every
+-- turn; rows of an older store get it when the store is opened for writing (Store.init).
+ALTER TABLE turns ADD COLUMN IF NOT EXISTS search_text VARCHAR;
+
 -- When qa-engine first stored the ticket, kept across re-scores. Real transcripts often carry no time stamp at all
 -- (no created_at, no ts): such a ticket starts when it was received, so it still falls into a period's reports and
 -- KPIs (its first-contact resolution is not judged: that needs a real start). Stores from before it take the time

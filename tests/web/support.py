@@ -30,6 +30,7 @@ USERS = {
 INJECTION = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
 CARD = "4111 1111 1111 1111"
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+EMAIL, PHONE = "jürgen.groß@firma.de", "+49 30 1234567"  # shown masked, stored as written
 
 
 ANGRY_CUSTOMER = "c-angry"  # R-1 (agent a-1) and Y-1 (agent a-2): a running balance deep below zero
@@ -157,12 +158,13 @@ def build_rows() -> tuple[list[dict], list[dict], list[dict]]:
            reasons=["critical rule failed: pii_disclosure (turn 1 discloses a full payment-card number)"],
            evidence=[{"reason": "critical:pii_disclosure", **_ev(1, 21, 40, "[CARD]", "masked")}])  # fmt: skip
     turns += [
-        _turn("R-2", 0, "customer", "Which card do you have on file?"),
+        _turn("R-2", 0, "customer", f"Which card do you have on file? Write to {EMAIL} or call {PHONE}."),
         _turn("R-2", 1, "agent", pii, agent_id="a-2"),
     ]
     rules += [
         _rule("R-2", "pii_disclosure", "fail", _ev(1, 21, 40, "[CARD]", "card (masked here)"), True),
         _rule("R-2", "greeting_own_name", "pass", None, category="first_impression"),
+        _rule("R-2", "verify_identity", "pass", _ev(0, 41, 41 + len(EMAIL), EMAIL, "the customer's address")),
     ]
 
     ticket(

@@ -7,7 +7,7 @@ import pytest
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.tickets import Span, pieces, render_turn
 
-from .support import CARD, INJECTION
+from .support import CARD, EMAIL, INJECTION, PHONE
 
 
 def test_the_ticket_has_turns_rules_reasons_and_version(shared_login) -> None:
@@ -52,6 +52,30 @@ def test_a_disclosed_card_number_never_leaves_the_store(shared_login) -> None:
     [highlight] = turn["highlights"]
     assert turn["text"][highlight["start"] : highlight["end"]] == "[CARD]"
     assert turn["text"].endswith(", anything else?")
+
+
+def test_e_mail_addresses_and_phone_numbers_are_shown_masked(shared_login) -> None:
+    lead = shared_login("lead")
+    api, page = lead.get("/api/tickets/R-2"), lead.get("/tickets/R-2")
+    for text in (api.text, page.text):
+        assert EMAIL not in text and "firma.de" not in text and PHONE not in text and "1234567" not in text
+    turn = api.json()["turns"][0]
+    assert turn["text"] == "Which card do you have on file? Write to [EMAIL] or call [PHONE]."
+    rule = next(r for r in api.json()["rule_results"] if r["rule_id"] == "verify_identity")
+    assert rule["evidence"]["text"] == "[EMAIL]"
+    [highlight] = turn["highlights"]  # the rule's evidence still marks the (masked) address
+    assert turn["text"][highlight["start"] : highlight["end"]] == "[EMAIL]"
+
+
+@pytest.mark.parametrize("q", ["firma", "jürgen", "@", "1234567", "49 30", "+49"])
+def test_search_never_matches_a_masked_value(shared_login, q: str) -> None:
+    found = shared_login("lead").get("/api/tickets", params={"q": q}).json()
+    assert "R-2" not in [row["ticket_id"] for row in found["items"]]
+
+
+def test_search_still_finds_the_words_around_a_masked_value(shared_login) -> None:
+    found = shared_login("lead").get("/api/tickets", params={"q": "call [PHONE]"}).json()
+    assert [row["ticket_id"] for row in found["items"]] == ["R-2"]
 
 
 def test_transcripts_are_rendered_escaped(shared_login) -> None:
