@@ -70,7 +70,7 @@ class KpiData:
 
     def of(self, frame: str, level: str, key: str) -> pl.DataFrame:
         table: pl.DataFrame = getattr(self, frame)
-        return table.filter((pl.col("level") == level) & (pl.col("key") == key))
+        return table.filter((pl.col("level") == level) & pl.col("key").eq_missing(key))
 
     def row(self, level: str, key: str) -> dict | None:
         rows = self.of("period", level, key)
