@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from qa_engine.errors import QAError
-from qa_engine.store.location import DB_ENV, file_store
+from qa_engine.store.location import DbOption
 
 app = typer.Typer(
     name="qa",
@@ -25,15 +25,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DbOption = Annotated[
-    Path,
-    typer.Option(
-        "--db",
-        envvar=DB_ENV,
-        callback=file_store,
-        help="The results store (DuckDB file); default $QA_DB, else ./qa.duckdb.",
-    ),
-]
 RulesOption = Annotated[
     Path | None, typer.Option("--rules", help="Rule pack: a YAML file or a folder of them.")
 ]

@@ -13,20 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from qa_engine.store.location import DB_ENV, file_store
+from qa_engine.store.location import DbOption
 
 if TYPE_CHECKING:
     from qa_engine.kpi.compute import KpiTable
 
-DbOption = Annotated[
-    Path,
-    typer.Option(
-        "--db",
-        envvar=DB_ENV,
-        callback=file_store,
-        help="The results store (DuckDB file); default $QA_DB, else ./qa.duckdb.",
-    ),
-]
 TargetsOption = Annotated[
     Path | None,
     typer.Option(

@@ -11,22 +11,13 @@ from typing import Annotated
 
 import typer
 
-from qa_engine.store.location import DB_ENV, file_store
+from qa_engine.store.location import DbOption
 
 app = typer.Typer(
     help="Coaching reports per agent and per team: one self-contained HTML file and a PDF each.",
     no_args_is_help=True,
 )
 
-DbOption = Annotated[
-    Path,
-    typer.Option(
-        "--db",
-        envvar=DB_ENV,
-        callback=file_store,
-        help="The results store (DuckDB file); default $QA_DB, else ./qa.duckdb.",
-    ),
-]
 FromOption = Annotated[
     str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default: four weeks before --to).")
 ]

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
+
+import typer
 
 DB_ENV = "QA_DB"
 _SCHEMES = ("postgresql", "postgres")
@@ -51,3 +54,15 @@ def file_store(value: Path | None) -> Path | None:
     if value is not None and is_url(value):
         raise QAError("Q412", db=describe(redact(value)))
     return value
+
+
+# The --db option every command shares (its value checked by file_store).
+DbOption = Annotated[
+    Path,
+    typer.Option(
+        "--db",
+        envvar=DB_ENV,
+        callback=file_store,
+        help="The results store (DuckDB file); default $QA_DB, else ./qa.duckdb.",
+    ),
+]

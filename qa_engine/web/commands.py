@@ -12,19 +12,9 @@ from typing import Annotated
 import typer
 
 from qa_engine.errors import QAError
-from qa_engine.store.location import DB_ENV, file_store
+from qa_engine.store.location import DbOption
 
 users_app = typer.Typer(help="Review-app users.", no_args_is_help=True, add_completion=False)
-
-DbOption = Annotated[
-    Path,
-    typer.Option(
-        "--db",
-        envvar=DB_ENV,
-        callback=file_store,
-        help="The results store (DuckDB file); default $QA_DB, else ./qa.duckdb.",
-    ),
-]
 
 
 def serve(
