@@ -31,3 +31,12 @@ def test_the_api_keeps_every_note_of_a_session(login, web_db) -> None:
         ("Practised closings", "coach1"),
         ("Closings done, now greetings", "coach1"),
     ]
+
+
+def test_the_page_shows_the_latest_note_and_keeps_the_earlier_ones(login) -> None:
+    coach = login("coach1")
+    coach.post("/api/coaching", json=SESSION)
+    coach.post("/api/coaching", json={**SESSION, "note": "Closings done, now greetings"})
+    page = coach.get("/coaching").text
+    assert "Closings done, now greetings" in page
+    assert "Earlier notes (1)" in page and "Practised closings" in page

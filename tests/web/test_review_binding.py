@@ -100,6 +100,18 @@ def test_the_api_and_queue_show_the_new_agent_none_of_the_old_reviews(login, web
     item = next(i for i in agent3.get("/api/tickets").json()["items"] if i["ticket_id"] == "R-1")
     assert item["human_tier"] is None
     assert query(web_db, "SELECT count(*) FROM disputes") == [(0,)]
+    page = (
+        login("lead").get("/tickets/R-1").text
+    )  # the page says the earlier review exists, without showing it
+    assert 'id="other-agent-reviews"' in page and "1 earlier review(s)" in page
+
+
+def test_the_page_marks_a_review_made_on_other_content(login, web_db: Path) -> None:
+    lead = login("lead")
+    assert lead.post("/api/tickets/R-1/reviews", json={"tier": "yellow", "version": 0}).status_code == 201
+    assert "content changed since" not in lead.get("/tickets/R-1").text
+    reimport(web_db, "R-1", "a-1", "T1", "R-1 edited")
+    assert "content changed since" in lead.get("/tickets/R-1").text
 
 
 def test_same_agent_reimport_keeps_the_review_and_says_the_content_changed(web_db: Path) -> None:
