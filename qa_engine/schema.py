@@ -28,6 +28,7 @@ TICKETS_IN: dict[str, pl.DataType] = {
     "customer_id": pl.String(),
     "created_at": pl.Datetime("us", "UTC"),
     "csat": pl.Int64(),
+    "escalated": pl.Boolean(),  # the helpdesk escalated it (CONTRACT section 1); null when it does not say
     "metadata": pl.String(),  # JSON text, carried through
     "source": pl.String(),
     "location": pl.String(),

@@ -26,8 +26,14 @@ DEFAULT_SLA_SECONDS: Mapping[str, float] = MappingProxyType(
     {"chat": 120.0, "social": 3600.0, "email": 86400.0, "other": 86400.0}
 )
 SLA_CHANNELS: tuple[str, ...] = ("chat", "email", "social", "other")  # phone has no SLA (CONTRACT section 5)
+# The most seconds one agent turn counts as agent time (the reading and typing before it); phone: None, uncapped.
+DEFAULT_ACTIVE_CAP: Mapping[str, float | None] = MappingProxyType(
+    {"chat": 300.0, "social": 600.0, "email": 900.0, "other": 900.0, "phone": None}
+)
 DEFAULT_CHURN_RISK_BELOW = -6.0
-SETTINGS_KEYS: tuple[str, ...] = ("targets", "sla_seconds", "agent_hour_cost", "currency", "churn_risk_below")
+SETTINGS_KEYS: tuple[str, ...] = (
+    "targets", "sla_seconds", "active_cap", "agent_hour_cost", "currency", "churn_risk_below",
+)  # fmt: skip
 BOUNDS: tuple[str, ...] = ("at_least", "at_most")
 
 Status = Literal["met", "missed"]
@@ -58,6 +64,7 @@ class KpiSettings:
 
     targets: Mapping[str, Target] = field(default_factory=dict)
     sla_seconds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SLA_SECONDS))
+    active_cap: Mapping[str, float | None] = field(default_factory=lambda: dict(DEFAULT_ACTIVE_CAP))
     agent_hour_cost: float | None = None
     currency: str | None = None
     churn_risk_below: float = DEFAULT_CHURN_RISK_BELOW
@@ -102,6 +109,7 @@ def load_settings(path: str | Path | None = None) -> KpiSettings:
     return KpiSettings(
         targets=_targets(name, node, data.get("targets")),
         sla_seconds=_sla_seconds(name, node, data.get("sla_seconds", dict(DEFAULT_SLA_SECONDS))),
+        active_cap=_active_cap(name, node, data.get("active_cap", {})),
         agent_hour_cost=_number(name, node, data, "agent_hour_cost", minimum=0.0, optional=True),
         currency=_text(name, node, data, "currency"),
         churn_risk_below=_number(name, node, data, "churn_risk_below", default=DEFAULT_CHURN_RISK_BELOW),
@@ -168,6 +176,23 @@ def _sla_seconds(file: str, node: yaml.Node, raw: Any) -> dict[str, float]:
             )
         sla[channel] = float(seconds)
     return sla
+
+
+def _active_cap(file: str, node: yaml.Node, raw: Any) -> dict[str, float | None]:
+    if not isinstance(raw, dict):
+        raise QAError("Q802", file=file, line=_line(node, "active_cap"), field="active_cap",
+                      detail="expected a mapping of channel -> seconds (null: uncapped)")  # fmt: skip
+    caps = dict(DEFAULT_ACTIVE_CAP)  # a channel left out keeps the contract's default
+    for channel, seconds in raw.items():
+        line, where = _line(node, "active_cap", channel), f"active_cap.{channel}"
+        if channel not in DEFAULT_ACTIVE_CAP:
+            raise QAError("Q802", file=file, line=line, field=where,
+                          detail=f"unknown channel; known: {', '.join(DEFAULT_ACTIVE_CAP)}")  # fmt: skip
+        if seconds is not None and (not _is_number(seconds) or seconds <= 0):
+            raise QAError("Q802", file=file, line=line, field=where,
+                          detail=f"{seconds!r} is not a positive number (or null: uncapped)")  # fmt: skip
+        caps[channel] = None if seconds is None else float(seconds)
+    return caps
 
 
 def _number(

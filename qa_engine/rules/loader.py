@@ -9,6 +9,7 @@ of its files' content, so stored results can say which rules produced them.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from qa_engine.errors import QAError
+from qa_engine.kpi.targets import pack_settings
 from qa_engine.nlp.normalize import base_language
 from qa_engine.rules.kinds.base import RuleKind
 from qa_engine.rules.models import ALL, COMMON_KEYS, RuleSpec
@@ -108,6 +110,11 @@ def load_pack(path: str | Path) -> RulePack:
             rules.append(rule)
     if not rules:
         raise QAError("Q108", path=root)
+    settings = pack_settings(root)
+    for rule in rules:
+        rule.kind.use_pack_settings(settings)
+    # the shared settings the rules read are part of what produced their results
+    digest.update(json.dumps(dict(settings.sla_seconds), sort_keys=True).encode())
     return RulePack(rules=tuple(rules), version=digest.hexdigest()[:12], path=root)
 
 

@@ -68,7 +68,7 @@ def test_kpi_groups_by_team_by_default(qa, db: str) -> None:
 def test_kpi_period_with_no_tickets_prints_an_empty_array(qa, db: str) -> None:
     code, out, err = qa("kpi", "--from", "2030-01-01", "--to", "2030-01-31", "--json", "--db", db)
     assert code == 0 and json.loads(out) == []
-    assert "1 stored tickets have no start" in err  # the undated ticket is said, not dropped silently
+    assert "1 stored tickets have no time stamp" in err  # the undated ticket is said, not dropped silently
 
 
 def test_kpi_period_bounds(qa, db: str) -> None:

@@ -49,6 +49,19 @@ def test_pack_settings_look_beside_a_single_pack_file(tmp_path: Path) -> None:
     assert pack_settings(tmp_path / "pack.yaml").targets["fcr"].value == 0.5
 
 
+def test_active_caps_default_to_the_contract_and_a_pack_may_uncap_a_channel(tmp_path: Path) -> None:
+    assert dict(load_settings().active_cap) == {
+        "chat": 300,
+        "social": 600,
+        "email": 900,
+        "other": 900,
+        "phone": None,
+    }
+    settings = load_settings(write(tmp_path, "active_cap: {chat: 200, email: null}\n"))
+    assert settings.active_cap["chat"] == 200 and settings.active_cap["email"] is None
+    assert settings.active_cap["social"] == 600 and settings.active_cap["phone"] is None
+
+
 def test_a_channel_left_out_keeps_its_default_sla(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, "sla_seconds: {chat: 300}\n"))
     assert settings.sla_seconds["chat"] == 300 and settings.sla_seconds["email"] == 86400
@@ -90,6 +103,9 @@ def test_an_unknown_kpi_names_file_line_and_the_known_names(tmp_path: Path) -> N
         ("sla_seconds:\n  chat: 120\n  phone: 60\n", 3, "sla_seconds.phone"),
         ("sla_seconds:\n  fax: 60\n", 2, "sla_seconds.fax"),
         ("sla_seconds:\n  chat: -1\n", 2, "sla_seconds.chat"),
+        ("active_cap:\n  fax: 60\n", 2, "active_cap.fax"),
+        ("active_cap:\n  chat: 0\n", 2, "active_cap.chat"),
+        ("active_cap: 300\n", 1, "active_cap"),
         ("agent_hour_cost: lots\n", 1, "agent_hour_cost"),
         ("agent_hour_cost: -5\n", 1, "agent_hour_cost"),
         ("\n\ncurrency: 5\n", 3, "currency"),

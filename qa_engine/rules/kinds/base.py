@@ -9,12 +9,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import polars as pl
 from pydantic import BaseModel
 
 from qa_engine.rules.conversation import Conversation, Outcome
+
+if TYPE_CHECKING:
+    from qa_engine.kpi.targets import KpiSettings
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,10 @@ class RuleKind(ABC):
 
     def load(self) -> None:  # noqa: B027  # an optional hook, not an abstract one
         """Build matchers and compile patterns once, when the pack loads."""
+
+    def use_pack_settings(self, settings: KpiSettings) -> None:  # noqa: B027  # an optional hook
+        """The pack's shared settings (`targets.yaml`: SLAs per channel...), given once the pack has loaded, so that
+        a value the KPIs and the rules both use is written once."""
 
     def language_problems(self, languages: Sequence[str]) -> list[tuple[tuple[str | int, ...], str]]:
         """(field location, problem) for languages the rule claims but cannot check, e.g. a missing phrase list."""

@@ -9,25 +9,26 @@ lack timestamps, unless another turn already failed. Exactly at the SLA passes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import polars as pl
 from pydantic import Field, PositiveFloat, PositiveInt, field_validator
 
+from qa_engine.kpi.targets import KpiSettings
 from qa_engine.rules.conversation import Conversation, Evidence, Outcome, abbreviate
 from qa_engine.rules.kinds.base import Batch, RuleKind
 from qa_engine.rules.matching import GroupMatcher, PhraseLists, Speaker, Strict
 from qa_engine.rules.registry import register_kind
 from qa_engine.schema import CHANNELS
 
-DEFAULT_SLA_SECONDS: dict[str, float] = {"chat": 120, "social": 3600, "email": 86400, "other": 86400}
 _SEVERITY = {"unanswered": 3, "late": 2, "ok": 1, "unmeasured": 0}  # which measured turn a result shows
 
 
 class ResponseTimeParams(Strict):
     mode: Literal["first_response", "each_reply"]
-    # merged over DEFAULT_SLA_SECONDS; a channel set to null has no SLA (its tickets are na)
+    # merged over the pack's `sla_seconds` (targets.yaml: the one place the default pack sets them); a channel set
+    # to null has no SLA (its tickets are na). Leave it out to use the pack's, as `qa kpi` does.
     sla_seconds: dict[str, PositiveFloat | None] = Field(default_factory=dict)
     responders: list[Speaker] = Field(default_factory=lambda: ["agent"], min_length=1)
     # a customer turn no responder turn follows: "fail" counts it as never answered, "ignore" leaves it out
@@ -45,8 +46,8 @@ class ResponseTimeParams(Strict):
             raise ValueError(f"unknown channel(s) {unknown}; known: {list(CHANNELS)}")
         return value
 
-    def slas(self) -> dict[str, float]:
-        merged = {**DEFAULT_SLA_SECONDS, **self.sla_seconds}
+    def slas(self, pack: Mapping[str, float]) -> dict[str, float]:
+        merged = {**pack, **self.sla_seconds}
         return {channel: float(sla) for channel, sla in merged.items() if sla is not None}
 
 
@@ -59,6 +60,16 @@ class ResponseTimeKind(RuleKind):
     def load(self) -> None:
         lists = self.params.no_reply_needed
         self.no_reply_needed = GroupMatcher(lists, name="no reply needed") if lists is not None else None
+        self.pack_slas: Mapping[str, float] = (
+            KpiSettings().sla_seconds
+        )  # the contract's until the pack's arrive
+
+    def use_pack_settings(self, settings: KpiSettings) -> None:
+        self.pack_slas = settings.sla_seconds
+
+    def slas(self) -> dict[str, float]:
+        """Seconds per channel this rule judges against: its own `sla_seconds` over the pack's."""
+        return self.params.slas(self.pack_slas)
 
     def evaluate(self, batch: Batch) -> list[Outcome]:
         tickets = pl.DataFrame(
@@ -68,7 +79,7 @@ class ResponseTimeKind(RuleKind):
             },
             schema={"ticket_id": pl.String, "channel": pl.String},
         ).with_columns(
-            sla=pl.col("channel").replace_strict(self.params.slas(), default=None, return_dtype=pl.Float64)
+            sla=pl.col("channel").replace_strict(self.slas(), default=None, return_dtype=pl.Float64)
         )
         waits = self._waits(batch.turns.filter(pl.col("ticket_id").is_in(tickets["ticket_id"].implode())))
         if self.params.unanswered == "ignore":

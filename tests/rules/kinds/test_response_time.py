@@ -130,3 +130,31 @@ def test_sla_override_merges_over_defaults(judge: Callable) -> None:
         "email": "na",
         "social": "pass",
     }
+
+
+def test_slas_come_from_the_packs_targets_file_and_a_rule_may_override_them(
+    tmp_path, judge: Callable
+) -> None:
+    """The SLA seconds are written once, in targets.yaml beside the rules: `qa kpi` and the rules read the same."""
+    (tmp_path / "targets.yaml").write_text("sla_seconds: {chat: 300, email: 3600}\n", encoding="utf-8")
+    tickets = [
+        {"id": "chat", "turns": convo(("customer", 0), ("agent", 200))},
+        {"id": "email", "channel": "email", "turns": convo(("customer", 0), ("agent", 4000))},
+        {"id": "social", "channel": "social", "turns": convo(("customer", 0), ("agent", 3000))},
+    ]
+    rows = judge(FIRST, *tickets)
+    assert {k: v["outcome"] for k, v in rows.items()} == {"chat": "pass", "email": "fail", "social": "pass"}
+    assert "3600 s SLA" in rows["email"]["detail"]
+    rows = judge({**FIRST, "sla_seconds": {"chat": 100}}, *tickets)
+    assert {k: v["outcome"] for k, v in rows.items()} == {"chat": "fail", "email": "fail", "social": "pass"}
+
+
+def test_the_default_pack_judges_against_the_slas_of_its_targets_file() -> None:
+    from qa_engine import paths
+    from qa_engine.kpi import load_settings
+    from qa_engine.rules import load_pack
+
+    pack = load_pack(paths.rules_dir())
+    rule = pack.get("first_response_sla")
+    assert "sla_seconds" not in rule.kind.params.model_fields_set  # not written twice
+    assert rule.kind.slas() == dict(load_settings().sla_seconds)
