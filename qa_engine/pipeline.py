@@ -159,7 +159,7 @@ class Engine:
 
         if shares is not None:
             return self.parallel_rules.tiers(shares, tickets, turns, results)
-        return assign_tiers(tickets, turns, results, self.policy)
+        return assign_tiers(tickets, turns, results, self.policy, self.pack.covered_languages)
 
     def assemble(
         self, tickets: pl.DataFrame, turns: pl.DataFrame, tiers: pl.DataFrame, run_id: str

@@ -14,6 +14,7 @@ TIERS: tuple[str, ...] = ("red", "yellow", "green")
 OUTCOMES: tuple[str, ...] = ("pass", "fail", "na")
 CATEGORIES: tuple[str, ...] = (
     "first_impression", "inquiry", "reassurance", "empathy", "closing", "compliance", "timeliness",
+    "composure", "nvc", "language",
 )  # fmt: skip
 LANGUAGES: tuple[str, ...] = ("en", "zh", "de", "ja", "es", "fr")  # served by the default rule pack
 DEFAULT_CHANNEL = "chat"

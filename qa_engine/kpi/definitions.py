@@ -23,10 +23,19 @@ KPI_NAMES: tuple[str, ...] = (
     "cost_per_contact",
     "agent_time_median_s",
     "escalated_rate",
+    "language_coverage",
 )
 # KPIs that are shares (0..1): a target for one of them must lie in 0..1 too
 SHARE_KPIS: frozenset[str] = frozenset(
-    {"sla_attainment", "fcr", "csat_satisfied", "service_recovery", "escalation_rate", "escalated_rate"}
+    {
+        "sla_attainment",
+        "fcr",
+        "csat_satisfied",
+        "service_recovery",
+        "escalation_rate",
+        "escalated_rate",
+        "language_coverage",
+    }
 )
 CSAT_SATISFIED_FROM = 4  # csat 4 and 5 count as satisfied
 ESCALATION_FROM = 0.5  # escalation_risk at or above this counts as escalated
@@ -66,6 +75,8 @@ def kpi_expressions(agent_hour_cost: float | None) -> dict[str, pl.Expr]:
         "agent_time_median_s": agent_time.median(),
         # what the helpdesk recorded, beside the predicted escalation_rate; null when no ticket says
         "escalated_rate": pl.col("escalated").cast(pl.Float64).mean(),
+        # share of tickets in a language some rule of the pack names (the rest are judged by SLAs and PII only)
+        "language_coverage": pl.col("language_covered").cast(pl.Float64).mean(),
     }
 
 

@@ -26,6 +26,7 @@ OPTIONAL_TICKET_COLUMNS: dict[str, pl.DataType] = {
     "contact_reason": pl.String(),
     "escalation_risk": pl.Float64(),
     "escalated": pl.Boolean(),
+    "language_covered": pl.Boolean(),
 }
 _SQL_TYPES = {pl.Float64(): "DOUBLE", pl.String(): "VARCHAR", pl.Boolean(): "BOOLEAN"}
 
@@ -230,6 +231,7 @@ def load_facts(
             "escalation_risk": pl.Float64,
             "contact_reason": pl.String,
             "escalated": pl.Boolean,
+            "language_covered": pl.Boolean,
         }
     ).join(chosen.select("ticket_id", started_at="placed_at"), on="ticket_id", how="left")
     facts = ticket_facts(tickets, turns, first_contact_resolved(starts), sla_seconds, active_cap)

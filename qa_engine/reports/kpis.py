@@ -36,13 +36,14 @@ TITLES: dict[str, str] = {
     "cost_per_contact": "Cost per contact",
     "agent_time_median_s": "Agent time (median)",
     "escalated_rate": "Escalated (helpdesk record)",
+    "language_coverage": "Languages the rules cover",
 }
 # how each KPI is printed (render.py's `kpi` filter)
 KINDS: dict[str, str] = {
     "first_response_median_s": "duration", "sla_attainment": "rate", "fcr": "rate", "csat_mean": "csat",
     "csat_satisfied": "rate", "handle_time_median_s": "duration", "service_recovery": "rate",
     "escalation_rate": "rate", "emotional_balance_mean": "balance", "cost_per_contact": "money",
-    "agent_time_median_s": "duration", "escalated_rate": "rate",
+    "agent_time_median_s": "duration", "escalated_rate": "rate", "language_coverage": "rate",
 }  # fmt: skip
 # without a target, which way is better (a target's bound overrides this)
 LOWER_IS_BETTER = frozenset(

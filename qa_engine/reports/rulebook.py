@@ -26,6 +26,9 @@ CATEGORY_TITLES: dict[str, str] = {
     "closing": "Closing",
     "compliance": "Compliance",
     "timeliness": "Timeliness",
+    "composure": "Composure",
+    "nvc": "Non-violent communication",
+    "language": "Reply language",
 }
 FIRE_CATEGORIES: tuple[str, ...] = CATEGORIES[:4]
 # CONTRACT.md section 5 defaults, used when the pack has no first-response rule

@@ -37,6 +37,7 @@ HIGHER_IS_BETTER: dict[str, bool | None] = {
     "tickets": None, "first_response_median_s": False, "sla_attainment": True, "fcr": True, "csat_mean": True,
     "csat_satisfied": True, "handle_time_median_s": False, "service_recovery": True, "escalation_rate": False,
     "emotional_balance_mean": True, "cost_per_contact": False, "agent_time_median_s": False, "escalated_rate": False,
+    "language_coverage": True,
 }  # fmt: skip
 SLA_COLUMNS = ("channel", "tickets", "first_response_median_s", "sla_attainment")
 

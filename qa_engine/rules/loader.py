@@ -72,6 +72,14 @@ class RulePack:
     def __len__(self) -> int:
         return len(self.rules)
 
+    @property
+    def covered_languages(self) -> frozenset[str] | None:
+        """The languages some rule of the pack names (base codes): a ticket in another language is judged by
+        language-independent rules only (SLAs, payment data), so its tier cannot say it was served well. None when
+        no rule names a language (every rule applies to all)."""
+        named = [rule.spec.languages for rule in self.rules if rule.spec.languages != ALL]
+        return frozenset(base_language(code) for codes in named for code in codes) if named else None
+
     def get(self, rule_id: str) -> Rule:
         for rule in self.rules:
             if rule.id == rule_id:

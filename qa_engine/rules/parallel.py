@@ -253,7 +253,7 @@ class ParallelRules:
             part = tickets.slice(start, end - start)
             part_turns = turns.filter(pl.col("ticket_id").is_in(part["ticket_id"].implode()))
             part_results = results.slice(start * per_ticket, (end - start) * per_ticket)
-            return assign_tiers(part, part_turns, part_results, self.policy)
+            return assign_tiers(part, part_turns, part_results, self.policy, self.pack.covered_languages)
 
         return pl.concat(self._collect(pending, here, [end - start for start, end in ranges])[0])
 

@@ -335,3 +335,9 @@ def test_cost_per_contact_is_null_without_a_configured_cost(tmp_path: Path) -> N
 def test_every_row_has_the_group_key_and_every_kpi(tmp_path: Path) -> None:
     row = one_group(tmp_path, make([reply_after(60)]))
     assert list(row) == ["team", *KPI_NAMES]
+
+
+def test_language_coverage_is_the_share_of_tickets_in_a_language_the_rules_cover(tmp_path: Path) -> None:
+    specs = [reply_after(60, language_covered=c) for c in (True, True, True, False)] + [reply_after(60)]
+    row = one_group(tmp_path, make(specs))
+    assert row["language_coverage"] == 3 / 4  # a ticket scored before the figure existed does not count
