@@ -18,6 +18,10 @@ CATEGORIES: tuple[str, ...] = (
 )  # fmt: skip
 LANGUAGES: tuple[str, ...] = ("en", "zh", "de", "ja", "es", "fr")  # served by the default rule pack
 DEFAULT_CHANNEL = "chat"
+# CONTRACT.md section 3: a ticket's `contact_reason` (qa_engine.reasons); rules may be scoped by them
+CONTACT_REASONS: tuple[str, ...] = (
+    "presales", "order", "payment", "logistics", "returns", "complaint", "account", "other",
+)  # fmt: skip
 
 # One row per ticket, as read (before scoring). `source`/`location` say where it came from (file, line or rows).
 TICKETS_IN: dict[str, pl.DataType] = {

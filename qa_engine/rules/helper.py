@@ -96,6 +96,7 @@ def tiers(key: int, tickets: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     from qa_engine.memory import frozen_heap
+    from qa_engine.rules.scopes import apply_scopes
     from qa_engine.scoring import assign_tiers
 
     if _policy is None or _pack is None or key not in _judged:
@@ -106,7 +107,7 @@ def tiers(key: int, tickets: pl.DataFrame) -> pl.DataFrame:
         return assign_tiers(
             tickets,
             turns.filter(pl.col("ticket_id").is_in(ids)),
-            results.filter(pl.col("ticket_id").is_in(ids)),
+            apply_scopes(_pack.rules, tickets, results.filter(pl.col("ticket_id").is_in(ids))),
             _policy,
             _pack.covered_languages,
         )

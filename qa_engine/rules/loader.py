@@ -57,6 +57,7 @@ class Rule:
         return {
             "id": spec.id, "title": spec.title, "kind": spec.kind, "category": spec.category,
             "weight": spec.weight, "critical": spec.critical, "languages": spec.languages, "channels": spec.channels,
+            "markets": spec.markets, "contact_reasons": spec.contact_reasons,
         }  # fmt: skip
 
 

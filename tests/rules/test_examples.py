@@ -39,11 +39,16 @@ EXPECTED = {  # id: (kind, category, weight, critical), as CONTRACT.md and the r
     "first_response_sla": ("response_time", "timeliness", 10, False),
     "reply_sla": ("response_time", "timeliness", 5, False),
     "reply_in_customer_language": ("reply_language", "language", 5, False),
+    "logistics_tracking_or_date": ("phrase", "reassurance", 10, False),
+    "returns_window_or_next_step": ("phrase", "reassurance", 10, False),
+    "formal_address": ("phrase", "compliance", 5, False),
 }
 # categories the contract names that the default pack has no rule for yet (issue 23, items 1 and 2)
 NOT_YET = {"composure", "nvc"}
 # rules added for the seeds (issue 23): pass and fail examples in every language the default pack serves
-SEED_RULES = ["reply_in_customer_language"]
+SEED_RULES = [
+    "reply_in_customer_language", "logistics_tracking_or_date", "returns_window_or_next_step", "formal_address",
+]  # fmt: skip
 
 
 def test_default_pack_has_exactly_the_catalogue() -> None:
