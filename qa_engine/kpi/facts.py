@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
+from qa_engine.calendars import MarketHours, counts_business_hours, ticket_markets, waited_seconds
 from qa_engine.kpi.targets import DEFAULT_ACTIVE_CAP
 from qa_engine.store import Store
 
@@ -143,12 +144,30 @@ def agent_times(
     )
 
 
+def business_waits(facts: pl.DataFrame, calendars: Mapping[str, MarketHours]) -> pl.Series:
+    """Per ticket, the first response's wait counted in its market's business hours (`qa_engine.calendars`), or
+    null for a ticket whose market has none (its wall-clock wait counts)."""
+    markets = ticket_markets(facts)
+    rows = zip(markets, facts["channel"], facts["first_customer_ts"], facts["first_response_ts"], strict=True)
+    hours = dict(calendars)
+    return pl.Series(
+        [
+            waited_seconds(start, end, market, hours, channel)
+            if counts_business_hours(market, channel, hours) and start is not None and end is not None
+            else None
+            for market, channel, start, end in rows
+        ],
+        dtype=pl.Float64,
+    )
+
+
 def ticket_facts(
     tickets: pl.DataFrame,
     turns: pl.DataFrame,
     fcr: pl.DataFrame,
     sla_seconds: Mapping[str, float],
     active_cap: Mapping[str, float | None] | None = None,
+    business_hours: Mapping[str, MarketHours] | None = None,
 ) -> pl.DataFrame:
     """The per-ticket measures every KPI aggregates; null where the ticket gives nothing to measure.
     `active_cap` defaults to the contract's (`targets.DEFAULT_ACTIVE_CAP`)."""
@@ -166,26 +185,28 @@ def ticket_facts(
     )
     sla_measurable = all_ts & pl.col("has_customer_turn") & sla.is_not_null()
     first_negative = pl.col("first_customer_sentiment") == "negative"
-    return (
-        tickets.join(by_turns, on="ticket_id", how="left")
-        .join(fcr, on="ticket_id", how="left")
-        .with_columns(
-            first_response_s=pl.when(all_ts & pl.col("answered")).then(first_response_s),
-            # unanswered counts as missed (as the first_response_sla rule has it); no customer turn: nothing to measure
-            sla_met=pl.when(sla_measurable).then(
-                pl.col("answered") & (first_response_s <= sla).fill_null(False)
-            ),
-            handle_time_s=pl.when(all_ts).then(_seconds(pl.col("last_ts"), pl.col("first_ts"))),
-            recovered=pl.when(first_negative & pl.col("last_customer_sentiment").is_not_null()).then(
-                pl.col("last_customer_sentiment") != "negative"
-            ),
-            emotional_balance=pl.when(pl.col("customer_turns_scored") > 0).then(
-                (
-                    pl.col("positive_turns") * BALANCE_POSITIVE + pl.col("negative_turns") * BALANCE_NEGATIVE
-                ).cast(pl.Float64)
-            ),
-        )
-    )
+    joined = tickets.join(by_turns, on="ticket_id", how="left").join(fcr, on="ticket_id", how="left")
+    if (
+        business_hours
+    ):  # the SLA counts the seconds the market's desk was open (first_response_s stays the clock)
+        waited = pl.coalesce(pl.col("_business_wait"), first_response_s)
+        joined = joined.with_columns(_business_wait=business_waits(joined, business_hours))
+    else:
+        waited = first_response_s
+    return joined.with_columns(
+        first_response_s=pl.when(all_ts & pl.col("answered")).then(first_response_s),
+        # unanswered counts as missed (as the first_response_sla rule has it); no customer turn: nothing to measure
+        sla_met=pl.when(sla_measurable).then(pl.col("answered") & (waited <= sla).fill_null(False)),
+        handle_time_s=pl.when(all_ts).then(_seconds(pl.col("last_ts"), pl.col("first_ts"))),
+        recovered=pl.when(first_negative & pl.col("last_customer_sentiment").is_not_null()).then(
+            pl.col("last_customer_sentiment") != "negative"
+        ),
+        emotional_balance=pl.when(pl.col("customer_turns_scored") > 0).then(
+            (pl.col("positive_turns") * BALANCE_POSITIVE + pl.col("negative_turns") * BALANCE_NEGATIVE).cast(
+                pl.Float64
+            )
+        ),
+    ).drop("_business_wait", strict=False)
 
 
 def _ticket_columns(con: duckdb.DuckDBPyConnection) -> str:
@@ -195,7 +216,7 @@ def _ticket_columns(con: duckdb.DuckDBPyConnection) -> str:
         for name, dtype in OPTIONAL_TICKET_COLUMNS.items()
     ]
     return ", ".join(
-        ["ticket_id", "agent_id", "team", "channel", "language", "customer_id", "csat", *optional]
+        ["ticket_id", "agent_id", "team", "channel", "language", "customer_id", "csat", "metadata", *optional]
     )
 
 
@@ -206,6 +227,7 @@ def load_facts(
     end: date | None = None,
     ticket_ids: Sequence[str] | None = None,
     active_cap: Mapping[str, float | None] | None = None,
+    business_hours: Mapping[str, MarketHours] | None = None,
 ) -> tuple[pl.DataFrame, int]:
     """(facts of the stored tickets placed in the period, or of these ticket ids; how many stored tickets have no
     time stamp at all). Only the period's turns are read. The facts' `started_at` is where a ticket is placed:
@@ -234,5 +256,7 @@ def load_facts(
             "language_covered": pl.Boolean,
         }
     ).join(chosen.select("ticket_id", started_at="placed_at"), on="ticket_id", how="left")
-    facts = ticket_facts(tickets, turns, first_contact_resolved(starts), sla_seconds, active_cap)
+    facts = ticket_facts(
+        tickets, turns, first_contact_resolved(starts), sla_seconds, active_cap, business_hours
+    )
     return facts, undated

@@ -73,6 +73,7 @@ def snapshot_frame(
         day - timedelta(days=window_days - 1),
         day,
         active_cap=settings.active_cap,
+        business_hours=settings.business_hours,
     )
     now = datetime.now(UTC)
     parts = []

@@ -100,7 +100,12 @@ def _grouped(facts: pl.DataFrame, aggregates: list[pl.Expr], by: Sequence[str] =
 def load_kpis(store: Store, period: Period, settings: KpiSettings) -> KpiData:
     """Every KPI of the period's tickets per agent, team and for everyone, per week and per channel."""
     facts, _ = load_facts(
-        store, settings.sla_seconds, period.start, period.end, active_cap=settings.active_cap
+        store,
+        settings.sla_seconds,
+        period.start,
+        period.end,
+        active_cap=settings.active_cap,
+        business_hours=settings.business_hours,
     )
     day = pl.col("started_at").dt.date()
     weeks_back = (pl.lit(period.end) - day).dt.total_days() // 7

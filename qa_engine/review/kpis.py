@@ -200,7 +200,13 @@ def scoped_kpis(
     load_start = min(query.start, query.end - 2 * WEEK) if query.start and query.end else None
     with db.reading() as store:
         facts, undated = load_facts(
-            store, settings.sla_seconds, load_start, query.end, ids, settings.active_cap
+            store,
+            settings.sla_seconds,
+            load_start,
+            query.end,
+            ids,
+            settings.active_cap,
+            settings.business_hours,
         )
     period = facts.filter(in_period(pl.col("started_at"), query.start, query.end))
     rows = _records(compute_kpis(period, query.column, settings.agent_hour_cost))

@@ -124,6 +124,7 @@ def load_pack(path: str | Path) -> RulePack:
         rule.kind.use_pack_settings(settings)
     # the shared settings the rules read are part of what produced their results
     digest.update(json.dumps(dict(settings.sla_seconds), sort_keys=True).encode())
+    digest.update(repr(sorted(settings.business_hours.items())).encode())
     return RulePack(rules=tuple(rules), version=digest.hexdigest()[:12], path=root)
 
 

@@ -9,32 +9,13 @@ market (or no contact reason) is outside every rule scoped by markets (or reason
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import polars as pl
 
+from qa_engine.calendars import ticket_markets
 from qa_engine.rules.loader import Rule
 from qa_engine.rules.models import ALL
-
-MARKET_KEY = "market"  # in the ticket's metadata
-
-
-def ticket_markets(tickets: pl.DataFrame) -> pl.Series:
-    """Each ticket's `metadata.market`, upper-cased (null when absent): the `market` column when the frame has
-    one, else read from the metadata JSON."""
-    if "market" in tickets.columns:
-        return tickets["market"].cast(pl.String).str.to_uppercase()
-    if "metadata" not in tickets.columns:
-        return pl.Series("market", [None] * tickets.height, dtype=pl.String)
-    markets = []
-    for text in tickets["metadata"].to_list():
-        try:
-            value = json.loads(text).get(MARKET_KEY) if text else None
-        except (ValueError, AttributeError):
-            value = None
-        markets.append(value.strip().upper() if isinstance(value, str) and value.strip() else None)
-    return pl.Series("market", markets, dtype=pl.String)
 
 
 def apply_scopes(rules: Sequence[Rule], tickets: pl.DataFrame, results: pl.DataFrame) -> pl.DataFrame:

@@ -24,7 +24,7 @@ TICKET_SCHEMA: dict[str, pl.DataType] = {
 }  # fmt: skip
 OPTIONAL_SCHEMA: dict[str, pl.DataType] = {
     "escalation_risk": pl.Float64(), "contact_reason": pl.String(), "escalated": pl.Boolean(),
-    "language_covered": pl.Boolean(),
+    "language_covered": pl.Boolean(), "metadata": pl.String(),
 }  # fmt: skip
 TURN_SCHEMA: dict[str, pl.DataType] = {
     "ticket_id": pl.String(), "turn_index": pl.Int64(), "speaker": pl.String(), "ts": pl.Datetime("us", "UTC"),

@@ -341,3 +341,34 @@ def test_language_coverage_is_the_share_of_tickets_in_a_language_the_rules_cover
     specs = [reply_after(60, language_covered=c) for c in (True, True, True, False)] + [reply_after(60)]
     row = one_group(tmp_path, make(specs))
     assert row["language_coverage"] == 3 / 4  # a ticket scored before the figure existed does not count
+
+
+def test_sla_attainment_counts_business_hours_of_the_market_but_response_times_keep_the_clock(
+    tmp_path: Path,
+) -> None:
+    from datetime import time
+
+    from qa_engine.calendars import MarketHours
+
+    # Friday 4 Dec 2026 19:30 Berlin; the e-mail answer comes Monday 08:30: 61 h on the clock, 1 h of business hours
+    friday = at(days=32, seconds=9 * 3600 + 30 * 60)  # BASE is Monday 2 Nov 09:00 UTC
+    wait = 61 * 3600
+    specs = [
+        {
+            "channel": "email",
+            "metadata": '{"market": "DE"}',
+            "turns": [("customer", 0, None), ("agent", wait, None)],
+        },
+        {
+            "channel": "email",
+            "metadata": '{"market": "FR"}',
+            "turns": [("customer", 0, None), ("agent", wait, None)],
+        },
+    ]
+    tickets = [ticket(f"T-{i}", clock=friday, **spec) for i, spec in enumerate(specs)]
+    hours = {"DE": MarketHours("Europe/Berlin", open=time(8), close=time(20), holidays="DE")}
+    settings = KpiSettings(sla_seconds={"chat": 120, "social": 3600, "email": 7200, "other": 7200},
+                           business_hours=hours)  # fmt: skip
+    row = one_group(tmp_path, tickets, settings)
+    assert row["sla_attainment"] == 0.5  # DE met (1 business hour), FR missed (61 h)
+    assert row["first_response_median_s"] == wait  # the contract's response time is the wall clock

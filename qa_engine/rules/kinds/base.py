@@ -25,7 +25,9 @@ class Batch:
     """The conversations a rule applies to, and the sorted turns frame for kinds that work on columns."""
 
     conversations: Sequence[Conversation]
-    turns: pl.DataFrame  # ticket_id, turn_index, speaker, text, ts, channel; sorted by ticket and turn
+    turns: (
+        pl.DataFrame
+    )  # ticket_id, turn_index, speaker, text, ts, channel, market; sorted by ticket and turn
 
 
 class RuleKind(ABC):

@@ -15,6 +15,7 @@ from typing import Literal
 import polars as pl
 from pydantic import Field, PositiveFloat, PositiveInt, field_validator
 
+from qa_engine.calendars import MarketHours, counts_business_hours, waited_seconds
 from qa_engine.kpi.targets import KpiSettings
 from qa_engine.rules.conversation import Conversation, Evidence, Outcome, abbreviate
 from qa_engine.rules.kinds.base import Batch, RuleKind
@@ -60,12 +61,13 @@ class ResponseTimeKind(RuleKind):
     def load(self) -> None:
         lists = self.params.no_reply_needed
         self.no_reply_needed = GroupMatcher(lists, name="no reply needed") if lists is not None else None
-        self.pack_slas: Mapping[str, float] = (
-            KpiSettings().sla_seconds
-        )  # the contract's until the pack's arrive
+        # the contract's until the pack's arrive (use_pack_settings)
+        self.pack_slas: Mapping[str, float] = KpiSettings().sla_seconds
+        self.calendars: dict[str, MarketHours] = {}
 
     def use_pack_settings(self, settings: KpiSettings) -> None:
         self.pack_slas = settings.sla_seconds
+        self.calendars = dict(settings.business_hours)
 
     def slas(self) -> dict[str, float]:
         """Seconds per channel this rule judges against: its own `sla_seconds` over the pack's."""
@@ -82,6 +84,7 @@ class ResponseTimeKind(RuleKind):
             sla=pl.col("channel").replace_strict(self.slas(), default=None, return_dtype=pl.Float64)
         )
         waits = self._waits(batch.turns.filter(pl.col("ticket_id").is_in(tickets["ticket_id"].implode())))
+        waits = self._in_business_hours(waits)
         if self.params.unanswered == "ignore":
             waits = waits.filter(pl.col("reply_index").is_not_null())
         else:
@@ -120,8 +123,27 @@ class ResponseTimeKind(RuleKind):
             pl.col("text").fill_null(""),
             "reply_index",
             "reply_text",
+            "ts",
+            "reply_ts",
+            pl.col("market") if "market" in customer.columns else pl.lit(None, pl.String).alias("market"),
+            "channel",
             delay=(pl.col("reply_ts") - pl.col("ts")).dt.total_microseconds() / 1e6,
         )
+
+    def _in_business_hours(self, waits: pl.DataFrame) -> pl.DataFrame:
+        """Delays of tickets in a market with business hours count only the seconds its desk was open."""
+        if not self.calendars or waits.is_empty():
+            return waits
+        rows = zip(
+            waits["ts"], waits["reply_ts"], waits["market"], waits["channel"], waits["delay"], strict=True
+        )
+        delays = [
+            waited_seconds(ts, reply, market, self.calendars, channel)
+            if counts_business_hours(market, channel, self.calendars) and ts is not None and reply is not None
+            else delay
+            for ts, reply, market, channel, delay in rows
+        ]
+        return waits.with_columns(delay=pl.Series(delays, dtype=pl.Float64))
 
     def _closings(self, waits: pl.DataFrame, conversations: Sequence[Conversation]) -> pl.DataFrame:
         """(ticket_id, turn_index) of unanswered customer turns that need no answer."""
@@ -183,7 +205,10 @@ class ResponseTimeKind(RuleKind):
             return Outcome(ticket, "fail", note, Evidence(turn, 0, len(text), abbreviate(text), note))
         evidence = None
         if status != "unmeasured":
-            note = f"{what} {delay:g} s after customer turn {turn} (SLA {sla:g} s on {channel})"
+            market = row.get("worst_market")
+            hours = market if counts_business_hours(market, channel, self.calendars) else None
+            counted = f" in {hours} business hours" if hours else ""
+            note = f"{what} {delay:g} s{counted} after customer turn {turn} (SLA {sla:g} s on {channel})"
             reply = row["worst_reply_text"]
             evidence = Evidence(row["worst_reply_index"], 0, len(reply), abbreviate(reply), note)
         if row["failed"]:

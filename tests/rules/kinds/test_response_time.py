@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 
@@ -158,3 +159,37 @@ def test_the_default_pack_judges_against_the_slas_of_its_targets_file() -> None:
     rule = pack.get("first_response_sla")
     assert "sla_seconds" not in rule.kind.params.model_fields_set  # not written twice
     assert rule.kind.slas() == dict(load_settings().sla_seconds)
+
+
+def test_an_email_sla_pauses_outside_the_markets_business_hours(
+    tmp_path, frames, make_pack, rule_dict
+) -> None:
+    """targets.yaml gives DE business hours: an e-mail sent Friday 19:30 Berlin and answered Monday 08:30 waited
+    one business hour; the same wait in a market without hours, or on chat, is 61 wall-clock hours."""
+    import polars as pl
+
+    from qa_engine.rules import evaluate
+
+    (tmp_path / "targets.yaml").write_text(
+        'sla_seconds: {email: 7200, chat: 120}\nbusiness_hours:\n  DE: {timezone: Europe/Berlin, hours: "08:00-20:00"}\n',
+        encoding="utf-8",
+    )
+    pack = make_pack(rule_dict(**FIRST))
+    friday, monday = datetime(2026, 12, 4, 18, 30, tzinfo=UTC), datetime(2026, 12, 7, 7, 30, tzinfo=UTC)
+    turns = [
+        ("customer", "Wo ist mein Paket?", {"ts": friday}),
+        ("agent", "Es kommt morgen.", {"ts": monday}),
+    ]
+    specs = [{"id": "de-email", "channel": "email", "turns": turns}, {"id": "fr-email", "channel": "email", "turns": turns},
+             {"id": "de-chat", "turns": turns}, {"id": "none", "channel": "email", "turns": turns}]  # fmt: skip
+    tickets, turn_frame = frames(*specs)
+    tickets = tickets.with_columns(
+        metadata=pl.Series(
+            ['{"market": "DE"}', '{"market": "FR"}', '{"market": "DE"}', None], dtype=pl.String
+        )
+    )
+    rows = {r["ticket_id"]: r for r in evaluate(pack, tickets, turn_frame).iter_rows(named=True)}
+    assert {k: v["outcome"] for k, v in rows.items()} == {
+        "de-email": "pass", "fr-email": "fail", "de-chat": "fail", "none": "fail",
+    }  # fmt: skip
+    assert "3600 s in DE business hours" in rows["de-email"]["evidence"]["note"]
