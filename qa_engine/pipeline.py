@@ -151,6 +151,13 @@ class Engine:
         found = self.reasons.run(tickets, turns, vectors, docs, store)
         return tickets.join(found, on="ticket_id", how="left", maintain_order="left")
 
+    def scope_stage(self, tickets: pl.DataFrame, results: pl.DataFrame) -> pl.DataFrame:
+        """Rule results outside their rule's market or contact-reason scope become na (`rules.scopes`): only now
+        are the tickets' contact reasons known."""
+        from qa_engine.rules.scopes import apply_scopes
+
+        return apply_scopes(self.pack.rules, tickets, results)
+
     def tier_stage(
         self, tickets: pl.DataFrame, turns: pl.DataFrame, results: pl.DataFrame, shares: Shares | None = None
     ) -> pl.DataFrame:
@@ -159,7 +166,7 @@ class Engine:
 
         if shares is not None:
             return self.parallel_rules.tiers(shares, tickets, turns, results)
-        return assign_tiers(tickets, turns, results, self.policy)
+        return assign_tiers(tickets, turns, results, self.policy, self.pack.covered_languages)
 
     def assemble(
         self, tickets: pl.DataFrame, turns: pl.DataFrame, tiers: pl.DataFrame, run_id: str
@@ -221,6 +228,7 @@ class Engine:
             results = self.rules_stage(tickets, turns, docs, shares)
             lap("rules")
             tickets = self.reasons_stage(tickets, turns, vectors, docs, store)
+            results = self.scope_stage(tickets, results)
             lap("reasons")
             tiers = self.tier_stage(tickets, turns, results, shares)
             lap("tier")

@@ -111,6 +111,12 @@ ALTER TABLE tickets ADD COLUMN IF NOT EXISTS received_at TIMESTAMPTZ;
 UPDATE tickets SET received_at = scored_at WHERE received_at IS NULL;
 UPDATE tickets SET started_at = received_at WHERE started_at IS NULL;
 
+-- Whether the helpdesk escalated the ticket (CONTRACT section 1, optional input; feeds escalated_rate in `qa kpi`).
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS escalated BOOLEAN;
+-- Whether a rule of the pack that scored it names the ticket's language (language_coverage in `qa kpi`); null for
+-- tickets scored before it.
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS language_covered BOOLEAN;
+
 -- Review app (`qa serve`): people and their decisions. Human verdicts live here, keyed by ticket_id, so a re-score
 -- (which replaces rows of tickets, turns and rule_results) never removes or changes them.
 CREATE TABLE IF NOT EXISTS users (
