@@ -108,8 +108,6 @@ ALTER TABLE turns ADD COLUMN IF NOT EXISTS search_text VARCHAR;
 -- KPIs (its first-contact resolution is not judged: that needs a real start). Stores from before it take the time
 -- their tickets were scored.
 ALTER TABLE tickets ADD COLUMN IF NOT EXISTS received_at TIMESTAMPTZ;
-UPDATE tickets SET received_at = scored_at WHERE received_at IS NULL;
-UPDATE tickets SET started_at = received_at WHERE started_at IS NULL;
 
 -- Whether the helpdesk escalated the ticket (CONTRACT section 1, optional input; feeds escalated_rate in `qa kpi`).
 ALTER TABLE tickets ADD COLUMN IF NOT EXISTS escalated BOOLEAN;
