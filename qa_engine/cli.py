@@ -218,6 +218,9 @@ def _mount_subcommands() -> None:
     app.add_typer(models_app, name="models")
 
     from qa_engine.reasons.commands import app as reasons_app
+    from qa_engine.satisfaction.commands import tiers_app
+
+    app.add_typer(tiers_app, name="tiers")
 
     app.add_typer(reasons_app, name="reasons")
 

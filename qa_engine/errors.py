@@ -117,6 +117,13 @@ MESSAGES: dict[str, str] = {
         "The contact-reason classifier at {path} cannot be used: {detail}. Refit it with `qa reasons fit`"
     ),
     "Q705": "Invalid evaluation set {file}:{line}, field '{field}': {detail}",
+    # satisfaction model and tier calibration (Q75x)
+    "Q751": "Invalid satisfaction training data {path}: {detail}",
+    "Q752": (
+        "The satisfaction model at {path} cannot be used: {detail}. Refit it with `qa models train satisfaction`"
+    ),
+    "Q753": "Not enough labelled dialogues to {what}: {detail}",
+    "Q754": "Cannot calibrate the tiers of store {db}: {detail}",
     # benchmark ticket generator (Q9xx)
     "Q901": "Invalid ticket count {value!r}: give a whole number, 0 or more",
     "Q902": "Benchmark corpus file not found: {path}",

@@ -176,3 +176,28 @@ def reason_unresolved(view: TicketView, params: dict[str, Any]) -> list[Reason]:
     else:
         return []
     return [Reason("reason_unresolved", why, _turn_evidence(last, why))]
+
+
+@register_condition("dissatisfaction_risk_at_least")
+def dissatisfaction_risk_at_least(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+    """The predicted dissatisfaction risk (qa_engine.satisfaction) is at least `min_risk`; the reason points at the
+    turn that raised it most. `label` names the finding ("likely dissatisfied", "very dissatisfied")."""
+    threshold = float(params.get("min_risk", 0.5))
+    risk = view.ticket.get("dissatisfaction_risk")
+    if risk is None or risk < threshold:
+        return []
+    label = params.get("label", "customer likely dissatisfied")
+    found = json.loads(view.ticket.get("dissatisfaction_evidence") or "[]")
+    text = f"{label}: dissatisfaction risk {risk:.2f} >= {threshold:.2f}"
+    top = next((item for item in found if item.get("turn_index") is not None), None)
+    if top is None:
+        return [
+            Reason(
+                "dissatisfaction",
+                text,
+                {"turn_index": None, "start": None, "end": None, "text": "", "note": text},
+            )
+        ]
+    text += f" (turn {top['turn_index']} {top['note']})"
+    where = {k: top[k] for k in ("turn_index", "start", "end", "text")}
+    return [Reason("dissatisfaction", text, {**where, "note": top["note"]})]
