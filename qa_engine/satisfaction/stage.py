@@ -78,10 +78,17 @@ class SatisfactionStage:
             (tid, idx): text or ""
             for tid, idx, text in turns.select("ticket_id", "turn_index", "text").iter_rows()
         }
+        unavailable = self.unavailable
+        if self.model is not None and vectors.shape[1] != self.model.hidden:
+            # e.g. affect models that give no pooled vectors: nothing this model can read
+            unavailable = (
+                f"the affect models give {vectors.shape[1]}-d turn vectors, the satisfaction model reads "
+                f"{self.model.hidden}-d ones: run `qa models train satisfaction`"
+            )
         out: list[dict[str, Any]] = []
         for conversation in conversations(tickets, turns, vectors):
-            if self.model is None or not conversation.judgeable:
-                why = self.unavailable or NOTHING_TO_JUDGE
+            if unavailable or self.model is None or not conversation.judgeable:
+                why = unavailable or NOTHING_TO_JUDGE
                 item = {"turn_index": None, "start": None, "end": None, "text": "", "note": why}
                 out.append({"ticket_id": conversation.ticket_id, "dissatisfaction_risk": None,
                             "dissatisfaction_evidence": json.dumps([item])})  # fmt: skip

@@ -138,3 +138,21 @@ def test_the_committed_model_was_fitted_on_the_embedded_encoder_in_use() -> None
     model = SatisfactionModel.load()
     assert model.meta["encoder"] == encoder_fingerprint(AffectScorer.from_registry().vector_spec())
     assert model.hidden == 384 and model.meta["sources"]["stc3_train"] > 2000
+
+
+def test_the_stage_gives_null_with_why_when_the_vectors_do_not_fit_the_model() -> None:
+    import json
+
+    from qa_engine.satisfaction.stage import NOTHING_TO_JUDGE, SatisfactionStage
+
+    turns = _turns(
+        [("t", 0, "customer", -0.5, None), ("t", 1, "agent", 0.1, None), ("a", 0, "agent", 0.0, None)]
+    )
+    tickets = pl.DataFrame({"ticket_id": ["t", "a"]})
+    stage = SatisfactionStage(_model(len(HAND_FEATURES) + len(VECTOR_BLOCKS) * HIDDEN))
+    fits = stage.run(tickets, turns, _vectors(3))
+    assert fits["dissatisfaction_risk"][0] is not None and fits["dissatisfaction_risk"][1] is None
+    assert json.loads(fits["dissatisfaction_evidence"][1])[0]["note"] == NOTHING_TO_JUDGE
+    narrow = stage.run(tickets, turns, np.zeros((3, 0), dtype=np.float32))
+    assert narrow["dissatisfaction_risk"].null_count() == 2
+    assert "0-d turn vectors" in json.loads(narrow["dissatisfaction_evidence"][0])[0]["note"]
