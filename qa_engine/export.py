@@ -21,6 +21,8 @@ TICKET_COLUMNS = [
     # key issues (CONTRACT.md section 3; qa_engine.reasons)
     "contact_reason", "contact_reason_score", "contact_sub_reason", "contact_reasons_other", "contact_reason_evidence",
     "escalation_risk", "escalation_signals", "escalation_evidence",
+    # predicted dissatisfaction (CONTRACT.md section 3; qa_engine.satisfaction)
+    "dissatisfaction_risk", "dissatisfaction_evidence",
 ]  # fmt: skip
 TURN_COLUMNS = [
     "ticket_id", "turn_index", "speaker", "agent_id", "ts", "text", "sentiment", "sentiment_score", "emotion",

@@ -96,6 +96,8 @@ ALTER TABLE tickets ADD COLUMN IF NOT EXISTS escalation_signals VARCHAR[];    --
 ALTER TABLE tickets ADD COLUMN IF NOT EXISTS escalation_evidence VARCHAR;     -- JSON list {signal, weight, turn_index, start, end, text, note}
 ALTER TABLE tickets ADD COLUMN IF NOT EXISTS customer_resolved BOOLEAN;       -- resolution wording in the customer's closing turns
 ALTER TABLE tickets ADD COLUMN IF NOT EXISTS order_refs VARCHAR[];            -- normalised order numbers (repeat contacts)
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS dissatisfaction_risk DOUBLE;     -- 0-1, null: nothing of the customer's to judge
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS dissatisfaction_evidence VARCHAR; -- JSON list {turn_index, start, end, text, note}
 CREATE INDEX IF NOT EXISTS tickets_customer ON tickets (customer_id, started_at);
 
 -- What text search (`q` in the review queue) reads: the turn with its e-mail addresses and phone numbers masked as
