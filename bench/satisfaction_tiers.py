@@ -39,8 +39,6 @@ def score_once(data: Path, keep: Path) -> Path:
 
 def retier(db: Path, rules: Path | None):
     """The stored tickets tiered under the policy of `rules` (a pack folder or a tiers.yaml)."""
-    import polars as pl
-
     from qa_engine.scoring.policy import load_policy
     from qa_engine.scoring.tiers import assign_tiers
     from qa_engine.store import Store
@@ -50,9 +48,11 @@ def retier(db: Path, rules: Path | None):
     stored = store.read_results(ids)
     tiers = assign_tiers(stored["tickets"], stored["turns"], stored["rule_results"], load_policy(rules))
     keep = ["ticket_id", "language", "dissatisfaction_risk"]
-    return stored["tickets"].select(keep).join(
-        tiers.select("ticket_id", "tier", "tier_evidence"), on="ticket_id"
-    ), pl
+    return (
+        stored["tickets"]
+        .select(keep)
+        .join(tiers.select("ticket_id", "tier", "tier_evidence"), on="ticket_id")
+    )
 
 
 def main() -> None:
@@ -63,13 +63,15 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the metric rows here")
     args = parser.parse_args()
 
+    import polars as pl
+
     from qa_engine.satisfaction.evaluate import dev_labels, dev_metrics
 
     db = score_once(args.data, args.keep)
     _, label = dev_labels(args.data)
     out = {}
     for rules in args.rules:
-        tickets, pl = retier(db, rules)
+        tickets = retier(db, rules)
         rows = dev_metrics(tickets, label)
         name = str(rules or "default pack")
         out[name] = rows
