@@ -36,6 +36,9 @@ class PractiseItem:
     priority: float
     rule_id: str | None = None
     tickets: tuple[str, ...] = ()  # recent tickets that show it
+    # what the agent could have written in the latest such ticket (rules.suggestions)
+    suggestion: str | None = None
+    suggestion_ticket: str | None = None
 
 
 def short_tip(text: str, limit: int = TIP_CHARS) -> str:
@@ -82,6 +85,7 @@ def practise_items(
                 title=note.title, why=why, tip=short_tip(note.coaching), critical=bool(row["critical"]),
                 priority=rate * float(row["weight"] or 0.0), rule_id=row["rule_id"],
                 tickets=tuple(row["recent_fails"] or ()),
+                suggestion=_masked(row.get("suggestion")), suggestion_ticket=row.get("suggestion_ticket"),
             )
         )  # fmt: skip
     items.sort(key=lambda i: (not i.critical, -i.priority, i.rule_id or ""))
@@ -91,6 +95,13 @@ def practise_items(
         items.append(mood)
         items.sort(key=lambda i: (not i.critical, -i.priority, i.rule_id or ""))
     return items[:MAX_ITEMS]
+
+
+def _masked(text: str | None) -> str | None:
+    """A suggestion may quote the customer: e-mails, phone numbers and cards masked, as in every excerpt."""
+    from qa_engine.nlp.pii import mask_pii
+
+    return mask_pii(text, None) if text else None
 
 
 def _mood_item(agent: dict, team: dict | None, team_label: str) -> PractiseItem | None:
