@@ -142,6 +142,7 @@ def demo(
         )  # fmt: skip
     console = Console()
     console.print(table)
+    _demo_highlights(console, Store(store_path), summary.run_id)
     _scored_summary_table(summary, "run summary")
     console.print(f"results: {out}/ (tickets.parquet, turns.parquet, rule_results.parquet, quarantine.jsonl)")
 
@@ -152,6 +153,34 @@ def demo(
         f"reports: {out / 'reports'}/ ({len(done.agents)} agent and {len(done.teams)} team reports, HTML and PDF; "
         f"open team-all.html)"
     )
+
+
+def _demo_highlights(console, store, run_id: str) -> None:
+    """The demo's tour of the newer judgements: composure, NVC and reply-language failures with what the agent
+    could have written instead (rule_results.suggestion), and the tickets in a language no rule covers."""
+    from rich.table import Table
+
+    failed = store.query(
+        "SELECT r.ticket_id, r.rule_id, r.detail, r.suggestion FROM rule_results r JOIN tickets t USING (ticket_id) "
+        "WHERE t.run_id = ? AND r.outcome = 'fail' AND r.category IN ('composure', 'nvc', 'language') "
+        "AND r.suggestion IS NOT NULL ORDER BY r.category, r.ticket_id",
+        [run_id],
+    )
+    if failed.height:
+        table = Table(title="failed rules and what the agent could have written instead")
+        for col in ("ticket", "rule", "why", "suggestion"):
+            table.add_column(col, overflow="fold")
+        for r in failed.iter_rows(named=True):
+            table.add_row(r["ticket_id"], r["rule_id"], (r["detail"] or "")[:80], r["suggestion"])
+        console.print(table)
+    uncovered = store.query(
+        "SELECT ticket_id, language, tier FROM tickets WHERE run_id = ? AND language_covered = false ORDER BY 1",
+        [run_id],
+    )
+    for r in uncovered.iter_rows(named=True):
+        console.print(
+            f"{r['ticket_id']}: language not covered: {r['language']} (no rule of the pack reads it; tier {r['tier']})"
+        )
 
 
 @app.command()
