@@ -155,24 +155,25 @@ def demo(
     )
 
 
-def _demo_highlights(console, store, run_id: str) -> None:
+def _demo_highlights(console, store, run_id: str, per_category: int = 2) -> None:
     """The demo's tour of the newer judgements: composure, NVC and reply-language failures with what the agent
     could have written instead (rule_results.suggestion), and the tickets in a language no rule covers."""
-    from rich.table import Table
+    import polars as pl
+    from rich.markup import escape
 
     failed = store.query(
-        "SELECT r.ticket_id, r.rule_id, r.detail, r.suggestion FROM rule_results r JOIN tickets t USING (ticket_id) "
-        "WHERE t.run_id = ? AND r.outcome = 'fail' AND r.category IN ('composure', 'nvc', 'language') "
-        "AND r.suggestion IS NOT NULL ORDER BY r.category, r.ticket_id",
+        "SELECT r.category, r.ticket_id, r.rule_id, r.detail, r.suggestion FROM rule_results r "
+        "JOIN tickets t USING (ticket_id) WHERE t.run_id = ? AND r.outcome = 'fail' "
+        "AND r.category IN ('composure', 'nvc', 'language') AND r.suggestion IS NOT NULL "
+        "ORDER BY r.category, r.ticket_id",
         [run_id],
     )
+    failed = failed.filter(pl.int_range(pl.len()).over("category") < per_category)
     if failed.height:
-        table = Table(title="failed rules and what the agent could have written instead")
-        for col in ("ticket", "rule", "why", "suggestion"):
-            table.add_column(col, overflow="fold")
-        for r in failed.iter_rows(named=True):
-            table.add_row(r["ticket_id"], r["rule_id"], (r["detail"] or "")[:80], r["suggestion"])
-        console.print(table)
+        console.print("[bold]Failed composure, NVC and reply-language rules, and what to write instead[/]")
+    for r in failed.iter_rows(named=True):
+        console.print(f"{r['ticket_id']} {r['rule_id']}: {escape(r['detail'] or '')}")
+        console.print(f"  [green]suggestion[/] {escape(r['suggestion'])}")
     uncovered = store.query(
         "SELECT ticket_id, language, tier FROM tickets WHERE run_id = ? AND language_covered = false ORDER BY 1",
         [run_id],
