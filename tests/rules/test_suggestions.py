@@ -86,3 +86,17 @@ def test_a_broken_suggestion_fails_the_pack_at_load(make_pack, rule_dict, sugges
     with pytest.raises(QAError) as error:
         make_pack(rule_dict(**SAYS_SORRY, suggestion=suggestion))
     assert problem in str(error.value)
+
+
+def test_a_quoted_card_number_is_masked_as_in_the_pipeline(make_pack, rule_dict, frames) -> None:
+    """The pipeline masks payment data first and writes suggestions from the masked turns (Engine.score_batch)."""
+    from qa_engine.nlp.redact import redact_batch
+
+    pack = make_pack(
+        rule_dict(**SAYS_SORRY, suggestion={"text": {"en": ['You wrote "{quote}": sorry.', "Sorry."]}})
+    )
+    frame, turns = frames({"id": "c", "turns": [("customer", "My card 4111 1111 1111 1111 was charged twice."),
+                                                ("agent", "Ok.")]})  # fmt: skip
+    tickets, masked, results = redact_batch(frame, turns, evaluate(pack, frame, turns))
+    (suggestion,) = suggest(pack.rules, tickets, masked, results)["suggestion"].to_list()
+    assert suggestion == 'After turn 0: You wrote "My card [CARD] was charged twice.": sorry.'
