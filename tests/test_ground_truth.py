@@ -29,6 +29,11 @@ KNOWN_MODEL_MISSES = {
         "T-3011",
     ): "csat 2: 'just wait', 'can't say' from the agent, but the customer's 'Alles klar, danke' "
     "keeps the dissatisfaction risk at 0.01, so the ticket is green instead of yellow",
+    (
+        "tier",
+        "T-5012",
+    ): "the agent gives no date ('llegará pronto') and the question stays open, but the customer's "
+    "polite 'No, gracias.' keeps the dissatisfaction risk low, so the ticket is green instead of yellow",
     ("tier", "T-4009"): "csat 2: a sad caller (flowers late for a birthday) gets no empathy, but the polite "
     "'わかりました。ありがとうございました' ending keeps the risk at 0.003, so green instead of yellow",
     (

@@ -100,7 +100,12 @@ SELECT {key} AS key, r.rule_id, any_value(r.category) AS category, max(r.weight)
        count(*) FILTER (WHERE r.outcome = 'na') AS nas,
        count(*) FILTER (WHERE r.outcome = 'fail' AND pt.week = 'this') AS fails_this_week,
        (list(pt.ticket_id ORDER BY pt.started_at DESC, pt.ticket_id) FILTER (WHERE r.outcome = 'fail'))[1:3]
-           AS recent_fails
+           AS recent_fails,
+       -- the most recent failure's suggestion (what the agent could have written), and its ticket
+       (list(r.suggestion ORDER BY pt.started_at DESC, pt.ticket_id)
+           FILTER (WHERE r.outcome = 'fail' AND r.suggestion IS NOT NULL))[1] AS suggestion,
+       (list(pt.ticket_id ORDER BY pt.started_at DESC, pt.ticket_id)
+           FILTER (WHERE r.outcome = 'fail' AND r.suggestion IS NOT NULL))[1] AS suggestion_ticket
 FROM rule_results r JOIN pt USING (ticket_id)
 GROUP BY ALL
 """

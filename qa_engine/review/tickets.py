@@ -35,7 +35,7 @@ TURN_COLUMNS = (
     "turn_index", "speaker", "text", "ts", "agent_id", "sentiment", "sentiment_score", "emotion", "emotion_scores",
     "affect_flag",
 )  # fmt: skip
-RULE_COLUMNS = ("rule_id", "outcome", "critical", "category", "weight", "evidence", "detail")
+RULE_COLUMNS = ("rule_id", "outcome", "critical", "category", "weight", "evidence", "detail", "suggestion")
 REVIEW_COLUMNS = (
     "review_id", "version", "reviewer", "tier", "rule_overrides", "rule_outcomes", "machine_tier",
     "machine_outcomes", "comment", "created_at",
@@ -209,6 +209,8 @@ def load_ticket(db: ReviewDB, scope: Scope, ticket_id: str) -> dict | None:
     for rule in rule_rows:
         rule["evidence"] = _masked(dict(rule["evidence"]), language) if rule["evidence"] else None
         rule["detail"] = mask_pii(rule["detail"], language) if rule["detail"] else rule["detail"]
+        # a suggestion may quote the customer: shown with e-mails and phone numbers masked, like the turns
+        rule["suggestion"] = mask_pii(rule["suggestion"], language) if rule["suggestion"] else None
     masked_lists = (
         "tier_evidence",
         "contact_reason_evidence",
