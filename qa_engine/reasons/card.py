@@ -34,8 +34,17 @@ All of it written by this project's engineers for this purpose (no third-party t
 - Fitting: the labelled example requests in `taxonomy.yaml` ({sum(meta["examples"].values())} examples: {", ".join(f"{k} {v}" for k, v in meta["examples"].items())})
   and the escalation signal examples in `rules/default/escalation.yaml` ({meta["escalation_examples"]["escalating"]} escalating,
   {meta["escalation_examples"]["ordinary"]} ordinary including the taxonomy's examples).
+  The examples include requests written to look like real traffic (short and long, informal, typos, order
+  numbers inside, emotional) for the sub-reasons measured weakest on real English requests (issue 19):
+  `logistics.tracking`, `logistics.delayed`, `order.*`, `payment.failed`, `payment.invoice`,
+  `returns.return_request`, `returns.refund_status` and the sub-reason `presales.delivery_options` ("what delivery
+  options do you have", "do you ship to Canada?"), which had no home before and fell into `other`.
 - Held-apart evaluation, never read when fitting: `eval/reasons.tsv` (384 requests, 8 per reason per language,
-  48 per reason) and `eval/escalation.tsv` (144 requests, 12 escalating and 12 ordinary per language).
+  48 per reason), `eval/escalation.tsv` (144 requests, 12 escalating and 12 ordinary per language) and
+  `eval/unseen.tsv` (62 requests in phrasing not used in the examples, 42 English and 4 in each other language,
+  written separately from the examples; figures `contact_reason_unseen`, English and overall only). The previous
+  classifier (reasons.v1:c9e4747194b1, before the traffic-like examples) scored 0.767 (en) and 0.758 (all) on it,
+  sending 9 of its 58 topical requests to `other`.
 
 Licence: the same as the project (Apache-2.0).
 
@@ -46,12 +55,20 @@ regression over sub-reasons (a reason's probability is the sum of its sub-reason
 keyword weight chosen by stratified 5-fold cross-validation on the taxonomy's examples (seed 13), maximising the
 mean per-language reason macro-F1 (chosen: C={meta["C"]}, keyword weight {meta["keyword_weight"]}; cross-validated
 reason macro-F1 {cv["reason_macro_f1"]}, escalation AUC {cv["escalation_auc"]}); a binary logistic regression for escalation.
+The `other` threshold (`min_score` in `taxonomy.yaml`, 0.4): `other` is a sub-reason the classifier learns from
+its own examples (small talk, unrelated contacts), and a ticket falls back to it by threshold only when no reason
+reaches `min_score`. Swept on the held-apart sets (fp32, this classifier): reason macro-F1 on `eval/reasons.tsv`
+0.940 / 0.945 / 0.943 / 0.951 / 0.940 / 0.915 at 0.2 / 0.3 / 0.4 / 0.45 / 0.5 / 0.6, with 0 / 0 / 1 / 2 / 11 / 26
+of its 336 topical requests sent to `other`; on `eval/unseen.tsv` 0.875 up to 0.4, then 0.856 / 0.836 / 0.812 at
+0.45 / 0.5 / 0.6. 0.4 is kept: the highest threshold that sends almost no topical request to `other` on either set
+(0.45's gain on one set is three requests of 48 and is lost on the other).
 Refit after editing the taxonomy or the signal file, or after the encoder is retrained (`qa score` refits in memory
 with a warning when the saved classifier does not match them).
 
 ## Figures on the held-apart sets
 
-`qa reasons eval --encoder-only` (also printed by `qa models eval`). `contact_reason` is the served classifier
+`qa reasons eval --encoder-only` (also printed by `qa models eval`), in fp32 (bf16, served where the CPU has it,
+moves a figure by about 0.01). `contact_reason` is the served classifier
 (encoder + keywords); `contact_reason_encoder_only` the same without keyword evidence; `escalation` is the served
 risk (signal phrases and model), `escalation_model_only` the model's probability alone.
 
@@ -70,7 +87,9 @@ Per reason, all languages:
 ## Limits
 
 - The evaluation sets were written by the same team that wrote the examples and keywords: the figures measure
-  consistency with our own idea of each reason, not real customers' wording; expect lower figures on real traffic.
+  consistency with our own idea of each reason, not real customers' wording; expect lower figures on real traffic
+  (0.62 macro-F1 was measured on 2,000 real English requests with the previous classifier, issue 19; not re-measured
+  here, that data is not in this repository). `eval/unseen.tsv` narrows the gap but is small (62 requests).
   The escalation set is small (24 per language) and its escalating requests are explicit, so a perfect AUC is an
   upper bound, not a promise.
 - A language without examples is served through the multilingual encoder alone, with its score multiplied by
