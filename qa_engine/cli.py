@@ -123,19 +123,22 @@ def demo(
     store_path = db or out / "qa.duckdb"
     summary = score_files(examples, ScoreConfig(db=store_path, out=out, force=True))
     rows = Store(store_path).query(
-        "SELECT ticket_id, language, channel, agent_id, tier, qa_score, tier_reasons FROM tickets "
+        "SELECT ticket_id, language, channel, agent_id, tier, dissatisfaction_risk, qa_score, tier_reasons FROM tickets "
         "WHERE run_id = ? ORDER BY CASE tier WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 ELSE 2 END, ticket_id",
         [summary.run_id],
     )
     table = Table(title=f"qa demo: {rows.height} example tickets")
-    for col in ("ticket", "lang", "channel", "agent", "tier", "score", "first reason"):
+    # the tier is how the customer came out (risk: predicted dissatisfaction); the score is script compliance
+    for col in ("ticket", "lang", "channel", "agent", "tier", "risk", "score", "first reason"):
         table.add_column(col)
     colours = {"red": "red", "yellow": "yellow", "green": "green"}
     for r in rows.iter_rows(named=True):
         reasons = r["tier_reasons"] or []
         table.add_row(
             r["ticket_id"], r["language"], r["channel"], r["agent_id"] or "",
-            f"[{colours[r['tier']]}]{r['tier']}[/]", f"{r['qa_score']:.0f}", (reasons[0] if reasons else "")[:70],
+            f"[{colours[r['tier']]}]{r['tier']}[/]",
+            "-" if r["dissatisfaction_risk"] is None else f"{r['dissatisfaction_risk']:.2f}",
+            f"{r['qa_score']:.0f}", (reasons[0] if reasons else "")[:70],
         )  # fmt: skip
     console = Console()
     console.print(table)
@@ -291,6 +294,9 @@ def _mount_subcommands() -> None:
     app.add_typer(models_app, name="models")
 
     from qa_engine.reasons.commands import app as reasons_app
+    from qa_engine.satisfaction.commands import tiers_app
+
+    app.add_typer(tiers_app, name="tiers")
 
     app.add_typer(reasons_app, name="reasons")
 

@@ -134,6 +134,13 @@ MESSAGES: dict[str, str] = {
     "Q975": "Source {source} failed: {detail}",
     "Q976": "{failed} of {total} sources failed: {names}",
     "Q977": "Invalid nightly job options: {detail}",
+    # satisfaction model and tier calibration (Q75x)
+    "Q751": "Invalid satisfaction training data {path}: {detail}",
+    "Q752": (
+        "The satisfaction model at {path} cannot be used: {detail}. Refit it with `qa models train satisfaction`"
+    ),
+    "Q753": "Not enough labelled dialogues to {what}: {detail}",
+    "Q754": "Cannot calibrate the tiers of store {db}: {detail}",
     # benchmark ticket generator (Q9xx)
     "Q901": "Invalid ticket count {value!r}: give a whole number, 0 or more",
     "Q902": "Benchmark corpus file not found: {path}",

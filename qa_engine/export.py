@@ -16,10 +16,13 @@ import pyarrow.parquet as pq
 
 TICKET_COLUMNS = [
     "ticket_id", "agent_id", "team", "customer_id", "channel", "language", "created_at", "csat", "tier", "qa_score",
-    "tier_reasons", "tier_evidence", "customer_sentiment_start", "customer_sentiment_end", "emotional_balance",
+    "escalated", "tier_reasons", "tier_evidence", "customer_sentiment_start", "customer_sentiment_end", "emotional_balance",
+    "language_covered",
     # key issues (CONTRACT.md section 3; qa_engine.reasons)
     "contact_reason", "contact_reason_score", "contact_sub_reason", "contact_reasons_other", "contact_reason_evidence",
     "escalation_risk", "escalation_signals", "escalation_evidence",
+    # predicted dissatisfaction (CONTRACT.md section 3; qa_engine.satisfaction)
+    "dissatisfaction_risk", "dissatisfaction_evidence",
 ]  # fmt: skip
 TURN_COLUMNS = [
     "ticket_id", "turn_index", "speaker", "agent_id", "ts", "text", "sentiment", "sentiment_score", "emotion",

@@ -47,6 +47,7 @@ class ScoreConfig:
     # processes for the rules and tier stages, this one included (default `rules.parallel.default_processes`)
     rules_processes: int | None = None
     time_zone: str = "UTC"  # IANA name: the zone of timestamps given without one (`qa score --tz`)
+    satisfaction_model: Path | None = None  # the fitted satisfaction model (default models/satisfaction)
 
 
 @dataclass
@@ -94,6 +95,7 @@ class Engine:
         from qa_engine.reasons import ReasonsStage
         from qa_engine.rules import load_pack
         from qa_engine.rules.parallel import ParallelRules, default_processes
+        from qa_engine.satisfaction import SatisfactionStage
         from qa_engine.scoring import load_policy
 
         self.config = config
@@ -105,7 +107,11 @@ class Engine:
         self.affect = AffectScorer.from_registry(config.registry, config.model_overrides)
         self.affect_cache = AffectCache(self.affect)
         self.reasons = ReasonsStage.load(self.affect, pack_path)
-        self.model_versions = {**self.affect.versions(schema.LANGUAGES), "reasons": self.reasons.version}
+        self.satisfaction = SatisfactionStage.load(self.affect, config.satisfaction_model)
+        self.model_versions = {
+            **self.affect.versions(schema.LANGUAGES), "reasons": self.reasons.version,
+            "satisfaction": self.satisfaction.version,
+        }  # fmt: skip
         self.rule_pack_version = f"{self.pack.version}+{self.policy.version}"
 
     def close(self) -> None:
@@ -151,6 +157,20 @@ class Engine:
         found = self.reasons.run(tickets, turns, vectors, docs, store)
         return tickets.join(found, on="ticket_id", how="left", maintain_order="left")
 
+    def scope_stage(self, tickets: pl.DataFrame, results: pl.DataFrame) -> pl.DataFrame:
+        """Rule results outside their rule's market or contact-reason scope become na (`rules.scopes`): only now
+        are the tickets' contact reasons known."""
+        from qa_engine.rules.scopes import apply_scopes
+
+        return apply_scopes(self.pack.rules, tickets, results)
+
+    def satisfaction_stage(
+        self, tickets: pl.DataFrame, turns: pl.DataFrame, vectors: np.ndarray
+    ) -> pl.DataFrame:
+        """Tickets with their dissatisfaction risk and its evidence (the tier policy uses them)."""
+        found = self.satisfaction.run(tickets, turns, vectors)
+        return tickets.join(found, on="ticket_id", how="left", maintain_order="left")
+
     def tier_stage(
         self, tickets: pl.DataFrame, turns: pl.DataFrame, results: pl.DataFrame, shares: Shares | None = None
     ) -> pl.DataFrame:
@@ -159,7 +179,7 @@ class Engine:
 
         if shares is not None:
             return self.parallel_rules.tiers(shares, tickets, turns, results)
-        return assign_tiers(tickets, turns, results, self.policy)
+        return assign_tiers(tickets, turns, results, self.policy, self.pack.covered_languages)
 
     def assemble(
         self, tickets: pl.DataFrame, turns: pl.DataFrame, tiers: pl.DataFrame, run_id: str
@@ -221,7 +241,10 @@ class Engine:
             results = self.rules_stage(tickets, turns, docs, shares)
             lap("rules")
             tickets = self.reasons_stage(tickets, turns, vectors, docs, store)
+            results = self.scope_stage(tickets, results)
             lap("reasons")
+            tickets = self.satisfaction_stage(tickets, turns, vectors)
+            lap("satisfaction")
             tiers = self.tier_stage(tickets, turns, results, shares)
             lap("tier")
             # the rules judged the raw text; nothing stored or written keeps payment data
@@ -383,7 +406,14 @@ def score_detached(
     the store (repeat contacts, the affect cache) but never writes it, so any number of workers can score while
     one writer stores, with no lock contention on writes and no half-written batch if a worker dies."""
     key = json.dumps(
-        [str(config.rules), str(config.registry), config.model_overrides, config.affect_cache], sort_keys=True
+        [
+            str(config.rules),
+            str(config.registry),
+            config.model_overrides,
+            config.affect_cache,
+            str(config.satisfaction_model),
+        ],
+        sort_keys=True,
     )
     if key not in _PROCESS_ENGINES:
         # one process per Dask worker already: its rules stage does not start helper processes of its own
@@ -446,10 +476,13 @@ def _unchanged(store: Store, engine: Engine, tickets: pl.DataFrame) -> set[str]:
 
 def _empty_results() -> dict[str, pl.DataFrame]:
     from qa_engine.reasons import REASON_COLUMNS
+    from qa_engine.satisfaction import SATISFACTION_COLUMNS
     from qa_engine.scoring.tiers import TIER_COLUMNS
 
     return {
-        "tickets": pl.DataFrame(schema={**schema.TICKETS_IN, **REASON_COLUMNS, **TIER_COLUMNS}),
+        "tickets": pl.DataFrame(
+            schema={**schema.TICKETS_IN, **REASON_COLUMNS, **SATISFACTION_COLUMNS, **TIER_COLUMNS}
+        ),
         "turns": pl.DataFrame(schema={**schema.TURNS_IN, **schema.TURNS_AFFECT}),
         "rule_results": pl.DataFrame(schema=schema.RULE_RESULTS),
     }

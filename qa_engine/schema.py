@@ -14,9 +14,14 @@ TIERS: tuple[str, ...] = ("red", "yellow", "green")
 OUTCOMES: tuple[str, ...] = ("pass", "fail", "na")
 CATEGORIES: tuple[str, ...] = (
     "first_impression", "inquiry", "reassurance", "empathy", "closing", "compliance", "timeliness",
+    "composure", "nvc", "language",
 )  # fmt: skip
 LANGUAGES: tuple[str, ...] = ("en", "zh", "de", "ja", "es", "fr")  # served by the default rule pack
 DEFAULT_CHANNEL = "chat"
+# CONTRACT.md section 3: a ticket's `contact_reason` (qa_engine.reasons); rules may be scoped by them
+CONTACT_REASONS: tuple[str, ...] = (
+    "presales", "order", "payment", "logistics", "returns", "complaint", "account", "other",
+)  # fmt: skip
 
 # One row per ticket, as read (before scoring). `source`/`location` say where it came from (file, line or rows).
 TICKETS_IN: dict[str, pl.DataType] = {
@@ -28,6 +33,7 @@ TICKETS_IN: dict[str, pl.DataType] = {
     "customer_id": pl.String(),
     "created_at": pl.Datetime("us", "UTC"),
     "csat": pl.Int64(),
+    "escalated": pl.Boolean(),  # the helpdesk escalated it (CONTRACT section 1); null when it does not say
     "metadata": pl.String(),  # JSON text, carried through
     "source": pl.String(),
     "location": pl.String(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,21 @@ def model_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
         monkeypatch.setattr(backend_class, "predict", counting)
     return calls
+
+
+@pytest.fixture
+def qa(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
+    """Run `qa ARGS...`; (exit status, stdout, stderr)."""
+    from qa_engine.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["qa", *args])
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

@@ -21,6 +21,21 @@ KNOWN_MODEL_MISSES = {
     "sentiment -0.96, so empathy_when_upset is judged instead of na",
     ("tier", "T-5011"): "the sentiment model misses the disappointment in 'vaya chasco' at the end, so the "
     "mood looks recovered and the ticket is green instead of yellow",
+    # issue 18: these were yellow by the QA score alone; the customer is still likely dissatisfied or the problem
+    # unresolved (yellow), but the satisfaction model, trained on long Weibo helpdesk dialogues, reads the polite
+    # short closing as settled
+    (
+        "tier",
+        "T-3011",
+    ): "csat 2: 'just wait', 'can't say' from the agent, but the customer's 'Alles klar, danke' "
+    "keeps the dissatisfaction risk at 0.01, so the ticket is green instead of yellow",
+    ("tier", "T-4009"): "csat 2: a sad caller (flowers late for a birthday) gets no empathy, but the polite "
+    "'わかりました。ありがとうございました' ending keeps the risk at 0.003, so green instead of yellow",
+    (
+        "tier",
+        "T-6009",
+    ): "the promised discount code is still missing and the agent cannot say when, but the risk "
+    "stays at 0.04 (no negative wording at the end), so green instead of yellow",
 }
 
 

@@ -15,6 +15,12 @@ DEFAULT_OUT = "embedded/affect-e5s6-v1"
 
 @app.command("train")
 def train_cmd(
+    what: Annotated[
+        str,
+        typer.Argument(
+            help="`affect` (the embedded sentiment/emotion model) or `satisfaction` (dissatisfaction risk)"
+        ),
+    ] = "affect",
     data: Annotated[
         Path | None,
         typer.Option(help="Folder of the public data sets (default ../shared/data or $QA_DATA_DIR)"),
@@ -27,9 +33,34 @@ def train_cmd(
     ),
     epochs: Annotated[float, typer.Option(help="Passes over the training mix")] = 2.0,
     seed: Annotated[int, typer.Option(help="Seed for sampling, shuffling and initialisation")] = 13,
+    from_store: Annotated[
+        bool,
+        typer.Option(
+            "--from-store", help="satisfaction: also fit on the store's tickets with csat or a reviewed tier"
+        ),
+    ] = False,
+    db: Annotated[
+        str | None, typer.Option(help="satisfaction: the store for --from-store (default ./qa.duckdb)")
+    ] = None,
+    store_weight: Annotated[
+        float, typer.Option(help="satisfaction: weight of a store ticket against a public dialogue")
+    ] = 3.0,
+    evaluate: Annotated[
+        bool, typer.Option("--eval/--no-eval", help="satisfaction: score STC-3 dev end to end afterwards")
+    ] = True,
 ) -> None:
-    """Fine-tune the embedded model from the data folder (seeded, resumable; ~70 min on 2 CPU cores)."""
+    """Fine-tune the embedded affect model (seeded, resumable; ~70 min on 2 CPU cores), or fit the satisfaction
+    model on STC-3 and, with --from-store, the store's own labelled tickets (~7 min the first time, then seconds)."""
     import logging
+
+    if what == "satisfaction":
+        from qa_engine.satisfaction.commands import train_satisfaction_cmd
+
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+        train_satisfaction_cmd(data, out, from_store, db, store_weight, evaluate)
+        return
+    if what != "affect":
+        raise typer.BadParameter(f"unknown model '{what}': use affect or satisfaction", param_hint="WHAT")
 
     from qa_engine import paths
     from qa_engine.affect.training.train import TrainConfig, train

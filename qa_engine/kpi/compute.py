@@ -60,6 +60,13 @@ def kpi_table(
     check_period(start, end)
     settings = settings if settings is not None else load_settings()
     store = db if isinstance(db, Store) else Store(db)
-    facts, undated = load_facts(store, settings.sla_seconds, start, end)
+    facts, undated = load_facts(
+        store,
+        settings.sla_seconds,
+        start,
+        end,
+        active_cap=settings.active_cap,
+        business_hours=settings.business_hours,
+    )
     frame = compute_kpis(facts, GROUPINGS[by], settings.agent_hour_cost)
     return KpiTable(by, GROUPINGS[by], start, end, frame, settings, undated)

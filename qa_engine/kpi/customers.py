@@ -47,7 +47,13 @@ def customer_balance(
     ].to_list()
     if not ids:
         raise QAError("Q807", customer_id=customer_id, db=store.path)
-    facts, _ = load_facts(store, settings.sla_seconds, ticket_ids=ids)
+    facts, _ = load_facts(
+        store,
+        settings.sla_seconds,
+        ticket_ids=ids,
+        active_cap=settings.active_cap,
+        business_hours=settings.business_hours,
+    )
     ordered = facts.sort("started_at", "ticket_id", nulls_last=True).select(
         "ticket_id",
         "started_at",

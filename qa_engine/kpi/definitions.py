@@ -21,10 +21,21 @@ KPI_NAMES: tuple[str, ...] = (
     "escalation_rate",
     "emotional_balance_mean",
     "cost_per_contact",
+    "agent_time_median_s",
+    "escalated_rate",
+    "language_coverage",
 )
 # KPIs that are shares (0..1): a target for one of them must lie in 0..1 too
 SHARE_KPIS: frozenset[str] = frozenset(
-    {"sla_attainment", "fcr", "csat_satisfied", "service_recovery", "escalation_rate"}
+    {
+        "sla_attainment",
+        "fcr",
+        "csat_satisfied",
+        "service_recovery",
+        "escalation_rate",
+        "escalated_rate",
+        "language_coverage",
+    }
 )
 CSAT_SATISFIED_FROM = 4  # csat 4 and 5 count as satisfied
 ESCALATION_FROM = 0.5  # escalation_risk at or above this counts as escalated
@@ -42,9 +53,10 @@ DEFAULT_GROUPING = "team"  # one row per team: the level support leaders steer b
 
 def kpi_expressions(agent_hour_cost: float | None) -> dict[str, pl.Expr]:
     """KPI name -> its aggregate over a group of per-ticket facts."""
-    handle_time = pl.col("handle_time_s")
+    handle_time, agent_time = pl.col("handle_time_s"), pl.col("agent_time_s")
+    # agent time, not the wall clock: a two-day e-mail thread is not 48 agent-hours
     cost = (
-        handle_time.mean() * agent_hour_cost / 3600
+        agent_time.mean() * agent_hour_cost / 3600
         if agent_hour_cost is not None
         else pl.lit(None, dtype=pl.Float64)
     )
@@ -60,6 +72,11 @@ def kpi_expressions(agent_hour_cost: float | None) -> dict[str, pl.Expr]:
         "escalation_rate": (pl.col("escalation_risk") >= ESCALATION_FROM).mean(),
         "emotional_balance_mean": pl.col("emotional_balance").mean(),
         "cost_per_contact": cost,
+        "agent_time_median_s": agent_time.median(),
+        # what the helpdesk recorded, beside the predicted escalation_rate; null when no ticket says
+        "escalated_rate": pl.col("escalated").cast(pl.Float64).mean(),
+        # share of tickets in a language some rule of the pack names (the rest are judged by SLAs and PII only)
+        "language_coverage": pl.col("language_covered").cast(pl.Float64).mean(),
     }
 
 

@@ -14,9 +14,10 @@ LABELS: dict[str, str] = {
     "fcr": "first-contact resolution", "csat_mean": "CSAT (mean)", "csat_satisfied": "CSAT satisfied (4-5)",
     "handle_time_median_s": "handle time (median)", "service_recovery": "service recovery",
     "escalation_rate": "escalation rate", "emotional_balance_mean": "emotional balance (mean)",
-    "cost_per_contact": "cost per contact",
+    "cost_per_contact": "cost per contact", "agent_time_median_s": "agent time (median)",
+    "escalated_rate": "escalated (recorded)", "language_coverage": "language coverage",
 }  # fmt: skip
-SECONDS_KPIS = frozenset({"first_response_median_s", "handle_time_median_s"})
+SECONDS_KPIS = frozenset({"first_response_median_s", "handle_time_median_s", "agent_time_median_s"})
 MISSING = "–"  # nothing to measure
 
 

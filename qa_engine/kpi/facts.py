@@ -13,6 +13,8 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
+from qa_engine.calendars import MarketHours, counts_business_hours, ticket_markets, waited_seconds
+from qa_engine.kpi.targets import DEFAULT_ACTIVE_CAP
 from qa_engine.store import Store
 
 FCR_WINDOW = timedelta(days=7)
@@ -24,7 +26,10 @@ NO_SLA_CHANNELS = frozenset({"phone"})  # phone tickets never count towards sla_
 OPTIONAL_TICKET_COLUMNS: dict[str, pl.DataType] = {
     "contact_reason": pl.String(),
     "escalation_risk": pl.Float64(),
+    "escalated": pl.Boolean(),
+    "language_covered": pl.Boolean(),
 }
+_SQL_TYPES = {pl.Float64(): "DOUBLE", pl.String(): "VARCHAR", pl.Boolean(): "BOOLEAN"}
 
 # A ticket starts at created_at, else at its first turn's ts (the earliest ts when the first turn has none).
 # arg_min_null keeps a null ts of the first turn (plain arg_min would skip to the next turn that has one).
@@ -115,11 +120,62 @@ def turn_facts(turns: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def ticket_facts(
-    tickets: pl.DataFrame, turns: pl.DataFrame, fcr: pl.DataFrame, sla_seconds: Mapping[str, float]
+def agent_times(
+    tickets: pl.DataFrame, turns: pl.DataFrame, active_cap: Mapping[str, float | None]
 ) -> pl.DataFrame:
-    """The per-ticket measures every KPI aggregates; null where the ticket gives nothing to measure."""
-    by_turns = turn_facts(turns)
+    """`ticket_id, agent_time_s`: the seconds an agent worked on the ticket, not the wall clock (a two-day e-mail
+    thread is minutes of work). Each agent turn counts the seconds since the turn before it (the reading and
+    typing it took), capped at the channel's `active_cap` (None: uncapped, as a phone call is all agent time).
+    A first turn has no turn before it (0 s); clocks that run backwards count 0. Null unless every turn has a ts."""
+    caps = {channel: float(cap) for channel, cap in active_cap.items() if cap is not None}
+    gap = _seconds(pl.col("ts"), pl.col("ts").shift(1).over("ticket_id")).fill_null(0.0).clip(lower_bound=0.0)
+    cap = pl.col("channel").replace_strict(caps, default=None, return_dtype=pl.Float64)
+    worked = pl.when(cap.is_not_null() & (gap > cap)).then(cap).otherwise(gap)
+    return (
+        turns.join(tickets.select("ticket_id", "channel"), on="ticket_id", how="left")
+        .sort("ticket_id", "turn_index")
+        .with_columns(worked=worked)
+        .group_by("ticket_id")
+        .agg(
+            agent_time_s=pl.when(pl.col("ts").is_not_null().all()).then(
+                pl.col("worked").filter(pl.col("speaker") == "agent").sum()
+            )
+        )
+    )
+
+
+def business_waits(facts: pl.DataFrame, calendars: Mapping[str, MarketHours]) -> pl.Series:
+    """Per ticket, the first response's wait counted in its market's business hours (`qa_engine.calendars`), or
+    null for a ticket whose market has none (its wall-clock wait counts)."""
+    markets = ticket_markets(facts)
+    rows = zip(markets, facts["channel"], facts["first_customer_ts"], facts["first_response_ts"], strict=True)
+    hours = dict(calendars)
+    return pl.Series(
+        [
+            waited_seconds(start, end, market, hours, channel)
+            if counts_business_hours(market, channel, hours) and start is not None and end is not None
+            else None
+            for market, channel, start, end in rows
+        ],
+        dtype=pl.Float64,
+    )
+
+
+def ticket_facts(
+    tickets: pl.DataFrame,
+    turns: pl.DataFrame,
+    fcr: pl.DataFrame,
+    sla_seconds: Mapping[str, float],
+    active_cap: Mapping[str, float | None] | None = None,
+    business_hours: Mapping[str, MarketHours] | None = None,
+) -> pl.DataFrame:
+    """The per-ticket measures every KPI aggregates; null where the ticket gives nothing to measure.
+    `active_cap` defaults to the contract's (`targets.DEFAULT_ACTIVE_CAP`)."""
+    by_turns = turn_facts(turns).join(
+        agent_times(tickets, turns, DEFAULT_ACTIVE_CAP if active_cap is None else active_cap),
+        on="ticket_id",
+        how="left",
+    )
     all_ts = pl.col("all_ts").fill_null(False)
     first_response_s = _seconds(pl.col("first_response_ts"), pl.col("first_customer_ts"))
     sla = pl.col("channel").replace_strict(
@@ -129,36 +185,38 @@ def ticket_facts(
     )
     sla_measurable = all_ts & pl.col("has_customer_turn") & sla.is_not_null()
     first_negative = pl.col("first_customer_sentiment") == "negative"
-    return (
-        tickets.join(by_turns, on="ticket_id", how="left")
-        .join(fcr, on="ticket_id", how="left")
-        .with_columns(
-            first_response_s=pl.when(all_ts & pl.col("answered")).then(first_response_s),
-            # unanswered counts as missed (as the first_response_sla rule has it); no customer turn: nothing to measure
-            sla_met=pl.when(sla_measurable).then(
-                pl.col("answered") & (first_response_s <= sla).fill_null(False)
-            ),
-            handle_time_s=pl.when(all_ts).then(_seconds(pl.col("last_ts"), pl.col("first_ts"))),
-            recovered=pl.when(first_negative & pl.col("last_customer_sentiment").is_not_null()).then(
-                pl.col("last_customer_sentiment") != "negative"
-            ),
-            emotional_balance=pl.when(pl.col("customer_turns_scored") > 0).then(
-                (
-                    pl.col("positive_turns") * BALANCE_POSITIVE + pl.col("negative_turns") * BALANCE_NEGATIVE
-                ).cast(pl.Float64)
-            ),
-        )
-    )
+    joined = tickets.join(by_turns, on="ticket_id", how="left").join(fcr, on="ticket_id", how="left")
+    if (
+        business_hours
+    ):  # the SLA counts the seconds the market's desk was open (first_response_s stays the clock)
+        waited = pl.coalesce(pl.col("_business_wait"), first_response_s)
+        joined = joined.with_columns(_business_wait=business_waits(joined, business_hours))
+    else:
+        waited = first_response_s
+    return joined.with_columns(
+        first_response_s=pl.when(all_ts & pl.col("answered")).then(first_response_s),
+        # unanswered counts as missed (as the first_response_sla rule has it); no customer turn: nothing to measure
+        sla_met=pl.when(sla_measurable).then(pl.col("answered") & (waited <= sla).fill_null(False)),
+        handle_time_s=pl.when(all_ts).then(_seconds(pl.col("last_ts"), pl.col("first_ts"))),
+        recovered=pl.when(first_negative & pl.col("last_customer_sentiment").is_not_null()).then(
+            pl.col("last_customer_sentiment") != "negative"
+        ),
+        emotional_balance=pl.when(pl.col("customer_turns_scored") > 0).then(
+            (pl.col("positive_turns") * BALANCE_POSITIVE + pl.col("negative_turns") * BALANCE_NEGATIVE).cast(
+                pl.Float64
+            )
+        ),
+    ).drop("_business_wait", strict=False)
 
 
 def _ticket_columns(con: duckdb.DuckDBPyConnection) -> str:
     present = set(con.table("tickets").columns)
     optional = [
-        name if name in present else f"NULL::{'DOUBLE' if dtype == pl.Float64() else 'VARCHAR'} AS {name}"
+        name if name in present else f"NULL::{_SQL_TYPES[dtype]} AS {name}"
         for name, dtype in OPTIONAL_TICKET_COLUMNS.items()
     ]
     return ", ".join(
-        ["ticket_id", "agent_id", "team", "channel", "language", "customer_id", "csat", *optional]
+        ["ticket_id", "agent_id", "team", "channel", "language", "customer_id", "csat", "metadata", *optional]
     )
 
 
@@ -168,6 +226,8 @@ def load_facts(
     start: date | None = None,
     end: date | None = None,
     ticket_ids: Sequence[str] | None = None,
+    active_cap: Mapping[str, float | None] | None = None,
+    business_hours: Mapping[str, MarketHours] | None = None,
 ) -> tuple[pl.DataFrame, int]:
     """(facts of the stored tickets placed in the period, or of these ticket ids; how many stored tickets have no
     time stamp at all). Only the period's turns are read. The facts' `started_at` is where a ticket is placed:
@@ -188,7 +248,15 @@ def load_facts(
         )
         con.unregister("wanted")
     tickets = tickets.cast(
-        {"csat": pl.Int64, "escalation_risk": pl.Float64, "contact_reason": pl.String}
+        {
+            "csat": pl.Int64,
+            "escalation_risk": pl.Float64,
+            "contact_reason": pl.String,
+            "escalated": pl.Boolean,
+            "language_covered": pl.Boolean,
+        }
     ).join(chosen.select("ticket_id", started_at="placed_at"), on="ticket_id", how="left")
-    facts = ticket_facts(tickets, turns, first_contact_resolved(starts), sla_seconds)
+    facts = ticket_facts(
+        tickets, turns, first_contact_resolved(starts), sla_seconds, active_cap, business_hours
+    )
     return facts, undated

@@ -67,7 +67,14 @@ def snapshot_frame(
     """The snapshot rows of `day` (SNAPSHOT_SCHEMA), one per level, group and KPI."""
     if window_days < 1:
         raise ValueError(f"window_days must be 1 or more, got {window_days}")
-    facts, _ = load_facts(store, settings.sla_seconds, day - timedelta(days=window_days - 1), day)
+    facts, _ = load_facts(
+        store,
+        settings.sla_seconds,
+        day - timedelta(days=window_days - 1),
+        day,
+        active_cap=settings.active_cap,
+        business_hours=settings.business_hours,
+    )
     now = datetime.now(UTC)
     parts = []
     for level, column in SNAPSHOT_LEVELS.items():

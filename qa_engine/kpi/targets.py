@@ -10,13 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
+from zoneinfo import ZoneInfoNotFoundError
 
 import yaml
 
 from qa_engine import paths
+from qa_engine.calendars import DEFAULT_CHANNELS, WEEKDAYS, MarketHours, holiday_dates
 from qa_engine.errors import QAError
 from qa_engine.kpi.definitions import KPI_NAMES, SHARE_KPIS
 
@@ -26,8 +29,15 @@ DEFAULT_SLA_SECONDS: Mapping[str, float] = MappingProxyType(
     {"chat": 120.0, "social": 3600.0, "email": 86400.0, "other": 86400.0}
 )
 SLA_CHANNELS: tuple[str, ...] = ("chat", "email", "social", "other")  # phone has no SLA (CONTRACT section 5)
+# The most seconds one agent turn counts as agent time (the reading and typing before it); phone: None, uncapped.
+DEFAULT_ACTIVE_CAP: Mapping[str, float | None] = MappingProxyType(
+    {"chat": 300.0, "social": 600.0, "email": 900.0, "other": 900.0, "phone": None}
+)
 DEFAULT_CHURN_RISK_BELOW = -6.0
-SETTINGS_KEYS: tuple[str, ...] = ("targets", "sla_seconds", "agent_hour_cost", "currency", "churn_risk_below")
+SETTINGS_KEYS: tuple[str, ...] = (
+    "targets", "sla_seconds", "active_cap", "business_hours", "agent_hour_cost", "currency", "churn_risk_below",
+)  # fmt: skip
+HOURS_KEYS: tuple[str, ...] = ("timezone", "days", "hours", "holidays", "subdivision", "channels")
 BOUNDS: tuple[str, ...] = ("at_least", "at_most")
 
 Status = Literal["met", "missed"]
@@ -58,6 +68,9 @@ class KpiSettings:
 
     targets: Mapping[str, Target] = field(default_factory=dict)
     sla_seconds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SLA_SECONDS))
+    active_cap: Mapping[str, float | None] = field(default_factory=lambda: dict(DEFAULT_ACTIVE_CAP))
+    # market (metadata.market) -> its support desk's hours: SLAs count only open seconds there (qa_engine.calendars)
+    business_hours: Mapping[str, MarketHours] = field(default_factory=dict)
     agent_hour_cost: float | None = None
     currency: str | None = None
     churn_risk_below: float = DEFAULT_CHURN_RISK_BELOW
@@ -102,6 +115,8 @@ def load_settings(path: str | Path | None = None) -> KpiSettings:
     return KpiSettings(
         targets=_targets(name, node, data.get("targets")),
         sla_seconds=_sla_seconds(name, node, data.get("sla_seconds", dict(DEFAULT_SLA_SECONDS))),
+        active_cap=_active_cap(name, node, data.get("active_cap", {})),
+        business_hours=_business_hours(name, node, data.get("business_hours", {})),
         agent_hour_cost=_number(name, node, data, "agent_hour_cost", minimum=0.0, optional=True),
         currency=_text(name, node, data, "currency"),
         churn_risk_below=_number(name, node, data, "churn_risk_below", default=DEFAULT_CHURN_RISK_BELOW),
@@ -168,6 +183,80 @@ def _sla_seconds(file: str, node: yaml.Node, raw: Any) -> dict[str, float]:
             )
         sla[channel] = float(seconds)
     return sla
+
+
+def _active_cap(file: str, node: yaml.Node, raw: Any) -> dict[str, float | None]:
+    if not isinstance(raw, dict):
+        raise QAError("Q802", file=file, line=_line(node, "active_cap"), field="active_cap",
+                      detail="expected a mapping of channel -> seconds (null: uncapped)")  # fmt: skip
+    caps = dict(DEFAULT_ACTIVE_CAP)  # a channel left out keeps the contract's default
+    for channel, seconds in raw.items():
+        line, where = _line(node, "active_cap", channel), f"active_cap.{channel}"
+        if channel not in DEFAULT_ACTIVE_CAP:
+            raise QAError("Q802", file=file, line=line, field=where,
+                          detail=f"unknown channel; known: {', '.join(DEFAULT_ACTIVE_CAP)}")  # fmt: skip
+        if seconds is not None and (not _is_number(seconds) or seconds <= 0):
+            raise QAError("Q802", file=file, line=line, field=where,
+                          detail=f"{seconds!r} is not a positive number (or null: uncapped)")  # fmt: skip
+        caps[channel] = None if seconds is None else float(seconds)
+    return caps
+
+
+def _business_hours(file: str, node: yaml.Node, raw: Any) -> dict[str, MarketHours]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise QAError("Q802", file=file, line=_line(node, "business_hours"), field="business_hours",
+                      detail="expected a mapping of market (DE, JP...) -> {timezone, days, hours, holidays}")  # fmt: skip
+    found = {}
+    for market, spec in raw.items():
+
+        def bad(detail: str, key: str | None = None, market: Any = market) -> QAError:
+            where = ("business_hours", market, key) if key else ("business_hours", market)
+            return QAError("Q802", file=file, line=_line(node, *where), field=".".join(map(str, where)),
+                           detail=detail)  # fmt: skip
+
+        if not (isinstance(market, str) and len(market) == 2 and market.isalpha() and market.isupper()):
+            raise bad("a market is an upper-case ISO 3166 country code (DE, JP, US...)")
+        if not isinstance(spec, dict) or "timezone" not in spec:
+            raise bad(
+                "expected {timezone: Europe/Berlin, days: [mon, ...], hours: '09:00-18:00', holidays: true}"
+            )
+        for key in spec:
+            if key not in HOURS_KEYS:
+                raise bad(f"unknown key; known: {', '.join(HOURS_KEYS)}", key)
+        days = spec.get("days", list(WEEKDAYS[:5]))
+        if not isinstance(days, list) or not days or any(d not in WEEKDAYS for d in days):
+            raise bad(f"expected a list of days out of {', '.join(WEEKDAYS)}", "days")
+        hours = spec.get("hours", "09:00-18:00")
+        try:
+            opens, closes = (time.fromisoformat(part.strip()) for part in str(hours).split("-"))
+        except ValueError:
+            raise bad(f"{hours!r} is not HH:MM-HH:MM", "hours") from None
+        if closes <= opens:
+            raise bad(f"{hours!r} closes before it opens", "hours")
+        country = spec.get("holidays", True)
+        if not isinstance(country, bool | str):
+            raise bad("true (the market's own country), false, or a country code", "holidays")
+        country = market if country is True else (country or None)
+        subdivision = spec.get("subdivision")
+        channels = spec.get("channels", list(DEFAULT_CHANNELS))
+        if not isinstance(channels, list) or any(c not in (*SLA_CHANNELS, "phone") for c in channels):
+            raise bad(f"expected a list of channels out of {', '.join(SLA_CHANNELS)}", "channels")
+        try:
+            found[market] = MarketHours(
+                timezone=str(spec["timezone"]), days=tuple(WEEKDAYS.index(d) for d in days), open=opens,
+                close=closes, holidays=country, subdivision=None if subdivision is None else str(subdivision),
+                channels=tuple(channels),
+            )  # fmt: skip
+        except (ZoneInfoNotFoundError, ValueError):
+            raise bad(f"{spec['timezone']!r} is not an IANA time zone", "timezone") from None
+        if country is not None:
+            try:
+                holiday_dates(country, found[market].subdivision, 2026)
+            except NotImplementedError:
+                raise bad(f"the holidays library has no calendar for {country!r}", "holidays") from None
+    return found
 
 
 def _number(

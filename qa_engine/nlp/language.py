@@ -16,11 +16,15 @@ from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 from qa_engine.errors import QAError
 
 # The six languages the default rule pack serves, plus the ones cross-border shops meet most often: detecting
-# those correctly keeps, say, an Italian ticket from being scored against German phrase lists.
+# those correctly keeps, say, an Italian ticket from being scored against German phrase lists, and lets a Thai or
+# Polish ticket be told as such (a language no rule covers is at least yellow) instead of defaulting to English.
 DETECTABLE: tuple[Language, ...] = (
     Language.ENGLISH, Language.CHINESE, Language.JAPANESE, Language.GERMAN, Language.SPANISH, Language.FRENCH,
     Language.ITALIAN, Language.PORTUGUESE, Language.DUTCH, Language.KOREAN, Language.RUSSIAN, Language.ARABIC,
+    Language.THAI, Language.VIETNAMESE, Language.POLISH, Language.INDONESIAN, Language.TURKISH,
+    Language.UKRAINIAN, Language.GREEK, Language.HEBREW, Language.HINDI, Language.SWEDISH, Language.CZECH,
 )  # fmt: skip
+DETECTABLE_CODES: frozenset[str] = frozenset(language.iso_code_639_1.name.lower() for language in DETECTABLE)
 DEFAULT_LANGUAGE = "en"  # for text too short to tell (fewer than MIN_LETTERS letters)
 MIN_LETTERS = 2  # "ok" can still be told apart from "好"; a lone "?" or "12345" cannot
 MIN_CUSTOMER_LETTERS = 12  # fewer letters from the customer: use the whole conversation instead
@@ -38,6 +42,13 @@ def detector() -> LanguageDetector:
 def detect_language(text: str | None, default: str = DEFAULT_LANGUAGE) -> str:
     """ISO 639-1 code of one text, or `default` when it is too short or lingua cannot decide."""
     return _detect_many([text], default)[0]
+
+
+def language_confidences(texts: list[str]) -> list[dict[str, float]]:
+    """Per text, ISO 639-1 code -> lingua's confidence (0-1, summing to 1 over DETECTABLE), for rules that must
+    say how sure they are (a reply in the wrong language), not just which language wins."""
+    values = detector().compute_language_confidence_values_in_parallel(texts) if texts else []
+    return [{v.language.iso_code_639_1.name.lower(): v.value for v in found} for found in values]
 
 
 def _detect_many(texts: list[str | None], default: str) -> list[str]:

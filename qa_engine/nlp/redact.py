@@ -22,7 +22,12 @@ import polars as pl
 from qa_engine.nlp.pii import CREDIT_CARD, CVV, PASSWORD, PasswordRecognizer, analyze_pii, mask
 
 PAYMENT_LABELS = frozenset({CREDIT_CARD, CVV, PASSWORD})
-EVIDENCE_JSON_COLUMNS = ("tier_evidence", "contact_reason_evidence", "escalation_evidence")
+EVIDENCE_JSON_COLUMNS = (
+    "tier_evidence",
+    "contact_reason_evidence",
+    "escalation_evidence",
+    "dissatisfaction_evidence",
+)
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,9 @@ def redact_batch(
         found = secrets[row["ticket_id"]]
         for column in EVIDENCE_JSON_COLUMNS:
             if row.get(column):
-                row[column] = json.dumps([found.evidence(item) for item in json.loads(row[column])])
+                row[column] = json.dumps(
+                    [found.evidence(item) for item in json.loads(row[column])], ensure_ascii=False
+                )
         for key, value in row.items():
             if key not in EVIDENCE_JSON_COLUMNS and isinstance(value, str):
                 row[key] = found.scrub(value)

@@ -33,6 +33,41 @@ class Page:
     listed: int = 0  # items the page listed, unchanged and deleted ones included
     skipped: int = 0  # of those, not fetched again (unchanged since stored) or skipped (deleted)
 
+    def to_fetch(
+        self,
+        tickets: list[dict[str, Any]],
+        known: Known,
+        *,
+        gone: Callable[[dict[str, Any]], bool],
+        version: str,
+        no_id: Callable[[], Exception],
+    ) -> dict[str, tuple[dict[str, Any], str]]:
+        """The listed helpdesk tickets worth fetching, as id -> (ticket, version): each must have an id (else
+        `no_id()` is raised), deleted ones (`gone`) and those stored at their `version` field's value are counted
+        as skipped. A ticket listed twice keeps its later copy, the newer one."""
+        live: dict[str, dict[str, Any]] = {}
+        for ticket in tickets:
+            if ticket.get("id") is None:
+                raise no_id()
+            if gone(ticket):
+                self.skipped += 1
+                continue
+            live[str(ticket["id"])] = ticket
+        versions = {tid: str(t.get(version)) for tid, t in live.items()}
+        unchanged = known(versions)
+        self.skipped += len(unchanged)
+        return {tid: (t, versions[tid]) for tid, t in live.items() if tid not in unchanged}
+
+    def add(
+        self, item: str, version: str, built: tuple[dict[str, Any] | None, list[QuarantineRecord]]
+    ) -> None:
+        """A fetched ticket: its record (if it had a usable turn), its quarantine, its ledger version."""
+        record, quarantine = built
+        if record:
+            self.tickets.append(record)
+        self.quarantine.extend(quarantine)
+        self.versions[item] = version
+
 
 Connector = Callable[[Any, dict[str, Any] | None, Known], Iterator[Page]]
 CONNECTORS: dict[str, Connector] = {}

@@ -90,30 +90,17 @@ def pull_freshdesk(source: FreshdeskSource, cursor: dict[str, Any] | None, known
             restart = None
             for number, tickets in enumerate(_pages(http, "/api/v2/tickets", query, "the ticket list"), 1):
                 page = Page(cursor=None, listed=len(tickets))
-                live: dict[str, dict[str, Any]] = {}
-                for ticket in tickets:
-                    if ticket.get("id") is None:
-                        raise http.fail("the ticket list holds a ticket without an id")
-                    if ticket.get("deleted"):
-                        page.skipped += 1
-                        continue
-                    live[str(ticket["id"])] = ticket
-                versions = {tid: str(t.get("updated_at")) for tid, t in live.items()}
-                unchanged = known(versions)
-                page.skipped += len(unchanged)
-                for tid, ticket in live.items():
-                    if tid in unchanged:
-                        continue
+                wanted = page.to_fetch(
+                    tickets, known, gone=lambda t: bool(t.get("deleted")), version="updated_at",
+                    no_id=lambda: http.fail("the ticket list holds a ticket without an id"),
+                )  # fmt: skip
+                for tid, (ticket, version) in wanted.items():
                     found = [
                         c
                         for chunk in _pages(http, f"/api/v2/tickets/{tid}/conversations", {}, f"ticket {tid}")
                         for c in chunk
                     ]
-                    record, quarantine = build_ticket(source.name, ticket, found)
-                    if record:
-                        page.tickets.append(record)
-                    page.quarantine.extend(quarantine)
-                    page.versions[tid] = versions[tid]
+                    page.add(tid, version, build_ticket(source.name, ticket, found))
                 newest = max((str(t["updated_at"]) for t in tickets if t.get("updated_at")), default=None)
                 if newest and newest > since:
                     page.cursor = {"updated_since": newest}

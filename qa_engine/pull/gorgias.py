@@ -104,20 +104,12 @@ def pull_gorgias(source: GorgiasSource, cursor: dict[str, Any] | None, known: Kn
                 params["cursor"] = page_cursor
             tickets, next_cursor = _page(http, "/api/tickets", params, "the ticket list")
             page = Page(cursor={"cursor": next_cursor or page_cursor}, listed=len(tickets))
-            live: dict[str, dict[str, Any]] = {}
-            for ticket in tickets:
-                if ticket.get("id") is None:
-                    raise http.fail("the ticket list holds a ticket without an id")
-                if ticket.get("trashed_datetime") or (cursor is None and _changed_before(ticket, start)):
-                    page.skipped += 1
-                    continue
-                live[str(ticket["id"])] = ticket
-            versions = {tid: str(t.get("updated_datetime")) for tid, t in live.items()}
-            unchanged = known(versions)
-            page.skipped += len(unchanged)
-            for tid, ticket in live.items():
-                if tid in unchanged:
-                    continue
+            wanted = page.to_fetch(
+                tickets, known, version="updated_datetime",
+                gone=lambda t: bool(t.get("trashed_datetime")) or (cursor is None and _changed_before(t, start)),
+                no_id=lambda: http.fail("the ticket list holds a ticket without an id"),
+            )  # fmt: skip
+            for tid, (ticket, version) in wanted.items():
                 found, message_cursor = [], None
                 while True:
                     params = {"limit": LIMIT, **({"cursor": message_cursor} if message_cursor else {})}
@@ -127,11 +119,7 @@ def pull_gorgias(source: GorgiasSource, cursor: dict[str, Any] | None, known: Kn
                     found.extend(chunk)
                     if not message_cursor:
                         break
-                record, quarantine = build_ticket(source.name, ticket, found)
-                if record:
-                    page.tickets.append(record)
-                page.quarantine.extend(quarantine)
-                page.versions[tid] = versions[tid]
+                page.add(tid, version, build_ticket(source.name, ticket, found))
             if page.cursor == {"cursor": None}:
                 page.cursor = None
             yield page

@@ -143,25 +143,15 @@ def pull_zendesk(source: ZendeskSource, cursor: dict[str, Any] | None, known: Kn
             roles.add(body.get("users"))  # side-loaded with the export when the account asks `include=users`
             after = _after_cursor(body)
             page = Page(cursor={"after_cursor": after} if after else None, listed=len(tickets))
-            live: dict[str, dict[str, Any]] = {}
-            for ticket in tickets:
-                if ticket.get("id") is None:
-                    raise SourceFailed(source.name, "the incremental export listed a ticket without an id")
-                if ticket.get("status") == "deleted":
-                    page.skipped += 1
-                    continue
-                live[str(ticket["id"])] = ticket  # listed twice: the later copy is the newer one
-            versions = {tid: str(t.get("updated_at")) for tid, t in live.items()}
-            unchanged = known(versions)
-            page.skipped += len(unchanged)
-            fetched = {tid: comments(http, tid, roles) for tid in live if tid not in unchanged}
+            wanted = page.to_fetch(
+                tickets, known, gone=lambda t: t.get("status") == "deleted", version="updated_at",
+                no_id=lambda: SourceFailed(source.name, "the incremental export listed a ticket without an id"),
+            )  # fmt: skip
+            fetched = {tid: comments(http, tid, roles) for tid in wanted}
             roles.resolve({text_id(c.get("author_id")) for cs in fetched.values() for c in cs} - {None})
             for tid, found in fetched.items():
-                record, quarantine = build_ticket(source.name, live[tid], found, roles)
-                if record:
-                    page.tickets.append(record)
-                page.quarantine.extend(quarantine)
-                page.versions[tid] = versions[tid]
+                ticket, version = wanted[tid]
+                page.add(tid, version, build_ticket(source.name, ticket, found, roles))
             yield page
             if body.get("end_of_stream") or not body.get("after_url"):
                 break

@@ -34,16 +34,27 @@ TITLES: dict[str, str] = {
     "escalation_rate": "Escalation rate (risk ≥ 0.5)",
     "emotional_balance_mean": "Emotional balance (mean)",
     "cost_per_contact": "Cost per contact",
+    "agent_time_median_s": "Agent time (median)",
+    "escalated_rate": "Escalated (helpdesk record)",
+    "language_coverage": "Languages the rules cover",
 }
 # how each KPI is printed (render.py's `kpi` filter)
 KINDS: dict[str, str] = {
     "first_response_median_s": "duration", "sla_attainment": "rate", "fcr": "rate", "csat_mean": "csat",
     "csat_satisfied": "rate", "handle_time_median_s": "duration", "service_recovery": "rate",
     "escalation_rate": "rate", "emotional_balance_mean": "balance", "cost_per_contact": "money",
+    "agent_time_median_s": "duration", "escalated_rate": "rate", "language_coverage": "rate",
 }  # fmt: skip
 # without a target, which way is better (a target's bound overrides this)
 LOWER_IS_BETTER = frozenset(
-    {"first_response_median_s", "handle_time_median_s", "escalation_rate", "cost_per_contact"}
+    {
+        "first_response_median_s",
+        "handle_time_median_s",
+        "escalation_rate",
+        "cost_per_contact",
+        "agent_time_median_s",
+        "escalated_rate",
+    }
 )
 LEVELS: dict[str, pl.Expr] = {
     "agent": pl.col("agent_id"),
@@ -88,7 +99,14 @@ def _grouped(facts: pl.DataFrame, aggregates: list[pl.Expr], by: Sequence[str] =
 
 def load_kpis(store: Store, period: Period, settings: KpiSettings) -> KpiData:
     """Every KPI of the period's tickets per agent, team and for everyone, per week and per channel."""
-    facts, _ = load_facts(store, settings.sla_seconds, period.start, period.end)
+    facts, _ = load_facts(
+        store,
+        settings.sla_seconds,
+        period.start,
+        period.end,
+        active_cap=settings.active_cap,
+        business_hours=settings.business_hours,
+    )
     day = pl.col("started_at").dt.date()
     weeks_back = (pl.lit(period.end) - day).dt.total_days() // 7
     facts = facts.with_columns(

@@ -15,6 +15,7 @@ import yaml
 
 from qa_engine import paths
 from qa_engine.errors import QAError
+from qa_engine.kpi.targets import DEFAULT_SLA_SECONDS, pack_settings
 from qa_engine.schema import CATEGORIES
 
 CATEGORY_TITLES: dict[str, str] = {
@@ -25,10 +26,12 @@ CATEGORY_TITLES: dict[str, str] = {
     "closing": "Closing",
     "compliance": "Compliance",
     "timeliness": "Timeliness",
+    "composure": "Composure",
+    "nvc": "Non-violent communication",
+    "language": "Reply language",
 }
 FIRE_CATEGORIES: tuple[str, ...] = CATEGORIES[:4]
 # CONTRACT.md section 5 defaults, used when the pack has no first-response rule
-DEFAULT_SLA_SECONDS: dict[str, float] = {"chat": 120.0, "social": 3600.0, "email": 86400.0, "other": 86400.0}
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ten times faster
 NO_TIP = "No coaching tip: this rule is not in the current rule pack."
 # the escalation risk a report calls high when the pack's tier policy has no red escalation condition: the
@@ -92,6 +95,7 @@ def load_rulebook(pack: str | Path | None = None) -> Rulebook:
     files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml")) if root.is_dir() else [root]
     notes: dict[str, RuleNote] = {}
     slas: dict[str, float] | None = None
+    pack_slas = dict(pack_settings(root).sla_seconds)  # targets.yaml: what a rule without its own SLAs uses
     signals, red = dict(BUILT_IN_SIGNALS), None
     for file in files:
         data, rules = _rules_of(file)
@@ -112,9 +116,9 @@ def load_rulebook(pack: str | Path | None = None) -> Rulebook:
                 critical=bool(raw.get("critical")),
             )
             if slas is None and raw.get("kind") == "response_time" and raw.get("mode") == "first_response":
-                slas = _slas(raw.get("sla_seconds"), file, line, rule_id)
+                slas = _slas(raw.get("sla_seconds"), file, line, rule_id, pack_slas)
     return Rulebook(
-        notes, DEFAULT_SLA_SECONDS if slas is None else slas, signals,
+        notes, pack_slas if slas is None else slas, signals,
         DEFAULT_ESCALATION_RED if red is None else red,
     )  # fmt: skip
 
@@ -171,12 +175,12 @@ def _rules_of(file: Path) -> tuple[object, list[tuple[dict, int]]]:
     return data, found
 
 
-def _slas(raw: object, file: Path, line: int, rule_id: str) -> dict[str, float]:
-    """The pack's SLAs merged over the defaults; a channel set to null has none."""
+def _slas(raw: object, file: Path, line: int, rule_id: str, pack: dict[str, float]) -> dict[str, float]:
+    """A rule's own SLAs merged over the pack's; a channel set to null has none."""
     if raw is None:
-        return dict(DEFAULT_SLA_SECONDS)
+        return dict(pack)
     if not isinstance(raw, dict) or not all(v is None or isinstance(v, int | float) for v in raw.values()):
         raise QAError("Q103", file=file, line=line, rule_id=rule_id, field="sla_seconds",
                       detail="expected seconds per channel")  # fmt: skip
-    merged = {**DEFAULT_SLA_SECONDS, **raw}
+    merged = {**pack, **raw}
     return {channel: float(seconds) for channel, seconds in merged.items() if seconds is not None}

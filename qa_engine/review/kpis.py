@@ -36,7 +36,8 @@ WEEK = timedelta(days=7)
 HIGHER_IS_BETTER: dict[str, bool | None] = {
     "tickets": None, "first_response_median_s": False, "sla_attainment": True, "fcr": True, "csat_mean": True,
     "csat_satisfied": True, "handle_time_median_s": False, "service_recovery": True, "escalation_rate": False,
-    "emotional_balance_mean": True, "cost_per_contact": False,
+    "emotional_balance_mean": True, "cost_per_contact": False, "agent_time_median_s": False, "escalated_rate": False,
+    "language_coverage": True,
 }  # fmt: skip
 SLA_COLUMNS = ("channel", "tickets", "first_response_median_s", "sla_attainment")
 
@@ -198,7 +199,15 @@ def scoped_kpis(
     # the trend may look up to 13 days before the period's end, even when the period starts later
     load_start = min(query.start, query.end - 2 * WEEK) if query.start and query.end else None
     with db.reading() as store:
-        facts, undated = load_facts(store, settings.sla_seconds, load_start, query.end, ids)
+        facts, undated = load_facts(
+            store,
+            settings.sla_seconds,
+            load_start,
+            query.end,
+            ids,
+            settings.active_cap,
+            settings.business_hours,
+        )
     period = facts.filter(in_period(pl.col("started_at"), query.start, query.end))
     rows = _records(compute_kpis(period, query.column, settings.agent_hour_cost))
     for row in rows:

@@ -32,9 +32,14 @@ _NULL_TIME = -(2**62)  # a ticket with no time sorts after every dated one in it
 RANK_SQL = "CASE t.tier WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 WHEN 'green' THEN 2 ELSE 3 END"
 TIME_SQL = f"coalesce(epoch_us(t.created_at), epoch_us(t.started_at), {_NULL_TIME})"
 ORDER_SQL = f"{RANK_SQL}, {TIME_SQL} DESC, t.ticket_id"
+# `sort=risk`: within each tier, the likeliest dissatisfied customer first (null risk last), then newest first
+RISK_SQL = "coalesce(CAST(round(t.dissatisfaction_risk * 1000000) AS BIGINT), -1)"
+RISK_ORDER_SQL = f"{RANK_SQL}, {RISK_SQL} DESC, {TIME_SQL} DESC, t.ticket_id"
+SORTS = ("tier", "risk")
 ITEM_COLUMNS = (
     "ticket_id", "agent_id", "team", "channel", "language", "tier", "qa_score", "created_at", "tier_reasons",
     "contact_reason", "contact_sub_reason", "contact_reason_score", "escalation_risk", "escalation_signals",
+    "dissatisfaction_risk",
 )  # fmt: skip
 EQUAL_FILTERS = ("tier", "agent_id", "team", "language", "channel", "contact_reason", "contact_sub_reason")
 
@@ -53,6 +58,7 @@ class QueueFilters:
     contact_reason: str | None = None
     contact_sub_reason: str | None = None
     min_escalation_risk: float | None = None
+    sort: str = "tier"  # "risk": by dissatisfaction_risk within each tier
 
     def where(self) -> tuple[list[str], list]:
         """SQL conditions over `t` and their parameters."""
@@ -91,6 +97,8 @@ class QueueFilters:
         out = {k: getattr(self, k) for k in (*EQUAL_FILTERS, "rule_id", "q")}
         if self.min_escalation_risk is not None:
             out["min_escalation_risk"] = f"{self.min_escalation_risk:g}"
+        if self.sort != "tier":
+            out["sort"] = self.sort
         out["from"] = self.date_from.isoformat() if self.date_from else None
         out["to"] = self.date_to.isoformat() if self.date_to else None
         return {k: v for k, v in out.items() if v is not None}
@@ -101,23 +109,29 @@ class Cursor:
     rank: int
     time_us: int
     ticket_id: str
+    risk: int | None = None  # the last row's RISK_SQL value, when the queue is sorted by risk
 
     def encode(self) -> str:
-        raw = json.dumps([self.rank, self.time_us, self.ticket_id], ensure_ascii=False).encode("utf-8")
+        key = [self.rank, self.time_us, self.ticket_id] + ([self.risk] if self.risk is not None else [])
+        raw = json.dumps(key, ensure_ascii=False).encode("utf-8")
         return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            rank, time_us, ticket_id = json.loads(raw.decode("utf-8"))
+            rank, time_us, ticket_id, *rest = json.loads(raw.decode("utf-8"))
         except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as exc:
             raise QAError("Q615", field="cursor", detail="not a cursor this server handed out") from exc
-        if not (
-            type(rank) is int and 0 <= rank <= 3 and type(time_us) is int and abs(time_us) <= 2**62
-        ) or not (isinstance(ticket_id, str) and 0 < len(ticket_id) <= 256):
+        risk = rest[0] if len(rest) == 1 else None
+        if (
+            not (type(rank) is int and 0 <= rank <= 3 and type(time_us) is int and abs(time_us) <= 2**62)
+            or not (isinstance(ticket_id, str) and 0 < len(ticket_id) <= 256)
+            or len(rest) > 1
+            or (rest and not (type(risk) is int and -1 <= risk <= 1_000_000))
+        ):
             raise QAError("Q615", field="cursor", detail="not a cursor this server handed out")
-        return cls(rank, time_us, ticket_id)
+        return cls(rank, time_us, ticket_id, risk)
 
 
 @dataclass
@@ -218,6 +232,7 @@ def parse_queue_params(params: Mapping[str, str | None]) -> tuple[QueueFilters, 
         contact_reason=(reason := _choice(params, "contact_reason", CONTACT_REASONS)),
         contact_sub_reason=_sub_reason(params, reason),
         min_escalation_risk=_risk(params, "min_escalation_risk"),
+        sort=_choice(params, "sort", SORTS) or "tier",
     )
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise QAError("Q615", field="from", detail=f"{filters.date_from} is after to={filters.date_to}")
@@ -243,15 +258,21 @@ def page_sql(
     conds, params = filters.where()
     conds, params = [f"({scope.sql})", *conds], [*scope.params, *params]
     page_conds, page_params = list(conds), list(params)
+    by_risk = filters.sort == "risk"
+    if cursor is not None and by_risk != (cursor.risk is not None):
+        raise QAError("Q615", field="cursor", detail="a cursor of the queue in another order")
     if cursor is not None:
-        page_conds.append(
-            f"({RANK_SQL} > ? OR ({RANK_SQL} = ? AND ({TIME_SQL} < ? OR ({TIME_SQL} = ? AND t.ticket_id > ?))))"
-        )
-        page_params += [cursor.rank, cursor.rank, cursor.time_us, cursor.time_us, cursor.ticket_id]
+        after_time = f"({TIME_SQL} < ? OR ({TIME_SQL} = ? AND t.ticket_id > ?))"
+        after_params = [cursor.time_us, cursor.time_us, cursor.ticket_id]
+        if by_risk:
+            after_time = f"({RISK_SQL} < ? OR ({RISK_SQL} = ? AND {after_time}))"
+            after_params = [cursor.risk, cursor.risk, *after_params]
+        page_conds.append(f"({RANK_SQL} > ? OR ({RANK_SQL} = ? AND {after_time}))")
+        page_params += [cursor.rank, cursor.rank, *after_params]
     columns = ", ".join(f"t.{c}" for c in ITEM_COLUMNS)
     page = (
-        f"SELECT {columns}, {RANK_SQL} AS rank_, {TIME_SQL} AS time_ FROM tickets t "
-        f"WHERE {' AND '.join(page_conds)} ORDER BY {ORDER_SQL} LIMIT ?"
+        f"SELECT {columns}, {RISK_SQL} AS risk_, {RANK_SQL} AS rank_, {TIME_SQL} AS time_ FROM tickets t "
+        f"WHERE {' AND '.join(page_conds)} ORDER BY {RISK_ORDER_SQL if by_risk else ORDER_SQL} LIMIT ?"
     )
     counts = f"SELECT t.tier, count(*) FROM tickets t WHERE {' AND '.join(conds)} GROUP BY t.tier"
     return page, counts, [*page_params, limit + 1], params
@@ -286,7 +307,8 @@ def fetch_queue(
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]
-        next_cursor = Cursor(last[-2], last[-1], last[0]).encode()
+        risk = last[-3] if filters.sort == "risk" else None
+        next_cursor = Cursor(last[-2], last[-1], last[0], risk).encode()
     return QueuePage(items, next_cursor, {tier: int(counts.get(tier, 0)) for tier in TIERS})
 
 

@@ -23,7 +23,7 @@ from qa_engine.review.scope import Scope
 
 TICKET_COLUMNS = (
     "ticket_id", "agent_id", "team", "customer_id", "channel", "language", "created_at", "csat", "tier",
-    "qa_score", "tier_reasons", "tier_evidence", "customer_sentiment_start", "customer_sentiment_end",
+    "escalated", "qa_score", "tier_reasons", "tier_evidence", "customer_sentiment_start", "customer_sentiment_end",
     "emotional_balance", "n_turns", "scored_at", "run_id", "contact_reason", "contact_reason_score",
     "contact_sub_reason", "contact_reasons_other", "contact_reason_evidence", "escalation_risk", "escalation_signals",
     "escalation_evidence",

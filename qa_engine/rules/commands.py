@@ -24,7 +24,9 @@ PathArgument = Annotated[
         help="A rule-pack YAML file or a folder of them (default: rules/default, or $QA_RULES_DIR)."
     ),
 ]
-LIST_COLUMNS = ("id", "title", "kind", "category", "weight", "critical", "languages", "channels")
+LIST_COLUMNS = (
+    "id", "title", "kind", "category", "weight", "critical", "languages", "channels", "markets", "contact_reasons",
+)  # fmt: skip
 
 
 def default_pack_path() -> Path:

@@ -104,9 +104,14 @@ def _check(tickets: pl.DataFrame, turns: pl.DataFrame) -> None:
 
 
 def _turn_frame(tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
-    """Sorted turns with the ticket's channel, for kinds that compute on columns (response_time)."""
+    """Sorted turns with the ticket's channel and market (metadata.market), for kinds that compute on columns
+    (response_time)."""
+    from qa_engine.calendars import ticket_markets
+
     ts = pl.col("ts") if "ts" in turns.columns else pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("ts")
-    channels = tickets.select("ticket_id", pl.col("channel").fill_null(DEFAULT_CHANNEL)).unique("ticket_id")
+    channels = tickets.select(
+        "ticket_id", pl.col("channel").fill_null(DEFAULT_CHANNEL), market=ticket_markets(tickets)
+    ).unique("ticket_id")
     return (
         turns.select("ticket_id", "turn_index", "speaker", "text", ts)
         .join(channels, on="ticket_id", how="left")

@@ -17,6 +17,7 @@ import polars.selectors as cs
 from qa_engine.rules.engine import evaluate
 from qa_engine.rules.loader import Rule, RulePack
 from qa_engine.rules.models import Example, ExampleTurn
+from qa_engine.rules.scopes import apply_scopes
 from qa_engine.schema import EMOTION_SCORES, TURNS_IN
 
 # (turns, languages: ticket_id + language) -> the same turns with TURNS_AFFECT columns; the shape of
@@ -43,9 +44,10 @@ class ExampleCase:
         return f"{self.rule.id}/{self.expected}/{self.index}"
 
     def describe(self) -> str:
-        """The example in one line: language, channel and its turns."""
+        """The example in one line: language, channel (market, contact reason) and its turns."""
         turns = " | ".join(f"{t.speaker}: {t.text}" for t in self.example.turns)
-        return f"[{self.example.language}, {self.example.channel}] {turns}"
+        scope = [s for s in (self.example.market, self.example.contact_reason) if s]
+        return f"[{', '.join([self.example.language, self.example.channel, *scope])}] {turns}"
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def run_examples(
     if not cases:
         return []
     tickets, turns = example_frames(cases, affect=affect)
-    results = evaluate(pack, tickets, turns)
+    results = apply_scopes(pack.rules, tickets, evaluate(pack, tickets, turns))
     wanted = pl.DataFrame(
         {"ticket_id": [c.ticket_id for c in cases], "rule_id": [c.rule.id for c in cases]},
         schema={"ticket_id": pl.String, "rule_id": pl.String},
@@ -98,8 +100,16 @@ def example_frames(
             "ticket_id": [c.ticket_id for c in cases],
             "language": [c.example.language for c in cases],
             "channel": [c.example.channel for c in cases],
+            "market": [c.example.market for c in cases],
+            "contact_reason": [c.example.contact_reason for c in cases],
         },
-        schema={"ticket_id": pl.String, "language": pl.String, "channel": pl.String},
+        schema={
+            "ticket_id": pl.String,
+            "language": pl.String,
+            "channel": pl.String,
+            "market": pl.String,
+            "contact_reason": pl.String,
+        },
     )
     rows = [
         _turn_row(case.ticket_id, index, turn)

@@ -96,9 +96,10 @@ def tiers(key: int, tickets: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     from qa_engine.memory import frozen_heap
+    from qa_engine.rules.scopes import apply_scopes
     from qa_engine.scoring import assign_tiers
 
-    if _policy is None or key not in _judged:
+    if _policy is None or _pack is None or key not in _judged:
         raise RuntimeError(f"no rule results for batch {key} in this helper")
     turns, results = _judged.pop(key)
     ids = tickets["ticket_id"].implode()
@@ -106,8 +107,9 @@ def tiers(key: int, tickets: pl.DataFrame) -> pl.DataFrame:
         return assign_tiers(
             tickets,
             turns.filter(pl.col("ticket_id").is_in(ids)),
-            results.filter(pl.col("ticket_id").is_in(ids)),
+            apply_scopes(_pack.rules, tickets, results.filter(pl.col("ticket_id").is_in(ids))),
             _policy,
+            _pack.covered_languages,
         )
 
 

@@ -9,6 +9,7 @@ of its files' content, so stored results can say which rules produced them.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from qa_engine.errors import QAError
+from qa_engine.kpi.targets import pack_settings
 from qa_engine.nlp.normalize import base_language
 from qa_engine.rules.kinds.base import RuleKind
 from qa_engine.rules.models import ALL, COMMON_KEYS, RuleSpec
@@ -55,6 +57,7 @@ class Rule:
         return {
             "id": spec.id, "title": spec.title, "kind": spec.kind, "category": spec.category,
             "weight": spec.weight, "critical": spec.critical, "languages": spec.languages, "channels": spec.channels,
+            "markets": spec.markets, "contact_reasons": spec.contact_reasons,
         }  # fmt: skip
 
 
@@ -69,6 +72,14 @@ class RulePack:
 
     def __len__(self) -> int:
         return len(self.rules)
+
+    @property
+    def covered_languages(self) -> frozenset[str] | None:
+        """The languages some rule of the pack names (base codes): a ticket in another language is judged by
+        language-independent rules only (SLAs, payment data), so its tier cannot say it was served well. None when
+        no rule names a language (every rule applies to all)."""
+        named = [rule.spec.languages for rule in self.rules if rule.spec.languages != ALL]
+        return frozenset(base_language(code) for codes in named for code in codes) if named else None
 
     def get(self, rule_id: str) -> Rule:
         for rule in self.rules:
@@ -108,6 +119,12 @@ def load_pack(path: str | Path) -> RulePack:
             rules.append(rule)
     if not rules:
         raise QAError("Q108", path=root)
+    settings = pack_settings(root)
+    for rule in rules:
+        rule.kind.use_pack_settings(settings)
+    # the shared settings the rules read are part of what produced their results
+    digest.update(json.dumps(dict(settings.sla_seconds), sort_keys=True).encode())
+    digest.update(repr(sorted(settings.business_hours.items())).encode())
     return RulePack(rules=tuple(rules), version=digest.hexdigest()[:12], path=root)
 
 

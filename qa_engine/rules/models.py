@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from qa_engine.rules.matching import Emotion, Speaker, Strict
-from qa_engine.schema import CATEGORIES, CHANNELS, SPEAKERS
+from qa_engine.schema import CATEGORIES, CHANNELS, CONTACT_REASONS, SPEAKERS
 
 ALL = "*"
 
@@ -48,6 +48,8 @@ class ExampleTurn(Strict):
 class Example(Strict):
     language: str = Field(min_length=2)
     channel: str = "chat"
+    market: str | None = None  # metadata.market of the ticket, for rules scoped by `markets`
+    contact_reason: str | None = None  # for rules scoped by `contact_reasons` (the reasons stage's verdict)
     note: str | None = None
     turns: list[ExampleTurn] = Field(min_length=1)
 
@@ -55,6 +57,16 @@ class Example(Strict):
     @classmethod
     def _channel(cls, value: str) -> str:
         return _one_of(value, CHANNELS)
+
+    @field_validator("market")
+    @classmethod
+    def _market(cls, value: str | None) -> str | None:
+        return value if value is None else _market_code(value)
+
+    @field_validator("contact_reason")
+    @classmethod
+    def _reason(cls, value: str | None) -> str | None:
+        return value if value is None else _one_of(value, CONTACT_REASONS)
 
 
 class Examples(Strict):
@@ -79,6 +91,10 @@ class RuleSpec(Strict):
     critical: bool
     languages: Literal["*"] | list[str] = Field(min_length=1)
     channels: Literal["*"] | list[str] = Field(min_length=1)
+    # scopes (CONTRACT.md section 3): the markets (metadata.market, ISO 3166 codes) and contact reasons a rule
+    # judges; a ticket outside them is na. "*" (the default): all.
+    markets: Literal["*"] | list[str] = Field(ALL, min_length=1)
+    contact_reasons: Literal["*"] | list[str] = Field(ALL, min_length=1)
     not_applicable: str = Field(min_length=1)  # when the rule is na, in words (the kind's code decides it)
     coaching: str = Field(min_length=1)  # the tip a coach gives when the rule fails
     description: str | None = None
@@ -97,6 +113,19 @@ class RuleSpec(Strict):
                 _one_of(channel, CHANNELS)
         return value
 
+    @field_validator("markets")
+    @classmethod
+    def _markets(cls, value: str | list[str]) -> str | list[str]:
+        return value if value == ALL else [_market_code(code) for code in value]
+
+    @field_validator("contact_reasons")
+    @classmethod
+    def _contact_reasons(cls, value: str | list[str]) -> str | list[str]:
+        if value != ALL:
+            for reason in value:
+                _one_of(reason, CONTACT_REASONS)
+        return value
+
     @field_validator("languages")
     @classmethod
     def _languages(cls, value: str | list[str]) -> str | list[str]:
@@ -105,6 +134,12 @@ class RuleSpec(Strict):
                 if not code.isalpha() or not 2 <= len(code) <= 3 or code != code.lower():
                     raise ValueError(f"'{code}' is not a lower-case ISO 639-1 code")
         return value
+
+
+def _market_code(value: str) -> str:
+    if len(value) != 2 or not value.isascii() or not value.isalpha() or value != value.upper():
+        raise ValueError(f"'{value}' is not an upper-case ISO 3166 country code (DE, JP, US...)")
+    return value
 
 
 def _one_of(value: str, allowed: tuple[str, ...]) -> str:

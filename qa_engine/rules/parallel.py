@@ -228,7 +228,9 @@ class ParallelRules:
         """`scoring.assign_tiers` over the batch that `evaluate` judged, about the same number of tickets in each
         process: a helper computes the tail of its share (it kept the share's turns and results), the parent its own
         share and the heads of the helpers' (a helper's share is the larger), and every share of a helper that did
-        not judge its rules. `tickets` now carry the reasons stage's columns."""
+        not judge its rules. `tickets` now carry the reasons stage's columns, so both sides first apply the rules'
+        scopes (`rules.scopes`; the results may already be scoped: it changes nothing twice)."""
+        from qa_engine.rules.scopes import apply_scopes
         from qa_engine.scoring import assign_tiers
 
         per_ticket = len(self.pack.rules)  # `evaluate` gives every ticket one row per rule, in ticket order
@@ -252,8 +254,10 @@ class ParallelRules:
             start, end = ranges[at]
             part = tickets.slice(start, end - start)
             part_turns = turns.filter(pl.col("ticket_id").is_in(part["ticket_id"].implode()))
-            part_results = results.slice(start * per_ticket, (end - start) * per_ticket)
-            return assign_tiers(part, part_turns, part_results, self.policy)
+            part_results = apply_scopes(
+                self.pack.rules, part, results.slice(start * per_ticket, (end - start) * per_ticket)
+            )
+            return assign_tiers(part, part_turns, part_results, self.policy, self.pack.covered_languages)
 
         return pl.concat(self._collect(pending, here, [end - start for start, end in ranges])[0])
 

@@ -74,6 +74,7 @@ def rule_failed(view: TicketView, params: dict[str, Any]) -> list[Reason]:
     """Named rules (`rules: [id, ...]`) or a whole category (`category: timeliness`) that failed."""
     ids = set(params.get("rules") or [])
     category = params.get("category")
+    closing = _positive_closing(view) if params.get("unless_customer_ends_positive") else None
     return [
         Reason(
             f"failed:{r['rule_id']}",
@@ -81,8 +82,20 @@ def rule_failed(view: TicketView, params: dict[str, Any]) -> list[Reason]:
             r.get("evidence"),
         )
         for r in view.rule_results
-        if r["outcome"] == "fail" and (r["rule_id"] in ids or (category and r["category"] == category))
+        if r["outcome"] == "fail"
+        and (r["rule_id"] in ids or (category and r["category"] == category))
+        and not (closing is not None and (r.get("evidence") or {}).get("turn_index") == closing)
     ]
+
+
+def _positive_closing(view: TicketView) -> int | None:
+    """The turn index of the customer's last turn when it is positive and nothing follows it from the customer:
+    a happy "perfect, thank you so much!" left unanswered is no customer waiting on a problem
+    (`rule_failed` with `unless_customer_ends_positive: true`)."""
+    turns = _telling(view.customer_turns)
+    if not turns or turns[-1].get("sentiment") != "positive":
+        return None
+    return turns[-1]["turn_index"]
 
 
 @register_condition("customer_ends_upset")
@@ -176,3 +189,28 @@ def reason_unresolved(view: TicketView, params: dict[str, Any]) -> list[Reason]:
     else:
         return []
     return [Reason("reason_unresolved", why, _turn_evidence(last, why))]
+
+
+@register_condition("dissatisfaction_risk_at_least")
+def dissatisfaction_risk_at_least(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+    """The predicted dissatisfaction risk (qa_engine.satisfaction) is at least `min_risk`; the reason points at the
+    turn that raised it most. `label` names the finding ("likely dissatisfied", "very dissatisfied")."""
+    threshold = float(params.get("min_risk", 0.5))
+    risk = view.ticket.get("dissatisfaction_risk")
+    if risk is None or risk < threshold:
+        return []
+    label = params.get("label", "customer likely dissatisfied")
+    found = json.loads(view.ticket.get("dissatisfaction_evidence") or "[]")
+    text = f"{label}: dissatisfaction risk {risk:.2f} >= {threshold:.2f}"
+    top = next((item for item in found if item.get("turn_index") is not None), None)
+    if top is None:
+        return [
+            Reason(
+                "dissatisfaction",
+                text,
+                {"turn_index": None, "start": None, "end": None, "text": "", "note": text},
+            )
+        ]
+    text += f" (turn {top['turn_index']} {top['note']})"
+    where = {k: top[k] for k in ("turn_index", "start", "end", "text")}
+    return [Reason("dissatisfaction", text, {**where, "note": top["note"]})]

@@ -6,6 +6,7 @@ import json
 
 import polars as pl
 
+from qa_engine.nlp.normalize import base_language
 from qa_engine.scoring.conditions import CONDITIONS, Reason, TicketView
 from qa_engine.scoring.policy import TierPolicy
 
@@ -18,7 +19,9 @@ TIER_COLUMNS: dict[str, pl.DataType] = {
     "customer_sentiment_start": pl.Float64(),
     "customer_sentiment_end": pl.Float64(),
     "emotional_balance": pl.Float64(),
+    "language_covered": pl.Boolean(),  # some rule of the pack names the ticket's language (CONTRACT section 3)
 }
+UNCOVERED_REASON = "language_not_covered"
 
 
 def qa_scores(rule_results: pl.DataFrame) -> pl.DataFrame:
@@ -52,9 +55,15 @@ def customer_mood(turns: pl.DataFrame, policy: TierPolicy) -> pl.DataFrame:
 
 
 def assign_tiers(
-    tickets: pl.DataFrame, turns: pl.DataFrame, rule_results: pl.DataFrame, policy: TierPolicy
+    tickets: pl.DataFrame,
+    turns: pl.DataFrame,
+    rule_results: pl.DataFrame,
+    policy: TierPolicy,
+    covered: frozenset[str] | None = None,
 ) -> pl.DataFrame:
-    """One row per ticket with `TIER_COLUMNS`."""
+    """One row per ticket with `TIER_COLUMNS`. `covered`: the languages the pack's rules name
+    (`RulePack.covered_languages`; None: all). A ticket in another language is never green, whatever the policy:
+    it is at least yellow with the reason `language not covered: <code>` (its script was never checked)."""
     scores = qa_scores(rule_results)
     mood = customer_mood(turns, policy)
     base = (
@@ -69,7 +78,7 @@ def assign_tiers(
     results_by = _rows_by_ticket(rule_results)
     ticket_rows = {row["ticket_id"]: row for row in tickets.iter_rows(named=True)}
 
-    tiers, reasons, evidence = [], [], []
+    tiers, reasons, evidence, covered_flags = [], [], [], []
     for row in base.iter_rows(named=True):
         tid = row["ticket_id"]
         view = TicketView(
@@ -84,6 +93,12 @@ def assign_tiers(
             if fired:
                 tier = name
                 break
+        language = base_language(ticket_rows[tid].get("language"))
+        is_covered = covered is None or language in covered
+        if not is_covered:
+            fired = [*fired, Reason(UNCOVERED_REASON, f"language not covered: {language}")]
+            tier = "yellow" if tier == "green" else tier
+        covered_flags.append(is_covered)
         tiers.append(tier)
         reasons.append([r.text for r in fired])
         evidence.append(
@@ -93,6 +108,7 @@ def assign_tiers(
         tier=pl.Series(tiers, dtype=pl.String),
         tier_reasons=pl.Series(reasons, dtype=pl.List(pl.String)),
         tier_evidence=pl.Series(evidence, dtype=pl.String),
+        language_covered=pl.Series(covered_flags, dtype=pl.Boolean),
     ).select(list(TIER_COLUMNS))
 
 

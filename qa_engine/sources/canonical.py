@@ -23,6 +23,9 @@ HASHED_TICKET_FIELDS: tuple[str, ...] = (
     "ticket_id", "channel", "language", "agent_id", "team", "customer_id", "created_at", "csat", "metadata",
 )  # fmt: skip
 HASHED_TURN_FIELDS: tuple[str, ...] = ("turn_index", "speaker", "text", "ts", "agent_id")
+# Hashed only when given, so that a ticket without them keeps the hash it had before they existed (and is not
+# scored again for nothing after an upgrade).
+HASHED_WHEN_GIVEN: tuple[str, ...] = ("escalated",)
 
 
 def _owning_agents(rows: pl.DataFrame) -> pl.DataFrame:
@@ -44,15 +47,24 @@ def content_hashes(tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.Series:
         .group_by("ticket_id", maintain_order=True)
         .agg(turns=pl.struct(HASHED_TURN_FIELDS))
     )
-    documents = tickets.select(HASHED_TICKET_FIELDS).with_columns(pl.col("created_at").dt.to_string(ISO_UTC))
+    given = [name for name in HASHED_WHEN_GIVEN if name in tickets.columns]
+    documents = tickets.select(*HASHED_TICKET_FIELDS, *given).with_columns(
+        pl.col("created_at").dt.to_string(ISO_UTC)
+    )
     documents = documents.join(nested, on="ticket_id", how="left", maintain_order="left")
     hashes = [
         hashlib.sha256(
-            json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+            json.dumps(
+                _without_absent(document, given), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+            ).encode("utf-8")
         ).hexdigest()
         for document in documents.iter_rows(named=True)
     ]
     return pl.Series("content_hash", hashes, dtype=pl.String)
+
+
+def _without_absent(document: dict, optional: list[str]) -> dict:
+    return {k: v for k, v in document.items() if k not in optional or v is not None}
 
 
 def canonical_tables(batch: ValidatedBatch) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -76,6 +88,7 @@ def canonical_tables(batch: ValidatedBatch) -> tuple[pl.DataFrame, pl.DataFrame]
         .agg(
             **first,
             csat=pl.col("csat").drop_nulls().first(),
+            escalated=pl.col("escalated").drop_nulls().first(),
             metadata=pl.col("metadata").drop_nulls().first(),
         )
         .join(_owning_agents(rows), on="_rec", how="left")

@@ -20,9 +20,10 @@ from qa_engine.validation.raw import BLOCK_ROWS, RAW_RECORDS, RAW_TURNS, RawBatc
 
 REQUIRED: tuple[str, ...] = ("ticket_id", "turn_index", "speaker", "text")
 # `agent_id` is the agent who wrote the row's turn (a ticket can change hands); `metadata` (JSON object text) and
-# `csat` extend the contract's optional columns so that every JSON ticket field has a flat form.
+# `csat` and `escalated` (true/false) extend the contract's optional columns so that every JSON ticket field has a flat form.
 OPTIONAL: tuple[str, ...] = (
     "ts", "agent_id", "channel", "language", "team", "customer_id", "created_at", "csat", "metadata",
+    "escalated",
 )  # fmt: skip
 COLUMNS: tuple[str, ...] = REQUIRED + OPTIONAL
 PARTITION_BYTES = 32 << 20  # data per hash partition of a large file

@@ -112,6 +112,9 @@ class Store:
         ddl = resources.files("qa_engine.store").joinpath("schema.sql").read_text(encoding="utf-8")
         with self.connect() as con:
             con.execute(ddl)
+            # stores from before received_at: their tickets were received when they were scored
+            con.execute("UPDATE tickets SET received_at = scored_at WHERE received_at IS NULL")
+            con.execute("UPDATE tickets SET started_at = received_at WHERE started_at IS NULL")
             _fill_search_text(con)
 
     # runs -----------------------------------------------------------------------------------------------------

@@ -96,6 +96,8 @@ ALTER TABLE tickets ADD COLUMN IF NOT EXISTS escalation_signals VARCHAR[];    --
 ALTER TABLE tickets ADD COLUMN IF NOT EXISTS escalation_evidence VARCHAR;     -- JSON list {signal, weight, turn_index, start, end, text, note}
 ALTER TABLE tickets ADD COLUMN IF NOT EXISTS customer_resolved BOOLEAN;       -- resolution wording in the customer's closing turns
 ALTER TABLE tickets ADD COLUMN IF NOT EXISTS order_refs VARCHAR[];            -- normalised order numbers (repeat contacts)
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS dissatisfaction_risk DOUBLE;     -- 0-1, null: nothing of the customer's to judge
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS dissatisfaction_evidence VARCHAR; -- JSON list {turn_index, start, end, text, note}
 CREATE INDEX IF NOT EXISTS tickets_customer ON tickets (customer_id, started_at);
 
 -- What text search (`q` in the review queue) reads: the turn with its e-mail addresses and phone numbers masked as
@@ -108,8 +110,12 @@ ALTER TABLE turns ADD COLUMN IF NOT EXISTS search_text VARCHAR;
 -- KPIs (its first-contact resolution is not judged: that needs a real start). Stores from before it take the time
 -- their tickets were scored.
 ALTER TABLE tickets ADD COLUMN IF NOT EXISTS received_at TIMESTAMPTZ;
-UPDATE tickets SET received_at = scored_at WHERE received_at IS NULL;
-UPDATE tickets SET started_at = received_at WHERE started_at IS NULL;
+
+-- Whether the helpdesk escalated the ticket (CONTRACT section 1, optional input; feeds escalated_rate in `qa kpi`).
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS escalated BOOLEAN;
+-- Whether a rule of the pack that scored it names the ticket's language (language_coverage in `qa kpi`); null for
+-- tickets scored before it.
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS language_covered BOOLEAN;
 
 -- Review app (`qa serve`): people and their decisions. Human verdicts live here, keyed by ticket_id, so a re-score
 -- (which replaces rows of tickets, turns and rule_results) never removes or changes them.

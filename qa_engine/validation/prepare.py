@@ -37,7 +37,16 @@ def check_time_zone(zone: str, option: str = "--tz") -> str:
     return zone
 
 
-RAW_RENAMED: tuple[str, ...] = ("turn_index", "ts", "created_at", "csat", "metadata")  # kept as raw_<name>
+RAW_RENAMED: tuple[str, ...] = (
+    "turn_index",
+    "ts",
+    "created_at",
+    "csat",
+    "metadata",
+    "escalated",
+)  # kept as raw_<name>
+# `escalated` as written in JSON (true/false) or in a flat file's column (also 1/0, as spreadsheets export it)
+ESCALATED_WORDS: dict[str, bool] = {"true": True, "false": False, "1": True, "0": False}
 # Ticket-level columns compared across the rows of a ticket, in their normalised form.
 AGREEING: tuple[str, ...] = tuple("raw_csat" if name == "csat" else name for name in TICKET_FIELDS)
 
@@ -126,12 +135,16 @@ def prepare(raw: pl.DataFrame, time_zone: str = DEFAULT_TIME_ZONE) -> pl.DataFra
         csat=pl.when(_is_whole(csat_number)).then(csat_number.cast(pl.Int64)),
         csat_is_integer=pl.when(_given("raw_csat")).then(_is_whole(csat_number).fill_null(False)),
         metadata=pl.col("raw_metadata").replace_strict(metadata, default=None, return_dtype=pl.String),
+        escalated=_cleaned("raw_escalated")
+        .str.to_lowercase()
+        .replace_strict(ESCALATED_WORDS, default=None, return_dtype=pl.Boolean),
         text_len=pl.col("text").str.len_chars(),
         text_stripped_len=pl.col("text").str.strip_chars().str.len_chars(),
     ).with_columns(
         ts_is_valid=pl.when(_given("raw_ts")).then(pl.col("ts").is_not_null()),
         created_at_is_valid=pl.when(_given("raw_created_at")).then(pl.col("created_at").is_not_null()),
         metadata_is_object=pl.when(_given("raw_metadata")).then(pl.col("metadata").is_not_null()),
+        escalated_is_valid=pl.when(_given("raw_escalated")).then(pl.col("escalated").is_not_null()),
         raw_csat=_cleaned("raw_csat"),
     )
     # Conversation order, then per-ticket facts that need it.

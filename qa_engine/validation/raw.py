@@ -22,6 +22,7 @@ BLOCK_TEXT_BYTES = 64 << 20
 # Ticket-level fields: one value per ticket (repeated on each row of a flat file, where they must agree).
 TICKET_FIELDS: tuple[str, ...] = (
     "channel", "language", "ticket_agent_id", "team", "customer_id", "created_at", "csat", "metadata",
+    "escalated",
 )  # fmt: skip
 TURN_FIELDS: tuple[str, ...] = ("ticket_id", "turn_index", "speaker", "text", "ts", "agent_id")
 

@@ -14,7 +14,7 @@ REASONS: dict[str, str] = {
     "turns_not_a_list": "`turns` is not a list",
     "empty_turns": "`turns` is an empty list",
     "turn_not_an_object": "an entry of `turns` is not an object",
-    "wrong_type": "a field has the wrong JSON type (every field but turns, csat and metadata is text)",
+    "wrong_type": "a field has the wrong JSON type (every field but turns, csat, escalated and metadata is text)",
     "missing_field": "a required field (ticket_id, turn_index, speaker, text) is missing or empty",
     "invalid_turn_index": "turn_index is not a whole number",
     "duplicate_turn_index": "two rows of one ticket have the same turn_index",
@@ -29,6 +29,7 @@ REASONS: dict[str, str] = {
     "invalid_channel": "channel is not one of chat, email, phone, social, other",
     "invalid_language": "language is not a two-letter ISO 639-1 code (a region suffix like zh-CN is fine)",
     "invalid_csat": "csat is not a whole number from 1 to 5",
+    "invalid_escalated": "escalated is not true or false",
     "invalid_metadata": "metadata is not a JSON object",
     # pulled from a helpdesk (`qa pull`)
     "no_usable_turn": "the pulled ticket has no public comment with text and a known author",

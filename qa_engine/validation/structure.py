@@ -15,7 +15,8 @@ from typing import Any
 from qa_engine.validation.quarantine import join_details
 from qa_engine.validation.raw import TICKET_FIELDS
 
-# Fields that must be JSON strings when given; `csat` (a number) and `metadata` (an object) are checked apart.
+# Fields that must be JSON strings when given; `csat` (a number), `metadata` (an object) and `escalated` (a boolean)
+# are checked apart.
 TICKET_TEXT_FIELDS: tuple[str, ...] = (
     "ticket_id",
     "channel",
@@ -117,6 +118,16 @@ def _csat_text(value: Any, problems: list[str]) -> str | None:
     return None
 
 
+def _escalated_text(value: Any, problems: list[str]) -> str | None:
+    # A JSON boolean as "true"/"false"; text is kept as written and checked with the values ("yes" is no boolean).
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    problems.append(f"escalated is a JSON {json_type(value)}, expected true or false")
+    return None
+
+
 def _metadata_text(value: Any, problems: list[str]) -> str | None:
     if value is None:
         return None
@@ -145,6 +156,7 @@ def flatten_ticket(obj: dict[str, Any]) -> JsonTicket | list[Problem]:
         fields[target] = _text_or_problem(obj.get(name), name, wrong_types)
     fields["csat"] = _csat_text(obj.get("csat"), wrong_types)
     fields["metadata"] = _metadata_text(obj.get("metadata"), wrong_types)
+    fields["escalated"] = _escalated_text(obj.get("escalated"), wrong_types)
 
     not_objects: list[str] = []
     rows = []

@@ -153,6 +153,13 @@ def build_suite() -> gx.ExpectationSuite:
             meta=_meta("invalid_csat", "{where}csat {raw_csat} is not a whole number from 1 to 5", "ticket"),
         ),
         gxe.ExpectColumnValuesToBeInSet(
+            column="escalated_is_valid",
+            value_set=[True],
+            meta=_meta(
+                "invalid_escalated", "{where}escalated {raw_escalated!r} is not true or false", "ticket"
+            ),
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
             column="metadata_is_object",
             value_set=[True],
             meta=_meta("invalid_metadata", "{where}metadata is not a JSON object", "ticket"),

@@ -22,6 +22,7 @@ from qa_engine.validation.suite import run_suite
 MESSAGE_COLUMNS: tuple[str, ...] = (
     "raw_turn_index", "turn_index", "turn_index_count", "speaker", "text_len", "raw_ts", "ts_prev",
     "raw_created_at", "channel", "language", "raw_csat",
+    "raw_escalated",
 )  # fmt: skip
 
 

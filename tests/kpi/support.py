@@ -22,7 +22,10 @@ TICKET_SCHEMA: dict[str, pl.DataType] = {
     "channel": pl.String(), "language": pl.String(), "created_at": pl.Datetime("us", "UTC"), "csat": pl.Int64(),
     "qa_score": pl.Float64(),
 }  # fmt: skip
-OPTIONAL_SCHEMA: dict[str, pl.DataType] = {"escalation_risk": pl.Float64(), "contact_reason": pl.String()}
+OPTIONAL_SCHEMA: dict[str, pl.DataType] = {
+    "escalation_risk": pl.Float64(), "contact_reason": pl.String(), "escalated": pl.Boolean(),
+    "language_covered": pl.Boolean(), "metadata": pl.String(),
+}  # fmt: skip
 TURN_SCHEMA: dict[str, pl.DataType] = {
     "ticket_id": pl.String(), "turn_index": pl.Int64(), "speaker": pl.String(), "ts": pl.Datetime("us", "UTC"),
     "sentiment": pl.String(), "text": pl.String(),

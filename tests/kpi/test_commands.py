@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,24 +10,6 @@ import pytest
 from qa_engine.kpi import KPI_NAMES, list_sessions
 
 from .support import at, ticket, write_store
-
-
-@pytest.fixture
-def qa(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
-    """Run `qa ARGS...`; (exit status, stdout, stderr)."""
-    from qa_engine.cli import main
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["qa", *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 @pytest.fixture

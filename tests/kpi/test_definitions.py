@@ -259,10 +259,72 @@ def test_emotional_balance_is_plus_one_per_positive_and_minus_three_per_negative
     assert row["emotional_balance_mean"] == ((2 - 3) + (-3) + 0) / 3  # agent turns do not count
 
 
-def test_cost_per_contact_is_mean_handle_time_times_the_hourly_cost(tmp_path: Path) -> None:
+def test_cost_per_contact_is_mean_agent_time_times_the_hourly_cost(tmp_path: Path) -> None:
     tickets = make([reply_after(60), reply_after(180), reply_after(None)])
     row = one_group(tmp_path, tickets, KpiSettings(agent_hour_cost=30.0))
     assert row["cost_per_contact"] == pytest.approx((60 + 180) / 2 * 30.0 / 3600)
+
+
+DAY = 86_400
+
+
+def test_a_two_day_email_thread_costs_its_agent_time_not_the_wall_clock(tmp_path: Path) -> None:
+    # customer writes, the agent answers next morning, the customer replies a day later, the agent answers in 10 min
+    thread = {
+        "channel": "email",
+        "turns": [("customer", 0, "neutral"), ("agent", DAY / 2, "neutral"), ("customer", 1.5 * DAY, "neutral"),
+                  ("agent", 1.5 * DAY + 600, "neutral")],
+    }  # fmt: skip
+    row = one_group(tmp_path, make([thread]), KpiSettings(agent_hour_cost=36.0))
+    assert row["handle_time_median_s"] == 1.5 * DAY + 600  # the wall clock
+    assert (
+        row["agent_time_median_s"] == 900 + 600
+    )  # the first answer capped at e-mail's 900 s, the second 600 s
+    assert row["cost_per_contact"] == pytest.approx(1500 * 36.0 / 3600)  # 15.00, not 1,806.00
+
+
+@pytest.mark.parametrize(
+    ("channel", "gap", "counted"),
+    [("chat", 200, 200), ("chat", 400, 300), ("social", 700, 600), ("email", 5000, 900), ("other", 5000, 900),
+     ("phone", 5000, 5000)],
+)  # fmt: skip
+def test_agent_time_caps_each_turn_at_the_channels_active_cap(
+    tmp_path: Path, channel: str, gap: float, counted: float
+) -> None:
+    row = one_group(tmp_path, make([reply_after(gap, channel)]))
+    assert row["agent_time_median_s"] == counted
+
+
+def test_agent_time_sums_agent_turns_only_and_skips_tickets_missing_a_ts(tmp_path: Path) -> None:
+    specs = [
+        # customer 0, agent +50 (50), agent +20 (20), customer +100 (not agent time), agent +30 (30): 100 s
+        {"turns": [("customer", 0, None), ("agent", 50, None), ("agent", 70, None), ("customer", 170, None),
+                   ("agent", 200, None)]},
+        {"turns": [("agent", 0, None), ("customer", 10, None), ("agent", 40, None)]},  # a first turn counts 0: 30 s
+        {"turns": [("customer", 0, None), ("agent", None, None)]},  # not every turn has a ts: not measured
+    ]  # fmt: skip
+    row = one_group(tmp_path, make(specs))
+    assert row["agent_time_median_s"] == (100 + 30) / 2
+
+
+def test_active_caps_come_from_the_settings(tmp_path: Path) -> None:
+    settings = KpiSettings(
+        active_cap={"chat": 60.0, "social": 600.0, "email": 900.0, "other": 900.0, "phone": None}
+    )
+    row = one_group(tmp_path, make([reply_after(100)]), settings)
+    assert row["agent_time_median_s"] == 60
+
+
+def test_escalated_rate_counts_only_tickets_that_carry_escalated(tmp_path: Path) -> None:
+    specs = [reply_after(60, escalated=True), reply_after(60, escalated=False), reply_after(60, escalated=False),
+             reply_after(60, escalated=True), reply_after(60)]  # fmt: skip
+    row = one_group(tmp_path, make(specs))
+    assert row["escalated_rate"] == 2 / 4
+
+
+def test_escalated_rate_is_null_when_no_ticket_carries_escalated(tmp_path: Path) -> None:
+    row = one_group(tmp_path, make([reply_after(60), reply_after(30)]))
+    assert row["escalated_rate"] is None
 
 
 def test_cost_per_contact_is_null_without_a_configured_cost(tmp_path: Path) -> None:
@@ -273,3 +335,40 @@ def test_cost_per_contact_is_null_without_a_configured_cost(tmp_path: Path) -> N
 def test_every_row_has_the_group_key_and_every_kpi(tmp_path: Path) -> None:
     row = one_group(tmp_path, make([reply_after(60)]))
     assert list(row) == ["team", *KPI_NAMES]
+
+
+def test_language_coverage_is_the_share_of_tickets_in_a_language_the_rules_cover(tmp_path: Path) -> None:
+    specs = [reply_after(60, language_covered=c) for c in (True, True, True, False)] + [reply_after(60)]
+    row = one_group(tmp_path, make(specs))
+    assert row["language_coverage"] == 3 / 4  # a ticket scored before the figure existed does not count
+
+
+def test_sla_attainment_counts_business_hours_of_the_market_but_response_times_keep_the_clock(
+    tmp_path: Path,
+) -> None:
+    from datetime import time
+
+    from qa_engine.calendars import MarketHours
+
+    # Friday 4 Dec 2026 19:30 Berlin; the e-mail answer comes Monday 08:30: 61 h on the clock, 1 h of business hours
+    friday = at(days=32, seconds=9 * 3600 + 30 * 60)  # BASE is Monday 2 Nov 09:00 UTC
+    wait = 61 * 3600
+    specs = [
+        {
+            "channel": "email",
+            "metadata": '{"market": "DE"}',
+            "turns": [("customer", 0, None), ("agent", wait, None)],
+        },
+        {
+            "channel": "email",
+            "metadata": '{"market": "FR"}',
+            "turns": [("customer", 0, None), ("agent", wait, None)],
+        },
+    ]
+    tickets = [ticket(f"T-{i}", clock=friday, **spec) for i, spec in enumerate(specs)]
+    hours = {"DE": MarketHours("Europe/Berlin", open=time(8), close=time(20), holidays="DE")}
+    settings = KpiSettings(sla_seconds={"chat": 120, "social": 3600, "email": 7200, "other": 7200},
+                           business_hours=hours)  # fmt: skip
+    row = one_group(tmp_path, tickets, settings)
+    assert row["sla_attainment"] == 0.5  # DE met (1 business hour), FR missed (61 h)
+    assert row["first_response_median_s"] == wait  # the contract's response time is the wall clock

@@ -49,6 +49,32 @@ def test_pack_settings_look_beside_a_single_pack_file(tmp_path: Path) -> None:
     assert pack_settings(tmp_path / "pack.yaml").targets["fcr"].value == 0.5
 
 
+def test_active_caps_default_to_the_contract_and_a_pack_may_uncap_a_channel(tmp_path: Path) -> None:
+    assert dict(load_settings().active_cap) == {
+        "chat": 300,
+        "social": 600,
+        "email": 900,
+        "other": 900,
+        "phone": None,
+    }
+    settings = load_settings(write(tmp_path, "active_cap: {chat: 200, email: null}\n"))
+    assert settings.active_cap["chat"] == 200 and settings.active_cap["email"] is None
+    assert settings.active_cap["social"] == 600 and settings.active_cap["phone"] is None
+
+
+def test_business_hours_per_market_with_documented_defaults(tmp_path: Path) -> None:
+    assert load_settings().business_hours == {}  # the default pack keeps the contract's wall-clock SLAs
+    text = "business_hours:\n  DE: {timezone: Europe/Berlin}\n  JP: {timezone: Asia/Tokyo, days: [mon, sat], hours: '10:00-17:30', holidays: false, channels: [email, chat]}\n"
+    hours = load_settings(write(tmp_path, text)).business_hours
+    de, jp = hours["DE"], hours["JP"]
+    assert (de.days, str(de.open), str(de.close), de.holidays, de.channels) == (
+        (0, 1, 2, 3, 4), "09:00:00", "18:00:00", "DE", ("email", "other"),
+    )  # fmt: skip
+    assert (jp.days, str(jp.open), str(jp.close), jp.holidays, jp.channels) == (
+        (0, 5), "10:00:00", "17:30:00", None, ("email", "chat"),
+    )  # fmt: skip
+
+
 def test_a_channel_left_out_keeps_its_default_sla(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, "sla_seconds: {chat: 300}\n"))
     assert settings.sla_seconds["chat"] == 300 and settings.sla_seconds["email"] == 86400
@@ -90,6 +116,33 @@ def test_an_unknown_kpi_names_file_line_and_the_known_names(tmp_path: Path) -> N
         ("sla_seconds:\n  chat: 120\n  phone: 60\n", 3, "sla_seconds.phone"),
         ("sla_seconds:\n  fax: 60\n", 2, "sla_seconds.fax"),
         ("sla_seconds:\n  chat: -1\n", 2, "sla_seconds.chat"),
+        ("active_cap:\n  fax: 60\n", 2, "active_cap.fax"),
+        ("active_cap:\n  chat: 0\n", 2, "active_cap.chat"),
+        ("active_cap: 300\n", 1, "active_cap"),
+        ("business_hours:\n  de: {timezone: Europe/Berlin}\n", 2, "business_hours.de"),
+        ("business_hours:\n  DE: {hours: 09:00-18:00}\n", 2, "business_hours.DE"),
+        ("business_hours:\n  DE:\n    timezone: Mars/Olympus\n", 3, "business_hours.DE.timezone"),
+        (
+            "business_hours:\n  DE:\n    timezone: Europe/Berlin\n    hours: '18:00-09:00'\n",
+            4,
+            "business_hours.DE.hours",
+        ),
+        (
+            "business_hours:\n  DE:\n    timezone: Europe/Berlin\n    days: [monday]\n",
+            4,
+            "business_hours.DE.days",
+        ),
+        ("business_hours:\n  XX:\n    timezone: Europe/Berlin\n", 2, "business_hours.XX"),
+        (
+            "business_hours:\n  DE:\n    timezone: Europe/Berlin\n    lunch: 12-13\n",
+            4,
+            "business_hours.DE.lunch",
+        ),
+        (
+            "business_hours:\n  DE:\n    timezone: Europe/Berlin\n    channels: [fax]\n",
+            4,
+            "business_hours.DE.channels",
+        ),
         ("agent_hour_cost: lots\n", 1, "agent_hour_cost"),
         ("agent_hour_cost: -5\n", 1, "agent_hour_cost"),
         ("\n\ncurrency: 5\n", 3, "currency"),

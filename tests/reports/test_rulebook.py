@@ -29,7 +29,7 @@ def test_titles_tips_weights_and_slas_match_the_loaded_default_pack() -> None:
         for r in pack
         if isinstance(r.kind.params, ResponseTimeParams) and r.kind.params.mode == "first_response"
     )
-    assert book.first_response_sla == first.kind.params.slas()
+    assert book.first_response_sla == first.kind.slas()
 
 
 def _pack(tmp_path: Path, text: str) -> Path:

@@ -19,7 +19,7 @@ def write_pack(path: Path, *rules: dict) -> Path:
 def test_default_pack_self_test_passes() -> None:
     result = runner.invoke(app, ["test"])
     assert result.exit_code == 0, result.output
-    assert "13 rules passed" in result.output
+    assert "18 rules passed" in result.output
 
 
 def test_first_wrong_example_names_file_rule_example_expected_and_got(
@@ -44,11 +44,21 @@ def test_list_json_is_one_array_with_the_contract_fields() -> None:
     result = runner.invoke(app, ["list", "--json"])
     assert result.exit_code == 0
     rows = json.loads(result.output)
-    assert isinstance(rows, list) and len(rows) == 13
+    assert isinstance(rows, list) and len(rows) == 18
     for row in rows:
-        assert list(row) == ["id", "title", "kind", "category", "weight", "critical", "languages", "channels"]
-    pii = next(r for r in rows if r["id"] == "pii_disclosure")
-    assert (pii["critical"], pii["languages"], pii["channels"]) == (True, "*", "*")
+        assert list(row) == [
+            "id", "title", "kind", "category", "weight", "critical", "languages", "channels", "markets",
+            "contact_reasons",
+        ]  # fmt: skip
+    by_id = {r["id"]: r for r in rows}
+    pii = by_id["pii_disclosure"]
+    assert (pii["critical"], pii["languages"], pii["channels"], pii["markets"]) == (True, "*", "*", "*")
+    assert (by_id["formal_address"]["markets"], by_id["formal_address"]["contact_reasons"]) == (
+        ["DE", "JP"],
+        "*",
+    )
+    assert by_id["logistics_tracking_or_date"]["contact_reasons"] == ["logistics"]
+    assert by_id["returns_window_or_next_step"]["contact_reasons"] == ["returns"]
 
 
 def test_list_table() -> None:
@@ -63,9 +73,11 @@ def test_list_table() -> None:
         "critical",
         "languages",
         "channels",
+        "markets",
+        "contact_reasons",
     ]
     assert any(line.startswith("greeting_own_name ") and "first_impression" in line for line in lines)
-    assert len(lines) == 14
+    assert len(lines) == 19
 
 
 def test_bad_pack_is_one_line_and_exit_2(tmp_path: Path) -> None:

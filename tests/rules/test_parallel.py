@@ -32,6 +32,7 @@ from qa_engine.rules.parallel import (
     default_timeout,
     usable_cores,
 )
+from qa_engine.rules.scopes import apply_scopes
 from qa_engine.scoring import assign_tiers, load_policy
 from qa_engine.scoring.policy import TierPolicy
 from qa_engine.sources import read_inputs
@@ -67,6 +68,15 @@ def _split_and_evaluate(
     return shares, rules.evaluate(shares, tickets, turns, make_docs(tickets, turns))
 
 
+def _tiers(
+    tickets: pl.DataFrame, turns: pl.DataFrame, results: pl.DataFrame, pack: RulePack, policy: TierPolicy
+) -> pl.DataFrame:
+    """The tiers one process gives: the rules' scopes applied, then the policy with the pack's languages."""
+    return assign_tiers(
+        tickets, turns, apply_scopes(pack.rules, tickets, results), policy, pack.covered_languages
+    )
+
+
 @pytest.fixture(scope="module")
 def pack() -> RulePack:
     return load_pack(paths.rules_dir())
@@ -93,7 +103,7 @@ def test_a_split_batch_gives_exactly_the_rows_and_tiers_of_one_process(
     assert split.height == tickets.height * len(pack.rules)
     assert split.equals(one)
     assert set(split["outcome"]) == {"pass", "fail", "na"}  # rules of every outcome ran on both sides
-    assert split_tiers.equals(assign_tiers(tickets, turns, one, policy))
+    assert split_tiers.equals(_tiers(tickets, turns, one, pack, policy))
     assert set(split_tiers["tier"]) == {"red", "yellow", "green"}
 
 
@@ -139,7 +149,7 @@ def test_a_killed_helper_costs_time_not_results(
         split = rules.evaluate(shares, tickets, turns, make_docs(tickets, turns))
     assert split.equals(one) and rules.tickets_on_helpers == 0
     assert "a helper failed" in caplog.text and "scored here" in caplog.text
-    assert rules.tiers(shares, tickets, turns, split).equals(assign_tiers(tickets, turns, one, policy))
+    assert rules.tiers(shares, tickets, turns, split).equals(_tiers(tickets, turns, one, pack, policy))
     assert rules.begin(tickets, turns) is None  # one process from now on
 
 
@@ -154,7 +164,7 @@ def test_a_helper_killed_before_the_tier_stage_costs_time_not_tiers(
     _kill(rules)
     with caplog.at_level(logging.WARNING, logger="qa_engine.rules.parallel"):
         tiers = rules.tiers(shares, tickets, turns, split)
-    assert tiers.equals(assign_tiers(tickets, turns, split, policy))
+    assert tiers.equals(_tiers(tickets, turns, split, pack, policy))
     assert "a helper failed" in caplog.text
 
 

@@ -136,6 +136,52 @@ def test_a_whole_csat_is_read_as_an_integer(tmp_path: Path, csat: object, value:
     assert run.tickets["csat"].to_list() == [value]
 
 
+@pytest.mark.parametrize(("escalated", "value"), [(True, True), (False, False), ("true", True), (None, None)])
+def test_escalated_is_read_as_a_boolean(tmp_path: Path, escalated: object, value: bool | None) -> None:
+    run = read_all([write_jsonl(tmp_path / "esc.jsonl", [good_ticket("E-1", escalated=escalated)])])
+    assert run.quarantine == []
+    assert run.tickets["escalated"].to_list() == [value]
+
+
+@pytest.mark.parametrize("escalated", ["yes", "maybe", 1, [True]])
+def test_an_escalated_that_is_not_true_or_false_is_quarantined(tmp_path: Path, escalated: object) -> None:
+    path = write_jsonl(tmp_path / "esc.jsonl", [good_ticket("E-1", escalated=escalated), good_ticket("E-2")])
+    run = read_all([path])
+    [record] = run.quarantine
+    assert record.reason in {"invalid_escalated", "wrong_type"} and "escalated" in record.detail
+    assert (record.location, record.ticket_id) == ("line 1", "E-1")
+    assert run.tickets["ticket_id"].to_list() == ["E-2"]
+
+
+def test_escalated_in_a_flat_file_agrees_across_rows_and_reads_1_and_0(tmp_path: Path) -> None:
+    path = tmp_path / "esc.csv"
+    path.write_text(
+        "ticket_id,turn_index,speaker,text,escalated\n"
+        "A,0,customer,hi,1\nA,1,agent,hello,1\nB,0,customer,hi,false\nB,1,agent,hello,\n"
+        "C,0,customer,hi,true\nC,1,agent,hello,false\n",
+        encoding="utf-8",
+    )
+    run = read_all([path])
+    assert run.tickets.select("ticket_id", "escalated").rows() == [("A", True), ("B", False)]
+    [record] = run.quarantine
+    assert (record.ticket_id, record.reason) == (
+        "C",
+        "ticket_fields_disagree",
+    ) and "escalated" in record.detail
+
+
+def test_a_ticket_without_escalated_keeps_the_content_hash_it_had_before_the_field(tmp_path: Path) -> None:
+    """Stores scored before `escalated` existed must not re-score every ticket after the upgrade."""
+    from qa_engine.sources.canonical import content_hashes
+
+    run = read_all(
+        [write_jsonl(tmp_path / "a.jsonl", [good_ticket("H-1"), good_ticket("H-2", escalated=True)])]
+    )
+    hashes = run.tickets["content_hash"].to_list()
+    without = content_hashes(run.tickets.drop("escalated"), run.turns).to_list()
+    assert hashes[0] == without[0] and hashes[1] != without[1]
+
+
 def test_a_ticket_id_seen_twice_across_files_keeps_the_first(tmp_path: Path) -> None:
     first = write_jsonl(tmp_path / "a.jsonl", [good_ticket("T-1")])
     second = tmp_path / "b.csv"

@@ -7,7 +7,6 @@ reports crashed comparing missing days."""
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,21 +36,6 @@ def sparse_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert (summary.read, summary.scored, summary.quarantined) == (len(IDS), len(IDS), 0)
     add_users(db)
     return db
-
-
-def run_qa(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str
-) -> tuple[int, str, str]:
-    from qa_engine.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["qa", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_every_page_opens_in_the_browser(sparse_db: Path, page: Page) -> None:  # noqa: F811
@@ -86,25 +70,19 @@ def test_the_api_answers_every_ticket(sparse_db: Path) -> None:
             assert client.get(path).status_code == 200, path
 
 
-def test_kpi_counts_undated_tickets_on_the_day_they_arrived(
-    sparse_db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> None:
+def test_kpi_counts_undated_tickets_on_the_day_they_arrived(sparse_db: Path, qa) -> None:
     today = datetime.now(UTC).date().isoformat()
-    code, out, err = run_qa(monkeypatch, capsys, "kpi", "--json", "--db", str(sparse_db), "--from", today)
+    code, out, err = qa("kpi", "--json", "--db", str(sparse_db), "--from", today)
     assert code == 0, err
     assert sum(row["tickets"] for row in json.loads(out)) == len(IDS)
     assert "have no time stamp" in err  # said, not dropped silently
 
 
-def test_both_reports_render(
-    sparse_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> None:
+def test_both_reports_render(sparse_db: Path, tmp_path: Path, qa) -> None:
     out = tmp_path / "reports"
-    code, _, err = run_qa(monkeypatch, capsys, "report", "team", "--db", str(sparse_db), "--out", str(out))
+    code, _, err = qa("report", "team", "--db", str(sparse_db), "--out", str(out))
     assert code == 0, err
-    code, _, err = run_qa(
-        monkeypatch, capsys, "report", "agent", "a-sparse", "--db", str(sparse_db), "--out", str(out)
-    )
+    code, _, err = qa("report", "agent", "a-sparse", "--db", str(sparse_db), "--out", str(out))
     assert code == 0, err
     html = [p.read_text(encoding="utf-8") for p in out.glob("*.html")]
     assert len(html) == 2 and all("4111" not in h and "müller@" not in h for h in html)

@@ -1,5 +1,5 @@
 """The built-in rule kinds; importing this package registers them (see qa_engine.rules.registry)."""
 
-from qa_engine.rules.kinds import conditional, pattern, phrase, pii, response_time, sequence
+from qa_engine.rules.kinds import conditional, pattern, phrase, pii, reply_language, response_time, sequence
 
-__all__ = ["conditional", "pattern", "phrase", "pii", "response_time", "sequence"]
+__all__ = ["conditional", "pattern", "phrase", "pii", "reply_language", "response_time", "sequence"]

@@ -9,12 +9,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import polars as pl
 from pydantic import BaseModel
 
 from qa_engine.rules.conversation import Conversation, Outcome
+
+if TYPE_CHECKING:
+    from qa_engine.kpi.targets import KpiSettings
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,9 @@ class Batch:
     """The conversations a rule applies to, and the sorted turns frame for kinds that work on columns."""
 
     conversations: Sequence[Conversation]
-    turns: pl.DataFrame  # ticket_id, turn_index, speaker, text, ts, channel; sorted by ticket and turn
+    turns: (
+        pl.DataFrame
+    )  # ticket_id, turn_index, speaker, text, ts, channel, market; sorted by ticket and turn
 
 
 class RuleKind(ABC):
@@ -40,6 +45,10 @@ class RuleKind(ABC):
 
     def load(self) -> None:  # noqa: B027  # an optional hook, not an abstract one
         """Build matchers and compile patterns once, when the pack loads."""
+
+    def use_pack_settings(self, settings: KpiSettings) -> None:  # noqa: B027  # an optional hook
+        """The pack's shared settings (`targets.yaml`: SLAs per channel...), given once the pack has loaded, so that
+        a value the KPIs and the rules both use is written once."""
 
     def language_problems(self, languages: Sequence[str]) -> list[tuple[tuple[str | int, ...], str]]:
         """(field location, problem) for languages the rule claims but cannot check, e.g. a missing phrase list."""

@@ -1,7 +1,10 @@
 """`conditional`: when a trigger happens in a customer turn, the next agent turn must meet a requirement.
 
-The default pack's use: when the customer is upset (a negative emotion at or above a threshold, a sentiment score
-at or below one, or an upset phrase), the agent's next turn acknowledges it. na when nothing triggers, or when no
+The default pack's uses: when the customer is upset (a negative emotion at or above a threshold, a sentiment score
+at or below one, or an upset phrase), the agent's next turn acknowledges it (`require`); when the customer is
+hostile, the agent's next turn stays calm (`composure`): no sarcastic, blaming or dismissive wording (`forbid`) and
+no hostile affect of its own (`reply_affect`: the affect model's emotion and sentiment of the agent's turn, which
+catch a curt or sarcastic reply that no word list names). na when nothing triggers, or when no
 agent turn follows a trigger. Evidence points at the agent turn (the empathy phrase, or the whole turn that
 lacked it); its note names the trigger turn, its span and why it triggered.
 """
@@ -11,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from qa_engine.nlp.phrases import PhraseMatch
 from qa_engine.rules.conversation import Conversation, Evidence, Outcome, Turn, failed, not_applicable, passed
@@ -40,14 +43,30 @@ class Trigger(PhraseLists):
     sentiment_needs_emotion: bool = False
 
 
+class ReplyAffect(Strict):
+    """An affect condition on the responding turn: it fails when any of these holds."""
+
+    emotions: list[Emotion] = Field(default_factory=lambda: ["anger", "disgust"])
+    emotion_threshold: float | None = Field(0.6, ge=0, le=1)  # null: ignore emotions
+    sentiment_at_most: float | None = Field(None, ge=-1, le=1)  # null: ignore sentiment
+
+
 class ConditionalParams(Strict):
     trigger: Trigger
-    require: GroupSpec
+    require: GroupSpec | None = None  # the reply must say one of these
+    forbid: PhraseLists | None = None  # the reply must not say any of these
+    reply_affect: ReplyAffect | None = None  # the reply must not read this way
     responders: list[Speaker] = Field(default_factory=lambda: ["agent"], min_length=1)
     triggers: Literal["all", "first"] = (
         "all"  # must every triggered reply meet the requirement, or the first?
     )
     match_on: Literal["lower", "lemma"] = "lower"
+
+    @model_validator(mode="after")
+    def _something_to_check(self) -> ConditionalParams:
+        if self.require is None and self.forbid is None and self.reply_affect is None:
+            raise ValueError("give the reply something to meet: `require`, `forbid` or `reply_affect`")
+        return self
 
 
 @register_kind("conditional")
@@ -58,17 +77,29 @@ class ConditionalKind(ConversationKind):
     def load(self) -> None:
         lemma = self.params.match_on == "lemma"
         self.trigger_phrases = GroupMatcher(self.params.trigger, lemma=lemma, name="trigger")
-        self.require = GroupMatcher(self.params.require, lemma=lemma, name="requirement")
+        params = self.params
+        self.require = (
+            GroupMatcher(params.require, lemma=lemma, name="requirement") if params.require else None
+        )
+        self.forbid = GroupMatcher(params.forbid, lemma=lemma, name="forbidden") if params.forbid else None
 
     def language_problems(self, languages: Sequence[str]) -> list[tuple[tuple[str | int, ...], str]]:
-        return coverage_problems(("require",), self.params.require, languages)
+        problems = (
+            coverage_problems(("require",), self.params.require, languages) if self.params.require else []
+        )
+        if self.params.forbid is not None:
+            problems += coverage_problems(
+                ("forbid",), GroupSpec(**self.params.forbid.model_dump()), languages
+            )
+        return problems
 
     def check(self, conversation: Conversation) -> Outcome:
         language = conversation.language
-        if not self.require.covers(language):
-            return not_applicable(
-                conversation, f"no phrase list for language '{language}' ({self.require.name})"
-            )
+        for matcher in (self.require, self.forbid):
+            if matcher is not None and not matcher.covers(language):
+                return not_applicable(
+                    conversation, f"no phrase list for language '{language}' ({matcher.name})"
+                )
         episodes: dict[int, tuple[Turn, Turn, str, PhraseMatch | None]] = {}  # keyed by the responding turn
         triggered = False
         for position, turn in enumerate(conversation.turns):
@@ -92,6 +123,17 @@ class ConditionalKind(ConversationKind):
         shown: Evidence | None = None  # the first reply that met the requirement
         for trigger, reply, why, where in episodes.values():
             note = _trigger_note(trigger, why, where)
+            if self.forbid is not None and (said := self.forbid.find(reply, language)):
+                detail = (
+                    f"agent turn {reply.index} says '{reply.text[said[0].start : said[0].end]}' after {note}"
+                )
+                return failed(conversation, detail, Evidence.span(reply, said[0].start, said[0].end, note))
+            if self.params.reply_affect is not None and (reads := _hostile(reply, self.params.reply_affect)):
+                detail = f"agent turn {reply.index} reads {reads} after {note}"
+                return failed(conversation, detail, Evidence.whole_turn(reply, f"{reads}; {note}"))
+            if self.require is None:
+                shown = shown or Evidence.whole_turn(reply, note)
+                continue
             found = self.require.find(reply, language)
             if not found:
                 detail = f"agent turn {reply.index} does not meet the requirement after {note}"
@@ -121,6 +163,20 @@ class ConditionalKind(ConversationKind):
             if found:
                 return "phrase", found[0]
         return None, None
+
+
+def _hostile(turn: Turn, affect: ReplyAffect) -> str | None:
+    """How the responding turn reads hostile ('anger 0.81', 'sentiment -0.92'), or None."""
+    scores = turn.emotion_scores or {}
+    if affect.emotion_threshold is not None:
+        for emotion in affect.emotions:
+            score = scores.get(emotion)
+            if score is not None and score >= affect.emotion_threshold:
+                return f"{emotion} {score:.2f}"
+    score = turn.sentiment_score
+    if affect.sentiment_at_most is not None and score is not None and score <= affect.sentiment_at_most:
+        return f"sentiment {score:.2f}"
+    return None
 
 
 def _reads_neutral(turn: Turn) -> bool:

@@ -9,25 +9,27 @@ lack timestamps, unless another turn already failed. Exactly at the SLA passes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import polars as pl
 from pydantic import Field, PositiveFloat, PositiveInt, field_validator
 
+from qa_engine.calendars import MarketHours, counts_business_hours, waited_seconds
+from qa_engine.kpi.targets import KpiSettings
 from qa_engine.rules.conversation import Conversation, Evidence, Outcome, abbreviate
 from qa_engine.rules.kinds.base import Batch, RuleKind
 from qa_engine.rules.matching import GroupMatcher, PhraseLists, Speaker, Strict
 from qa_engine.rules.registry import register_kind
 from qa_engine.schema import CHANNELS
 
-DEFAULT_SLA_SECONDS: dict[str, float] = {"chat": 120, "social": 3600, "email": 86400, "other": 86400}
 _SEVERITY = {"unanswered": 3, "late": 2, "ok": 1, "unmeasured": 0}  # which measured turn a result shows
 
 
 class ResponseTimeParams(Strict):
     mode: Literal["first_response", "each_reply"]
-    # merged over DEFAULT_SLA_SECONDS; a channel set to null has no SLA (its tickets are na)
+    # merged over the pack's `sla_seconds` (targets.yaml: the one place the default pack sets them); a channel set
+    # to null has no SLA (its tickets are na). Leave it out to use the pack's, as `qa kpi` does.
     sla_seconds: dict[str, PositiveFloat | None] = Field(default_factory=dict)
     responders: list[Speaker] = Field(default_factory=lambda: ["agent"], min_length=1)
     # a customer turn no responder turn follows: "fail" counts it as never answered, "ignore" leaves it out
@@ -45,8 +47,8 @@ class ResponseTimeParams(Strict):
             raise ValueError(f"unknown channel(s) {unknown}; known: {list(CHANNELS)}")
         return value
 
-    def slas(self) -> dict[str, float]:
-        merged = {**DEFAULT_SLA_SECONDS, **self.sla_seconds}
+    def slas(self, pack: Mapping[str, float]) -> dict[str, float]:
+        merged = {**pack, **self.sla_seconds}
         return {channel: float(sla) for channel, sla in merged.items() if sla is not None}
 
 
@@ -59,6 +61,17 @@ class ResponseTimeKind(RuleKind):
     def load(self) -> None:
         lists = self.params.no_reply_needed
         self.no_reply_needed = GroupMatcher(lists, name="no reply needed") if lists is not None else None
+        # the contract's until the pack's arrive (use_pack_settings)
+        self.pack_slas: Mapping[str, float] = KpiSettings().sla_seconds
+        self.calendars: dict[str, MarketHours] = {}
+
+    def use_pack_settings(self, settings: KpiSettings) -> None:
+        self.pack_slas = settings.sla_seconds
+        self.calendars = dict(settings.business_hours)
+
+    def slas(self) -> dict[str, float]:
+        """Seconds per channel this rule judges against: its own `sla_seconds` over the pack's."""
+        return self.params.slas(self.pack_slas)
 
     def evaluate(self, batch: Batch) -> list[Outcome]:
         tickets = pl.DataFrame(
@@ -68,9 +81,10 @@ class ResponseTimeKind(RuleKind):
             },
             schema={"ticket_id": pl.String, "channel": pl.String},
         ).with_columns(
-            sla=pl.col("channel").replace_strict(self.params.slas(), default=None, return_dtype=pl.Float64)
+            sla=pl.col("channel").replace_strict(self.slas(), default=None, return_dtype=pl.Float64)
         )
         waits = self._waits(batch.turns.filter(pl.col("ticket_id").is_in(tickets["ticket_id"].implode())))
+        waits = self._in_business_hours(waits)
         if self.params.unanswered == "ignore":
             waits = waits.filter(pl.col("reply_index").is_not_null())
         else:
@@ -109,8 +123,27 @@ class ResponseTimeKind(RuleKind):
             pl.col("text").fill_null(""),
             "reply_index",
             "reply_text",
+            "ts",
+            "reply_ts",
+            pl.col("market") if "market" in customer.columns else pl.lit(None, pl.String).alias("market"),
+            "channel",
             delay=(pl.col("reply_ts") - pl.col("ts")).dt.total_microseconds() / 1e6,
         )
+
+    def _in_business_hours(self, waits: pl.DataFrame) -> pl.DataFrame:
+        """Delays of tickets in a market with business hours count only the seconds its desk was open."""
+        if not self.calendars or waits.is_empty():
+            return waits
+        rows = zip(
+            waits["ts"], waits["reply_ts"], waits["market"], waits["channel"], waits["delay"], strict=True
+        )
+        delays = [
+            waited_seconds(ts, reply, market, self.calendars, channel)
+            if counts_business_hours(market, channel, self.calendars) and ts is not None and reply is not None
+            else delay
+            for ts, reply, market, channel, delay in rows
+        ]
+        return waits.with_columns(delay=pl.Series(delays, dtype=pl.Float64))
 
     def _closings(self, waits: pl.DataFrame, conversations: Sequence[Conversation]) -> pl.DataFrame:
         """(ticket_id, turn_index) of unanswered customer turns that need no answer."""
@@ -172,7 +205,10 @@ class ResponseTimeKind(RuleKind):
             return Outcome(ticket, "fail", note, Evidence(turn, 0, len(text), abbreviate(text), note))
         evidence = None
         if status != "unmeasured":
-            note = f"{what} {delay:g} s after customer turn {turn} (SLA {sla:g} s on {channel})"
+            market = row.get("worst_market")
+            hours = market if counts_business_hours(market, channel, self.calendars) else None
+            counted = f" in {hours} business hours" if hours else ""
+            note = f"{what} {delay:g} s{counted} after customer turn {turn} (SLA {sla:g} s on {channel})"
             reply = row["worst_reply_text"]
             evidence = Evidence(row["worst_reply_index"], 0, len(reply), abbreviate(reply), note)
         if row["failed"]:

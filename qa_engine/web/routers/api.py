@@ -103,10 +103,15 @@ def list_tickets(
     min_escalation_risk: Annotated[
         str | None, Query(description="0-1: tickets whose escalation_risk is at least this")
     ] = None,
+    sort: Annotated[
+        str | None,
+        Query(description="tier (default: newest first in each tier) or risk (likeliest dissatisfied first)"),
+    ] = None,
 ) -> dict:
     """Red, then yellow, then green, newest first: `{items, next_cursor, counts}`; counts are for the same filters.
     Each item also carries its key issue: `contact_reason`, `contact_sub_reason`, `contact_reason_score`,
-    `escalation_risk`, `escalation_signals` and `escalation_level` (high >= 0.5, elevated >= 0.25, low)."""
+    `escalation_risk`, `escalation_signals` and `escalation_level` (high >= 0.5, elevated >= 0.25, low), and
+    `dissatisfaction_risk`; `sort=risk` orders each tier by it, likeliest dissatisfied first."""
     filters, size, after = parse_queue_params(dict(request.query_params))
     return fetch_queue(db, scope, filters, size, after).as_dict()
 

@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 
@@ -130,3 +131,65 @@ def test_sla_override_merges_over_defaults(judge: Callable) -> None:
         "email": "na",
         "social": "pass",
     }
+
+
+def test_slas_come_from_the_packs_targets_file_and_a_rule_may_override_them(
+    tmp_path, judge: Callable
+) -> None:
+    """The SLA seconds are written once, in targets.yaml beside the rules: `qa kpi` and the rules read the same."""
+    (tmp_path / "targets.yaml").write_text("sla_seconds: {chat: 300, email: 3600}\n", encoding="utf-8")
+    tickets = [
+        {"id": "chat", "turns": convo(("customer", 0), ("agent", 200))},
+        {"id": "email", "channel": "email", "turns": convo(("customer", 0), ("agent", 4000))},
+        {"id": "social", "channel": "social", "turns": convo(("customer", 0), ("agent", 3000))},
+    ]
+    rows = judge(FIRST, *tickets)
+    assert {k: v["outcome"] for k, v in rows.items()} == {"chat": "pass", "email": "fail", "social": "pass"}
+    assert "3600 s SLA" in rows["email"]["detail"]
+    rows = judge({**FIRST, "sla_seconds": {"chat": 100}}, *tickets)
+    assert {k: v["outcome"] for k, v in rows.items()} == {"chat": "fail", "email": "fail", "social": "pass"}
+
+
+def test_the_default_pack_judges_against_the_slas_of_its_targets_file() -> None:
+    from qa_engine import paths
+    from qa_engine.kpi import load_settings
+    from qa_engine.rules import load_pack
+
+    pack = load_pack(paths.rules_dir())
+    rule = pack.get("first_response_sla")
+    assert "sla_seconds" not in rule.kind.params.model_fields_set  # not written twice
+    assert rule.kind.slas() == dict(load_settings().sla_seconds)
+
+
+def test_an_email_sla_pauses_outside_the_markets_business_hours(
+    tmp_path, frames, make_pack, rule_dict
+) -> None:
+    """targets.yaml gives DE business hours: an e-mail sent Friday 19:30 Berlin and answered Monday 08:30 waited
+    one business hour; the same wait in a market without hours, or on chat, is 61 wall-clock hours."""
+    import polars as pl
+
+    from qa_engine.rules import evaluate
+
+    (tmp_path / "targets.yaml").write_text(
+        'sla_seconds: {email: 7200, chat: 120}\nbusiness_hours:\n  DE: {timezone: Europe/Berlin, hours: "08:00-20:00"}\n',
+        encoding="utf-8",
+    )
+    pack = make_pack(rule_dict(**FIRST))
+    friday, monday = datetime(2026, 12, 4, 18, 30, tzinfo=UTC), datetime(2026, 12, 7, 7, 30, tzinfo=UTC)
+    turns = [
+        ("customer", "Wo ist mein Paket?", {"ts": friday}),
+        ("agent", "Es kommt morgen.", {"ts": monday}),
+    ]
+    specs = [{"id": "de-email", "channel": "email", "turns": turns}, {"id": "fr-email", "channel": "email", "turns": turns},
+             {"id": "de-chat", "turns": turns}, {"id": "none", "channel": "email", "turns": turns}]  # fmt: skip
+    tickets, turn_frame = frames(*specs)
+    tickets = tickets.with_columns(
+        metadata=pl.Series(
+            ['{"market": "DE"}', '{"market": "FR"}', '{"market": "DE"}', None], dtype=pl.String
+        )
+    )
+    rows = {r["ticket_id"]: r for r in evaluate(pack, tickets, turn_frame).iter_rows(named=True)}
+    assert {k: v["outcome"] for k, v in rows.items()} == {
+        "de-email": "pass", "fr-email": "fail", "de-chat": "fail", "none": "fail",
+    }  # fmt: skip
+    assert "3600 s in DE business hours" in rows["de-email"]["evidence"]["note"]
