@@ -19,6 +19,8 @@ app = typer.Typer(
     help="Contact reasons and escalation risk: fit and evaluate the classifiers.", no_args_is_help=True
 )
 
+FIT_PRECISION = "fp32"  # the committed classifier is fitted on fp32 vectors (see `fit_cmd`)
+
 RegistryOption = Annotated[
     Path | None, typer.Option("--registry", help="Model registry (default models/registry.yaml).")
 ]
@@ -31,11 +33,16 @@ TaxonomyOption = Annotated[
 ]
 
 
-def _scorer(registry: Path | None, model: list[str] | None) -> AffectScorer:
-    from qa_engine.affect.registry import parse_overrides
+def _scorer(registry: Path | None, model: list[str] | None, precision: str | None = None) -> AffectScorer:
+    """The registry's affect models; `precision` (fp32, bf16) overrides every model's."""
+    from qa_engine.affect.registry import load_registry, parse_overrides
     from qa_engine.affect.scorer import AffectScorer
 
-    return AffectScorer.from_registry(registry, parse_overrides(model))
+    loaded = load_registry(registry, parse_overrides(model))
+    if precision is not None:
+        for spec in loaded.models.values():
+            spec.precision = precision
+    return AffectScorer(loaded)
 
 
 @app.command("fit")
@@ -51,7 +58,11 @@ def fit_cmd(
     registry: RegistryOption = None,
     model: ModelOption = None,
 ) -> None:
-    """Fit both classifiers on the taxonomy's and the signal file's examples (deterministic; about a minute)."""
+    """Fit both classifiers on the taxonomy's and the signal file's examples (deterministic; about a minute).
+
+    The examples are encoded in fp32 whatever the registry serves: bf16 (`auto` on CPUs with native bf16) moves
+    the vectors with the CPU's kernels and thread count, so a bf16 fit does not reproduce the committed weights
+    and version (tests/reasons/test_fit.py checks that this command does)."""
     import logging
 
     from qa_engine.reasons.classifier import default_model_dir
@@ -60,7 +71,9 @@ def fit_cmd(
     from qa_engine.reasons.taxonomy import load_taxonomy
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    fitted = fit_model(load_taxonomy(taxonomy), load_signals(signals), _scorer(registry, model))
+    fitted = fit_model(
+        load_taxonomy(taxonomy), load_signals(signals), _scorer(registry, model, FIT_PRECISION)
+    )
     target = out or default_model_dir()
     fitted.save(target)
     cv = fitted.meta["cv"]
