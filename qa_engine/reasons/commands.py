@@ -19,7 +19,9 @@ app = typer.Typer(
     help="Contact reasons and escalation risk: fit and evaluate the classifiers.", no_args_is_help=True
 )
 
-FIT_PRECISION = "fp32"  # the committed classifier is fitted on fp32 vectors (see `fit_cmd`)
+COMMITTED_PRECISION = (
+    "fp32"  # the committed classifier is fitted, and its card measured, in fp32 (see `fit_cmd`)
+)
 
 RegistryOption = Annotated[
     Path | None, typer.Option("--registry", help="Model registry (default models/registry.yaml).")
@@ -72,7 +74,7 @@ def fit_cmd(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     fitted = fit_model(
-        load_taxonomy(taxonomy), load_signals(signals), _scorer(registry, model, FIT_PRECISION)
+        load_taxonomy(taxonomy), load_signals(signals), _scorer(registry, model, COMMITTED_PRECISION)
     )
     target = out or default_model_dir()
     fitted.save(target)
@@ -105,7 +107,8 @@ def eval_cmd(
         bool,
         typer.Option(
             "--card",
-            help="Write the figures to models/reasons/metrics.json and regenerate its MODEL_CARD.md.",
+            help="Measure in fp32 (as the committed figures are), write the figures to models/reasons/metrics.json "
+            "and regenerate its MODEL_CARD.md.",
         ),
     ] = False,
 ) -> None:
@@ -114,7 +117,8 @@ def eval_cmd(
     from qa_engine.reasons.evaluate import read_sets
 
     read_sets(reasons_set, escalation_set)  # a broken set fails in a second, before the models load
-    reports = evaluate_with(_scorer(registry, model), reasons_set, escalation_set, encoder_only=encoder_only)
+    scorer = _scorer(registry, model, COMMITTED_PRECISION if card else None)
+    reports = evaluate_with(scorer, reasons_set, escalation_set, encoder_only=encoder_only)
     typer.echo(format_reports(reports))
     figures = json.dumps([r.as_dict() for r in reports], indent=2) + "\n"
     if json_out:

@@ -15,9 +15,10 @@ No set is read when fitting (`fit.py` reads only the taxonomy and the signal fil
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -146,13 +147,25 @@ def _reason_reports(stage, scorer, requests, name, report, classification) -> li
         rows = [i for i, r in enumerate(requests) if language in ("all", r.language)]
         gold = [REASONS.index(requests[i].label) for i in rows]
         pred = [REASONS.index(predicted[i]) for i in rows]
-        out.append(classification(f"reasons/{name}/{language}", gold, pred, REASONS))
+        measured = classification(f"reasons/{name}/{language}", gold, pred, REASONS)
+        if language == "all":
+            _add_confusion(measured, gold, pred)
+        out.append(measured)
     if name == "contact_reason":
         subs = found["contact_sub_reason"].to_list()
         labelled = [i for i, r in enumerate(requests) if r.sub_reason]
         right = sum(subs[i] == requests[i].sub_reason for i in labelled)
         out.append(report("reasons/sub_reason/all", "accuracy", right / max(1, len(labelled)), len(labelled)))
     return out
+
+
+def _add_confusion(report: Any, gold: list[int], pred: list[int]) -> None:
+    """Each reason's row gets `predicted`: where its requests went (its row of the confusion matrix), so the card
+    shows which reasons are taken for which, `other` included."""
+    for row in report.per_class:
+        k = REASONS.index(row["class"])
+        counts = Counter(REASONS[p] for g, p in zip(gold, pred, strict=True) if g == k)
+        row["predicted"] = {reason: counts[reason] for reason in REASONS if counts[reason]}
 
 
 def _escalation_reports(stage, scorer, requests, report, classification) -> list[Report]:
