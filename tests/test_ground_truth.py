@@ -42,8 +42,8 @@ KNOWN_MODEL_MISSES = {
     (
         "contact_reason",
         "T-1008",
-    ): "payment: the first turn (a promised delivery date missed) scores payment 0.5, "
-    "then 'refund please' pulls to returns; logistics never leads",
+    ): "complaint: 'second time I'm contacting you', 'PROMISED', 'ridiculous' read as a complaint about the "
+    "service; the customer came about a parcel that missed its promised date (logistics)",
     (
         "contact_reason",
         "T-3007",
@@ -62,11 +62,6 @@ KNOWN_MODEL_MISSES = {
         "contact_reason",
         "T-5011",
     ): "returns: an order cancelled for lack of stock (order) is read as an after-sales problem",
-    (
-        "contact_reason",
-        "T-6002",
-    ): "other: a long double-debit message that quotes the card number reaches no reason "
-    "at 0.4 (payment is right)",
 }
 
 
@@ -129,7 +124,7 @@ def test_contact_reason_is_what_a_person_would_say(scored: dict[str, pl.DataFram
 
 
 def test_contact_reason_agreement(scored: dict[str, pl.DataFrame]) -> None:
-    """The figure the README and the reasons model card state: 57 of the 65 example tickets with a clear reason."""
+    """The figure the README and the reasons model card state: 58 of the 65 example tickets with a clear reason."""
     got = dict(zip(scored["tickets"]["ticket_id"], scored["tickets"]["contact_reason"], strict=True))
     judged = [tid for tid, t in TRUTH_BY_ID.items() if "contact_reason" in t]
     agree = sum(got[tid] in _accepted(tid) for tid in judged)
