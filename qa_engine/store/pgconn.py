@@ -193,9 +193,20 @@ class PgConnection:
         columns = self._registered.get(match["source"].strip('"'))
         if columns is None:
             raise QAError("Q404", path=describe(self.url), detail=f"no registered table {match['source']}")
+        target = match["target"].strip('"')
+        types = dict(
+            self.run_native(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+                [target],
+            ).fetchall()
+        )
+        # cast to the target's types: a column of nulls only is text in the temporary table
         listed = ", ".join(f'"{c}"' for c in columns)
+        values = ", ".join(f'CAST("{c}" AS {types[c]})' if c in types else f'"{c}"' for c in columns)
         conflict = " ON CONFLICT DO NOTHING" if match["ignore"] else ""
-        return f'INSERT INTO {match["target"]} ({listed}) SELECT {listed} FROM "{match["source"].strip(chr(34))}"{conflict}'
+        source = match["source"].strip('"')
+        return f'INSERT INTO "{target}" ({listed}) SELECT {values} FROM "{source}"{conflict}'
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
