@@ -92,3 +92,10 @@ class Databases:
         for server, url in self.made:
             drop_database(server, url)
         self.made.clear()
+
+
+# A test about the DuckDB file itself (its planner, its file on disk, a store file of an older release, DuckDB-only
+# SQL in the test): it runs in the DuckDB run of the suite, not again under QA_TEST_BACKEND=postgres.
+duckdb_only = pytest.mark.skipif(
+    on_postgres(), reason="about a DuckDB store file; runs on the DuckDB backend"
+)

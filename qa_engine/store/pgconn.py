@@ -104,6 +104,10 @@ def _arrow(data: Any) -> pa.Table:
     raise TypeError(f"cannot register {type(data).__name__} in a PostgreSQL store")
 
 
+class StoreQueryError(RuntimeError):
+    """A statement PostgreSQL refused (not a connection failure): the message without the URL's password."""
+
+
 class Result:
     """A statement's result, read like DuckDB's: fetchone, fetchall, .pl()."""
 
@@ -216,7 +220,12 @@ class PgConnection:
             yield
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise QAError("Q404", path=describe(self.url), detail=redact(first)) from None
+            if isinstance(
+                exc, psycopg.OperationalError | psycopg.InterfaceError
+            ):  # the server, not the query
+                raise QAError("Q404", path=describe(self.url), detail=redact(first)) from None
+            # a query the store refuses (a missing table, a constraint): a fault inside, as DuckDB's would be
+            raise StoreQueryError(redact(first)) from None
 
     # transactions -------------------------------------------------------------------------------------------------
     def begin(self) -> None:

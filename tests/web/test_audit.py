@@ -18,6 +18,7 @@ from qa_engine.review.db import ReviewDB
 from qa_engine.store import Store
 from qa_engine.store.location import raw
 from qa_engine.web.app import create_app
+from tests.pgsupport import duckdb_only
 
 from .support import PASSWORD, query
 
@@ -111,6 +112,7 @@ def test_many_addresses_share_one_overflow_row(web_db: Path) -> None:
     assert any(r[1] == "*" and r[-1] >= 290 for r in rows)
 
 
+@duckdb_only
 def test_old_rows_go_after_the_retention_period_and_the_table_has_a_ceiling(web_db: Path) -> None:
     con = duckdb.connect(raw(web_db))
     try:

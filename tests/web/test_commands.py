@@ -106,7 +106,7 @@ def serving(db: Path, *options: str, scheme: str = "http") -> Iterator[str]:
     """`qa serve` in a process of its own over `db`; yields its base URL, and stops it on the way out."""
     port = free_port()
     proc = subprocess.Popen(
-        [*QA, "serve", "--db", str(db), "--port", str(port), *options],
+        [*QA, "serve", "--db", raw(db), "--port", str(port), *options],
         env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     base = f"{scheme}://127.0.0.1:{port}"

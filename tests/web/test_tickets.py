@@ -7,6 +7,7 @@ import pytest
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.tickets import Span, pieces, render_turn
 from qa_engine.store.location import raw
+from tests.pgsupport import duckdb_only
 
 from .support import CARD, EMAIL, INJECTION, PHONE
 
@@ -159,6 +160,7 @@ def test_a_failure_inside_is_a_500_with_a_reference_and_no_trace(login, web_db) 
         assert "Traceback" not in text and "Catalog" not in text and "turns" not in text
 
 
+@duckdb_only
 def test_a_missing_store_is_503_without_its_path(login, web_db) -> None:
     lead = login("lead")
     web_db.unlink()  # the store moved away under a running app

@@ -18,6 +18,7 @@ from qa_engine.review.db import ReviewDB
 from qa_engine.review.sessions import find_session, start_session
 from qa_engine.review.users import User, authenticate
 from qa_engine.store.location import raw
+from tests.pgsupport import duckdb_only
 
 from .support import PASSWORD, USERS, query
 from .test_commands import users_cli
@@ -185,6 +186,7 @@ def test_the_users_page_disables_resets_and_changes_roles(login, web_db: Path) -
 
 
 # qa users -------------------------------------------------------------------------------------------------------------
+@duckdb_only
 def test_qa_users_commands(web_db: Path) -> None:
     runner, db = CliRunner(), ["--db", raw(web_db)]
     store = ReviewDB(web_db)
@@ -251,6 +253,7 @@ def test_qa_users_commands(web_db: Path) -> None:
     assert NEW_PASSWORD not in json.dumps(query(web_db, "SELECT * FROM audit_log"), default=str)
 
 
+@duckdb_only
 def test_a_store_from_before_user_administration_is_upgraded(tmp_path: Path, web_db: Path) -> None:
     """A store whose users table has no `disabled` column: every user is enabled, and disabling works."""
     import duckdb
