@@ -21,4 +21,8 @@ status=0
 if [ "$status" = 5 ]; then
   echo "pytest collected no tests: that is a failure" >&2
 fi
+if [ "$#" = 0 ] && [ "$status" = 0 ]; then
+  # the review-app suite again, every store a PostgreSQL database (tests/pgsupport.py, docs/postgres.md)
+  QA_TEST_BACKEND=postgres .venv/bin/python -m pytest tests/web --deselect tests/web/test_browser.py || status=$?
+fi
 exit "$status"

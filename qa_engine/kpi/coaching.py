@@ -89,7 +89,10 @@ def _has_sessions_table(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return name in {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    ).fetchall()
+    return name in {row[0] for row in rows}
 
 
 def _notes(con: duckdb.DuckDBPyConnection, session_ids: Sequence[str]) -> dict[str, tuple[CoachingNote, ...]]:
@@ -221,9 +224,11 @@ def add_session(
             elif earlier is not None and earlier[0]:
                 session = replace(session, note=earlier[0])  # no new note: the last one stays the session's
             con.execute(
-                "INSERT OR REPLACE INTO coaching_sessions "
+                "INSERT INTO coaching_sessions "
                 "(session_id, agent_id, session_date, focus_rules, note, coach, created_at, practice) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET agent_id = excluded.agent_id, "
+                "session_date = excluded.session_date, focus_rules = excluded.focus_rules, note = excluded.note, "
+                "coach = excluded.coach, created_at = excluded.created_at, practice = excluded.practice",
                 [
                     session.session_id, agent_id, session_date, list(focus), session.note, coach,
                     session.created_at, practice,

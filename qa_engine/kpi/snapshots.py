@@ -126,7 +126,10 @@ def read_snapshots(
     """Stored snapshot rows of one level (`day, group_key, kpi, value, tickets`), oldest first: the trend charts."""
     store = db if isinstance(db, Store) else Store(db)
     with store.connect(read_only=True) as con:
-        if "kpi_snapshots" not in {row[0] for row in con.execute("SHOW TABLES").fetchall()}:
+        tables = con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).fetchall()
+        if "kpi_snapshots" not in {row[0] for row in tables}:
             return pl.DataFrame(
                 schema={k: SNAPSHOT_SCHEMA[k] for k in ("day", "group_key", "kpi", "value", "tickets")}
             )

@@ -212,7 +212,7 @@ ORDER BY u.ticket_id, u.turn_index
 
 
 _STORE_FACTS = """
-SELECT agent_id, list(DISTINCT coalesce(team, ?) ORDER BY coalesce(team, ?)) AS teams,
+SELECT agent_id, list(DISTINCT coalesce(team, $1) ORDER BY coalesce(team, $1)) AS teams,
        max(CAST(timezone('UTC', started_at) AS DATE)) AS last_day
 FROM tickets WHERE tier IS NOT NULL AND agent_id IS NOT NULL
 GROUP BY agent_id
@@ -257,7 +257,7 @@ def _listing(ids: set[str]) -> str:
 
 def store_facts(store: Store) -> StoreFacts:
     with store.connect(read_only=True) as con:
-        rows = con.execute(_STORE_FACTS, [NO_TEAM, NO_TEAM]).fetchall()
+        rows = con.execute(_STORE_FACTS, [NO_TEAM]).fetchall()  # $1 twice: the same expression
         writers = con.execute("SELECT DISTINCT agent_id FROM turns WHERE agent_id IS NOT NULL").fetchall()
     agent_teams = {agent: list(teams) for agent, teams, _ in rows}
     last_days = {agent: day for agent, _, day in rows}

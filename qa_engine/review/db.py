@@ -1,5 +1,8 @@
 """Short-lived store connections for the review app, safe across threads of one server process.
 
+On PostgreSQL each read or write borrows a pooled connection and nothing else is needed (`_NoLock`). On a DuckDB
+file:
+
 DuckDB lets several processes read a file at once, or one process write it; `Store.connect` waits while another
 process (the nightly `qa score`) holds the lock. Inside one process a second rule applies: a read-only and a
 read-write connection to the same file cannot be open at the same time ("different configuration"). The server
@@ -19,8 +22,10 @@ import duckdb
 
 from qa_engine.errors import QAError
 from qa_engine.store import Store
+from qa_engine.store.location import is_url
 
 _CONFIG_CLASH = "different configuration"
+APP_WRITE_LOCK = 0x71A5C4E2  # PostgreSQL advisory lock key of the review app's writes
 _CLASH_WAIT_S = 30.0
 
 
@@ -84,13 +89,26 @@ def _lock_for(path: Path) -> ReadWriteLock:
         return _LOCKS.setdefault(path, ReadWriteLock())
 
 
+class _NoLock:
+    """PostgreSQL: readers of any number of processes and threads work at once, beside any writer (MVCC), each on a
+    pooled connection of its own, so no readers-writer lock in the process; the app's writes take one advisory
+    lock in the database (`_open`), which scoring never takes."""
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        yield
+
+    writing = reading
+
+
 class ReviewDB:
     """The store as the review app uses it: `with db.read() as con` and `with db.write() as con`."""
 
     def __init__(self, path: str | Path) -> None:
         self.store = Store(path)
         self.path = self.store.path
-        self._lock = _lock_for(self.path.resolve())
+        self.postgres = is_url(path)
+        self._lock = _NoLock() if self.postgres else _lock_for(self.path.resolve())
 
     def init(self) -> None:
         """Create missing tables, the review app's included (safe on a store `qa score` made)."""
@@ -122,6 +140,14 @@ class ReviewDB:
     def _open(self, stack: contextlib.ExitStack, read_only: bool) -> duckdb.DuckDBPyConnection:
         """Open through `Store.connect` (which waits for other processes); also wait out a clash with a
         connection that other code in this process (a test, a command) holds in the other mode."""
+        if self.postgres:
+            con = stack.enter_context(self.store.connect())
+            if not read_only:
+                # the app's writes one at a time, across all `qa serve` processes, as on a DuckDB file: a version
+                # check and its insert see no other writer; scoring runs never take this lock
+                con.run_native("SELECT pg_advisory_lock(%s)", [APP_WRITE_LOCK])
+                stack.callback(con.run_native, "SELECT pg_advisory_unlock(%s)", [APP_WRITE_LOCK])
+            return con
         deadline, delay = time.monotonic() + _CLASH_WAIT_S, 0.02
         while True:
             try:

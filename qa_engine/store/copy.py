@@ -27,7 +27,7 @@ import pyarrow as pa
 from qa_engine.errors import QAError
 from qa_engine.store import postgres
 from qa_engine.store.duck import Store
-from qa_engine.store.location import describe, is_url
+from qa_engine.store.location import describe, is_url, raw
 
 EXCLUDED = frozenset({"sessions"})  # login sessions belong to the server they were opened on
 BATCH_ROWS = 50_000
@@ -122,8 +122,8 @@ class _Postgres(_Duck):
 def _open(db: str | Path, write: bool) -> Iterator[_Duck]:
     if is_url(db):
         if write:
-            postgres.init(str(db))
-        with postgres.connect(str(db)) as con:
+            postgres.init(raw(db))
+        with postgres.connect(raw(db)) as con:
             yield _Postgres(con)
         return
     store = Store(db)
@@ -177,10 +177,7 @@ def copy_store(source: str | Path, target: str | Path, batch_rows: int = BATCH_R
         except BaseException:
             dst.rollback()
             raise
-    if is_url(target):  # the schema's in-place upgrades, now over the copied rows
-        postgres.init(str(target))
-    else:
-        Store(target).init()
+    Store(target).init()  # the schema's in-place upgrades, now over the copied rows
     return CopyResult(copied)
 
 

@@ -39,6 +39,17 @@ _WRITERS_GUARD = threading.Lock()
 
 
 class Store:
+    """The results store; `Store(location)` is a `pgstore.PgStore` when the location is a postgresql:// URL."""
+
+    def __new__(cls, path: str | Path = "qa.duckdb") -> Store:
+        from qa_engine.store.location import is_url
+
+        if cls is Store and is_url(path):
+            from qa_engine.store.pgstore import PgStore
+
+            return super().__new__(PgStore)
+        return super().__new__(cls)
+
     def __init__(self, path: str | Path = "qa.duckdb") -> None:
         self.path = Path(path)
 
@@ -112,10 +123,7 @@ class Store:
         ddl = resources.files("qa_engine.store").joinpath("schema.sql").read_text(encoding="utf-8")
         with self.connect() as con:
             con.execute(ddl)
-            # stores from before received_at: their tickets were received when they were scored
-            con.execute("UPDATE tickets SET received_at = scored_at WHERE received_at IS NULL")
-            con.execute("UPDATE tickets SET started_at = received_at WHERE started_at IS NULL")
-            _fill_search_text(con)
+            upgrade_rows(con)
 
     # runs -----------------------------------------------------------------------------------------------------
     def start_run(self, inputs: Sequence[str], rule_pack_version: str, model_versions: dict[str, str]) -> str:
@@ -164,7 +172,7 @@ class Store:
                 con.register("batch_ids", ids.to_arrow())
                 # a re-scored ticket keeps the time it was first received (and the start taken from it)
                 con.execute(
-                    "CREATE OR REPLACE TEMP TABLE kept_receipts AS SELECT ticket_id, received_at FROM tickets "
+                    "CREATE TEMP TABLE kept_receipts AS SELECT ticket_id, received_at FROM tickets "
                     "WHERE ticket_id IN (SELECT ticket_id FROM batch_ids) AND received_at IS NOT NULL"
                 )
                 for table in RESULT_TABLES:
@@ -217,9 +225,12 @@ class Store:
                 "wanted",
                 pl.DataFrame({"ticket_id": list(ticket_ids)}, schema={"ticket_id": pl.String}).to_arrow(),
             )
-            for table in ("tickets", "turns", "rule_results"):
+            for table, key in (
+                ("tickets", "x.ticket_id"), ("turns", "x.ticket_id, x.turn_index"),
+                ("rule_results", "x.ticket_id, x.rule_id"),
+            ):  # fmt: skip
                 out[table] = con.sql(
-                    f"SELECT x.* FROM {table} x JOIN wanted USING (ticket_id) ORDER BY ALL"
+                    f"SELECT x.* FROM {table} x JOIN wanted USING (ticket_id) ORDER BY {key}"
                 ).pl()
         return out
 
@@ -229,7 +240,15 @@ class Store:
             return con.sql(sql, params=list(params or [])).pl()
 
 
-def _fill_search_text(con: duckdb.DuckDBPyConnection) -> None:
+def upgrade_rows(con) -> None:
+    """The in-place upgrades of rows that `schema.sql` cannot make (both backends)."""
+    # stores from before received_at: their tickets were received when they were scored
+    con.execute("UPDATE tickets SET received_at = scored_at WHERE received_at IS NULL")
+    con.execute("UPDATE tickets SET started_at = received_at WHERE started_at IS NULL")
+    _fill_search_text(con)
+
+
+def _fill_search_text(con) -> None:
     """Give the turns of an older store the masked text search reads (schema.sql, `turns.search_text`)."""
     from qa_engine.nlp.pii import masked_texts
 

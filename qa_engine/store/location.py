@@ -24,8 +24,16 @@ _PASSWORD = re.compile(r"((?:postgresql|postgres)(?:\+\w+)?:/+[^:/@\s]*:)[^@\s]*
 
 def is_url(value: str | Path) -> bool:
     """Whether `--db` names a PostgreSQL database rather than a DuckDB file."""
-    scheme = str(value).split(":", 1)[0].lower() if ":" in str(value) else ""
+    text = str.__str__(value) if isinstance(value, str) else str(value)
+    scheme = text.split(":", 1)[0].lower() if ":" in text else ""
     return scheme.split("+", 1)[0] in _SCHEMES
+
+
+def as_url(value: str | Path) -> str:
+    """A PostgreSQL URL as given, also after it passed through a `Path` (which collapses its '//' to '/')."""
+    text = raw(value)
+    scheme, _, rest = text.partition(":")
+    return f"{scheme}://{rest.lstrip('/')}"
 
 
 def redact(text: str | Path) -> str:
@@ -46,18 +54,67 @@ def describe(value: str | Path) -> str:
     return f"postgresql://{user}{parts.hostname or ''}{port}{parts.path}"
 
 
+class StoreUrl(str):
+    """A PostgreSQL URL as a command received it: printed, formatted or put in a message it shows no password
+    (`describe`), so `f"... over {db}"` and `QAError(..., path=db)` cannot leak it; `.url` is the whole URL, for the
+    driver only."""
+
+    @property
+    def url(self) -> str:
+        return str.__str__(self)
+
+    def __str__(self) -> str:
+        return describe(self.url)
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return format(describe(self.url), spec)
+
+    def exists(self) -> bool:
+        """Whether the database holds a store (its tables were created)."""
+        from qa_engine.store import Store
+
+        return Store(self).path.exists()
+
+    def resolve(self) -> StoreUrl:
+        return self
+
+
+def raw(value: str | Path) -> str:
+    """The whole location, password included: for handing on to the driver or a child process, never to show."""
+    return value.url if isinstance(value, StoreUrl) else str(value)
+
+
+def store_location(value: Path | None) -> Path | StoreUrl | None:
+    """The `--db` of a command that works on both backends: a DuckDB file's path, or the URL as a `StoreUrl`."""
+    if value is not None and is_url(value):
+        return StoreUrl(as_url(value))
+    return value
+
+
 def file_store(value: Path | None) -> Path | None:
     """The `--db` of a command that works on DuckDB files only: a PostgreSQL URL (from the option or `QA_DB`) is
     Q412, with the password left out of the message."""
     from qa_engine.errors import QAError
 
     if value is not None and is_url(value):
-        raise QAError("Q412", db=describe(redact(value)))
+        raise QAError("Q412", db=describe(redact(as_url(value))))
     return value
 
 
-# The --db option every command shares (its value checked by file_store).
+# The --db option of the commands that work on both backends (CONTRACT.md section 7).
 DbOption = Annotated[
+    Path,
+    typer.Option(
+        "--db",
+        envvar=DB_ENV,
+        callback=store_location,
+        help="The results store: a DuckDB file or a postgresql:// URL; default $QA_DB, else ./qa.duckdb.",
+    ),
+]
+# The --db option of the commands that still work on DuckDB files only (a URL is Q412).
+FileDbOption = Annotated[
     Path,
     typer.Option(
         "--db",

@@ -51,7 +51,7 @@ def _qa(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     )
 
 
-def test_commands_read_qa_db_and_refuse_a_url_they_cannot_use_without_showing_its_password(
+def test_commands_read_qa_db_and_never_show_a_urls_password(
     tmp_path: Path,
 ) -> None:
     store = tmp_path / "team.duckdb"
@@ -65,14 +65,16 @@ def test_commands_read_qa_db_and_refuse_a_url_they_cannot_use_without_showing_it
     assert listed.returncode == 0 and '"lena"' in listed.stdout
     assert not Path("qa.duckdb").exists() or Path("qa.duckdb").stat().st_mtime < store.stat().st_mtime
 
-    for args, env in (
-        (["users", "list", "--db", URL], ENV),
-        (["kpi", "--db", URL], ENV),
-        (["users", "list"], {**ENV, "QA_DB": URL}),
+    for args, env, code in (
+        (["users", "list", "--db", URL], ENV, "Q404"),  # works on PostgreSQL: the server cannot be reached
+        (["kpi", "--db", URL], ENV, "Q404"),
+        (["users", "list"], {**ENV, "QA_DB": URL}, "Q404"),
+        (["report", "team", "--db", URL, "--out", str(tmp_path / "r")], ENV, "Q412"),  # not on PostgreSQL yet
+        (["pull"], {**ENV, "QA_DB": URL}, "Q412"),
     ):
         refused = _qa(*args, env=env)
         assert refused.returncode == 2, refused.stderr
-        assert "Q412" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+        assert code in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
         assert SECRET not in refused.stderr + refused.stdout
         assert "db.example" in refused.stderr
     assert not list(tmp_path.glob("postgres*")) and not Path("postgresql:").exists()

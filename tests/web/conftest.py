@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from qa_engine.review.users import FAST_HASH_ENV
 from qa_engine.web.app import create_app
+from tests.pgsupport import Databases, on_postgres
 
 from .support import PASSWORD, add_users, write_store
 
@@ -34,11 +35,32 @@ def web_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def web_db(web_db_template: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the hand-built store for one test."""
-    path = tmp_path / "qa.duckdb"
-    shutil.copy(web_db_template, path)
+def databases() -> Iterator[Databases]:
+    """PostgreSQL databases of one test, dropped after it."""
+    made = Databases()
+    yield made
+    made.drop()
+
+
+@pytest.fixture(scope="module")
+def module_databases() -> Iterator[Databases]:
+    made = Databases()
+    yield made
+    made.drop()
+
+
+def store_copy(template: Path, path: Path, databases: Databases) -> Path:
+    """A copy of a template store: a DuckDB file, or (QA_TEST_BACKEND=postgres) a new PostgreSQL database."""
+    if on_postgres():
+        return databases.copy_of(template)
+    shutil.copy(template, path)
     return path
+
+
+@pytest.fixture
+def web_db(web_db_template: Path, tmp_path: Path, databases: Databases) -> Path:
+    """A fresh copy of the hand-built store for one test."""
+    return store_copy(web_db_template, tmp_path / "qa.duckdb", databases)
 
 
 @pytest.fixture
@@ -77,11 +99,11 @@ def login(app) -> Callable[[str], Signed]:
 
 
 @pytest.fixture(scope="module")
-def shared_db(web_db_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def shared_db(
+    web_db_template: Path, tmp_path_factory: pytest.TempPathFactory, module_databases: Databases
+) -> Path:
     """One copy of the hand-built store for a whole module of tests that only read (or are refused)."""
-    path = tmp_path_factory.mktemp("shared") / "qa.duckdb"
-    shutil.copy(web_db_template, path)
-    return path
+    return store_copy(web_db_template, tmp_path_factory.mktemp("shared") / "qa.duckdb", module_databases)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +154,5 @@ def scored_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def scored_db(scored_db_template: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "scored.duckdb"
-    shutil.copy(scored_db_template, path)
-    return path
+def scored_db(scored_db_template: Path, tmp_path: Path, databases: Databases) -> Path:
+    return store_copy(scored_db_template, tmp_path / "scored.duckdb", databases)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from qa_engine import schema
@@ -260,9 +259,12 @@ def add_users(path: Path) -> None:
 
 
 def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    """Read the store directly (the app's connections are closed between requests)."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
+    """Read the store directly (the app's connections are closed between requests); DuckDB file or PostgreSQL."""
+    with Store(path).connect(read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+
+
+def execute(path: Path, sql: str, params: list | None = None) -> None:
+    """Change the store directly, as another process would; DuckDB file or PostgreSQL."""
+    with Store(path).connect() as con:
+        con.execute(sql, params or [])

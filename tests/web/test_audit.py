@@ -16,7 +16,9 @@ from fastapi.testclient import TestClient
 from qa_engine.review.audit import AuditLog, path_prefix
 from qa_engine.review.db import ReviewDB
 from qa_engine.store import Store
+from qa_engine.store.location import raw
 from qa_engine.web.app import create_app
+from tests.pgsupport import duckdb_only
 
 from .support import PASSWORD, query
 
@@ -110,8 +112,9 @@ def test_many_addresses_share_one_overflow_row(web_db: Path) -> None:
     assert any(r[1] == "*" and r[-1] >= 290 for r in rows)
 
 
+@duckdb_only
 def test_old_rows_go_after_the_retention_period_and_the_table_has_a_ceiling(web_db: Path) -> None:
-    con = duckdb.connect(str(web_db))
+    con = duckdb.connect(raw(web_db))
     try:
         con.execute(
             "INSERT INTO audit_log (logged_at, path, status, code, client, n) "

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from qa_engine.errors import QAError
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.users import authenticate
+from qa_engine.store.location import raw
 from qa_engine.web.commands import serve, users_app
 
 from .support import PASSWORD, query
@@ -105,7 +106,7 @@ def serving(db: Path, *options: str, scheme: str = "http") -> Iterator[str]:
     """`qa serve` in a process of its own over `db`; yields its base URL, and stops it on the way out."""
     port = free_port()
     proc = subprocess.Popen(
-        [*QA, "serve", "--db", str(db), "--port", str(port), *options],
+        [*QA, "serve", "--db", raw(db), "--port", str(port), *options],
         env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     base = f"{scheme}://127.0.0.1:{port}"
@@ -189,7 +190,7 @@ def test_scoring_into_the_store_while_it_is_served(served: str, web_db: Path, tm
         reader = threading.Thread(target=keep_reading)
         reader.start()
         try:
-            scored = qa("score", str(tickets), "--db", str(web_db), "--json", timeout=600)
+            scored = qa("score", str(tickets), "--db", raw(web_db), "--json", timeout=600)
         finally:
             stop.set()
             reader.join()
@@ -282,7 +283,7 @@ def test_serve_refuses_an_encrypted_key_without_asking_for_its_password(web_db: 
     key.write_bytes(
         plain.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encrypted)
     )
-    args = ["serve", "--db", str(web_db), "--tls-cert", str(cert), "--tls-key", str(key)]
+    args = ["serve", "--db", raw(web_db), "--tls-cert", str(cert), "--tls-key", str(key)]
     result = CliRunner().invoke(users_cli(), args, input="")
     assert isinstance(result.exception, QAError) and result.exception.code == "Q628", result.output
     assert "unencrypted" in str(result.exception)
@@ -302,6 +303,6 @@ def test_serve_refuses_an_encrypted_key_without_asking_for_its_password(web_db: 
 def test_serve_refuses_bad_tls_and_proxy_options(web_db: Path, tmp_path: Path, options, fragment) -> None:
     self_signed(tmp_path)
     args = [str(tmp_path / a) if a.endswith(".pem") else a for a in options]
-    result = CliRunner().invoke(users_cli(), ["serve", "--db", str(web_db), *args])
+    result = CliRunner().invoke(users_cli(), ["serve", "--db", raw(web_db), *args])
     assert isinstance(result.exception, QAError) and result.exception.code == "Q628", result.output
     assert fragment in str(result.exception)

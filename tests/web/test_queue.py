@@ -10,6 +10,8 @@ import pytest
 
 from qa_engine.review.queue import Cursor, QueueFilters, page_sql
 from qa_engine.review.scope import Scope
+from qa_engine.store.location import raw
+from tests.pgsupport import duckdb_only
 
 from .support import build_rows, query
 
@@ -167,11 +169,12 @@ def test_the_cursor_round_trips_and_is_opaque() -> None:
     assert re.fullmatch(r"[A-Za-z0-9_-]+", cursor.encode())
 
 
+@duckdb_only
 def test_a_page_is_a_top_n_scan_not_a_full_sort(shared_db) -> None:
     """At a million tickets the page must not sort everything: DuckDB plans ORDER BY ... LIMIT as a top-N."""
     filters = QueueFilters(team="T1", date_from=datetime(2026, 11, 1, tzinfo=UTC).date())
     page, _counts, params, _ = page_sql(Scope("t.agent_id = ?", ["a-1"]), filters, 50, Cursor(1, 0, "B-001"))
-    con = duckdb.connect(str(shared_db), read_only=True)
+    con = duckdb.connect(raw(shared_db), read_only=True)
     try:
         plan = "\n".join(row[1] for row in con.execute("EXPLAIN " + page, params).fetchall())
     finally:

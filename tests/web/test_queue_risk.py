@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
+from .support import execute
 from .test_queue import RANK, TICKETS, all_pages
 
 
@@ -14,12 +13,8 @@ def _set_risks(db: Path) -> dict[str, float | None]:
     risks = {
         t["ticket_id"]: (None if i % 3 == 0 else round((i * 7 % 10) / 10, 1)) for i, t in enumerate(TICKETS)
     }
-    con = duckdb.connect(str(db))
-    try:
-        for tid, risk in risks.items():
-            con.execute("UPDATE tickets SET dissatisfaction_risk = ? WHERE ticket_id = ?", [risk, tid])
-    finally:
-        con.close()
+    for tid, risk in risks.items():
+        execute(db, "UPDATE tickets SET dissatisfaction_risk = ? WHERE ticket_id = ?", [risk, tid])
     return risks
 
 

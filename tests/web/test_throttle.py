@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
@@ -18,7 +17,7 @@ from fastapi.testclient import TestClient
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.throttle import LoginThrottle
 
-from .support import PASSWORD, query
+from .support import PASSWORD, execute, query
 
 WRONG = "not the password"
 
@@ -44,11 +43,7 @@ def _login(client: TestClient, username: str, password: str):
 
 def _age_failures(db: Path, by: timedelta) -> None:
     """Let time pass for the stored failures (the app reads the clock; the rows move back instead)."""
-    con = duckdb.connect(str(db))
-    try:
-        con.execute("UPDATE login_failures SET failed_at = failed_at - ?", [by])
-    finally:
-        con.close()
+    execute(db, "UPDATE login_failures SET failed_at = failed_at - ?", [by])
 
 
 def test_five_failures_for_a_username_then_429_until_the_window_passes(clients, web_db) -> None:

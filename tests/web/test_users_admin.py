@@ -17,6 +17,8 @@ from qa_engine.errors import QAError
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.sessions import find_session, start_session
 from qa_engine.review.users import User, authenticate
+from qa_engine.store.location import raw
+from tests.pgsupport import duckdb_only
 
 from .support import PASSWORD, USERS, query
 from .test_commands import users_cli
@@ -184,8 +186,9 @@ def test_the_users_page_disables_resets_and_changes_roles(login, web_db: Path) -
 
 
 # qa users -------------------------------------------------------------------------------------------------------------
+@duckdb_only
 def test_qa_users_commands(web_db: Path) -> None:
-    runner, db = CliRunner(), ["--db", str(web_db)]
+    runner, db = CliRunner(), ["--db", raw(web_db)]
     store = ReviewDB(web_db)
     token, _ = start_session(store, User("agent1", "agent", "a-1", "T1"))
 
@@ -250,16 +253,17 @@ def test_qa_users_commands(web_db: Path) -> None:
     assert NEW_PASSWORD not in json.dumps(query(web_db, "SELECT * FROM audit_log"), default=str)
 
 
+@duckdb_only
 def test_a_store_from_before_user_administration_is_upgraded(tmp_path: Path, web_db: Path) -> None:
     """A store whose users table has no `disabled` column: every user is enabled, and disabling works."""
     import duckdb
 
-    con = duckdb.connect(str(web_db))
+    con = duckdb.connect(raw(web_db))
     con.execute("ALTER TABLE users DROP COLUMN disabled")
     con.close()
     runner = CliRunner()
-    listed = runner.invoke(users_cli(), ["users", "list", "--json", "--db", str(web_db)])
+    listed = runner.invoke(users_cli(), ["users", "list", "--json", "--db", raw(web_db)])
     assert listed.exit_code == 0, listed.output
     assert {r["disabled"] for r in json.loads(listed.output)} == {False}
-    assert runner.invoke(users_cli(), ["users", "disable", "coach1", "--db", str(web_db)]).exit_code == 0
+    assert runner.invoke(users_cli(), ["users", "disable", "coach1", "--db", raw(web_db)]).exit_code == 0
     assert authenticate(ReviewDB(web_db), "coach1", PASSWORD) is None
