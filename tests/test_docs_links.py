@@ -123,3 +123,14 @@ def test_no_page_points_outside_the_repository_or_at_issue_numbers() -> None:
             if "../shared" in line or re.search(r"\bissues?[ -]#?\d", line, re.IGNORECASE):
                 offenders.append(f"{page.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_the_quarantine_table_lists_every_reason_as_the_code_words_it() -> None:
+    """docs/scoring.md's table of quarantine reasons is the one a user reads: it holds every code of
+    `qa_engine.validation.reasons.REASONS` with the same meaning, and no code the engine never writes."""
+    from qa_engine.validation.reasons import REASONS
+
+    rows = re.findall(
+        r"^\| `([a-z_]+)` \| (.+?) \|$", (ROOT / "docs" / "scoring.md").read_text(encoding="utf-8"), re.M
+    )
+    assert dict(rows) == REASONS
