@@ -22,9 +22,9 @@ reaches `min_score`. Swept on the held-apart sets (fp32, reasons.v1:b4d4f446aa4a
 EXAMPLE_AGREEMENT = (
     "65 of the 73 tickets that have a clear reason, none of the 8 misses sent to logistics (reasons.v1:b4d4f446aa4a: "
     "58 of the first 65, the 8 later tickets all agreeing; teaching it that 'thanks, also ...' turns carry a request "
-    "cost T-4004, a pre-order charge question now read as presales; before issue 19, reasons.v1:c9e4747194b1: 48 of "
-    "65; the first issue-19 fit, reasons.v1:a52616998a84: 43, 14 of its 22 misses sent to logistics, mostly long "
-    "first turns with order numbers)"
+    "cost T-4004, a pre-order charge question now read as presales; the previous classifier, reasons.v1:c9e4747194b1: "
+    "48 of 65; the first fit on the larger example set, reasons.v1:a52616998a84: 43, 14 of its 22 misses sent to "
+    "logistics, mostly long first turns with order numbers)"
 )
 
 
@@ -42,7 +42,7 @@ def _confusion(report: dict, source: str) -> str:
 
 
 def _coverage(taxonomy_file: Path) -> str:
-    """How far the examples are from issue 19's 60 per sub-reason and language (a line of the card's limits)."""
+    """How far the examples are from 60 per sub-reason and language, the aim (a line of the card's limits)."""
     from collections import Counter
 
     from qa_engine.reasons.taxonomy import load_taxonomy
@@ -59,7 +59,7 @@ def _coverage(taxonomy_file: Path) -> str:
     ]
     return (
         f"Examples per sub-reason and language: {min(cells)} to {max(cells)} (median {sorted(cells)[len(cells) // 2]}); "
-        f"issue 19 asks for 60 or more, and {sum(c >= 60 for c in cells)} of the {len(cells)} sub-reason and language "
+        f"60 or more is the aim, and {sum(c >= 60 for c in cells)} of the {len(cells)} sub-reason and language "
         f"pairs have them. Fewest, {min(cells)} in every language: {', '.join(fewest)}."
     )
 
@@ -97,7 +97,7 @@ All of it written by this project's engineers for this purpose (no third-party t
   and the escalation signal examples in `rules/default/escalation.yaml` ({meta["escalation_examples"]["escalating"]} escalating,
   {meta["escalation_examples"]["ordinary"]} ordinary including the taxonomy's examples).
   The examples include requests written to look like real traffic (short and long, informal, typos, order
-  numbers inside, emotional) for the sub-reasons measured weakest on real English requests (issue 19):
+  numbers inside, emotional) for the sub-reasons measured weakest on real English requests:
   `logistics.tracking`, `logistics.delayed`, `order.*`, `payment.failed`, `payment.invoice`,
   `returns.return_request`, `returns.refund_status` and the sub-reason `presales.delivery_options` ("what delivery
   options do you have", "do you ship to Canada?"), which had no home before and fell into `other`.
@@ -111,7 +111,7 @@ All of it written by this project's engineers for this purpose (no third-party t
   `eval/unseen.tsv` (62 requests in phrasing not used in the examples, 42 English and 4 in each other language,
   written separately from the examples; figures `contact_reason_unseen`, English and overall only). The previous
   classifier (reasons.v1:c9e4747194b1, before the traffic-like examples) scored 0.767 (en) and 0.758 (all) on it,
-  sending 9 of its 58 topical requests to `other`; the first issue-19 fit (reasons.v1:a52616998a84) 0.895 / 0.875.
+  sending 9 of its 58 topical requests to `other`; the first fit on the larger example set (reasons.v1:a52616998a84) 0.895 / 0.875.
   Its three delivery-option requests are no longer fully unseen: the presales keywords added since ("options de
   livraison", "métodos de envío", "配送オプション") are the natural cues of that sub-reason, and they match them.
 
@@ -160,7 +160,7 @@ the one a person names in `examples/ground_truth.yaml` on {EXAMPLE_AGREEMENT} (`
 
 - The evaluation sets were written by the same team that wrote the examples and keywords: the figures measure
   consistency with our own idea of each reason, not real customers' wording; expect lower figures on real traffic
-  (0.62 macro-F1 was measured on 2,000 real English requests with the previous classifier, issue 19; not re-measured
+  (0.62 macro-F1 was measured on 2,000 real English requests with the previous classifier; not re-measured
   here, that data is not in this repository). `eval/unseen.tsv` narrows the gap but is small (62 requests).
   The escalation set is small (24 per language) and its escalating requests are explicit, so a perfect AUC is an
   upper bound, not a promise.

@@ -1,4 +1,4 @@
-"""Likely-dissatisfied customers: an agent's share against the team's (issue 18).
+"""Likely-dissatisfied customers: an agent's share against the team's.
 
 A ticket counts as *likely dissatisfied* when its predicted `dissatisfaction_risk` is at least the rule pack's
 "likely dissatisfied" line: the yellow `dissatisfaction_risk_at_least` threshold of its tier policy, the same line
