@@ -30,8 +30,9 @@ class Backend(ABC):
         """Tokens per text, special tokens included, without truncation."""
 
     @abstractmethod
-    def predict(self, texts: list[str], tasks: frozenset[str]) -> Predictions:
-        """Probabilities for each text (already cleaned and at most `max_tokens` long)."""
+    def predict(self, texts: list[str], tasks: frozenset[str], language: str | None = None) -> Predictions:
+        """Probabilities for each text (already cleaned and at most `max_tokens` long), all in `language` (a
+        backend may calibrate per language; None: not known)."""
 
 
 def torch_threads() -> int:
