@@ -77,8 +77,8 @@ class AffectScorer:
         emo = np.full((n, len(EMOTIONS)), 1.0 / len(EMOTIONS), dtype=np.float32)
         flags: list[str | None] = [None] * n
         pooled: np.ndarray | None = None
-        # (backend, tasks, language) -> distinct cleaned text -> rows that carry it (a backend may calibrate per
-        # language, so the same text in two languages is two pieces of work)
+        # (backend, tasks, language) -> distinct cleaned text -> rows that carry it (language only for a backend that
+        # calibrates per language: there the same text in two languages is two pieces of work)
         work: dict[tuple[int, frozenset[str], str | None], dict[str, list[int]]] = defaultdict(
             lambda: defaultdict(list)
         )
@@ -95,7 +95,7 @@ class AffectScorer:
                 backends[id(backend)] = backend
                 by_backend[id(backend)].add(task)
             for key, tasks in by_backend.items():
-                work[(key, frozenset(tasks), lang)][cleaned].append(i)
+                work[(key, frozenset(tasks), lang if backends[key].per_language else None)][cleaned].append(i)
         for (key, tasks, lang), by_text in work.items():
             backend = backends[key]
             distinct = list(by_text)

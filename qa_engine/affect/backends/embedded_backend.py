@@ -53,6 +53,10 @@ class EmbeddedBackend(Backend):
         }
         self._emo_bias = torch.tensor(self.config.emotion_bias)
 
+    @property
+    def per_language(self) -> bool:
+        return bool(self._sent_bias_by_language)
+
     def count_tokens(self, texts: list[str]) -> list[int]:
         return self.tokenizer.count_tokens(texts)
 
