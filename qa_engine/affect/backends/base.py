@@ -29,9 +29,16 @@ class Backend(ABC):
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Tokens per text, special tokens included, without truncation."""
 
+    @property
+    def per_language(self) -> bool:
+        """Whether `predict` reads its `language` (per-language calibration): only then does the scorer split a
+        batch by language, so a model without it batches mixed-language work as before."""
+        return False
+
     @abstractmethod
-    def predict(self, texts: list[str], tasks: frozenset[str]) -> Predictions:
-        """Probabilities for each text (already cleaned and at most `max_tokens` long)."""
+    def predict(self, texts: list[str], tasks: frozenset[str], language: str | None = None) -> Predictions:
+        """Probabilities for each text (already cleaned and at most `max_tokens` long), all in `language` (a
+        backend may calibrate per language; None: not known)."""
 
 
 def torch_threads() -> int:

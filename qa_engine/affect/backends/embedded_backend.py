@@ -48,17 +48,25 @@ class EmbeddedBackend(Backend):
         self.max_tokens = self.config.max_length
         self.tokenizer = embedded.tokenizer(self.max_tokens)
         self._sent_bias = torch.tensor(self.config.sentiment_bias)
+        self._sent_bias_by_language = {
+            lang: torch.tensor(bias) for lang, bias in self.config.sentiment_bias_by_language.items()
+        }
         self._emo_bias = torch.tensor(self.config.emotion_bias)
+
+    @property
+    def per_language(self) -> bool:
+        return bool(self._sent_bias_by_language)
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return self.tokenizer.count_tokens(texts)
 
-    def predict(self, texts: list[str], tasks: frozenset[str]) -> Predictions:
+    def predict(self, texts: list[str], tasks: frozenset[str], language: str | None = None) -> Predictions:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pooled, sent, emo = embedded.forward_texts(self.model, self.tokenizer, texts)
+        sent_bias = self._sent_bias_by_language.get(language or "", self._sent_bias)
         return Predictions(
-            sentiment=torch.softmax(sent + self._sent_bias, -1).numpy() if "sentiment" in tasks else None,
+            sentiment=torch.softmax(sent + sent_bias, -1).numpy() if "sentiment" in tasks else None,
             emotion=torch.softmax(emo + self._emo_bias, -1).numpy() if "emotion" in tasks else None,
             pooled=pooled.numpy().astype(np.float32),
         )

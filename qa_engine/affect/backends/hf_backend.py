@@ -80,7 +80,7 @@ class HuggingFaceBackend(Backend):
         return np.where(total > 0, out / np.maximum(total, 1e-9), 1.0 / len(labels))
 
     @torch.inference_mode()
-    def predict(self, texts: list[str], tasks: frozenset[str]) -> Predictions:
+    def predict(self, texts: list[str], tasks: frozenset[str], language: str | None = None) -> Predictions:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         probs = np.zeros((len(texts), len(self._targets)), dtype=np.float32)
         for start in range(0, len(order), 32):

@@ -108,3 +108,36 @@ def xlmt(root: Path, split: str, languages: list[str] | None = None) -> list[Exa
         labels = (base / f"{split}_labels.txt").read_text(encoding="utf-8").split()
         out += [Example(t, lang, f"xlmt_{lang}", int(y)) for t, y in zip(texts, labels, strict=True)]
     return out
+
+
+def labelled_tsv(file: Path, language: str, source: str) -> list[Example]:
+    """One of our own hand-written sets (`models/affect_support/`, `models/sanity/`): a header, then
+    `text <TAB> sentiment <TAB> emotion` per line, labels by name. A bad row stops the load with its file and line
+    (these are small curated files: a typo is a mistake to fix, not a row to skip)."""
+    out = []
+    lines = file.read_text(encoding="utf-8").splitlines()
+    if not lines or lines[0].split("\t")[:3] != ["text", "sentiment", "emotion"]:
+        raise QAError("Q311", file=file, line=1, detail="the header must be text, sentiment, emotion")
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        cells = line.split("\t")
+        if len(cells) != 3 or not cells[0].strip():
+            raise QAError(
+                "Q311", file=file, line=number, detail=f"want 3 tab-separated cells, got {len(cells)}"
+            )
+        text, senti, emo = cells
+        if senti not in SENTIMENTS or emo not in EMOTIONS:
+            raise QAError("Q311", file=file, line=number, detail=f"unknown label '{senti}' or '{emo}'")
+        emotion, dist = _emotion_target({emo})
+        out.append(Example(text, language, source, SENTIMENTS.index(senti), emotion, dist, frozenset({emo})))
+    return out
+
+
+def support_sets(folder: Path) -> list[Example]:
+    """Our own support-style training sets, `<language>_train.tsv` per language (source `support_<language>`)."""
+    out = []
+    for file in sorted(folder.glob("*_train.tsv")):
+        lang = file.name.split("_", 1)[0]
+        out += labelled_tsv(file, lang, f"support_{lang}")
+    return out

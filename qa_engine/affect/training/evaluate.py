@@ -7,6 +7,11 @@ Definitions (kept identical in the model card):
 - NLPCC 2013 dev: 7-class emotion macro-F1 after the data README's label mapping.
 - XLM-T val: 3-class sentiment macro-F1 per language (all eight).
 - ja sanity (our own hand-written set, models/sanity/): sentiment and emotion macro-F1.
+- support turns (our own held-apart sets, models/sanity/<language>_support_turns.tsv, six languages): sentiment
+  macro-F1, and emotion macro-F1.
+- demo mood (examples/): the first and the last customer turn of every example ticket against the sentiment the
+  ground truth's `customer_mood` gives them, per language (accuracy).
+Every sentiment report also carries the neutral recall and the share of negative texts read as positive.
 """
 
 from __future__ import annotations
@@ -33,10 +38,18 @@ class Report:
     value: float
     n: int
     per_class: list[dict] = field(default_factory=list)
+    neg_as_pos: float | None = None  # sentiment only: share of negative texts read as positive
+
+    @property
+    def neutral_recall(self) -> float | None:
+        return next((row["recall"] for row in self.per_class if row["class"] == "neutral"), None)
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "metric": self.metric, "value": round(self.value, 4), "n": self.n,
-                "per_class": self.per_class}  # fmt: skip
+        out = {"name": self.name, "metric": self.metric, "value": round(self.value, 4), "n": self.n,
+               "per_class": self.per_class}  # fmt: skip
+        if self.neg_as_pos is not None:
+            out["neutral_recall"], out["neg_as_pos"] = self.neutral_recall, round(self.neg_as_pos, 4)
+        return out
 
 
 def _classification(name: str, gold: list[int], pred: list[int], labels: tuple[str, ...]) -> Report:
@@ -50,7 +63,12 @@ def _classification(name: str, gold: list[int], pred: list[int], labels: tuple[s
     ]  # fmt: skip
     present = [i for i in idx if s[i] > 0]
     macro = f1_score(gold, pred, labels=present, average="macro", zero_division=0)
-    return Report(name, "macro_f1", float(macro), len(gold), rows)
+    report = Report(name, "macro_f1", float(macro), len(gold), rows)
+    if labels == SENTIMENTS:
+        neg, pos = SENTIMENTS.index("negative"), SENTIMENTS.index("positive")
+        negatives = [p for g, p in zip(gold, pred, strict=True) if g == neg]
+        report.neg_as_pos = sum(p == pos for p in negatives) / len(negatives) if negatives else 0.0
+    return report
 
 
 def _ja_sanity(file: Path) -> list[tuple[str, int, int]]:
@@ -59,7 +77,8 @@ def _ja_sanity(file: Path) -> list[tuple[str, int, int]]:
     return [(r["text"], SENTIMENTS.index(r["sentiment"]), EMOTIONS.index(r["emotion"])) for r in rows]
 
 
-FAMILIES = ("goemotions", "online_shopping", "nlpcc", "xlmt", "ja_sanity_own")
+FAMILIES = ("goemotions", "online_shopping", "nlpcc", "xlmt", "ja_sanity_own", "support_own", "demo_mood")
+SERVED = ("en", "zh", "de", "ja", "es", "fr")
 
 
 def evaluate(
@@ -107,6 +126,64 @@ def evaluate(
                 "ja_sanity_own/emotion/ja", [e for _, _, e in ja], list(res.emotion.argmax(1)), EMOTIONS
             )
         )
+    if "support_own" in wanted:
+        reports.extend(_support_turns(scorer, (sanity.parent if sanity else paths.models_dir() / "sanity")))
+    if "demo_mood" in wanted:
+        reports.extend(_demo_mood(scorer))
+    return reports
+
+
+def _support_turns(scorer: AffectScorer, folder: Path) -> list[Report]:
+    """Our held-apart support turns: never trained or calibrated on (training uses models/affect_support/)."""
+    reports = []
+    for lang in SERVED:
+        file = folder / f"{lang}_support_turns.tsv"
+        if not file.exists():
+            continue
+        rows = datasets.labelled_tsv(file, lang, "support_turns")
+        res = scorer.score_texts([e.text for e in rows], [lang] * len(rows))
+        reports.append(_classification(f"support_turns_own/sentiment/{lang}", [e.sentiment for e in rows],
+                                       list(res.sentiment.argmax(1)), SENTIMENTS))  # fmt: skip
+        reports.append(_classification(f"support_turns_own/emotion/{lang}", [e.emotion for e in rows],
+                                       list(res.emotion.argmax(1)), EMOTIONS))  # fmt: skip
+    return reports
+
+
+def demo_turns() -> list[tuple[str, str, str, str]]:
+    """(ticket id, language, customer text, sentiment a person reads in it): the first and the last customer turn of
+    each example ticket, labelled by the ground truth's `customer_mood`."""
+    import json
+
+    import yaml
+
+    root = paths.examples_dir()
+    truth = {
+        t["ticket_id"]: t for t in yaml.safe_load((root / "ground_truth.yaml").read_text("utf-8"))["tickets"]
+    }
+    out = []
+    for line in (root / "tickets.jsonl").read_text(encoding="utf-8").splitlines():
+        ticket = json.loads(line)
+        t = truth.get(ticket["ticket_id"])
+        mood = (t or {}).get("customer_mood") or {}
+        said = [turn["text"] for turn in ticket["turns"] if turn["speaker"] == "customer"]
+        if not said or not mood.get("start"):
+            continue
+        out.append((ticket["ticket_id"], t["language"], said[0], mood["start"]))
+        if len(said) > 1 and mood.get("end"):
+            out.append((ticket["ticket_id"], t["language"], said[-1], mood["end"]))
+    return out
+
+
+def _demo_mood(scorer: AffectScorer) -> list[Report]:
+    turns = demo_turns()
+    res = scorer.score_texts([t[2] for t in turns], [t[1] for t in turns])
+    pred = res.sentiment.argmax(1)
+    reports = []
+    for lang in SERVED:
+        rows = [i for i, t in enumerate(turns) if t[1] == lang]
+        gold = [SENTIMENTS.index(turns[i][3]) for i in rows]
+        hits = sum(int(pred[i]) == g for i, g in zip(rows, gold, strict=True))
+        reports.append(Report(f"demo_mood/sentiment/{lang}", "accuracy", hits / len(rows), len(rows)))
     return reports
 
 
@@ -135,7 +212,10 @@ def format_reports(reports: list[Report]) -> str:
     """A plain-text table per report: headline first, then precision/recall/F1 per class."""
     lines = []
     for rep in reports:
-        lines.append(f"{rep.name:34s} {rep.metric} {rep.value:.4f}  (n={rep.n})")
+        extra = ""
+        if rep.neg_as_pos is not None:
+            extra = f"  neutral recall {rep.neutral_recall or 0:.3f}  negative read as positive {rep.neg_as_pos:.3f}"
+        lines.append(f"{rep.name:34s} {rep.metric} {rep.value:.4f}  (n={rep.n}){extra}")
         for row in rep.per_class:
             lines.append(
                 f"    {row['class']:9s} P {row['precision']:.3f}  R {row['recall']:.3f}  F1 {row['f1']:.3f}"

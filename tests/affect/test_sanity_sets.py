@@ -1,0 +1,65 @@
+"""Regression tests over our own held-apart support turns (`models/sanity/<language>_support_turns.tsv`).
+
+Why: the public dev splits are tweets, Reddit and product reviews; these sets are the register the product serves
+(customer lines in a support conversation, with insults, sarcasm and curt dismissals among the negatives). They were
+never trained or calibrated on, so a drop here is a real regression. The floors sit about 0.1 under what the
+committed weights measure (model card) and assert behaviour: that the three classes are told apart, that neutral
+requests are read as neutral, and that negatives are rarely read as positive.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa_engine import paths
+from qa_engine.affect.training import datasets
+from qa_engine.affect.training.evaluate import SERVED, evaluate
+from qa_engine.errors import QAError
+from tests.affect.conftest import fp32_scorer
+
+SANITY = paths.models_dir() / "sanity"
+
+# committed weights, fp32 (model card): en 0.83, zh 0.66, de 0.75, ja 0.80, es 0.82, fr 0.75
+MACRO_F1_FLOOR = {"en": 0.72, "zh": 0.55, "de": 0.65, "ja": 0.70, "es": 0.72, "fr": 0.65}
+NEUTRAL_RECALL_FLOOR = 0.5  # most support turns are neutral: at least half of the neutral ones must read so
+NEG_AS_POS_CEILING = 0.34  # committed weights: at most 0.25 in any language
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict[str, object]:
+    return {r.name: r for r in evaluate(fp32_scorer(), only=("support_own",))}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", SERVED)
+def test_support_turns_read_as_a_person_reads_them(reports: dict, language: str) -> None:
+    rep = reports[f"support_turns_own/sentiment/{language}"]
+    assert rep.n >= 30, f"{language}: the set shrank to {rep.n} rows"
+    assert rep.value >= MACRO_F1_FLOOR[language], (language, rep.value, rep.per_class)
+    assert rep.neutral_recall >= NEUTRAL_RECALL_FLOOR, (language, rep.per_class)
+    assert rep.neg_as_pos <= NEG_AS_POS_CEILING, (language, rep.neg_as_pos)
+
+
+def test_every_served_language_has_a_balanced_held_apart_set() -> None:
+    """Every served language keeps its set, with all three sentiments, and none of its texts is also a training
+    text (models/affect_support/): a set that leaks into training measures nothing."""
+    training = {e.text.strip() for e in datasets.support_sets(paths.models_dir() / "affect_support")}
+    for language in SERVED:
+        rows = datasets.labelled_tsv(SANITY / f"{language}_support_turns.tsv", language, "support_turns")
+        counts = {s: sum(e.sentiment == s for e in rows) for s in range(3)}
+        assert min(counts.values()) >= 10, (language, counts)
+        leaked = [e.text for e in rows if e.text.strip() in training]
+        assert not leaked, (language, leaked)
+
+
+def test_a_bad_row_names_its_file_and_line(tmp_path: Path) -> None:
+    file = tmp_path / "xx_support_turns.tsv"
+    file.write_text("text\tsentiment\temotion\nWhere is my parcel?\tneutral\tneutral\nRude.\tangry\tanger\n")
+    with pytest.raises(QAError) as err:
+        datasets.labelled_tsv(file, "xx", "support_turns")
+    assert err.value.code == "Q311" and f"{file}:3" in str(err.value) and "angry" in str(err.value)
+    file.write_text("text\tlabel\nfine\tpositive\n")
+    with pytest.raises(QAError, match="header"):
+        datasets.labelled_tsv(file, "xx", "support_turns")
