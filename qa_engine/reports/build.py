@@ -77,7 +77,7 @@ def render_agent_report(
     date_to: date | None = None,
     rules: str | Path | None = None,
 ) -> ReportFiles:
-    """OUT/<agent>.html and .pdf for one agent; unknown id: QAError Q501."""
+    """OUT/<agent>.html and .pdf for one agent; unknown id: QAError Q805."""
     store = Store(db)
     facts = store_facts(store)
     facts.check_agent(agent_id, db)

@@ -240,7 +240,7 @@ class StoreFacts:
 
     def check_agent(self, agent_id: str, db: object) -> None:
         if agent_id not in self.agents:
-            raise QAError("Q501", agent_id=agent_id, db=db, known=_listing(self.agents))
+            raise QAError("Q805", agent_id=agent_id, db=db, hint=f". Known agents: {_listing(self.agents)}")
 
     def check_team(self, team: str, db: object) -> None:
         if team not in self.teams:

@@ -111,7 +111,7 @@ async def login_submit(request: Request) -> Response:
     except QAError as exc:
         if exc.code == "Q623":  # throttled: the form again, with the wait, and the header a script can read
             message = str(exc).split("] ", 1)[-1]
-            await audit(request, 429, "Q623", message)
+            await audit(request, exc.status, "Q623", message)
             response = _login_form(request, form.get("next"), 429, message + ".", username)
             response.headers["Retry-After"] = str(exc.fields["seconds"])
             return response
