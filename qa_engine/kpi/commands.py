@@ -40,8 +40,8 @@ def _print_table(table: KpiTable) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from qa_engine.kpi.definitions import KPI_NAMES
-    from qa_engine.kpi.display import LABELS, format_value, target_text
+    from qa_engine.kpi.catalog import KPI_NAMES, LABELS
+    from qa_engine.kpi.display import format_value, target_text
 
     settings, console = table.settings, Console()
     if table.start or table.end:
