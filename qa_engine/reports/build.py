@@ -15,8 +15,8 @@ from pathlib import Path
 
 from qa_engine.kpi.targets import pack_settings
 from qa_engine.reports.agent import build_agent_report
-from qa_engine.reports.coaching import load_coaching
-from qa_engine.reports.kpis import load_kpis
+from qa_engine.reports.coaching_section import load_coaching
+from qa_engine.reports.kpi_section import load_kpis
 from qa_engine.reports.period import Period, resolve_period
 from qa_engine.reports.queries import NO_TEAM, PeriodData, load_period, store_facts
 from qa_engine.reports.render import (

@@ -13,7 +13,7 @@ import polars as pl
 from qa_engine.kpi.catalog import KPIS, SHARE_KPIS
 from qa_engine.reports import charts
 from qa_engine.reports.agent import CategoryRow, category_rows, trend_chart
-from qa_engine.reports.coaching import FocusRow, focus_rows
+from qa_engine.reports.coaching_section import FocusRow, focus_rows
 from qa_engine.reports.dissatisfied import DissatisfiedShare, dissatisfied_share
 from qa_engine.reports.dissatisfied import counts as dissatisfied_counts
 from qa_engine.reports.keyissues import (
@@ -26,7 +26,7 @@ from qa_engine.reports.keyissues import (
     reason_weeks,
     signal_rows,
 )
-from qa_engine.reports.kpis import (
+from qa_engine.reports.kpi_section import (
     KINDS,
     SHOWN,
     TITLES,

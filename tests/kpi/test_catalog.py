@@ -10,9 +10,9 @@ from qa_engine.kpi.catalog import BY_NAME, KPI_NAMES, KPIS, SECONDS_KPIS, SHARE_
 from qa_engine.kpi.definitions import compute_kpis, kpi_expressions
 from qa_engine.kpi.display import format_value
 from qa_engine.kpi.targets import TARGET_KPIS, KpiSettings, Target
-from qa_engine.reports import kpis as report_kpis
+from qa_engine.reports import kpi_section as report_kpis
 from qa_engine.reports.team import AGENT_KPI_TITLES, AGENT_KPIS
-from qa_engine.review.kpis import _better
+from qa_engine.review.scoped_kpis import _better
 
 
 def test_the_computed_kpis_are_the_catalog_in_its_order() -> None:

@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from qa_engine.kpi.coaching import add_session
+from qa_engine.kpi.coaching_loop import add_session
 from qa_engine.kpi.snapshots import write_snapshot
 from qa_engine.review.admin import set_disabled
 from qa_engine.review.audit import Actor, AuditLog
