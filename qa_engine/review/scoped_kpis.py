@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from qa_engine.auth.sessions import Session
 from qa_engine.errors import QAError
 from qa_engine.kpi.catalog import KPI_NAMES, higher_is_better
 from qa_engine.kpi.definitions import GROUPINGS, compute_kpis
@@ -26,7 +27,6 @@ from qa_engine.kpi.targets import KpiSettings, load_settings
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.queue import MAX_FILTER
 from qa_engine.review.scope import Scope
-from qa_engine.review.sessions import Session
 
 # `by` values: the CLI's (`qa kpi --by reason`) and the column's own name for the contact reason
 BY_ALIASES: dict[str, str] = {"contact_reason": "reason"}

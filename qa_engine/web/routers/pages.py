@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from qa_engine.auth.sessions import Session, end_session, find_session
 from qa_engine.errors import QAError
 from qa_engine.review.calibration import calibration
 from qa_engine.review.db import ReviewDB
@@ -32,7 +33,6 @@ from qa_engine.review.scoped_coaching import (
     stored_rule_ids,
 )
 from qa_engine.review.scoped_kpis import BY_CHOICES, check_narrowing, parse_kpi_params, scoped_kpis
-from qa_engine.review.sessions import Session, end_session, find_session
 from qa_engine.review.thresholds import tier_thresholds
 from qa_engine.review.tickets import load_ticket, pieces
 from qa_engine.schema import CHANNELS, OUTCOMES, TIERS
