@@ -243,7 +243,7 @@ def pull(
             names=", ".join(s.name for s in summary.failed),
         )  # fmt: skip
         typer.echo(f"qa: {failed}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(failed.exit_code)
 
 
 def _pull_table(summary) -> None:
@@ -358,7 +358,7 @@ def main() -> None:
         code = app(standalone_mode=False)  # without standalone mode click returns typer.Exit's code
     except QAError as exc:
         typer.echo(f"qa: {exc}", err=True)
-        raise SystemExit(2) from None
+        raise SystemExit(exc.exit_code) from None
     except typer.Abort:
         raise SystemExit(130) from None
     except Exception as exc:

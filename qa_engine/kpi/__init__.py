@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from qa_engine.lazy import lazy_getattr
 
 _EXPORTS: dict[str, str] = {
-    "CoachingEffect": "coaching", "CoachingSession": "coaching", "add_session": "coaching",
-    "coaching_effect": "coaching", "list_sessions": "coaching",
+    "CoachingEffect": "coaching_loop", "CoachingSession": "coaching_loop", "add_session": "coaching_loop",
+    "coaching_effect": "coaching_loop", "list_sessions": "coaching_loop",
     "KpiTable": "compute", "kpi_table": "compute",
     "CustomerBalance": "customers", "TicketBalance": "customers", "customer_balance": "customers",
     "GROUPINGS": "definitions", "KPI_NAMES": "definitions",
@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from qa_engine.kpi.coaching import (
+    from qa_engine.kpi.coaching_loop import (
         CoachingEffect,
         CoachingSession,
         add_session,

@@ -40,8 +40,8 @@ def _print_table(table: KpiTable) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from qa_engine.kpi.definitions import KPI_NAMES
-    from qa_engine.kpi.display import LABELS, format_value, target_text
+    from qa_engine.kpi.catalog import KPI_NAMES, LABELS
+    from qa_engine.kpi.display import format_value, target_text
 
     settings, console = table.settings, Console()
     if table.start or table.end:
@@ -132,7 +132,7 @@ def coaching_add(
     ] = None,
 ) -> None:
     """Record a coaching session (recording the same agent, day and focus again updates its note)."""
-    from qa_engine.kpi.coaching import add_session
+    from qa_engine.kpi.coaching_loop import add_session
 
     session_date = _date(day, "--date")
     assert session_date is not None  # --date is required
@@ -158,7 +158,7 @@ def coaching_effect_cmd(
     """Per session and focus rule: pass rate and QA score in the 14 days before vs the 14 days after."""
     from dataclasses import asdict
 
-    from qa_engine.kpi.coaching import coaching_effect
+    from qa_engine.kpi.coaching_loop import coaching_effect
     from qa_engine.kpi.display import format_share
 
     effects = coaching_effect(db, agent_id)

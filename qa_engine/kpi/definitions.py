@@ -1,4 +1,4 @@
-"""The service KPIs of CONTRACT.md section 5, each one aggregate over the per-ticket facts (`facts.py`).
+"""How each service KPI of `catalog.KPIS` is computed: one aggregate over the per-ticket facts (`facts.py`).
 
 The contract is the definition; this module only says it in polars. Shares are means of booleans and medians are
 polars medians (an even count gives the mean of the two middle values); both skip nulls, so a ticket with nothing to
@@ -9,34 +9,10 @@ from __future__ import annotations
 
 import polars as pl
 
-KPI_NAMES: tuple[str, ...] = (
-    "tickets",
-    "first_response_median_s",
-    "sla_attainment",
-    "fcr",
-    "csat_mean",
-    "csat_satisfied",
-    "handle_time_median_s",
-    "service_recovery",
-    "escalation_rate",
-    "emotional_balance_mean",
-    "cost_per_contact",
-    "agent_time_median_s",
-    "escalated_rate",
-    "language_coverage",
-)
-# KPIs that are shares (0..1): a target for one of them must lie in 0..1 too
-SHARE_KPIS: frozenset[str] = frozenset(
-    {
-        "sla_attainment",
-        "fcr",
-        "csat_satisfied",
-        "service_recovery",
-        "escalation_rate",
-        "escalated_rate",
-        "language_coverage",
-    }
-)
+from qa_engine.kpi.catalog import KPI_NAMES, SHARE_KPIS
+
+__all__ = ["KPI_NAMES", "SHARE_KPIS", "compute_kpis", "kpi_expressions"]
+
 CSAT_SATISFIED_FROM = 4  # csat 4 and 5 count as satisfied
 ESCALATION_FROM = 0.5  # escalation_risk at or above this counts as escalated
 

@@ -5,19 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from qa_engine.kpi.definitions import SHARE_KPIS
+from qa_engine.kpi.catalog import LABELS, SECONDS_KPIS, SHARE_KPIS
 from qa_engine.kpi.targets import Target
 
-# a KPI's name for people (the JSON keeps the contract's names)
-LABELS: dict[str, str] = {
-    "tickets": "tickets", "first_response_median_s": "first response (median)", "sla_attainment": "SLA attainment",
-    "fcr": "first-contact resolution", "csat_mean": "CSAT (mean)", "csat_satisfied": "CSAT satisfied (4-5)",
-    "handle_time_median_s": "handle time (median)", "service_recovery": "service recovery",
-    "escalation_rate": "escalation rate", "emotional_balance_mean": "emotional balance (mean)",
-    "cost_per_contact": "cost per contact", "agent_time_median_s": "agent time (median)",
-    "escalated_rate": "escalated (recorded)", "language_coverage": "language coverage",
-}  # fmt: skip
-SECONDS_KPIS = frozenset({"first_response_median_s", "handle_time_median_s", "agent_time_median_s"})
+__all__ = ["LABELS", "MISSING", "SECONDS_KPIS", "format_share", "format_value", "target_text"]
+
 MISSING = "–"  # nothing to measure
 
 

@@ -12,13 +12,13 @@ from datetime import date
 
 import polars as pl
 
-from qa_engine.kpi.coaching import CoachingEffect
+from qa_engine.kpi.coaching_loop import CoachingEffect
 from qa_engine.reports import charts
-from qa_engine.reports.coaching import assigns_practice
+from qa_engine.reports.coaching_section import assigns_practice
 from qa_engine.reports.dissatisfied import DissatisfiedShare, dissatisfied_share
 from qa_engine.reports.excerpts import Excerpt, excerpt
 from qa_engine.reports.keyissues import ReasonRow, rate, reason_rows
-from qa_engine.reports.kpis import KpiView, kpi_views, median_of_agents
+from qa_engine.reports.kpi_section import KpiView, kpi_views, median_of_agents
 from qa_engine.reports.practise import PractiseItem, practise_items
 from qa_engine.reports.queries import NO_TEAM, PeriodData, top_failed_rules
 from qa_engine.reports.rulebook import CATEGORY_TITLES, FIRE_CATEGORIES, Rulebook, RuleNote

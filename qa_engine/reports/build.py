@@ -15,8 +15,8 @@ from pathlib import Path
 
 from qa_engine.kpi.targets import pack_settings
 from qa_engine.reports.agent import build_agent_report
-from qa_engine.reports.coaching import load_coaching
-from qa_engine.reports.kpis import load_kpis
+from qa_engine.reports.coaching_section import load_coaching
+from qa_engine.reports.kpi_section import load_kpis
 from qa_engine.reports.period import Period, resolve_period
 from qa_engine.reports.queries import NO_TEAM, PeriodData, load_period, store_facts
 from qa_engine.reports.render import (
@@ -77,7 +77,7 @@ def render_agent_report(
     date_to: date | None = None,
     rules: str | Path | None = None,
 ) -> ReportFiles:
-    """OUT/<agent>.html and .pdf for one agent; unknown id: QAError Q501."""
+    """OUT/<agent>.html and .pdf for one agent; unknown id: QAError Q805."""
     store = Store(db)
     facts = store_facts(store)
     facts.check_agent(agent_id, db)

@@ -25,7 +25,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.start > self.end:
-            raise QAError("Q503", start=self.start.isoformat(), end=self.end.isoformat())
+            raise QAError("Q808", start=self.start.isoformat(), end=self.end.isoformat())
 
     @property
     def days(self) -> int:

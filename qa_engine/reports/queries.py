@@ -21,8 +21,8 @@ import duckdb
 import polars as pl
 
 from qa_engine.errors import QAError
-from qa_engine.reports.coaching import CoachingData
-from qa_engine.reports.kpis import KpiData
+from qa_engine.reports.coaching_section import CoachingData
+from qa_engine.reports.kpi_section import KpiData
 from qa_engine.reports.period import Period
 from qa_engine.reports.rulebook import DEFAULT_ESCALATION_RED, DEFAULT_LIKELY_DISSATISFIED
 from qa_engine.store import Store
@@ -240,7 +240,7 @@ class StoreFacts:
 
     def check_agent(self, agent_id: str, db: object) -> None:
         if agent_id not in self.agents:
-            raise QAError("Q501", agent_id=agent_id, db=db, known=_listing(self.agents))
+            raise QAError("Q805", agent_id=agent_id, db=db, hint=f". Known agents: {_listing(self.agents)}")
 
     def check_team(self, team: str, db: object) -> None:
         if team not in self.teams:
@@ -293,7 +293,9 @@ class PeriodData:
     picks: pl.DataFrame  # per agent, the best and the worst ticket
     pick_turns: pl.DataFrame  # the turns of the picked tickets
     kpis: KpiData | None = None  # the service KPIs (kpis.load_kpis), set by build.py
-    coaching: CoachingData = field(default_factory=CoachingData)  # sessions touching the period (coaching.py)
+    coaching: CoachingData = field(
+        default_factory=CoachingData
+    )  # sessions touching the period (coaching_section.py)
 
     def of(self, frame: str, level: str, key: str) -> pl.DataFrame:
         """One group's rows of a frame, e.g. `of("rules", "agent", "a-17")`."""

@@ -116,7 +116,7 @@ def _fmt(value: float | None, kind: str) -> str:
 
 
 def _kpi(value: float | None, kind: str, currency: str | None = None) -> str:
-    """A KPI in its unit (kinds: qa_engine.reports.kpis.KINDS)."""
+    """A KPI in its unit (kinds: qa_engine.reports.kpi_section.KINDS)."""
     if value is None:
         return "–"
     if kind == "rate":

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from qa_engine.kpi.definitions import SHARE_KPIS
+from qa_engine.kpi.catalog import KPIS, SHARE_KPIS
 from qa_engine.reports import charts
 from qa_engine.reports.agent import CategoryRow, category_rows, trend_chart
-from qa_engine.reports.coaching import FocusRow, focus_rows
+from qa_engine.reports.coaching_section import FocusRow, focus_rows
 from qa_engine.reports.dissatisfied import DissatisfiedShare, dissatisfied_share
 from qa_engine.reports.dissatisfied import counts as dissatisfied_counts
 from qa_engine.reports.keyissues import (
@@ -26,7 +26,7 @@ from qa_engine.reports.keyissues import (
     reason_weeks,
     signal_rows,
 )
-from qa_engine.reports.kpis import (
+from qa_engine.reports.kpi_section import (
     KINDS,
     SHOWN,
     TITLES,
@@ -44,13 +44,8 @@ from qa_engine.schema import CATEGORIES
 
 ALL = "all"
 # the per-agent KPI table: the figures a team lead compares agents by (all KPIs are in the team's own table)
-AGENT_KPIS: tuple[str, ...] = ("first_response_median_s", "sla_attainment", "fcr", "csat_satisfied",
-                               "service_recovery", "escalation_rate", "emotional_balance_mean", "cost_per_contact")  # fmt: skip
-AGENT_KPI_TITLES: dict[str, str] = {
-    "first_response_median_s": "1st response", "sla_attainment": "SLA", "fcr": "FCR", "csat_satisfied": "CSAT 4–5",
-    "service_recovery": "Recovery", "escalation_rate": "Escalation", "emotional_balance_mean": "Balance",
-    "cost_per_contact": "Cost",
-}  # fmt: skip
+AGENT_KPIS: tuple[str, ...] = tuple(kpi.name for kpi in KPIS if kpi.short)
+AGENT_KPI_TITLES: dict[str, str] = {kpi.name: kpi.short for kpi in KPIS if kpi.short}
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+from qa_engine.auth.users import User
 from qa_engine.errors import QAError
 from qa_engine.review.binding import CURRENT_REVIEW
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.models import DisputeIn, ResolutionIn, ReviewIn
 from qa_engine.review.queue import iso
 from qa_engine.review.scope import Scope
-from qa_engine.review.users import User
 
 
 def _require(user: User, role: str, action: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qa_engine.review.users import User
+from qa_engine.auth.users import User
 
 
 @dataclass(frozen=True)

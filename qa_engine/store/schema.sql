@@ -130,7 +130,7 @@ CREATE TABLE IF NOT EXISTS users (
     team VARCHAR,                         -- a coach sees tickets.team = this
     created_at TIMESTAMPTZ NOT NULL
 );
--- A disabled user cannot sign in and has no live session (qa_engine.review.admin); stores from before it: all enabled.
+-- A disabled user cannot sign in and has no live session (qa_engine.auth.admin); stores from before it: all enabled.
 ALTER TABLE users ADD COLUMN IF NOT EXISTS disabled BOOLEAN DEFAULT false;
 
 CREATE TABLE IF NOT EXISTS sessions (
@@ -244,7 +244,7 @@ CREATE TABLE IF NOT EXISTS login_failures (
     username VARCHAR,                     -- as typed, case-folded (a capital letter is no new username to guess)
     client VARCHAR                        -- the client address as the server saw it (null when unknown)
 );
--- An attempt is on record before its password is checked, and removed by this id when it matches (review/throttle.py).
+-- An attempt is on record before its password is checked, and removed by this id when it matches (auth/throttle.py).
 ALTER TABLE login_failures ADD COLUMN IF NOT EXISTS attempt_id VARCHAR;
 
 -- Addresses that signed in successfully as a user: a guesser elsewhere cannot lock the user out of them.

@@ -22,12 +22,12 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from qa_engine.auth.sessions import DEFAULT_TTL
+from qa_engine.auth.throttle import LoginThrottle
+from qa_engine.auth.users import fast_hashing
 from qa_engine.errors import QAError
 from qa_engine.review.audit import AuditLog
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.sessions import DEFAULT_TTL
-from qa_engine.review.throttle import LoginThrottle
-from qa_engine.review.users import fast_hashing
 from qa_engine.web import errors
 from qa_engine.web.deps import current_session
 from qa_engine.web.origin import is_cross_site

@@ -7,17 +7,17 @@ from datetime import timedelta
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from qa_engine.auth.sessions import Session, end_session, start_session
+from qa_engine.auth.throttle import LoginThrottle, Refusal
+from qa_engine.auth.users import User, authenticate
 from qa_engine.errors import QAError
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.sessions import Session, end_session, start_session
-from qa_engine.review.throttle import LoginThrottle, Refusal
-from qa_engine.review.users import User, authenticate
 from qa_engine.web.deps import SESSION_COOKIE
 
 
 async def login_user(request: Request, username: str, password: str) -> tuple[str, Session]:
     """(cookie token, session) when the password matches, else Q611; this browser's previous session ends.
-    Q623 (429) without checking the password after too many failures (review/throttle.py); Q625 (503) when too
+    Q623 (429) without checking the password after too many failures (auth/throttle.py); Q625 (503) when too
     many passwords are being checked at once."""
     db: ReviewDB = request.app.state.db
     throttle: LoginThrottle = request.app.state.login_throttle

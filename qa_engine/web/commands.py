@@ -50,9 +50,9 @@ def serve(
 
     import uvicorn
 
+    from qa_engine.auth.users import count_users
     from qa_engine.review.audit import AuditLog
     from qa_engine.review.db import ReviewDB
-    from qa_engine.review.users import count_users
     from qa_engine.web.app import create_app
 
     if not db.exists():
@@ -118,9 +118,9 @@ def add(
     db: DbOption = Path("qa.duckdb"),
 ) -> None:
     """Create a user; the password is the first line of standard input."""
+    from qa_engine.auth.users import add_user
     from qa_engine.review.audit import Actor
     from qa_engine.review.db import ReviewDB
-    from qa_engine.review.users import add_user
 
     password = _stdin_password()
     actor = Actor.cli(f"qa users add {username}")
@@ -156,7 +156,7 @@ def list_command(
     """The review-app users: username, role, team, agent_id, disabled."""
     import json
 
-    from qa_engine.review.admin import FIELDS, list_users
+    from qa_engine.auth.admin import FIELDS, list_users
 
     rows = list_users(_admin_db(db))
     if as_json:
@@ -176,7 +176,7 @@ def list_command(
 
 
 def _set_disabled(username: str, db: Path, disabled: bool) -> None:
-    from qa_engine.review.admin import set_disabled
+    from qa_engine.auth.admin import set_disabled
     from qa_engine.review.audit import Actor
 
     verb = "disable" if disabled else "enable"
@@ -218,7 +218,7 @@ def set_role_command(
     db: DbOption = Path("qa.duckdb"),
 ) -> None:
     """Change a user's role and scope; it takes effect at their next request."""
-    from qa_engine.review.admin import set_role
+    from qa_engine.auth.admin import set_role
     from qa_engine.review.audit import Actor
 
     actor = Actor.cli(f"qa users set-role {username} --role {role}")
@@ -235,7 +235,7 @@ def reset_password_command(
     db: DbOption = Path("qa.duckdb"),
 ) -> None:
     """Set a new password, read from the first line of standard input; the user's open sessions end."""
-    from qa_engine.review.admin import reset_password
+    from qa_engine.auth.admin import reset_password
     from qa_engine.review.audit import Actor
 
     password = _stdin_password()

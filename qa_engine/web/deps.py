@@ -13,10 +13,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from qa_engine.auth.sessions import Session, find_session
 from qa_engine.errors import QAError
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.scope import Scope, scope_for
-from qa_engine.review.sessions import Session, find_session
 
 SESSION_COOKIE = "qa_session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -1,6 +1,6 @@
 """Every refusal and failure as a status code and a one-line message: JSON under /api, a page elsewhere.
 
-Coded errors (`QAError`) map to their status here, in one table. Refusals (no session, bad CSRF token, a cross-site
+Coded errors (`QAError`) answer with the status the table in `qa_engine.errors` gives them. Refusals (no session, bad CSRF token, a cross-site
 request, wrong role, wrong password, a ticket outside the user's scope) go to the audit log, which counts them and
 writes aggregates (`qa_engine.review.audit`). Nothing ever shows a traceback: an unexpected exception is logged with
 a reference and answered with that reference only.
@@ -18,22 +18,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from qa_engine.errors import MESSAGES, QAError
+from qa_engine.errors import ERRORS, MESSAGES, QAError
 from qa_engine.web.body import BodyInvalid
 from qa_engine.web.rendering import render_error
 
 logger = logging.getLogger("qa_engine.web")
 
-STATUS: dict[str, int] = {
-    "Q404": 503,  # the store cannot be opened (locked too long, missing)
-    "Q610": 401, "Q611": 401, "Q612": 403, "Q613": 403, "Q614": 404, "Q615": 422, "Q616": 409, "Q617": 409,
-    "Q618": 404, "Q619": 409, "Q620": 413, "Q621": 500, "Q622": 404, "Q623": 429, "Q624": 404, "Q625": 503,
-    "Q626": 415, "Q627": 403,
-    # user administration (qa_engine.review.admin): a user the store lacks, a lead's own account, a value refused
-    "Q640": 404, "Q641": 409, "Q603": 422, "Q604": 422, "Q605": 422, "Q606": 422,
-    # coaching sessions and KPIs (qa_engine.kpi): a value the caller sent that the store or the pack does not know
-    "Q804": 422, "Q805": 422, "Q806": 422, "Q808": 422, "Q809": 422,
-}  # fmt: skip
 DENIED = {"Q610", "Q611", "Q612", "Q613", "Q623", "Q627"}
 # Their `seconds` go out as Retry-After; Q625's 503 says only that the server is busy, so its message is kept.
 RETRY_LATER = {"Q623", "Q625"}
@@ -103,7 +93,7 @@ def error_response(
 
 
 async def handle_qa_error(request: Request, exc: QAError) -> Response:
-    status = STATUS.get(exc.code, 400)
+    status = exc.status
     message = _message(exc)
     if exc.code in DENIED:
         await audit(request, status, exc.code, message)
@@ -134,16 +124,18 @@ def validation_message(errors: list[dict]) -> str:
 
 async def handle_validation_error(request: Request, exc: RequestValidationError) -> Response:
     errors = _validation_errors(list(exc.errors()))
-    return error_response(request, 422, "Q615", validation_message(errors), errors)
+    return error_response(request, ERRORS["Q615"].status, "Q615", validation_message(errors), errors)
 
 
 async def handle_body_invalid(request: Request, exc: BodyInvalid) -> Response:
-    return error_response(request, 422, "Q615", validation_message(exc.errors), exc.errors)
+    return error_response(request, ERRORS["Q615"].status, "Q615", validation_message(exc.errors), exc.errors)
 
 
 async def handle_http_error(request: Request, exc: StarletteHTTPException) -> Response:
     if exc.status_code == 404:
-        return error_response(request, 404, "Q622", MESSAGES["Q622"].format(path=request.url.path[:200]))
+        return error_response(
+            request, ERRORS["Q622"].status, "Q622", MESSAGES["Q622"].format(path=request.url.path[:200])
+        )
     detail = exc.detail if isinstance(exc.detail, str) else "request refused"
     response = error_response(request, exc.status_code, f"HTTP{exc.status_code}", detail)
     for key, value in (exc.headers or {}).items():
@@ -154,7 +146,7 @@ async def handle_http_error(request: Request, exc: StarletteHTTPException) -> Re
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     ref = uuid.uuid4().hex[:12]
     logger.error("unexpected error %s on %s %s", ref, request.method, request.url.path, exc_info=exc)
-    return error_response(request, 500, "Q621", MESSAGES["Q621"].format(ref=ref))
+    return error_response(request, ERRORS["Q621"].status, "Q621", MESSAGES["Q621"].format(ref=ref))
 
 
 def install(app) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from qa_engine.kpi.definitions import KPI_NAMES, SHARE_KPIS
-from qa_engine.kpi.display import LABELS, SECONDS_KPIS, format_value, target_text
+from qa_engine.kpi.catalog import KPI_NAMES, LABELS, SECONDS_KPIS, SHARE_KPIS
+from qa_engine.kpi.display import format_value, target_text
 from qa_engine.kpi.targets import Target
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from qa_engine.errors import QAError
 from qa_engine.kpi import add_session, coaching_effect, list_sessions
-from qa_engine.kpi.coaching import verdict
+from qa_engine.kpi.coaching_loop import verdict
 
 from .support import at, ticket, write_store
 

@@ -31,7 +31,7 @@ def test_the_default_pack_sets_the_issue_targets_slas_and_cost() -> None:
 
 def test_the_default_pack_folder_still_loads_as_a_rule_pack() -> None:
     """targets.yaml has no `rules:` key, so the rule loader skips it like tiers.yaml."""
-    from qa_engine.kpi.coaching import pack_rule_ids
+    from qa_engine.kpi.coaching_loop import pack_rule_ids
 
     assert "first_response_sla" in pack_rule_ids(paths.rules_dir())
 

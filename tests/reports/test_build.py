@@ -287,7 +287,7 @@ def test_an_agent_without_tickets_in_the_period_gets_a_one_page_no_tickets_repor
 @pytest.mark.parametrize(
     ("call", "code"),
     [
-        (lambda db, out: render_agent_report(db, "a-nobody", out), "Q501"),
+        (lambda db, out: render_agent_report(db, "a-nobody", out), "Q805"),
         (lambda db, out: render_team_report(db, "NO-SUCH-TEAM", out), "Q502"),
     ],
     ids=["agent", "team"],
@@ -309,7 +309,7 @@ def test_cli_reports_unknown_agent_in_one_line_and_writes_a_team_report(
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode != 0
     assert (
-        bad.stderr.strip().startswith("qa: [Q501] Unknown agent id 'a-nobody'")
+        bad.stderr.strip().startswith("qa: [Q805] Unknown agent id 'a-nobody'")
         and len(bad.stderr.strip().splitlines()) == 1
     )
     ((team,),) = sql(scored_store, "SELECT min(team) FROM tickets")

@@ -27,7 +27,7 @@ def test_given_bounds_win_and_a_start_after_the_latest_ticket_is_kept() -> None:
 
 
 def test_a_reversed_period_is_a_coded_error() -> None:
-    with pytest.raises(QAError, match=r"\[Q503\].*2026-11-05 is after --to 2026-11-01"):
+    with pytest.raises(QAError, match=r"\[Q808\].*2026-11-05 is after --to 2026-11-01"):
         Period(date(2026, 11, 5), date(2026, 11, 1))
 
 

@@ -15,17 +15,17 @@ import duckdb
 import polars as pl
 import pytest
 
-from qa_engine.kpi.coaching import add_session
+from qa_engine.auth.admin import set_disabled
+from qa_engine.auth.sessions import start_session
+from qa_engine.auth.throttle import LoginThrottle
+from qa_engine.auth.users import User
+from qa_engine.kpi.coaching_loop import add_session
 from qa_engine.kpi.snapshots import write_snapshot
-from qa_engine.review.admin import set_disabled
 from qa_engine.review.audit import Actor, AuditLog
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.models import DisputeIn, ReviewIn
 from qa_engine.review.reviews import add_dispute, add_review
 from qa_engine.review.scope import scope_for
-from qa_engine.review.sessions import start_session
-from qa_engine.review.throttle import LoginThrottle
-from qa_engine.review.users import User
 from qa_engine.store import Store
 from tests.web.support import write_store
 

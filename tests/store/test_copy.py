@@ -37,7 +37,7 @@ def test_copy_moves_every_table_row_for_row_but_sessions(full_store: Path, tmp_p
         assert result.tables[table] == source.height > 0, table
         assert_frame_equal(copied, source, check_dtypes=True)
     # the copy is a working store: its users sign in, its reviews and disputes read back
-    from qa_engine.review.users import authenticate
+    from qa_engine.auth.users import authenticate
     from tests.web.support import PASSWORD
 
     assert authenticate(ReviewDB(target), "lead", PASSWORD) is not None
@@ -49,7 +49,7 @@ def test_a_target_with_anything_in_it_is_refused_untouched(full_store: Path, tmp
     target = tmp_path / "busy.duckdb"
     Store(target).init()
     ReviewDB(target)  # a store with one user only
-    from qa_engine.review.users import add_user
+    from qa_engine.auth.users import add_user
 
     add_user(ReviewDB(target), "someone", "long enough password", "qa_lead")
     with pytest.raises(QAError) as refused:

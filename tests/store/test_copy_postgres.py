@@ -14,9 +14,9 @@ import psycopg
 import pytest
 from polars.testing import assert_frame_equal
 
+from qa_engine.auth.users import add_user
 from qa_engine.errors import QAError
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.users import add_user
 from qa_engine.store import postgres
 from qa_engine.store.copy import copy_store
 

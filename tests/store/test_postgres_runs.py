@@ -18,8 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from qa_engine import paths
+from qa_engine.auth.users import FAST_HASH_ENV, add_user
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.users import FAST_HASH_ENV, add_user
 from qa_engine.store import Store
 from qa_engine.web.app import create_app
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from qa_engine.review.users import FAST_HASH_ENV
+from qa_engine.auth.users import FAST_HASH_ENV
 from qa_engine.web.app import create_app
 from tests.pgsupport import Databases, on_postgres
 

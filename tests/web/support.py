@@ -11,8 +11,8 @@ from pathlib import Path
 import polars as pl
 
 from qa_engine import schema
+from qa_engine.auth.users import add_user
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.users import add_user
 from qa_engine.store import Store
 
 PASSWORD = "correct horse battery"

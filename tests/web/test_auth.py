@@ -10,9 +10,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from qa_engine.errors import QAError
-from qa_engine.review.db import ReviewDB
-from qa_engine.review.users import (
+from qa_engine.auth.users import (
     FAST_HASH_ENV,
     add_user,
     authenticate,
@@ -20,6 +18,8 @@ from qa_engine.review.users import (
     make_hasher,
     should_rehash,
 )
+from qa_engine.errors import QAError
+from qa_engine.review.db import ReviewDB
 from qa_engine.web.app import create_app
 
 from .support import PASSWORD, query

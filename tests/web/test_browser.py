@@ -21,9 +21,9 @@ import pytest
 import uvicorn
 from playwright.sync_api import Page, expect, sync_playwright
 
+from qa_engine.auth.users import add_user
 from qa_engine.kpi.definitions import KPI_NAMES
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.users import add_user
 from qa_engine.web.app import create_app
 
 from .support import INJECTION, PASSWORD

@@ -20,9 +20,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from qa_engine.auth.users import authenticate
 from qa_engine.errors import QAError
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.users import authenticate
 from qa_engine.store.location import raw
 from qa_engine.web.commands import serve, users_app
 

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from qa_engine import schema
+from qa_engine.auth.users import User
 from qa_engine.errors import QAError
 from qa_engine.review.calibration import MACHINE_VS_HUMAN, calibration
 from qa_engine.review.db import ReviewDB
@@ -17,7 +18,6 @@ from qa_engine.review.models import DisputeIn, ReviewIn
 from qa_engine.review.reviews import add_dispute, add_review
 from qa_engine.review.scope import scope_for
 from qa_engine.review.tickets import load_ticket
-from qa_engine.review.users import User
 from qa_engine.store import Store
 
 from .support import build_rows, query

@@ -14,8 +14,8 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
+from qa_engine.auth.throttle import LoginThrottle
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.throttle import LoginThrottle
 
 from .support import PASSWORD, execute, query
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from qa_engine.auth.sessions import find_session, start_session
+from qa_engine.auth.users import User, authenticate
 from qa_engine.errors import QAError
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.sessions import find_session, start_session
-from qa_engine.review.users import User, authenticate
 from qa_engine.store.location import raw
 from tests.pgsupport import duckdb_only
 

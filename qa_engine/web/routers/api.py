@@ -12,16 +12,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from qa_engine.auth.sessions import Session, end_session
 from qa_engine.errors import QAError
 from qa_engine.review.calibration import calibration, calibration_csv
-from qa_engine.review.coaching import COACHING_ROLES, find_session, record_session, sessions_in_scope
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.kpis import BY_CHOICES, check_narrowing, parse_kpi_params, scoped_kpis
 from qa_engine.review.models import CoachingIn, DisputeIn, LoginIn, ResolutionIn, ReviewIn
 from qa_engine.review.queue import fetch_queue, parse_queue_params
 from qa_engine.review.reviews import add_dispute, add_review, resolve_dispute
 from qa_engine.review.scope import Scope
-from qa_engine.review.sessions import Session, end_session
+from qa_engine.review.scoped_coaching import COACHING_ROLES, find_session, record_session, sessions_in_scope
+from qa_engine.review.scoped_kpis import BY_CHOICES, check_narrowing, parse_kpi_params, scoped_kpis
 from qa_engine.review.tickets import load_ticket
 from qa_engine.web.auth import login_user, set_session_cookie
 from qa_engine.web.body import json_body, require_json

@@ -16,23 +16,23 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from qa_engine.auth.sessions import Session, end_session, find_session
 from qa_engine.errors import QAError
 from qa_engine.review.calibration import calibration
-from qa_engine.review.coaching import (
+from qa_engine.review.db import ReviewDB
+from qa_engine.review.keyissues import CONTACT_REASONS, taxonomy_sub_reasons
+from qa_engine.review.models import CoachingIn, DisputeIn, ResolutionIn, ReviewIn
+from qa_engine.review.queue import fetch_queue, parse_queue_params
+from qa_engine.review.reviews import add_dispute, add_review, resolve_dispute
+from qa_engine.review.scope import Scope
+from qa_engine.review.scoped_coaching import (
     COACHING_ROLES,
     agents_in_scope,
     record_session,
     sessions_in_scope,
     stored_rule_ids,
 )
-from qa_engine.review.db import ReviewDB
-from qa_engine.review.keyissues import CONTACT_REASONS, taxonomy_sub_reasons
-from qa_engine.review.kpis import BY_CHOICES, check_narrowing, parse_kpi_params, scoped_kpis
-from qa_engine.review.models import CoachingIn, DisputeIn, ResolutionIn, ReviewIn
-from qa_engine.review.queue import fetch_queue, parse_queue_params
-from qa_engine.review.reviews import add_dispute, add_review, resolve_dispute
-from qa_engine.review.scope import Scope
-from qa_engine.review.sessions import Session, end_session, find_session
+from qa_engine.review.scoped_kpis import BY_CHOICES, check_narrowing, parse_kpi_params, scoped_kpis
 from qa_engine.review.thresholds import tier_thresholds
 from qa_engine.review.tickets import load_ticket, pieces
 from qa_engine.schema import CHANNELS, OUTCOMES, TIERS
@@ -111,7 +111,7 @@ async def login_submit(request: Request) -> Response:
     except QAError as exc:
         if exc.code == "Q623":  # throttled: the form again, with the wait, and the header a script can read
             message = str(exc).split("] ", 1)[-1]
-            await audit(request, 429, "Q623", message)
+            await audit(request, exc.status, "Q623", message)
             response = _login_form(request, form.get("next"), 429, message + ".", username)
             response.headers["Retry-After"] = str(exc.fields["seconds"])
             return response

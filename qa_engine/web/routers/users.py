@@ -1,4 +1,4 @@
-"""User administration for QA leads: `/api/users` for scripts and the `/users` page, over `qa_engine.review.admin`.
+"""User administration for QA leads: `/api/users` for scripts and the `/users` page, over `qa_engine.auth.admin`.
 
 The same guards as every other change: a session, the QA lead role (403 for the others), the CSRF token (header or
 form field) and the cross-site check (`origin.py`, before any route). A lead may not disable their own account or
@@ -15,13 +15,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from qa_engine.auth.admin import Change, list_users, reset_password, set_disabled, set_role
+from qa_engine.auth.sessions import Session
+from qa_engine.auth.users import ROLES
 from qa_engine.errors import QAError
-from qa_engine.review.admin import Change, list_users, reset_password, set_disabled, set_role
 from qa_engine.review.audit import Actor
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.models import PasswordIn, RoleIn
-from qa_engine.review.sessions import Session
-from qa_engine.review.users import ROLES
 from qa_engine.web.body import BodyInvalid, form_body, json_body, validate_form
 from qa_engine.web.deps import CSRF_FIELD, api_csrf, check_csrf, get_db, require_role
 from qa_engine.web.errors import validation_message

@@ -14,7 +14,9 @@ from datetime import date
 
 import polars as pl
 
-from qa_engine.kpi.definitions import KPI_NAMES, kpi_expressions
+from qa_engine.kpi import catalog
+from qa_engine.kpi.catalog import KPI_NAMES, KPIS
+from qa_engine.kpi.definitions import kpi_expressions
 from qa_engine.kpi.facts import NO_SLA_CHANNELS as NO_SLA
 from qa_engine.kpi.facts import load_facts
 from qa_engine.kpi.targets import KpiSettings
@@ -23,39 +25,11 @@ from qa_engine.store import Store
 
 NO_TEAM = "(no team)"  # as in queries.py: tickets without a team are a group of their own
 SHOWN: tuple[str, ...] = KPI_NAMES[1:]  # every KPI but the ticket count, in the contract's order
-TITLES: dict[str, str] = {
-    "first_response_median_s": "First response (median)",
-    "sla_attainment": "First response within SLA",
-    "fcr": "First-contact resolution",
-    "csat_mean": "CSAT (mean, 1–5)",
-    "csat_satisfied": "CSAT satisfied (4–5)",
-    "handle_time_median_s": "Handle time (median)",
-    "service_recovery": "Service recovery",
-    "escalation_rate": "Escalation rate (risk ≥ 0.5)",
-    "emotional_balance_mean": "Emotional balance (mean)",
-    "cost_per_contact": "Cost per contact",
-    "agent_time_median_s": "Agent time (median)",
-    "escalated_rate": "Escalated (helpdesk record)",
-    "language_coverage": "Languages the rules cover",
-}
-# how each KPI is printed (render.py's `kpi` filter)
+TITLES: dict[str, str] = {kpi.name: kpi.title for kpi in KPIS}
+# how each KPI is printed (render.py's `kpi` filter): the catalog's unit, in the filter's words
 KINDS: dict[str, str] = {
-    "first_response_median_s": "duration", "sla_attainment": "rate", "fcr": "rate", "csat_mean": "csat",
-    "csat_satisfied": "rate", "handle_time_median_s": "duration", "service_recovery": "rate",
-    "escalation_rate": "rate", "emotional_balance_mean": "balance", "cost_per_contact": "money",
-    "agent_time_median_s": "duration", "escalated_rate": "rate", "language_coverage": "rate",
-}  # fmt: skip
-# without a target, which way is better (a target's bound overrides this)
-LOWER_IS_BETTER = frozenset(
-    {
-        "first_response_median_s",
-        "handle_time_median_s",
-        "escalation_rate",
-        "cost_per_contact",
-        "agent_time_median_s",
-        "escalated_rate",
-    }
-)
+    kpi.name: {"seconds": "duration", "share": "rate"}.get(kpi.unit, kpi.unit) for kpi in KPIS
+}
 LEVELS: dict[str, pl.Expr] = {
     "agent": pl.col("agent_id"),
     "team": pl.col("team").fill_null(NO_TEAM),
@@ -162,9 +136,10 @@ class KpiView:
 
 
 def higher_is_better(kpi: str, target: str | None = None) -> bool:
+    """A target's bound decides; without one, the catalog's direction."""
     if target is not None:
         return target.startswith("≥")
-    return kpi not in LOWER_IS_BETTER
+    return catalog.higher_is_better(kpi) is not False
 
 
 def _target(settings: KpiSettings, kpi: str) -> str | None:

@@ -19,7 +19,7 @@ from datetime import timedelta
 import polars as pl
 
 from qa_engine.errors import QAError
-from qa_engine.kpi.coaching import (
+from qa_engine.kpi.coaching_loop import (
     WINDOW_DAYS,
     CoachingEffect,
     CoachingSession,

@@ -11,8 +11,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from qa_engine.auth.users import User
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.users import User
 
 DEFAULT_TTL = timedelta(hours=8)  # one working day; then the user logs in again
 

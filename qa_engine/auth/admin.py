@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qa_engine.auth.sessions import end_user_sessions
+from qa_engine.auth.users import User, hash_password, validate_password, validate_scope
 from qa_engine.errors import QAError
 from qa_engine.review.audit import Actor, record_action
 from qa_engine.review.db import ReviewDB
-from qa_engine.review.sessions import end_user_sessions
-from qa_engine.review.users import User, hash_password, validate_password, validate_scope
 
 FIELDS = ("username", "role", "team", "agent_id", "disabled")  # `qa users list --json`, in this order
 

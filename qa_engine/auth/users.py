@@ -1,6 +1,6 @@
 """Review-app users: who they are, what role they have, and their argon2id password hashes.
 
-The role and the agent id or team decide what a user sees (`scope.py`); they are checked when the user is created,
+The role and the agent id or team decide what a user sees (`qa_engine.review.scope`); they are checked when the user is created,
 so a coach without a team or an agent without an agent id cannot exist and silently see nothing.
 
 Hashes: argon2id at RFC 9106's low-memory parameters (64 MiB, 3 passes). `QA_ARGON2_FAST=1` swaps in cheap ones

@@ -18,27 +18,21 @@ from typing import Any
 
 import polars as pl
 
+from qa_engine.auth.sessions import Session
 from qa_engine.errors import QAError
-from qa_engine.kpi.definitions import GROUPINGS, KPI_NAMES, compute_kpis
+from qa_engine.kpi.catalog import KPI_NAMES, higher_is_better
+from qa_engine.kpi.definitions import GROUPINGS, compute_kpis
 from qa_engine.kpi.facts import in_period, load_facts
 from qa_engine.kpi.targets import KpiSettings, load_settings
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.queue import MAX_FILTER
 from qa_engine.review.scope import Scope
-from qa_engine.review.sessions import Session
 
 # `by` values: the CLI's (`qa kpi --by reason`) and the column's own name for the contact reason
 BY_ALIASES: dict[str, str] = {"contact_reason": "reason"}
 BY_CHOICES: tuple[str, ...] = (*GROUPINGS, *BY_ALIASES)
 DEFAULT_BY = "agent"
 WEEK = timedelta(days=7)
-# which way is better for a KPI without a target (a target's bound decides for the others)
-HIGHER_IS_BETTER: dict[str, bool | None] = {
-    "tickets": None, "first_response_median_s": False, "sla_attainment": True, "fcr": True, "csat_mean": True,
-    "csat_satisfied": True, "handle_time_median_s": False, "service_recovery": True, "escalation_rate": False,
-    "emotional_balance_mean": True, "cost_per_contact": False, "agent_time_median_s": False, "escalated_rate": False,
-    "language_coverage": True,
-}  # fmt: skip
 SLA_COLUMNS = ("channel", "tickets", "first_response_median_s", "sla_attainment")
 
 
@@ -146,7 +140,7 @@ def _better(settings: KpiSettings, kpi: str) -> bool | None:
     target = settings.targets.get(kpi)
     if target is not None:
         return target.bound == "at_least"
-    return HIGHER_IS_BETTER.get(kpi)
+    return higher_is_better(kpi)
 
 
 def _trend(facts: pl.DataFrame, end_day: date, settings: KpiSettings) -> dict[str, Any]:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from qa_engine.auth.users import User
 from qa_engine.errors import QAError
 from qa_engine.review.db import ReviewDB
 from qa_engine.review.models import CoachingIn
 from qa_engine.review.scope import Scope
-from qa_engine.review.users import User
 
 COACHING_ROLES = ("qa_lead", "coach")
 
