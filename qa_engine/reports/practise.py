@@ -15,7 +15,7 @@ import polars as pl
 
 from qa_engine.reports.rulebook import Rulebook
 
-MAX_ITEMS = 4
+MAX_ITEMS = 3  # three things to practise in a week; with suggestions beside them the list still fits page one
 MAX_RULE_ITEMS = 3
 MOOD_MIN_TICKETS = 2  # upset customers needed before the recovery rate means anything
 MOOD_GAP = 0.15  # how far below the team the recovery rate must be
