@@ -90,11 +90,15 @@ def test_qa_report_takes_a_postgresql_url_and_never_shows_its_password(
 
 
 def _frames(data) -> dict[str, pl.DataFrame]:
-    return {
+    """Every frame of the period; times in one zone name (PostgreSQL's session zone reads as Etc/UTC: the same
+    instants under another name)."""
+    frames = {
         name: value
         for name, value in vars(data).items()
         if isinstance(value, pl.DataFrame) and name != "tickets"
     } | {"tickets": data.tickets.drop("tier_evidence")}
+    zoned = pl.col(pl.Datetime(time_zone="*"))
+    return {name: frame.with_columns(zoned.dt.convert_time_zone("UTC")) for name, frame in frames.items()}
 
 
 @pytest.mark.slow  # the session store is scored with the real models
