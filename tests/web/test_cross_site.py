@@ -15,6 +15,8 @@ from fastapi.testclient import TestClient
 
 from .support import PASSWORD, query
 
+pytestmark = pytest.mark.http_only  # refusals by origin; the audit rows they write are test_audit.py's on PostgreSQL
+
 LOGIN = json.dumps({"username": "lead", "password": PASSWORD})
 CROSS_SITE = [
     {"Sec-Fetch-Site": "cross-site"},
