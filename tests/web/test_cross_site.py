@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from .support import PASSWORD, query
 
-pytestmark = pytest.mark.http_only  # refusals by origin; the audit rows they write are test_audit.py's on PostgreSQL
+# refusals by origin; the audit rows they write are test_audit.py's on PostgreSQL
+pytestmark = pytest.mark.http_only
 
 LOGIN = json.dumps({"username": "lead", "password": PASSWORD})
 CROSS_SITE = [
