@@ -49,7 +49,7 @@ def test_a_postgresql_store_of_an_older_release_is_upgraded_in_place(
         for table, column in added:
             con.execute(f"ALTER TABLE {table} DROP COLUMN {column} CASCADE")
         con.execute(f"DROP TABLE {LATER_TABLE}")
-        con.execute("DROP FUNCTION epoch_us(timestamptz)")  # pgcompat, made by init, is made again
+        con.execute("DROP FUNCTION epoch_us(timestamptz) CASCADE")  # pgcompat and the queue index on it
     assert "disabled" not in columns(pg_url, "users")
     old = {t: contents(pg_url, t, set()) for t in ("tickets", "turns", "reviews", "users")}
 
@@ -75,6 +75,7 @@ def test_a_postgresql_store_of_an_older_release_is_upgraded_in_place(
         ).fetchone() == (0,)
         assert con.execute("SELECT bool_or(disabled) FROM users").fetchone() == (False,)
         assert con.execute("SELECT epoch_us(now()) > 0").fetchone() == (True,)
+        assert con.execute("SELECT to_regclass('tickets_queue') IS NOT NULL").fetchone() == (True,)
     for table, frame in old.items():
         assert_frame_equal(contents(pg_url, table, {c for t, c in added if t == table}), frame), table
 
