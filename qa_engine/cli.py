@@ -142,6 +142,7 @@ def demo(
         )  # fmt: skip
     console = Console()
     console.print(table)
+    _demo_highlights(console, Store(store_path), summary.run_id)
     _scored_summary_table(summary, "run summary")
     console.print(f"results: {out}/ (tickets.parquet, turns.parquet, rule_results.parquet, quarantine.jsonl)")
 
@@ -152,6 +153,35 @@ def demo(
         f"reports: {out / 'reports'}/ ({len(done.agents)} agent and {len(done.teams)} team reports, HTML and PDF; "
         f"open team-all.html)"
     )
+
+
+def _demo_highlights(console, store, run_id: str, per_category: int = 2) -> None:
+    """The demo's tour of the newer judgements: composure, NVC and reply-language failures with what the agent
+    could have written instead (rule_results.suggestion), and the tickets in a language no rule covers."""
+    import polars as pl
+    from rich.markup import escape
+
+    failed = store.query(
+        "SELECT r.category, r.ticket_id, r.rule_id, r.detail, r.suggestion FROM rule_results r "
+        "JOIN tickets t USING (ticket_id) WHERE t.run_id = ? AND r.outcome = 'fail' "
+        "AND r.category IN ('composure', 'nvc', 'language') AND r.suggestion IS NOT NULL "
+        "ORDER BY r.category, r.ticket_id",
+        [run_id],
+    )
+    failed = failed.filter(pl.int_range(pl.len()).over("category") < per_category)
+    if failed.height:
+        console.print("[bold]Failed composure, NVC and reply-language rules, and what to write instead[/]")
+    for r in failed.iter_rows(named=True):
+        console.print(f"{r['ticket_id']} {r['rule_id']}: {escape(r['detail'] or '')}")
+        console.print(f"  [green]suggestion[/] {escape(r['suggestion'])}")
+    uncovered = store.query(
+        "SELECT ticket_id, language, tier FROM tickets WHERE run_id = ? AND language_covered = false ORDER BY 1",
+        [run_id],
+    )
+    for r in uncovered.iter_rows(named=True):
+        console.print(
+            f"{r['ticket_id']}: language not covered: {r['language']} (no rule of the pack reads it; tier {r['tier']})"
+        )
 
 
 @app.command()

@@ -29,7 +29,9 @@ TURN_COLUMNS = [
     "emotion_scores", "affect_flag",
 ]  # fmt: skip
 TMP_SUFFIX = ".tmp"  # a file being written: `tickets.parquet.tmp` until the run finishes
-RULE_COLUMNS = ["ticket_id", "rule_id", "outcome", "critical", "category", "weight", "evidence", "detail"]
+RULE_COLUMNS = [
+    "ticket_id", "rule_id", "outcome", "critical", "category", "weight", "evidence", "detail", "suggestion",
+]  # fmt: skip
 
 
 class ResultWriter:

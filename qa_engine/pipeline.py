@@ -181,6 +181,15 @@ class Engine:
             return self.parallel_rules.tiers(shares, tickets, turns, results)
         return assign_tiers(tickets, turns, results, self.policy, self.pack.covered_languages)
 
+    def suggestion_stage(
+        self, tickets: pl.DataFrame, turns: pl.DataFrame, results: pl.DataFrame
+    ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """The masked batch with a suggestion for every failed rule (`rules.suggestions`): it reads the masked
+        turns, so a quoted customer turn never carries payment data."""
+        from qa_engine.rules.suggestions import suggest
+
+        return tickets, turns, suggest(self.pack.rules, tickets, turns, results)
+
     def assemble(
         self, tickets: pl.DataFrame, turns: pl.DataFrame, tiers: pl.DataFrame, run_id: str
     ) -> pl.DataFrame:
@@ -252,6 +261,8 @@ class Engine:
 
             scored = redact_batch(self.assemble(tickets, turns, tiers, run_id), turns, results)
             lap("privacy")
+            scored = self.suggestion_stage(*scored)
+            lap("suggestions")
         return scored
 
 

@@ -81,6 +81,7 @@ RULE_RESULTS: dict[str, pl.DataType] = {
     "weight": pl.Float64(),
     "evidence": EVIDENCE,  # null when there is nothing to point at
     "detail": pl.String(),  # one line: why this outcome
+    "suggestion": pl.String(),  # failed rules: what to write instead, after which turn (rules.suggestions)
 }
 
 

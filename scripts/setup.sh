@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up qa-engine from scratch in ./.venv (idempotent). `--dev` adds the test tools and the headless browser.
 # Everything comes from the lock files, every file checked against its sha256 (requirements.lock, or
-# requirements-dev.lock with --dev; README "Development" says how to refresh them). torch is installed first and
+# requirements-dev.lock with --dev; docs/development.md says how to refresh them). torch is installed first and
 # pinned, its CPU build (the lock holds that wheel's hash): an unpinned torch pulls a multi-GB CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -79,6 +79,17 @@ def test_demo_scores_the_examples_and_writes_reports(tmp_path: Path) -> None:
     assert {p.stem for p in reports.glob("*.pdf") if not p.stem.startswith("team-")} == agents
     assert (reports / "team-all.html").is_file()
     assert f"{len(agents)} agent" in result.stdout
+    # the demo shows a composure failure with its suggestion, and a ticket in a language no rule covers
+    assert (
+        "T-1012 composure_after_hostility:" in result.stdout and "suggestion After turn 0:" in result.stdout
+    )
+    assert "T-8001: language not covered: th" in result.stdout
+    rules = pl.read_parquet(demo / "rule_results.parquet")
+    failed = rules.filter(pl.col("outcome") == "fail")
+    assert (
+        failed["suggestion"].null_count() == 0
+        and rules.filter(pl.col("outcome") != "fail")["suggestion"].is_null().all()
+    )
 
 
 def test_help_does_not_import_heavy_libraries() -> None:

@@ -29,6 +29,11 @@ KNOWN_MODEL_MISSES = {
         "T-3011",
     ): "csat 2: 'just wait', 'can't say' from the agent, but the customer's 'Alles klar, danke' "
     "keeps the dissatisfaction risk at 0.01, so the ticket is green instead of yellow",
+    (
+        "tier",
+        "T-5012",
+    ): "the agent gives no date ('llegará pronto') and the question stays open, but the customer's "
+    "polite 'No, gracias.' keeps the dissatisfaction risk low, so the ticket is green instead of yellow",
     ("tier", "T-4009"): "csat 2: a sad caller (flowers late for a birthday) gets no empathy, but the polite "
     "'わかりました。ありがとうございました' ending keeps the risk at 0.003, so green instead of yellow",
     (
@@ -36,6 +41,37 @@ KNOWN_MODEL_MISSES = {
         "T-6009",
     ): "the promised discount code is still missing and the agent cannot say when, but the risk "
     "stays at 0.04 (no negative wording at the end), so green instead of yellow",
+    # contact reasons (issue 19) the classifier still gets wrong, with what it says instead and why
+    ("contact_reason", "T-1003"): "returns: 'being returned to sender' reads as a return; the problem is the "
+    "parcel's address (logistics)",
+    (
+        "contact_reason",
+        "T-1008",
+    ): "complaint: 'second time I'm contacting you', 'PROMISED', 'ridiculous' read as a complaint about the "
+    "service; the customer came about a parcel that missed its promised date (logistics)",
+    (
+        "contact_reason",
+        "T-3007",
+    ): "returns: 'gilt euer Code BLACK20 auch für Sale-Artikel?' has no presales cue and "
+    "reads as after-sales",
+    (
+        "contact_reason",
+        "T-4008",
+    ): "presales: using loyalty points (期間限定ポイント) is read as a pricing question; "
+    "it is a way to pay (payment) or the account's points",
+    (
+        "contact_reason",
+        "T-4004",
+    ): "presales: the pre-order cue 予約 outweighs the question, when the card is charged for a pre-ordered game "
+    "(payment); it went this way when 'thanks, also ...' turns stopped reading as small talk",
+    ("contact_reason", "T-4009"): "returns: flowers arrived after the birthday (logistics), but the later "
+    "'返品しても仕方ない' (no point returning) outweighs the opening",
+    ("contact_reason", "T-5009"): "order: whether an ordered item includes the charger is a product question "
+    "(presales); the order number pulls it to order",
+    (
+        "contact_reason",
+        "T-5011",
+    ): "returns: an order cancelled for lack of stock (order) is read as an after-sales problem",
 }
 
 
@@ -45,7 +81,14 @@ def _cases(kind: str) -> list:
         if (kind, tid) in KNOWN_MODEL_MISSES
         else tid
         for tid in sorted(TRUTH_BY_ID)
+        if kind != "contact_reason" or "contact_reason" in TRUTH_BY_ID[tid]
     ]
+
+
+def _accepted(ticket_id: str) -> list[str]:
+    """The contact reasons a person would name for the ticket (one, or two equally right)."""
+    want = TRUTH_BY_ID[ticket_id]["contact_reason"]
+    return [want] if isinstance(want, str) else list(want)
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +125,24 @@ def test_tier_matches_ground_truth(scored: dict[str, pl.DataFrame], ticket_id: s
     assert row["tier"] == truth["tier"], f"{truth['why']} | engine: {row['tier_reasons']}"
 
 
+@pytest.mark.parametrize("ticket_id", _cases("contact_reason"))
+def test_contact_reason_is_what_a_person_would_say(scored: dict[str, pl.DataFrame], ticket_id: str) -> None:
+    row = scored["tickets"].filter(pl.col("ticket_id") == ticket_id).row(0, named=True)
+    assert row["contact_reason"] in _accepted(ticket_id), (
+        f"{row['contact_sub_reason']} {row['contact_reason_score']}: {row['contact_reason_evidence'][:300]}"
+    )
+
+
+def test_contact_reason_agreement(scored: dict[str, pl.DataFrame]) -> None:
+    """The figure the README and the reasons model card state: 65 of the 73 example tickets with a clear reason."""
+    got = dict(zip(scored["tickets"]["ticket_id"], scored["tickets"]["contact_reason"], strict=True))
+    judged = [tid for tid, t in TRUTH_BY_ID.items() if "contact_reason" in t]
+    agree = sum(got[tid] in _accepted(tid) for tid in judged)
+    misses = sum(1 for kind, _ in KNOWN_MODEL_MISSES if kind == "contact_reason")
+    print(f"contact reasons {agree}/{len(judged)}")
+    assert (agree, len(judged)) == (len(judged) - misses, 73)
+
+
 def test_agreement_with_the_qa_lead(scored: dict[str, pl.DataFrame]) -> None:
     """The figures the README states: rule outcomes and tiers that agree with the ground truth."""
     results = scored["rule_results"]
@@ -93,9 +154,8 @@ def test_agreement_with_the_qa_lead(scored: dict[str, pl.DataFrame]) -> None:
     rules_agree = sum(a == b for a, b in pairs)
     tiers_agree = sum(tiers[tid] == t["tier"] for tid, t in TRUTH_BY_ID.items())
     misses = sum(1 for kind, _ in KNOWN_MODEL_MISSES if kind == "rules")
-    assert rules_agree >= len(pairs) - misses and tiers_agree >= len(TRUTH_BY_ID) - (
-        len(KNOWN_MODEL_MISSES) - misses
-    )
+    tier_misses = sum(1 for kind, _ in KNOWN_MODEL_MISSES if kind == "tier")
+    assert rules_agree >= len(pairs) - misses and tiers_agree >= len(TRUTH_BY_ID) - tier_misses
     print(f"rule outcomes {rules_agree}/{len(pairs)}, tiers {tiers_agree}/{len(TRUTH_BY_ID)}")
 
 

@@ -23,7 +23,9 @@ def train_cmd(
     ] = "affect",
     data: Annotated[
         Path | None,
-        typer.Option(help="Folder of the public data sets (default ../shared/data or $QA_DATA_DIR)"),
+        typer.Option(
+            help="Folder of the public data sets (default $QA_DATA_DIR, else shared/data beside the checkout)"
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Where to write the weights (default models/embedded/affect-e5s6-v1)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 SENTIMENTS: tuple[str, ...] = ("negative", "neutral", "positive")
 EMOTIONS: tuple[str, ...] = ("anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral")
 
-# GoEmotions' Ekman and sentiment groupings, from the GoEmotions paper (see ../shared/data/README.md).
+# GoEmotions' Ekman and sentiment groupings, from the GoEmotions paper (Demszky et al., 2020).
 GOEMOTIONS_EKMAN: dict[str, str] = {
     **dict.fromkeys(["anger", "annoyance", "disapproval"], "anger"),
     "disgust": "disgust",

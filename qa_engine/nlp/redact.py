@@ -182,6 +182,8 @@ def redact_batch(
         found = secrets[row["ticket_id"]]
         row["evidence"] = found.evidence(row.get("evidence"))
         row["detail"] = found.scrub(row.get("detail"))
+        if "suggestion" in row:  # written from the masked turns (rules.suggestions); scrubbed all the same
+            row["suggestion"] = found.scrub(row.get("suggestion"))
         return row
 
     ids = set(secrets)

@@ -57,7 +57,11 @@ class ReasonModel:
         digest = hashlib.sha256()
         for array in (self.coef, self.intercept, self.escalation_coef):
             digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
-        digest.update(json.dumps([self.keyword_weight, self.escalation_intercept, self.labels]).encode())
+        # the taxonomy's hash too: its keywords move predictions without moving a weight
+        taxonomy = self.meta.get("taxonomy_sha")
+        digest.update(
+            json.dumps([self.keyword_weight, self.escalation_intercept, self.labels, taxonomy]).encode()
+        )
         return f"reasons.v{FORMAT}:{digest.hexdigest()[:12]}"
 
     def predict(self, vectors: np.ndarray, keywords: np.ndarray) -> TurnPredictions:

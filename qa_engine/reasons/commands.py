@@ -19,6 +19,10 @@ app = typer.Typer(
     help="Contact reasons and escalation risk: fit and evaluate the classifiers.", no_args_is_help=True
 )
 
+COMMITTED_PRECISION = (
+    "fp32"  # the committed classifier is fitted, and its card measured, in fp32 (see `fit_cmd`)
+)
+
 RegistryOption = Annotated[
     Path | None, typer.Option("--registry", help="Model registry (default models/registry.yaml).")
 ]
@@ -31,11 +35,16 @@ TaxonomyOption = Annotated[
 ]
 
 
-def _scorer(registry: Path | None, model: list[str] | None) -> AffectScorer:
-    from qa_engine.affect.registry import parse_overrides
+def _scorer(registry: Path | None, model: list[str] | None, precision: str | None = None) -> AffectScorer:
+    """The registry's affect models; `precision` (fp32, bf16) overrides every model's."""
+    from qa_engine.affect.registry import load_registry, parse_overrides
     from qa_engine.affect.scorer import AffectScorer
 
-    return AffectScorer.from_registry(registry, parse_overrides(model))
+    loaded = load_registry(registry, parse_overrides(model))
+    if precision is not None:
+        for spec in loaded.models.values():
+            spec.precision = precision
+    return AffectScorer(loaded)
 
 
 @app.command("fit")
@@ -51,7 +60,11 @@ def fit_cmd(
     registry: RegistryOption = None,
     model: ModelOption = None,
 ) -> None:
-    """Fit both classifiers on the taxonomy's and the signal file's examples (deterministic; about a minute)."""
+    """Fit both classifiers on the taxonomy's and the signal file's examples (deterministic; about a minute).
+
+    The examples are encoded in fp32 whatever the registry serves: bf16 (`auto` on CPUs with native bf16) moves
+    the vectors with the CPU's kernels and thread count, so a bf16 fit does not reproduce the committed weights
+    and version (tests/reasons/test_fit.py checks that this command does)."""
     import logging
 
     from qa_engine.reasons.classifier import default_model_dir
@@ -60,7 +73,9 @@ def fit_cmd(
     from qa_engine.reasons.taxonomy import load_taxonomy
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    fitted = fit_model(load_taxonomy(taxonomy), load_signals(signals), _scorer(registry, model))
+    fitted = fit_model(
+        load_taxonomy(taxonomy), load_signals(signals), _scorer(registry, model, COMMITTED_PRECISION)
+    )
     target = out or default_model_dir()
     fitted.save(target)
     cv = fitted.meta["cv"]
@@ -92,7 +107,8 @@ def eval_cmd(
         bool,
         typer.Option(
             "--card",
-            help="Write the figures to models/reasons/metrics.json and regenerate its MODEL_CARD.md.",
+            help="Measure in fp32 (as the committed figures are), write the figures to models/reasons/metrics.json "
+            "and regenerate its MODEL_CARD.md.",
         ),
     ] = False,
 ) -> None:
@@ -101,7 +117,8 @@ def eval_cmd(
     from qa_engine.reasons.evaluate import read_sets
 
     read_sets(reasons_set, escalation_set)  # a broken set fails in a second, before the models load
-    reports = evaluate_with(_scorer(registry, model), reasons_set, escalation_set, encoder_only=encoder_only)
+    scorer = _scorer(registry, model, COMMITTED_PRECISION if card else None)
+    reports = evaluate_with(scorer, reasons_set, escalation_set, encoder_only=encoder_only)
     typer.echo(format_reports(reports))
     figures = json.dumps([r.as_dict() for r in reports], indent=2) + "\n"
     if json_out:
@@ -124,8 +141,12 @@ def evaluate_with(
 ) -> list:
     """The reasons figures through `scorer` (also used by `qa models eval`); the sets are checked before any
     model loads."""
-    from qa_engine.reasons.evaluate import evaluate, read_sets
+    from qa_engine.reasons.evaluate import evaluate, evaluate_unseen, read_sets
     from qa_engine.reasons.stage import ReasonsStage
 
     requests = read_sets(reasons_set, escalation_set)
-    return evaluate(ReasonsStage.load(scorer), scorer, *requests, without_keywords=encoder_only)
+    stage = ReasonsStage.load(scorer)
+    reports = evaluate(stage, scorer, *requests, without_keywords=encoder_only)
+    if reasons_set is None:  # the default sets: also the unseen-phrasing set, when there is one
+        reports += evaluate_unseen(stage, scorer)
+    return reports

@@ -15,6 +15,7 @@ import polars as pl
 from qa_engine.kpi.coaching import CoachingEffect
 from qa_engine.reports import charts
 from qa_engine.reports.coaching import assigns_practice
+from qa_engine.reports.dissatisfied import DissatisfiedShare, dissatisfied_share
 from qa_engine.reports.excerpts import Excerpt, excerpt
 from qa_engine.reports.keyissues import ReasonRow, rate, reason_rows
 from qa_engine.reports.kpis import KpiView, kpi_views, median_of_agents
@@ -148,6 +149,9 @@ class AgentReport:
     sessions: list[SessionView] = field(default_factory=list)
     currency: str | None = None
     escalation_red: float = 0.0
+    dissatisfied: DissatisfiedShare | None = (
+        None  # the agent's likely-dissatisfied customers against the team's
+    )
     period_end: date | None = None
     trend: charts.Chart | None = None
     mood: charts.Chart | None = None
@@ -388,6 +392,9 @@ def build_agent_report(
         return report
     reference = data.summary_of(ref_level, ref_key)
     report.summary, report.reference = summary, reference
+    report.dissatisfied = dissatisfied_share(
+        data, rulebook.likely_dissatisfied, "agent", agent_id, ref_level, ref_key
+    )
     agent_rules = data.of("rules", "agent", agent_id)
     ref_rules = data.of("rules", ref_level, ref_key)
     report.practise = practise_items(agent_rules, ref_rules, summary, reference, rulebook, team_label)

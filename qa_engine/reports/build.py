@@ -86,7 +86,14 @@ def render_agent_report(
     teams = facts.agent_teams.get(agent_id, [])
     # the agent's teams are the comparison; an agent without a team is compared with everyone
     scope = None if NO_TEAM in teams else teams
-    data = load_period(store, period, rulebook.first_response_sla, scope, rulebook.escalation_red)
+    data = load_period(
+        store,
+        period,
+        rulebook.first_response_sla,
+        scope,
+        rulebook.escalation_red,
+        rulebook.likely_dissatisfied,
+    )
     _add_kpis_and_coaching(data, store, rules, [agent_id])
     return _agent_files(data, rulebook, agent_id, facts.agent_last_day.get(agent_id), Path(out))
 
@@ -108,7 +115,14 @@ def render_team_report(
         facts.check_team(team, db)
     period = resolve_period(date_from, date_to, facts.latest_day)
     rulebook = load_rulebook(rules)
-    data = load_period(store, period, rulebook.first_response_sla, None, rulebook.escalation_red)  # all teams
+    data = load_period(
+        store,
+        period,
+        rulebook.first_response_sla,
+        None,
+        rulebook.escalation_red,
+        rulebook.likely_dissatisfied,
+    )  # all teams
     _add_kpis_and_coaching(data, store, rules, None)
     return _team_files(data, rulebook, team, Path(out), link=False)
 
@@ -167,7 +181,14 @@ def render_all(
     count = _worker_count(workers, expected)
     with RenderPool(count) as pool:
         rulebook = load_rulebook(rules)
-        data = load_period(store, period, rulebook.first_response_sla, None, rulebook.escalation_red)
+        data = load_period(
+            store,
+            period,
+            rulebook.first_response_sla,
+            None,
+            rulebook.escalation_red,
+            rulebook.likely_dissatisfied,
+        )
         _add_kpis_and_coaching(data, store, rules, None)
         jobs: list[tuple[str, str | None]] = [("team", None)]
         jobs += [("team", team) for team in sorted(data.of_level("team"))]

@@ -1,4 +1,4 @@
-"""Key issues in the reports (issue 9): what customers contacted us about and which contacts head for escalation.
+"""Key issues in the reports: what customers contacted us about and which contacts head for escalation.
 
 Pure, like `agent.py` and `team.py`: it arranges the per-reason and per-signal counts `queries.load_period`
 computed. A ticket is "high risk" when its escalation risk reaches the rule pack's red threshold (the red tier's

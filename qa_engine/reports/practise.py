@@ -20,6 +20,10 @@ MAX_RULE_ITEMS = 3
 MOOD_MIN_TICKETS = 2  # upset customers needed before the recovery rate means anything
 MOOD_GAP = 0.15  # how far below the team the recovery rate must be
 MOOD_WEIGHT = 10.0  # puts the recovery gap on the rules' rate x weight scale (a typical rule weighs 10)
+TIP_WITH_SUGGESTION_CHARS = 110
+SUGGESTION_CHARS = (
+    160  # a suggestion is cut shorter than a tip: the practise list must stay on the first page
+)
 TIP_CHARS = 280  # the default pack's tips are under 250; a longer one is cut so the first page still fits
 MOOD_TIP = (
     'When a customer starts upset, name the feeling before the fix ("I can see why this is frustrating"), then '
@@ -36,6 +40,9 @@ class PractiseItem:
     priority: float
     rule_id: str | None = None
     tickets: tuple[str, ...] = ()  # recent tickets that show it
+    # what the agent could have written in the latest such ticket (rules.suggestions)
+    suggestion: str | None = None
+    suggestion_ticket: str | None = None
 
 
 def short_tip(text: str, limit: int = TIP_CHARS) -> str:
@@ -77,11 +84,15 @@ def practise_items(
         why += "."
         if row["critical"]:
             why += " Critical: each failure turns the ticket red."
+        suggestion = _masked(row.get("suggestion"))
+        # with a suggestion beside it the tip is cut shorter, so that the list still fits the first page
+        tip = short_tip(note.coaching, TIP_WITH_SUGGESTION_CHARS if suggestion else TIP_CHARS)
         items.append(
             PractiseItem(
-                title=note.title, why=why, tip=short_tip(note.coaching), critical=bool(row["critical"]),
+                title=note.title, why=why, tip=tip, critical=bool(row["critical"]),
                 priority=rate * float(row["weight"] or 0.0), rule_id=row["rule_id"],
                 tickets=tuple(row["recent_fails"] or ()),
+                suggestion=suggestion, suggestion_ticket=row.get("suggestion_ticket"),
             )
         )  # fmt: skip
     items.sort(key=lambda i: (not i.critical, -i.priority, i.rule_id or ""))
@@ -91,6 +102,13 @@ def practise_items(
         items.append(mood)
         items.sort(key=lambda i: (not i.critical, -i.priority, i.rule_id or ""))
     return items[:MAX_ITEMS]
+
+
+def _masked(text: str | None) -> str | None:
+    """A suggestion may quote the customer: e-mails, phone numbers and cards masked, as in every excerpt."""
+    from qa_engine.nlp.pii import mask_pii
+
+    return short_tip(mask_pii(text, None), SUGGESTION_CHARS) if text else None
 
 
 def _mood_item(agent: dict, team: dict | None, team_label: str) -> PractiseItem | None:

@@ -24,7 +24,7 @@ from qa_engine.errors import QAError
 from qa_engine.reports.coaching import CoachingData
 from qa_engine.reports.kpis import KpiData
 from qa_engine.reports.period import Period
-from qa_engine.reports.rulebook import DEFAULT_ESCALATION_RED
+from qa_engine.reports.rulebook import DEFAULT_ESCALATION_RED, DEFAULT_LIKELY_DISSATISFIED
 from qa_engine.store import Store
 
 NO_TEAM = "(no team)"
@@ -38,7 +38,7 @@ WITH p AS (
            CAST(timezone('UTC', started_at) AS DATE) AS day,
            tier, qa_score, customer_sentiment_start, customer_sentiment_end, emotional_balance,
            tier_reasons, tier_evidence, {key_issues},
-           escalation_risk >= ? AS escalated
+           escalation_risk >= ? AS escalated, dissatisfaction_risk >= ? AS dissatisfied
     FROM tickets
     WHERE tier IS NOT NULL AND started_at >= ? AND started_at < ? {scope}
 ), facts AS (
@@ -87,6 +87,7 @@ SELECT {key} AS key, {extra} count(*) AS tickets,
        count(*) FILTER (WHERE first_response_s <= sla_s) AS sla_met,
        median(first_response_s) AS first_response_median_s,
        count(escalation_risk) AS risk_measured, count(*) FILTER (WHERE escalated) AS escalated,
+       count(dissatisfaction_risk) AS risk_judged, count(*) FILTER (WHERE dissatisfied) AS dissatisfied,
        mode(team) AS main_team
 FROM pt {where}
 GROUP BY ALL
@@ -100,7 +101,12 @@ SELECT {key} AS key, r.rule_id, any_value(r.category) AS category, max(r.weight)
        count(*) FILTER (WHERE r.outcome = 'na') AS nas,
        count(*) FILTER (WHERE r.outcome = 'fail' AND pt.week = 'this') AS fails_this_week,
        (list(pt.ticket_id ORDER BY pt.started_at DESC, pt.ticket_id) FILTER (WHERE r.outcome = 'fail'))[1:3]
-           AS recent_fails
+           AS recent_fails,
+       -- the most recent failure's suggestion (what the agent could have written), and its ticket
+       (list(r.suggestion ORDER BY pt.started_at DESC, pt.ticket_id)
+           FILTER (WHERE r.outcome = 'fail' AND r.suggestion IS NOT NULL))[1] AS suggestion,
+       (list(pt.ticket_id ORDER BY pt.started_at DESC, pt.ticket_id)
+           FILTER (WHERE r.outcome = 'fail' AND r.suggestion IS NOT NULL))[1] AS suggestion_ticket
 FROM rule_results r JOIN pt USING (ticket_id)
 GROUP BY ALL
 """
@@ -316,7 +322,7 @@ def _levels(con: duckdb.DuckDBPyConnection, template: str, **fields: str) -> pl.
 # the key-issue columns (qa_engine.reasons); a store written before them and not opened for writing since lacks them
 KEY_ISSUE_COLUMNS: dict[str, str] = {
     "contact_reason": "VARCHAR", "contact_sub_reason": "VARCHAR", "escalation_risk": "DOUBLE",
-    "escalation_signals": "VARCHAR[]",
+    "escalation_signals": "VARCHAR[]", "dissatisfaction_risk": "DOUBLE",
 }  # fmt: skip
 
 
@@ -347,16 +353,18 @@ def load_period(
     slas: dict[str, float],
     teams: Sequence[str] | None = None,
     escalation_red: float = DEFAULT_ESCALATION_RED,
+    likely_dissatisfied: float = DEFAULT_LIKELY_DISSATISFIED,
 ) -> PeriodData:
     """Read and aggregate the period's scored tickets (all of them, or those of `teams`) in one connection.
-    A ticket is `escalated` when its escalation risk is at least `escalation_red` (null when it has no risk)."""
+    A ticket is `escalated` when its escalation risk is at least `escalation_red`, and `dissatisfied` when its
+    dissatisfaction risk is at least `likely_dissatisfied` (each null when the ticket has no such risk)."""
     start, end = period.bounds()
     scope, scope_params = "", []
     if teams is not None:
         scope = "AND list_contains(?, coalesce(team, ?))"
         scope_params = [list(teams), NO_TEAM]
     step, last_day = period.bucket_days, period.end
-    params = [NO_TEAM, escalation_red, start, end, *scope_params, last_day, step, step, last_day, step,
+    params = [NO_TEAM, escalation_red, likely_dissatisfied, start, end, *scope_params, last_day, step, step, last_day, step,
               period.this_week_start, period.last_week_start]  # fmt: skip
     with store.connect(read_only=True) as con:
         con.register("slas", pl.DataFrame({"channel": list(slas), "sla_s": list(slas.values())}).to_arrow())

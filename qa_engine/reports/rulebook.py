@@ -38,6 +38,10 @@ NO_TIP = "No coaching tip: this rule is not in the current rule pack."
 # contract's escalation_rate threshold (CONTRACT.md section 5)
 DEFAULT_ESCALATION_RED = 0.5
 ESCALATION_CONDITION = "escalation_risk_at_least"
+# the risk from which a customer is "likely dissatisfied" when the pack's tier policy has no yellow dissatisfaction
+# condition: that condition's own default (qa_engine.scoring.policy)
+DEFAULT_LIKELY_DISSATISFIED = 0.5
+DISSATISFACTION_CONDITION = "dissatisfaction_risk_at_least"
 # signals that the store-based and model-based parts of qa_engine.reasons report, not the pack's phrase lists
 BUILT_IN_SIGNALS: dict[str, str] = {
     "repeat_contact": "Contacted us again about the same order within days",
@@ -61,6 +65,8 @@ class Rulebook:
     first_response_sla: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SLA_SECONDS))
     signal_titles: dict[str, str] = field(default_factory=lambda: dict(BUILT_IN_SIGNALS))
     escalation_red: float = DEFAULT_ESCALATION_RED  # risk at or above this is red in the pack's tier policy
+    # dissatisfaction risk at or above this is "likely dissatisfied" (yellow) in the pack's tier policy
+    likely_dissatisfied: float = DEFAULT_LIKELY_DISSATISFIED
 
     def note(self, rule_id: str, category: str = "", weight: float = 0.0, critical: bool = False) -> RuleNote:
         """The pack's words for a rule, or a stand-in named by its id when the pack lacks it."""
@@ -96,11 +102,14 @@ def load_rulebook(pack: str | Path | None = None) -> Rulebook:
     notes: dict[str, RuleNote] = {}
     slas: dict[str, float] | None = None
     pack_slas = dict(pack_settings(root).sla_seconds)  # targets.yaml: what a rule without its own SLAs uses
-    signals, red = dict(BUILT_IN_SIGNALS), None
+    signals, red, likely = dict(BUILT_IN_SIGNALS), None, None
     for file in files:
         data, rules = _rules_of(file)
         signals |= _signal_titles(data)
         red = _escalation_red(data) if red is None else red
+        likely = (
+            _lowest_min_risk(data, "yellow", DISSATISFACTION_CONDITION, 0.5) if likely is None else likely
+        )
         for raw, line in rules:
             rule_id = raw.get("id")
             if not isinstance(rule_id, str) or not rule_id:
@@ -120,6 +129,7 @@ def load_rulebook(pack: str | Path | None = None) -> Rulebook:
     return Rulebook(
         notes, pack_slas if slas is None else slas, signals,
         DEFAULT_ESCALATION_RED if red is None else red,
+        DEFAULT_LIKELY_DISSATISFIED if likely is None else likely,
     )  # fmt: skip
 
 
@@ -136,14 +146,20 @@ def _signal_titles(data: object) -> dict[str, str]:
 
 def _escalation_red(data: object) -> float | None:
     """The lowest `min_risk` of the red tier's escalation conditions in a tier-policy file, if it has one."""
+    return _lowest_min_risk(data, "red", ESCALATION_CONDITION, 0.7)  # the condition's own default
+
+
+def _lowest_min_risk(data: object, tier: str, condition: str, default: float) -> float | None:
+    """The lowest `min_risk` of `condition` under `tier` in a tier-policy file (`default` where an entry gives
+    none, as the condition itself does), or None when the file has no such entry."""
     policy = data.get("tier_policy") if isinstance(data, dict) else None
-    red = policy.get("red") if isinstance(policy, dict) else None
-    if not isinstance(red, list):
+    entries = policy.get(tier) if isinstance(policy, dict) else None
+    if not isinstance(entries, list):
         return None
     found = [
-        float(c.get("min_risk", 0.7))  # the condition's own default (qa_engine.scoring.conditions)
-        for c in red
-        if isinstance(c, dict) and c.get("when") == ESCALATION_CONDITION
+        float(c.get("min_risk", default))
+        for c in entries
+        if isinstance(c, dict) and c.get("when") == condition
     ]
     return min(found) if found else None
 

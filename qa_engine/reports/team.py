@@ -14,6 +14,8 @@ from qa_engine.kpi.definitions import SHARE_KPIS
 from qa_engine.reports import charts
 from qa_engine.reports.agent import CategoryRow, category_rows, trend_chart
 from qa_engine.reports.coaching import FocusRow, focus_rows
+from qa_engine.reports.dissatisfied import DissatisfiedShare, dissatisfied_share
+from qa_engine.reports.dissatisfied import counts as dissatisfied_counts
 from qa_engine.reports.keyissues import (
     Escalation,
     ReasonRow,
@@ -65,6 +67,9 @@ class AgentRow:
     recovery: float | None
     sla: float | None
     top_rule: RuleNote | None  # the rule the agent fails most
+    dissatisfied: DissatisfiedShare | None = (
+        None  # the agent's likely-dissatisfied customers against the team's
+    )
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,9 @@ class TeamReport:
     changes: list[ChangeRow] = field(default_factory=list)
     reasons: list[ReasonRow] = field(default_factory=list)
     escalation: Escalation | None = None
+    dissatisfied: DissatisfiedShare | None = (
+        None  # the team's likely-dissatisfied customers against all teams'
+    )
     signals: list[SignalRow] = field(default_factory=list)
     kpis: list[KpiView] = field(default_factory=list)
     kpi_columns: list[tuple[str, str, str]] = field(default_factory=list)  # (kpi, short title, kind)
@@ -164,7 +172,10 @@ def _mix_rows(frame: pl.DataFrame, sla: dict[str, float | None] | None = None) -
     ]  # fmt: skip
 
 
-def _agent_rows(data: PeriodData, rulebook: Rulebook, agents: pl.DataFrame) -> list[AgentRow]:
+def _agent_rows(
+    data: PeriodData, rulebook: Rulebook, agents: pl.DataFrame, reference: tuple[int, int] = (0, 0)
+) -> list[AgentRow]:
+    """The agents ranked by mean score; `reference`: the team's (likely dissatisfied, judged) tickets."""
     weekly = data.weekly.filter(pl.col("level") == "agent")
     means = {(r["key"], r["week"]): r["score_mean"] for r in weekly.iter_rows(named=True)}
     top = {r["agent_id"]: r["rule_id"] for r in top_failed_rules(data.rules, limit=1).iter_rows(named=True)}
@@ -178,6 +189,7 @@ def _agent_rows(data: PeriodData, rulebook: Rulebook, agents: pl.DataFrame) -> l
                 this - last if this is not None and last is not None else None,
                 rate(r["recovered"], r["negative_start"]), rate(r["sla_met"], r["sla_measured"]),
                 rulebook.note(top[r["key"]]) if r["key"] in top else None,
+                DissatisfiedShare(rulebook.likely_dissatisfied, *dissatisfied_counts(r), *reference),
             )
         )  # fmt: skip
     return rows
@@ -268,7 +280,8 @@ def build_team_report(data: PeriodData, rulebook: Rulebook, team: str | None, li
     agents = data.summary.filter(pl.col("level") == "agent")
     if team is not None:
         agents = agents.filter(pl.col("main_team") == team)
-    report.agents = _agent_rows(data, rulebook, agents)
+    report.dissatisfied = dissatisfied_share(data, rulebook.likely_dissatisfied, level, key, "all", ALL)
+    report.agents = _agent_rows(data, rulebook, agents, dissatisfied_counts(summary))
     report.heat_columns, report.heat_rows = _heat_map(data, rulebook, [a.agent_id for a in report.agents])
     ref_level, ref_key = ("all", ALL) if team is not None else (level, key)
     report.categories = category_rows(

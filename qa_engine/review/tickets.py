@@ -26,7 +26,7 @@ TICKET_COLUMNS = (
     "escalated", "qa_score", "tier_reasons", "tier_evidence", "customer_sentiment_start", "customer_sentiment_end",
     "emotional_balance", "n_turns", "scored_at", "run_id", "contact_reason", "contact_reason_score",
     "contact_sub_reason", "contact_reasons_other", "contact_reason_evidence", "escalation_risk", "escalation_signals",
-    "escalation_evidence",
+    "escalation_evidence", "dissatisfaction_risk", "dissatisfaction_evidence",
 )  # fmt: skip
 # which colour a highlighted piece gets when several kinds of evidence overlap: an escalation signal first (the tier
 # policy often names the same words as a reason: the orange says why), then tier reasons and failed rules
@@ -35,7 +35,7 @@ TURN_COLUMNS = (
     "turn_index", "speaker", "text", "ts", "agent_id", "sentiment", "sentiment_score", "emotion", "emotion_scores",
     "affect_flag",
 )  # fmt: skip
-RULE_COLUMNS = ("rule_id", "outcome", "critical", "category", "weight", "evidence", "detail")
+RULE_COLUMNS = ("rule_id", "outcome", "critical", "category", "weight", "evidence", "detail", "suggestion")
 REVIEW_COLUMNS = (
     "review_id", "version", "reviewer", "tier", "rule_overrides", "rule_outcomes", "machine_tier",
     "machine_outcomes", "comment", "created_at",
@@ -186,6 +186,9 @@ def load_ticket(db: ReviewDB, scope: Scope, ticket_id: str) -> dict | None:
     ticket["contact_reasons_other"] = list(ticket["contact_reasons_other"] or [])
     ticket["escalation_signals"] = list(ticket["escalation_signals"] or [])
     ticket["escalation_level"] = risk_level(ticket["escalation_risk"])
+    ticket["dissatisfaction_evidence"] = evidence_list(ticket["dissatisfaction_evidence"])
+    ticket["dissatisfaction_null_reason"] = _null_reason(ticket)
+    raised = _raised_by_turn(ticket["dissatisfaction_evidence"])
     for key in ("created_at", "scored_at"):
         ticket[key] = iso(ticket[key])
     rule_rows = [dict(zip(RULE_COLUMNS, r, strict=True)) for r in rules]
@@ -201,10 +204,20 @@ def load_ticket(db: ReviewDB, scope: Scope, ticket_id: str) -> dict | None:
             text, spans.get(turn["turn_index"], []) + personal_data_spans(text, language)
         )
         turn["emotion_scores"] = dict(turn["emotion_scores"]) if turn["emotion_scores"] else None
+        # None unless the satisfaction model names this turn among those that raised the risk most
+        turn["raises_dissatisfaction"] = raised.get(turn["turn_index"])
     for rule in rule_rows:
         rule["evidence"] = _masked(dict(rule["evidence"]), language) if rule["evidence"] else None
         rule["detail"] = mask_pii(rule["detail"], language) if rule["detail"] else rule["detail"]
-    for key in ("tier_evidence", "contact_reason_evidence", "escalation_evidence"):
+        # a suggestion may quote the customer: shown with e-mails and phone numbers masked, like the turns
+        rule["suggestion"] = mask_pii(rule["suggestion"], language) if rule["suggestion"] else None
+    masked_lists = (
+        "tier_evidence",
+        "contact_reason_evidence",
+        "escalation_evidence",
+        "dissatisfaction_evidence",
+    )
+    for key in masked_lists:
         ticket[key] = [_masked(item, language) for item in ticket[key]]
     review_rows = [
         _review({**dict(zip(REVIEW_COLUMNS, r[:-1], strict=True)), "content_changed": r[-1]}) for r in reviews
@@ -223,6 +236,25 @@ def load_ticket(db: ReviewDB, scope: Scope, ticket_id: str) -> dict | None:
         "human": _human_verdict(review_rows),
         "customer_balance": customer_view(db, scope, ticket["customer_id"]),
     }
+
+
+def _raised_by_turn(evidence: list[dict]) -> dict[int, dict]:
+    """turn index -> {rank, note} for the turns the satisfaction model says raised the risk most (strongest
+    first, as `dissatisfaction_evidence` lists them); the page marks those turns and links to them."""
+    found = [item for item in evidence if item.get("turn_index") is not None]
+    return {int(item["turn_index"]): {"rank": rank, "note": item.get("note") or ""}
+            for rank, item in enumerate(found, start=1)}  # fmt: skip
+
+
+def _null_reason(ticket: dict) -> str | None:
+    """Why a ticket has no dissatisfaction risk: the stage's own words (its one evidence item without a turn),
+    or, for a ticket scored before the satisfaction stage existed, that."""
+    if ticket["dissatisfaction_risk"] is not None:
+        return None
+    for item in ticket["dissatisfaction_evidence"]:
+        if item.get("turn_index") is None and item.get("note"):
+            return str(item["note"])
+    return "not predicted: the ticket was scored before the satisfaction model; run qa rescore"
 
 
 def personal_data_spans(text: str, language: str | None) -> list[Span]:

@@ -56,6 +56,8 @@ def make_app(affect: AffectScorer | None = None) -> typer.Typer:
                 )  # fmt: skip
                 typer.echo(str(error), err=True)
                 typer.echo(f"  why: {result.detail}", err=True)
+                if result.got == case.expected:  # the outcome is right; the pack's suggestion did not render
+                    typer.echo("  no suggestion for this failure (see the rule's `suggestion`)", err=True)
                 raise typer.Exit(1)
         typer.echo(
             f"{len(results)} examples of {len(pack)} rules passed (pack {pack.path}, version {pack.version})"

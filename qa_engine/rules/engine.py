@@ -73,6 +73,8 @@ def results_frame(
         "weight": [spec.weight for spec in specs] * n_tickets,
         "evidence": [o.evidence.as_row() if o.evidence is not None else None for o in by_ticket],
         "detail": [o.detail for o in by_ticket],
+        # filled for failed rules once the batch is masked (rules.suggestions)
+        "suggestion": [None] * len(by_ticket),
     }
     return pl.DataFrame(columns, schema=RULE_RESULTS)
 

@@ -18,6 +18,7 @@ from qa_engine.rules.engine import evaluate
 from qa_engine.rules.loader import Rule, RulePack
 from qa_engine.rules.models import Example, ExampleTurn
 from qa_engine.rules.scopes import apply_scopes
+from qa_engine.rules.suggestions import suggest
 from qa_engine.schema import EMOTION_SCORES, TURNS_IN
 
 # (turns, languages: ticket_id + language) -> the same turns with TURNS_AFFECT columns; the shape of
@@ -55,10 +56,14 @@ class ExampleResult:
     case: ExampleCase
     got: str
     detail: str
+    suggestion: str | None = None  # what the pack suggests for a failed rule (`rules.suggestions`)
 
     @property
     def ok(self) -> bool:
-        return self.got == self.case.expected
+        """The expected outcome; a failing example of a rule with a suggestion must get one too."""
+        if self.got != self.case.expected:
+            return False
+        return self.got != "fail" or self.case.rule.spec.suggestion is None or bool(self.suggestion)
 
 
 def example_cases(pack: RulePack) -> list[ExampleCase]:
@@ -80,14 +85,17 @@ def run_examples(
         return []
     tickets, turns = example_frames(cases, affect=affect)
     results = apply_scopes(pack.rules, tickets, evaluate(pack, tickets, turns))
+    results = suggest(pack.rules, tickets, turns, results)
     wanted = pl.DataFrame(
         {"ticket_id": [c.ticket_id for c in cases], "rule_id": [c.rule.id for c in cases]},
         schema={"ticket_id": pl.String, "rule_id": pl.String},
     )
     got = wanted.join(results, on=["ticket_id", "rule_id"], how="left", maintain_order="left")
     return [
-        ExampleResult(case, outcome, detail)
-        for case, outcome, detail in zip(cases, got["outcome"], got["detail"], strict=True)
+        ExampleResult(case, outcome, detail, suggestion)
+        for case, outcome, detail, suggestion in zip(
+            cases, got["outcome"], got["detail"], got["suggestion"], strict=True
+        )
     ]
 
 

@@ -7,6 +7,7 @@ Examples are mini-conversations: a language, a channel and turns written `{speak
 
 from __future__ import annotations
 
+import string
 from datetime import datetime
 from typing import Any, Literal
 
@@ -80,6 +81,51 @@ class Examples(Strict):
         return {"pass": self.pass_, "fail": self.fail, "na": self.na}
 
 
+SUGGESTION_FACTS = ("order", "tracking", "quote")  # what a suggestion template may name (`rules.suggestions`)
+SuggestionAfter = Literal["previous", "evidence", "first_customer", "last_customer", "last"]
+
+
+class SuggestionSpec(Strict):
+    """What the agent could have written when the rule fails: templates per language (en is the fallback for a
+    ticket in any other language) and which turn the suggestion belongs after.
+
+    Each language lists templates from the most specific to the most general; the first whose facts the ticket has
+    is used (`{order}` the order number, `{tracking}` the parcel's tracking number, `{quote}` the customer's own
+    words), so the last template of each language names no fact and always renders.
+    """
+
+    after: SuggestionAfter = "previous"
+    text: dict[str, list[str]] = Field(min_length=1)
+
+    @field_validator("text")
+    @classmethod
+    def _templates(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        if "en" not in value:
+            raise ValueError("needs `en` templates: they serve every language without its own")
+        for language, templates in value.items():
+            if not templates or any(not isinstance(t, str) or not t.strip() for t in templates):
+                raise ValueError(f"language '{language}' needs a list of non-empty templates")
+            for template in templates:
+                unknown = set(template_facts(template)) - set(SUGGESTION_FACTS)
+                if unknown:
+                    raise ValueError(
+                        f"template {template!r} names {sorted(unknown)}; known facts: {list(SUGGESTION_FACTS)}"
+                    )
+            if template_facts(templates[-1]):
+                raise ValueError(
+                    f"the last '{language}' template must name no fact, so that one always renders"
+                )
+        return value
+
+
+def template_facts(template: str) -> list[str]:
+    """The `{fact}` names a suggestion template uses."""
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        raise ValueError(f"template {template!r}: {exc}") from None
+
+
 class RuleSpec(Strict):
     """The common fields of a rule; everything else in the rule's YAML mapping belongs to its kind."""
 
@@ -98,6 +144,7 @@ class RuleSpec(Strict):
     not_applicable: str = Field(min_length=1)  # when the rule is na, in words (the kind's code decides it)
     coaching: str = Field(min_length=1)  # the tip a coach gives when the rule fails
     description: str | None = None
+    suggestion: SuggestionSpec | None = None  # what to write instead when it fails (`rules.suggestions`)
     examples: Examples
 
     @field_validator("category")

@@ -39,6 +39,10 @@ def train_satisfaction_cmd(
         from qa_engine.satisfaction.evaluate import evaluate_dev
 
         metrics += evaluate_dev(folder, target)
+    if evaluate:
+        from qa_engine.satisfaction.owncheck import evaluate_own_sets
+
+        metrics += evaluate_own_sets(model_dir=target)
     if metrics:
         (target / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     typer.echo(f"wrote {target} ({model.version}; trained on {json.dumps(model.meta['sources'])})")

@@ -8,7 +8,8 @@ highest Cohen's kappa against the labels wins (ties: the pair nearest the curren
 pack's `tiers.yaml` in place, keeping its comments.
 
 Only those two numbers move: the other conditions (critical rules, escalation, SLA...) stay as the pack says, so a
-calibration cannot switch off a critical rule to agree with a lenient reviewer.
+calibration cannot switch off a critical rule to agree with a lenient reviewer. A condition that asks the outcome model
+to agree (`confirmed_by_risk: true`, e.g. "the customer ends angry") follows the yellow line as it moves.
 """
 
 from __future__ import annotations
@@ -122,15 +123,22 @@ def calibrate(db: str | Path, pack: str | Path | None = None, write: bool = True
             f"need {MIN_LABELLED} in at least two tiers",
         )  # fmt: skip
     ids = sorted(labels)
-    base, risk = _base_tiers(store, ids, policy)
+    base, gated, risk = _base_tiers(store, ids, policy)
     truth = [labels[t] for t in ids]
 
     def tiers_at(red: float | None, yellow: float | None) -> list[str]:
+        # a `confirmed_by_risk: true` condition fires where the risk reaches the yellow line (or is null)
+        line = yellow if yellow is not None else policy.likely_dissatisfied_at()
         out = []
-        for b, r in zip(base, risk, strict=True):
-            if b == "red" or (red is not None and r is not None and r >= red):
+        for b, g, r in zip(base, gated, risk, strict=True):
+            confirmed = g is not None and (r is None or r >= line)
+            if b == "red" or (red is not None and r is not None and r >= red) or (confirmed and g == "red"):
                 out.append("red")
-            elif b == "yellow" or (yellow is not None and r is not None and r >= yellow):
+            elif (
+                b == "yellow"
+                or (yellow is not None and r is not None and r >= yellow)
+                or (confirmed and g == "yellow")
+            ):
                 out.append("yellow")
             else:
                 out.append("green")
@@ -158,21 +166,44 @@ def calibrate(db: str | Path, pack: str | Path | None = None, write: bool = True
     return Calibration(before, after, current, best, counts, file)
 
 
-def _base_tiers(store, ids: list[str], policy: TierPolicy) -> tuple[list[str], list[float | None]]:
-    """The stored tickets' tiers without the dissatisfaction conditions, and their risks, in `ids` order."""
+def _base_tiers(
+    store, ids: list[str], policy: TierPolicy
+) -> tuple[list[str], list[str | None], list[float | None]]:
+    """In `ids` order: the stored tickets' tiers without the dissatisfaction conditions and without the conditions
+    confirmed by the yellow line (`confirmed_by_risk: true`, which move with it); the highest tier at which one of
+    those confirmed conditions fires on its own (None: none does); and the risks."""
     from qa_engine.scoring.tiers import assign_tiers
 
     stored = store.read_results(ids)
-    without = policy.model_copy(
-        update={tier: [c for c in getattr(policy, tier) if c.when != CONDITION] for tier in ("red", "yellow")}
-    )
     tickets = stored["tickets"]
     if "dissatisfaction_risk" not in tickets.columns:
         tickets = tickets.with_columns(dissatisfaction_risk=pl.lit(None, pl.Float64))
-    tiers = assign_tiers(tickets, stored["turns"], stored["rule_results"], without)
-    by_id = dict(zip(tiers["ticket_id"], tiers["tier"], strict=True))
+
+    def follows_line(c) -> bool:
+        return c.when == CONDITION or c.confirmed_by_risk is True
+
+    without = policy.model_copy(
+        update={tier: [c for c in getattr(policy, tier) if not follows_line(c)] for tier in ("red", "yellow")}
+    )
+    only = policy.model_copy(
+        update={
+            tier: [c.model_copy(update={"confirmed_by_risk": None}) for c in getattr(policy, tier)
+                   if c.when != CONDITION and c.confirmed_by_risk is True]
+            for tier in ("red", "yellow")
+        }
+    )  # fmt: skip
+
+    def tiered(p: TierPolicy) -> dict[str, str]:
+        frame = assign_tiers(tickets, stored["turns"], stored["rule_results"], p)
+        return dict(zip(frame["ticket_id"], frame["tier"], strict=True))
+
+    base, confirmed = tiered(without), tiered(only)
     risk = dict(zip(tickets["ticket_id"], tickets["dissatisfaction_risk"], strict=True))
-    return [by_id[t] for t in ids], [risk[t] for t in ids]
+    return (
+        [base[t] for t in ids],
+        [None if confirmed[t] == "green" else confirmed[t] for t in ids],
+        [risk[t] for t in ids],
+    )
 
 
 _WHEN = re.compile(r"^(\s*)-\s*when:\s*(\S+)\s*$")

@@ -2,6 +2,13 @@
 
 Each entry names a registered condition (see `conditions.py`) and its parameters; the first tier whose conditions
 fire wins (red, then yellow), and every condition that fired becomes a reason with its evidence.
+
+An entry may ask the outcome model to agree (`confirmed_by_risk`): a mood condition read from one turn ("the
+customer ends angry") then only fires when the ticket's predicted dissatisfaction risk says the customer is likely
+dissatisfied too. `true` means the policy's own "likely dissatisfied" line (the lowest `min_risk` of the yellow
+`dissatisfaction_risk_at_least` conditions, so `qa tiers calibrate` moves both together); a number is a fixed line.
+A ticket without a risk (null: nothing to judge, or no fitting model) has no outcome model to ask, so the condition
+stands on its own there.
 """
 
 from __future__ import annotations
@@ -10,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from qa_engine import paths
 from qa_engine.errors import QAError
 
 POLICY_FILE = "tiers.yaml"
+RISK_CONDITION = "dissatisfaction_risk_at_least"
+DEFAULT_LIKELY = 0.5  # the dissatisfaction condition's own default min_risk (conditions.py)
 
 
 class ConditionSpec(BaseModel):
@@ -23,6 +32,15 @@ class ConditionSpec(BaseModel):
 
     when: str
     id: str | None = None  # reason id; defaults to `when`
+    # fire only when dissatisfaction_risk is at least this (true: the policy's likely-dissatisfied line) or null
+    confirmed_by_risk: bool | float | None = None
+
+    @field_validator("confirmed_by_risk")
+    @classmethod
+    def _a_risk(cls, value: bool | float | None) -> bool | float | None:
+        if isinstance(value, float) and not 0.0 <= value <= 1.0:
+            raise ValueError("confirmed_by_risk is true or a risk between 0 and 1")
+        return value
 
     @property
     def params(self) -> dict[str, Any]:
@@ -42,6 +60,19 @@ class TierPolicy(BaseModel):
     balance_positive: float = 1.0
     balance_negative: float = -3.0
     version: str = ""
+
+    def likely_dissatisfied_at(self) -> float:
+        """The risk from which the policy calls a customer likely dissatisfied: the lowest `min_risk` of its yellow
+        `dissatisfaction_risk_at_least` conditions (the condition's default, 0.5, when it has none)."""
+        found = [float(c.params.get("min_risk", 0.5)) for c in self.yellow if c.when == RISK_CONDITION]
+        return min(found) if found else DEFAULT_LIKELY
+
+    def risk_gate(self, spec: ConditionSpec) -> float | None:
+        """The risk a condition needs before it may fire (None: no gate)."""
+        gate = spec.confirmed_by_risk
+        if gate is None or gate is False:
+            return None
+        return self.likely_dissatisfied_at() if gate is True else float(gate)
 
 
 def policy_file(pack: str | Path | None) -> Path:

@@ -89,7 +89,7 @@ def assign_tiers(
         )
         tier, fired = "green", []
         for name in ("red", "yellow"):
-            fired = [r for spec in getattr(policy, name) for r in _run(spec, view)]
+            fired = [r for spec in getattr(policy, name) for r in _run(spec, view, policy.risk_gate(spec))]
             if fired:
                 tier = name
                 break
@@ -121,9 +121,16 @@ def _rows_by_ticket(frame: pl.DataFrame) -> dict[str, list[dict]]:
     return grouped
 
 
-def _run(spec, view: TicketView) -> list[Reason]:
+def _run(spec, view: TicketView, gate: float | None = None) -> list[Reason]:
+    """The condition's reasons; with a risk `gate` (`confirmed_by_risk`), none unless the ticket's
+    dissatisfaction risk is null or at least the gate, and each reason then says that the outcome model agrees."""
+    risk = view.ticket.get("dissatisfaction_risk")
+    if gate is not None and risk is not None and risk < gate:
+        return []
     found = CONDITIONS[spec.when](view, spec.params)
-    if spec.id:
-        for r in found:
+    for r in found:
+        if spec.id:
             r.id = spec.id
+        if gate is not None and risk is not None:
+            r.text += f"; dissatisfaction risk {risk:.2f} >= {gate:.2f} agrees"
     return found

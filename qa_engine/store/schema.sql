@@ -116,6 +116,9 @@ ALTER TABLE tickets ADD COLUMN IF NOT EXISTS escalated BOOLEAN;
 -- Whether a rule of the pack that scored it names the ticket's language (language_coverage in `qa kpi`); null for
 -- tickets scored before it.
 ALTER TABLE tickets ADD COLUMN IF NOT EXISTS language_covered BOOLEAN;
+-- A failed rule's suggestion: what the agent could have written instead, after which turn (qa_engine.rules.suggestions);
+-- null for passed and na rules, and for results scored before it.
+ALTER TABLE rule_results ADD COLUMN IF NOT EXISTS suggestion VARCHAR;
 
 -- Review app (`qa serve`): people and their decisions. Human verdicts live here, keyed by ticket_id, so a re-score
 -- (which replaces rows of tickets, turns and rule_results) never removes or changes them.

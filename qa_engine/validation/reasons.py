@@ -1,5 +1,5 @@
-"""Every reason a record can be quarantined for, in one place: the codes are stable (scripts count them) and the
-README lists them from this dict."""
+"""Every reason a record can be quarantined for, in one place: the codes are stable (scripts count them) and
+docs/scoring.md lists them from this dict (tests/test_docs_links.py keeps the two equal)."""
 
 from __future__ import annotations
 

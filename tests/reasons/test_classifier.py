@@ -43,6 +43,8 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     np.testing.assert_allclose(a.escalation, b.escalation, rtol=1e-6)
     assert json.loads((tmp_path / "classifier.json").read_text())["version"] == model.version
     assert replace(model, keyword_weight=2.0).version != model.version
+    # the taxonomy's keywords move predictions without moving a weight: another taxonomy, another version
+    assert replace(model, meta={**model.meta, "taxonomy_sha": "u"}).version != model.version
 
 
 def test_predictions_are_distributions_and_keywords_add_evidence() -> None:

@@ -20,6 +20,9 @@ def test_card_states_every_committed_figure_and_the_targets_hold() -> None:
     languages = ("en", "zh", "de", "ja", "es", "fr")
     assert all(by_name[f"reasons/contact_reason/{lang}"]["value"] >= 0.85 for lang in languages)
     assert by_name["reasons/escalation/all"]["value"] >= 0.85
+    # unseen phrasing ("track my package", "do you have next day delivery") is measured, and holds
+    assert by_name["reasons/contact_reason_unseen/en"]["value"] >= 0.85
+    assert by_name["reasons/contact_reason_unseen/all"]["n"] >= 60
     # the held-apart set has at least 40 requests per reason
     assert all(row["support"] >= 40 for row in by_name["reasons/contact_reason/all"]["per_class"])
 

@@ -1,6 +1,6 @@
 """Shared fixtures: the bundled examples scored once per session (real default models) and reports rendered once.
 
-Scoring the 66 examples loads the affect model and spaCy (a minute on two busy cores), so every report test reads
+Scoring the bundled examples loads the affect model and spaCy (a minute on two busy cores), so every report test reads
 the same store; tests that change a store work on their own copy.
 """
 

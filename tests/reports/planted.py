@@ -36,6 +36,8 @@ RISKS = (
 CHANNELS = ("chat", "email", "chat", "phone")
 REPLY_S = {"chat": 60.0, "email": 7200.0, "phone": 5.0}
 CSAT = (5, 2, None, 4, 3)
+# predicted dissatisfaction risk (qa_engine.satisfaction); None: nothing to judge. Seven long, so agents differ.
+DISSATISFACTION = (0.8, 0.1, None, 0.55, 0.3, 0.62, 0.2)
 # agent -> team, and fails of the focus rule before / after the session out of the tickets on each side
 AGENTS: dict[str, tuple[str, int, int, int]] = {  # team, tickets per side, fails before, fails after
     "a-good": ("T1", 12, 9, 1),
@@ -58,6 +60,7 @@ class Ticket:
     qa_score: float
     tier: str
     csat: int | None
+    dissatisfaction: float | None = None
 
 
 def _days(side: str, count: int) -> list[date]:
@@ -77,7 +80,8 @@ def planted_tickets() -> list[Ticket]:
                 tier = "red" if risk >= 0.7 else "yellow" if failed else "green"
                 tickets.append(
                     Ticket(f"P-{n:03d}", agent_id, team, day, CHANNELS[n % len(CHANNELS)], REASONS[n % len(REASONS)],
-                           risk, tuple(signals), failed, score, tier, CSAT[n % len(CSAT)])
+                           risk, tuple(signals), failed, score, tier, CSAT[n % len(CSAT)],
+                           DISSATISFACTION[n % len(DISSATISFACTION)])
                 )  # fmt: skip
                 n += 1
     return tickets
@@ -138,6 +142,7 @@ def build_store(db: Path) -> Path:
             "customer_sentiment_start": -0.7, "customer_sentiment_end": 0.8, "emotional_balance": -2.0,
             "n_turns": len(texts), "contact_reason": t.reason, "contact_reason_score": 0.9,
             "escalation_risk": t.risk, "escalation_signals": list(t.signals), "escalation_evidence": json.dumps([]),
+            "dissatisfaction_risk": t.dissatisfaction,
         })  # fmt: skip
     store = Store(db)
     store.init()

@@ -194,3 +194,49 @@ def test_a_store_from_before_key_issues_still_renders_with_unknown_reasons(tmp_p
     assert shown["reason_row"] == ["unknown"]
     assert one(shown, "reason.unknown.tickets") == sum(t.team == "T1" for t in PLANTED)
     assert one(shown, "escalation.rate") is None  # nothing measured, not 0%
+
+
+def likely_line() -> float:
+    """The default pack's "likely dissatisfied" line: its yellow dissatisfaction threshold, read by the test."""
+    policy = yaml.safe_load((paths.rules_dir() / "tiers.yaml").read_text(encoding="utf-8"))["tier_policy"]
+    return min(c["min_risk"] for c in policy["yellow"] if c["when"] == "dissatisfaction_risk_at_least")
+
+
+def _dissatisfied(tickets: list) -> float:
+    """Share of tickets with a risk whose risk reaches the line (tickets without a risk count in neither part)."""
+    judged = [t for t in tickets if t.dissatisfaction is not None]
+    return sum(t.dissatisfaction >= likely_line() for t in judged) / len(judged)
+
+
+def test_each_agent_s_likely_dissatisfied_share_stands_against_the_team_s(reports) -> None:
+    """Issue 18: the coaching report and the team report show each agent's share of likely-dissatisfied customers
+    (risk at or above the pack's yellow line) beside the team's; planted risks make the agents differ."""
+    t1 = [t for t in PLANTED if t.team == "T1"]
+    good = [t for t in PLANTED if t.agent_id == "a-good"]
+    flat = [t for t in PLANTED if t.agent_id == "a-flat"]
+    assert (
+        len({_dissatisfied(good), _dissatisfied(flat), _dissatisfied(t1)}) == 3
+    )  # the planting tells them apart
+    agent = reports["a-good"]
+    assert one(agent, "dissatisfied.share") == pytest.approx(_dissatisfied(good))
+    assert one(agent, "dissatisfied.reference") == pytest.approx(_dissatisfied(t1))
+    verdict = "worse" if _dissatisfied(good) > _dissatisfied(t1) else "better"
+    assert f'data-verdict="{verdict}"' in reports["html:a-good"]
+    team = reports["T1"]
+    assert one(team, "dissatisfied.share") == pytest.approx(_dissatisfied(t1))
+    assert one(team, "agent.a-good.dissatisfied") == pytest.approx(_dissatisfied(good))
+    assert one(team, "agent.a-flat.dissatisfied") == pytest.approx(_dissatisfied(flat))
+    everyone = reports["all"]
+    assert one(everyone, "dissatisfied.share") == pytest.approx(_dissatisfied(PLANTED))
+    a_few = [t for t in PLANTED if t.agent_id == "a-few"]
+    assert one(everyone, "agent.a-few.dissatisfied") == pytest.approx(_dissatisfied(a_few))
+
+
+def test_no_risk_anywhere_is_shown_as_unmeasured_not_zero(tmp_path: Path) -> None:
+    import duckdb
+
+    db = build_store(tmp_path / "norisk.duckdb")
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE tickets SET dissatisfaction_risk = NULL")
+    shown = metrics(render_agent_report(db, "a-good", tmp_path / "out", START, END).html.read_text("utf-8"))
+    assert one(shown, "dissatisfied.share") is None and one(shown, "dissatisfied.reference") is None

@@ -81,3 +81,17 @@ def test_a_long_tip_is_cut_at_a_word_so_the_page_still_fits() -> None:
     assert cut.endswith(" …") and len(cut) <= TIP_CHARS + 2
     assert long.startswith(cut[:-2])
     assert short_tip("Short enough.") == "Short enough."
+
+
+def test_an_item_carries_the_latest_suggestion_with_its_ticket_masked() -> None:
+    agent = _rules([("ask", "inquiry", 10, False, 1, 3, 0)]).with_columns(
+        suggestion=pl.lit("After turn 0: Could you confirm the e-mail ana@example.com on order 12345?"),
+        suggestion_ticket=pl.lit("T-ask-0"),
+    )
+    (item,) = practise_items(agent, agent.head(0), MOOD, MOOD, BOOK, "team X")
+    assert item.suggestion == "After turn 0: Could you confirm the e-mail [EMAIL] on order 12345?"
+    assert item.suggestion_ticket == "T-ask-0"
+    (plain,) = practise_items(
+        _rules([("ask", "inquiry", 10, False, 1, 3, 0)]), agent.head(0), MOOD, MOOD, BOOK, "x"
+    )
+    assert plain.suggestion is None

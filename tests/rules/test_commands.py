@@ -19,7 +19,7 @@ def write_pack(path: Path, *rules: dict) -> Path:
 def test_default_pack_self_test_passes() -> None:
     result = runner.invoke(app, ["test"])
     assert result.exit_code == 0, result.output
-    assert "18 rules passed" in result.output
+    assert "19 rules passed" in result.output
 
 
 def test_first_wrong_example_names_file_rule_example_expected_and_got(
@@ -44,7 +44,7 @@ def test_list_json_is_one_array_with_the_contract_fields() -> None:
     result = runner.invoke(app, ["list", "--json"])
     assert result.exit_code == 0
     rows = json.loads(result.output)
-    assert isinstance(rows, list) and len(rows) == 18
+    assert isinstance(rows, list) and len(rows) == 19
     for row in rows:
         assert list(row) == [
             "id", "title", "kind", "category", "weight", "critical", "languages", "channels", "markets",
@@ -77,7 +77,7 @@ def test_list_table() -> None:
         "contact_reasons",
     ]
     assert any(line.startswith("greeting_own_name ") and "first_impression" in line for line in lines)
-    assert len(lines) == 19
+    assert len(lines) == 20
 
 
 def test_bad_pack_is_one_line_and_exit_2(tmp_path: Path) -> None:

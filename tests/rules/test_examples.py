@@ -43,20 +43,26 @@ EXPECTED = {  # id: (kind, category, weight, critical), as CONTRACT.md and the r
     "returns_window_or_next_step": ("phrase", "reassurance", 10, False),
     "formal_address": ("phrase", "compliance", 5, False),
     "composure_after_hostility": ("conditional", "composure", 10, False),
+    "nvc_after_complaint": ("conditional", "nvc", 10, False),
 }
-# categories the contract names that the default pack has no rule for yet (issue 23, item 2)
-NOT_YET = {"nvc"}
 # rules added for the seeds (issue 23): pass and fail examples in every language the default pack serves
 SEED_RULES = [
     "reply_in_customer_language", "logistics_tracking_or_date", "returns_window_or_next_step", "formal_address",
-    "composure_after_hostility",
+    "composure_after_hostility", "nvc_after_complaint",
 ]  # fmt: skip
 
 
 def test_default_pack_has_exactly_the_catalogue() -> None:
     got = {r.id: (r.spec.kind, r.spec.category, r.spec.weight, r.spec.critical) for r in PACK}
     assert got == EXPECTED
-    assert {r.spec.category for r in PACK} == set(CATEGORIES) - NOT_YET
+    assert {r.spec.category for r in PACK} == set(CATEGORIES)
+
+
+def test_every_rule_of_the_default_pack_has_a_suggestion_in_six_languages() -> None:
+    """Each failed rule gets what the agent could have written instead (rules.suggestions), in the ticket's language."""
+    for rule in PACK:
+        assert rule.spec.suggestion is not None, rule.id
+        assert set(rule.spec.suggestion.text) >= set(LANGUAGES), rule.id
 
 
 @pytest.mark.parametrize("rule_id", SEED_RULES)

@@ -32,6 +32,8 @@ T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 EMAIL, PHONE = "jürgen.groß@firma.de", "+49 30 1234567"  # shown masked, stored as written
 
 
+# what the agent could have written (rules.suggestions); it quotes an e-mail address, which is shown masked
+R1_SUGGESTION = f"After turn 0: I'm sorry this happened <b>. I'll write to {EMAIL} with the fix today."
 ANGRY_CUSTOMER = "c-angry"  # R-1 (agent a-1) and Y-1 (agent a-2): a running balance deep below zero
 R1_LAST = "Unbelievable. I will dispute the charge with my bank and leave a bad review."
 
@@ -100,10 +102,10 @@ def _turn(
     }  # fmt: skip
 
 
-def _rule(ticket_id, rule_id, outcome, evidence=None, critical=False, category="compliance"):
+def _rule(ticket_id, rule_id, outcome, evidence=None, critical=False, category="compliance", suggestion=None):
     return {
         "ticket_id": ticket_id, "rule_id": rule_id, "outcome": outcome, "critical": critical, "category": category,
-        "weight": 10.0, "evidence": evidence, "detail": f"{rule_id}: {outcome}",
+        "weight": 10.0, "evidence": evidence, "detail": f"{rule_id}: {outcome}", "suggestion": suggestion,
     }  # fmt: skip
 
 
@@ -140,7 +142,12 @@ def build_rows() -> tuple[list[dict], list[dict], list[dict]]:
     ]
     rules += [
         _rule(
-            "R-1", "no_blaming_customer", "fail", _ev(1, 0, 17, "That's your fault", "blame in turn 1"), True
+            "R-1",
+            "no_blaming_customer",
+            "fail",
+            _ev(1, 0, 17, "That's your fault", "blame in turn 1"),
+            True,
+            suggestion=R1_SUGGESTION,
         ),
         _rule(
             "R-1",

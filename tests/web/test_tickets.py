@@ -9,7 +9,7 @@ from qa_engine.review.tickets import Span, pieces, render_turn
 from qa_engine.store.location import raw
 from tests.pgsupport import duckdb_only
 
-from .support import CARD, EMAIL, INJECTION, PHONE
+from .support import CARD, EMAIL, INJECTION, PHONE, R1_SUGGESTION
 
 
 def test_the_ticket_has_turns_rules_reasons_and_version(shared_login) -> None:
@@ -168,3 +168,14 @@ def test_a_missing_store_is_503_without_its_path(login, web_db) -> None:
         assert response.status_code == 503
         assert raw(web_db) not in response.text and "Traceback" not in response.text
     assert lead.get("/api/tickets").json()["code"] == "Q404"
+
+
+def test_a_failed_rule_shows_its_suggestion_masked_and_escaped(shared_login) -> None:
+    client = shared_login("lead")
+    rules = {r["rule_id"]: r for r in client.get("/api/tickets/R-1").json()["rule_results"]}
+    assert rules["no_blaming_customer"]["suggestion"] == R1_SUGGESTION.replace(EMAIL, "[EMAIL]")
+    assert rules["closing_thanks"]["suggestion"] is None
+    html = client.get("/tickets/R-1").text
+    assert '<div class="suggestion" data-rule="no_blaming_customer">' in html
+    assert "I&#39;m sorry this happened &lt;b&gt;. I&#39;ll write to [EMAIL] with the fix today." in html
+    assert EMAIL not in html

@@ -1,4 +1,4 @@
-"""Load the public labelled data sets of `../shared/data/` into one list of training examples.
+"""Load the public labelled data sets of the data folder (`data_dir`) into one list of training examples.
 
 Every example carries at most one sentiment and one emotion target; a missing target is -1 and is masked out of the
 loss. GoEmotions is multi-label: its emotion target is a distribution over the Ekman groups of its labels.

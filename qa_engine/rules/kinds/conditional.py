@@ -4,7 +4,10 @@ The default pack's uses: when the customer is upset (a negative emotion at or ab
 at or below one, or an upset phrase), the agent's next turn acknowledges it (`require`); when the customer is
 hostile, the agent's next turn stays calm (`composure`): no sarcastic, blaming or dismissive wording (`forbid`) and
 no hostile affect of its own (`reply_affect`: the affect model's emotion and sentiment of the agent's turn, which
-catch a curt or sarcastic reply that no word list names). na when nothing triggers, or when no
+catch a curt or sarcastic reply that no word list names); after a complaint, the agent's reply has every part of a
+non-violent answer (`require_all`: observation, feeling, need, offer, each a named group; `reply:
+until_next_trigger_speaker` lets the parts spread over the agent's messages before the customer's next turn).
+na when nothing triggers, or when no
 agent turn follows a trigger. Evidence points at the agent turn (the empathy phrase, or the whole turn that
 lacked it); its note names the trigger turn, its span and why it triggered.
 """
@@ -54,6 +57,12 @@ class ReplyAffect(Strict):
 class ConditionalParams(Strict):
     trigger: Trigger
     require: GroupSpec | None = None  # the reply must say one of these
+    # the reply must say something of each named group (the parts of a non-violent reply: observation, feeling,
+    # need, offer); each group may be met in any turn of the reply
+    require_all: list[GroupSpec] | None = Field(None, min_length=1)
+    # the reply: the responder's first turn, or all the responder's turns before the next turn of a trigger
+    # speaker (chat agents often split one answer over two or three messages)
+    reply: Literal["turn", "until_next_trigger_speaker"] = "turn"
     forbid: PhraseLists | None = None  # the reply must not say any of these
     reply_affect: ReplyAffect | None = None  # the reply must not read this way
     responders: list[Speaker] = Field(default_factory=lambda: ["agent"], min_length=1)
@@ -64,8 +73,13 @@ class ConditionalParams(Strict):
 
     @model_validator(mode="after")
     def _something_to_check(self) -> ConditionalParams:
-        if self.require is None and self.forbid is None and self.reply_affect is None:
-            raise ValueError("give the reply something to meet: `require`, `forbid` or `reply_affect`")
+        if not (self.require or self.require_all or self.forbid or self.reply_affect):
+            raise ValueError(
+                "give the reply something to meet: `require`, `require_all`, `forbid` or `reply_affect`"
+            )
+        for group in self.require_all or []:
+            if not group.name:
+                raise ValueError("each group of `require_all` needs a `name` (details name the missing ones)")
         return self
 
 
@@ -82,11 +96,14 @@ class ConditionalKind(ConversationKind):
             GroupMatcher(params.require, lemma=lemma, name="requirement") if params.require else None
         )
         self.forbid = GroupMatcher(params.forbid, lemma=lemma, name="forbidden") if params.forbid else None
+        self.require_all = [GroupMatcher(group, lemma=lemma) for group in params.require_all or []]
 
     def language_problems(self, languages: Sequence[str]) -> list[tuple[tuple[str | int, ...], str]]:
         problems = (
             coverage_problems(("require",), self.params.require, languages) if self.params.require else []
         )
+        for i, group in enumerate(self.params.require_all or []):
+            problems += coverage_problems(("require_all", i), group, languages)
         if self.params.forbid is not None:
             problems += coverage_problems(
                 ("forbid",), GroupSpec(**self.params.forbid.model_dump()), languages
@@ -95,12 +112,13 @@ class ConditionalKind(ConversationKind):
 
     def check(self, conversation: Conversation) -> Outcome:
         language = conversation.language
-        for matcher in (self.require, self.forbid):
+        for matcher in (self.require, self.forbid, *self.require_all):
             if matcher is not None and not matcher.covers(language):
                 return not_applicable(
                     conversation, f"no phrase list for language '{language}' ({matcher.name})"
                 )
         episodes: dict[int, tuple[Turn, Turn, str, PhraseMatch | None]] = {}  # keyed by the responding turn
+        replies: dict[int, list[Turn]] = {}  # the turns of each reply (`reply`)
         triggered = False
         for position, turn in enumerate(conversation.turns):
             if turn.speaker not in self.params.trigger.speakers:
@@ -114,6 +132,7 @@ class ConditionalKind(ConversationKind):
             )
             if reply is not None and reply.index not in episodes:
                 episodes[reply.index] = (turn, reply, why, where)
+                replies[reply.index] = self._reply_turns(conversation.turns, reply)
             if self.params.triggers == "first":
                 break
         if not triggered:
@@ -131,6 +150,19 @@ class ConditionalKind(ConversationKind):
             if self.params.reply_affect is not None and (reads := _hostile(reply, self.params.reply_affect)):
                 detail = f"agent turn {reply.index} reads {reads} after {note}"
                 return failed(conversation, detail, Evidence.whole_turn(reply, f"{reads}; {note}"))
+            if self.require_all:
+                lacking = [
+                    g.name
+                    for g in self.require_all
+                    if not any(g.find(t, language) for t in replies[reply.index])
+                ]
+                if lacking:
+                    detail = f"agent turn {reply.index} lacks {', '.join(lacking)} after {note}"
+                    return failed(
+                        conversation,
+                        detail,
+                        Evidence.whole_turn(reply, f"lacks {', '.join(lacking)}; {note}"),
+                    )
             if self.require is None:
                 shown = shown or Evidence.whole_turn(reply, note)
                 continue
@@ -141,6 +173,19 @@ class ConditionalKind(ConversationKind):
             shown = shown or Evidence.span(reply, found[0].start, found[0].end, note)
         detail = f"every agent reply after a trigger meets the requirement ({len(episodes)} checked)"
         return passed(conversation, detail, shown)
+
+    def _reply_turns(self, turns: Sequence[Turn], first: Turn) -> list[Turn]:
+        """The turns that make up the reply that starts at `first` (see `ConditionalParams.reply`)."""
+        if self.params.reply == "turn":
+            return [first]
+        after = turns[[t.index for t in turns].index(first.index) :]
+        reply = []
+        for turn in after:
+            if turn.speaker in self.params.trigger.speakers:
+                break
+            if turn.speaker in self.params.responders:
+                reply.append(turn)
+        return reply
 
     def _why(self, turn: Turn, language: str) -> tuple[str | None, PhraseMatch | None]:
         """Why a turn triggers ('anger 0.91', 'sentiment -0.80', 'phrase'), and the phrase span if a phrase did."""

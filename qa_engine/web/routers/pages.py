@@ -33,6 +33,7 @@ from qa_engine.review.queue import fetch_queue, parse_queue_params
 from qa_engine.review.reviews import add_dispute, add_review, resolve_dispute
 from qa_engine.review.scope import Scope
 from qa_engine.review.sessions import Session, end_session, find_session
+from qa_engine.review.thresholds import tier_thresholds
 from qa_engine.review.tickets import load_ticket, pieces
 from qa_engine.schema import CHANNELS, OUTCOMES, TIERS
 from qa_engine.web.auth import login_user, set_session_cookie
@@ -245,7 +246,10 @@ def calibration_page(
     scope: UserScope,
     session: Annotated[Session, Depends(require_role("qa_lead", "coach", action="see calibration"))],
 ) -> Response:
-    return render(request, "calibration.html", result=calibration(db, scope), tiers=TIERS)
+    thresholds = tier_thresholds(db) if session.user.role == "qa_lead" else None
+    return render(
+        request, "calibration.html", result=calibration(db, scope), tiers=TIERS, thresholds=thresholds
+    )
 
 
 # KPIs -------------------------------------------------------------------------------------------------------------
