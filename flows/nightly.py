@@ -34,6 +34,7 @@ from qa_engine.pull.folder import unseen_files
 from qa_engine.pull.state import PullState
 from qa_engine.sources import SOURCES, SourceBatch, read_inputs
 from qa_engine.store import Store
+from qa_engine.store.location import is_url, store_location
 
 _DASK_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx)://[^\s/:]+:\d{1,5}$")
 # the Dask dashboard shows task names, logs and worker addresses: this host only, on a free port
@@ -42,6 +43,22 @@ DASHBOARD_ADDRESS = "127.0.0.1:0"
 
 def _ledger_name(source: str) -> str:
     return f"folder:{Path(source).resolve()}"
+
+
+def _store(db: str) -> Path:
+    """The flow's `db` parameter as the store's location: a DuckDB file's path, or a PostgreSQL URL (a `StoreUrl`,
+    shown without its password; a Path would collapse its '//')."""
+    return store_location(Path(db)) if is_url(db) else Path(db)  # type: ignore[return-value]
+
+
+def _reports_folder(reports: str | None, out: str | None, db: str) -> str:
+    """Where the reports go: `reports`, else OUT/reports, else a reports folder beside a store file (in the working
+    directory for a PostgreSQL store, which has no folder)."""
+    if reports:
+        return reports
+    if out:
+        return str(Path(out) / "reports")
+    return "reports" if is_url(db) else str(Path(db).parent / "reports")
 
 
 @task(name="find-new-transcripts")
@@ -83,7 +100,7 @@ def _ledger(db: str) -> PullState:
 @task(name="pull-sources", cache_policy=NO_CACHE)
 def pull_all(config: str, db: str, out: str | None, rules: str | None, batch_tickets: int) -> dict:
     """Every source of a SOURCES.yaml: what changed since its cursor, scored into the store (`qa pull`)."""
-    score = ScoreConfig(db=Path(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
+    score = ScoreConfig(db=_store(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
                         batch_tickets=batch_tickets)  # fmt: skip
     summary = pull_sources(config, None, score, progress=print)
     return summary.as_dict()
@@ -133,7 +150,7 @@ def score_on_dask(
 ) -> dict:
     """Read and admit batches here, score them on Dask (at most `in_flight` at a time, so memory stays bounded),
     store the results here in input order."""
-    config = ScoreConfig(db=Path(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
+    config = ScoreConfig(db=_store(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
                          batch_tickets=batch_tickets)  # fmt: skip
     with ScoringRun(files, config) as run:
         pending: deque = deque()
@@ -208,9 +225,7 @@ def nightly(
         summary = pulled["run"] | {"sources": pulled["sources"]}
         failed = [s["name"] for s in pulled["sources"] if s["status"] == "failed"]
         summary["kpi_crossed"] = kpi_snapshot(db, kpi_day, rules)
-        summary["reports"] = render_reports(
-            db, reports or str(Path(out or Path(db).parent) / "reports"), rules
-        )
+        summary["reports"] = render_reports(db, _reports_folder(reports, out, db), rules)
         if failed:
             raise QAError("Q976", failed=len(failed), total=len(pulled["sources"]), names=", ".join(failed))
         return summary
@@ -220,7 +235,7 @@ def nightly(
         print("no new transcripts since the last successful run")
         return RunSummary("").as_dict() | {"files": 0, "kpi_crossed": kpi_snapshot(db, kpi_day, rules)}
     if runner is None:
-        config_ = ScoreConfig(db=Path(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
+        config_ = ScoreConfig(db=_store(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
                               batch_tickets=batch_tickets)  # fmt: skip
         with ScoringRun(files, config_) as run:
             for batch in read_inputs(files, batch_tickets=batch_tickets, time_zone=config_.time_zone):
@@ -239,7 +254,7 @@ def nightly(
     )
     summary["kpi_crossed"] = kpi_snapshot(db, kpi_day, rules)
     # coaching reports (default: OUT/reports, else a reports folder beside the store)
-    summary["reports"] = render_reports(db, reports or str(Path(out or Path(db).parent) / "reports"), rules)
+    summary["reports"] = render_reports(db, _reports_folder(reports, out, db), rules)
     return summary
 
 
@@ -274,6 +289,7 @@ def nightly_deployment(
 
     dask_runner(workers, dask_address)  # a bad option fails now, not at 02:00
     _check_origin(source, config, workers, dask_address)
+    db = _without_password(db)
     parameters = (
         {"source": source, "db": db, "out": out} if source else {"config": config, "db": db, "out": out}
     )
@@ -286,6 +302,20 @@ def nightly_deployment(
     )
 
 
+def _without_password(db: str) -> str:
+    """A PostgreSQL URL without its password, which goes to PGPASSWORD (this process and its children) instead."""
+    if not is_url(db):
+        return db
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    parts = urlsplit(db)
+    if parts.password is None:
+        return db
+    os.environ["PGPASSWORD"] = unquote(parts.password)
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}@{host}" if parts.username else host))
+
+
 def serve_nightly(
     source: str | None,
     db: str,
@@ -296,7 +326,10 @@ def serve_nightly(
     dask_address: str | None = None,
     config: str | None = None,
 ) -> None:
-    """Serve the deployment until interrupted (`prefect server start` and PREFECT_API_URL must be set up)."""
+    """Serve the deployment until interrupted (`prefect server start` and PREFECT_API_URL must be set up). A
+    PostgreSQL URL's password stays in this process: the deployment's parameters (kept by the Prefect server, shown
+    in its UI and logs) carry the URL without it (`nightly_deployment`), and libpq reads it from PGPASSWORD in the
+    flow runs started here."""
     from prefect import serve
 
     serve(nightly_deployment(source, db, out, cron, timezone, workers, dask_address, config))

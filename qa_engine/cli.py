@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from qa_engine.errors import QAError
-from qa_engine.store.location import DbOption, FileDbOption
+from qa_engine.store.location import DbOption, raw
 
 app = typer.Typer(
     name="qa",
@@ -212,7 +212,7 @@ def pull(
         Path,
         typer.Option("--config", help="SOURCES.yaml: the helpdesks, databases and folders to pull from."),
     ] = Path("SOURCES.yaml"),
-    db: FileDbOption = Path("qa.duckdb"),
+    db: DbOption = Path("qa.duckdb"),
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Also write this pull's tickets as the contract's files here."),
@@ -281,7 +281,7 @@ def schedule(
         typer.Option("--config", help="SOURCES.yaml: pull every source in it each night (see `qa pull`)."),
     ] = None,
     cron: Annotated[str, typer.Option("--cron", help="Cron schedule, e.g. '0 2 * * *'.")] = "0 2 * * *",
-    db: FileDbOption = Path("qa.duckdb"),
+    db: DbOption = Path("qa.duckdb"),
     out: Annotated[Path | None, typer.Option("--out", help="Export folder per run.")] = None,
     timezone: Annotated[str, typer.Option("--timezone", help="Time zone of the cron schedule.")] = "UTC",
     workers: Annotated[
@@ -297,7 +297,7 @@ def schedule(
     from flows.nightly import serve_nightly
 
     serve_nightly(
-        source=str(source) if source else None, db=str(db), out=str(out) if out else None, cron=cron, timezone=timezone,
+        source=str(source) if source else None, db=raw(db), out=str(out) if out else None, cron=cron, timezone=timezone,
         workers=workers, dask_address=dask_address, config=str(config.resolve()) if config else None,
     )  # fmt: skip
 

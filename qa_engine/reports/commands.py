@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from qa_engine.store.location import FileDbOption
+from qa_engine.store.location import DbOption
 
 app = typer.Typer(
     help="Coaching reports per agent and per team: one self-contained HTML file and a PDF each.",
@@ -52,7 +52,7 @@ def agent(
     out: OutOption = Path("out/reports"),
     date_from: FromOption = None,
     date_to: ToOption = None,
-    db: FileDbOption = Path("qa.duckdb"),
+    db: DbOption = Path("qa.duckdb"),
     rules: RulesOption = None,
 ) -> None:
     """Write OUT/<agent>.html and OUT/<agent>.pdf."""
@@ -70,7 +70,7 @@ def team(
     out: OutOption = Path("out/reports"),
     date_from: FromOption = None,
     date_to: ToOption = None,
-    db: FileDbOption = Path("qa.duckdb"),
+    db: DbOption = Path("qa.duckdb"),
     rules: RulesOption = None,
 ) -> None:
     """Write OUT/team-<team>.html and .pdf (team-all.* without TEAM)."""

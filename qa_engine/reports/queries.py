@@ -55,7 +55,8 @@ WITH p AS (
     GROUP BY u.ticket_id
 )
 SELECT p.*,
-       CAST(? AS DATE) - INTERVAL (? - 1 + ? * (date_diff('day', p.day, CAST(? AS DATE)) // ?)) DAY AS bucket,
+       -- a date less a whole number of days: a date in both dialects (DuckDB's INTERVAL (expr) DAY is not SQL)
+       CAST(? AS DATE) - CAST(? - 1 + ? * (date_diff('day', p.day, CAST(? AS DATE)) // ?) AS INTEGER) AS bucket,
        CASE WHEN p.day >= CAST(? AS DATE) THEN 'this' WHEN p.day >= CAST(? AS DATE) THEN 'last' END AS week,
        fc.sentiment AS first_mood, lc.sentiment AS last_mood,
        CASE WHEN f.all_ts THEN date_diff('millisecond', fc.ts, r.ts) / 1000.0 END AS first_response_s,
@@ -64,7 +65,7 @@ FROM p
 LEFT JOIN facts f USING (ticket_id)
 LEFT JOIN turns fc ON fc.ticket_id = p.ticket_id AND fc.turn_index = f.first_customer
 LEFT JOIN turns lc ON lc.ticket_id = p.ticket_id AND lc.turn_index = f.last_customer
-LEFT JOIN reply USING (ticket_id)
+LEFT JOIN reply ON reply.ticket_id = p.ticket_id
 LEFT JOIN turns r ON r.ticket_id = p.ticket_id AND r.turn_index = reply.reply_turn
 LEFT JOIN slas s ON s.channel = p.channel
 ORDER BY p.started_at, p.ticket_id

@@ -24,10 +24,14 @@ class ThresholdView:
 def tier_thresholds(db: ReviewDB, pack: str | None = None) -> ThresholdView:
     """The dry-run calibration of the default pack's (or `pack`'s) tier thresholds over the store."""
     from qa_engine.scoring.calibrate import calibrate
+    from qa_engine.store.location import StoreUrl
 
+    # a PostgreSQL store by its whole URL (its `path` shows no password, so it could not connect), as a StoreUrl so
+    # that the Q754 message on the page still shows none
+    location = StoreUrl(db.store.url) if db.postgres else db.path
     try:
         with db.reading():
-            result = calibrate(db.path, pack, write=False)
+            result = calibrate(location, pack, write=False)
     except QAError as exc:
         if exc.code != "Q754":
             raise

@@ -32,7 +32,7 @@ def train_satisfaction_cmd(
             raise
         folder = None  # no public data: the store's own labels alone
     target = out or default_model_dir()
-    store = (db or _default_db()) if from_store else None
+    store = _default_db(db) if from_store else None
     model, metrics = train_satisfaction(folder, target, db=store, store_weight=store_weight,
                                         cache=Path("training-runs/satisfaction"))  # fmt: skip
     if evaluate and folder is not None:
@@ -50,15 +50,22 @@ def train_satisfaction_cmd(
         typer.echo(f"  {row['name']:<45} {row['metric']:<24} {row['value']}")
 
 
-def _default_db() -> str:
+def _default_db(db: str | None = None):
+    """`--db`, else $QA_DB, else ./qa.duckdb: a DuckDB file's path or a PostgreSQL URL as a `StoreUrl` (so a message
+    naming the store never shows the URL's password)."""
     import os
 
-    return os.environ.get("QA_DB") or "qa.duckdb"
+    from qa_engine.store.location import store_location
+
+    return store_location(Path(db or os.environ.get("QA_DB") or "qa.duckdb"))
 
 
 @tiers_app.command("calibrate")
 def calibrate_cmd(
-    db: Annotated[str | None, typer.Option(help="The store (default $QA_DB or ./qa.duckdb)")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(help="The store: a DuckDB file or a postgresql:// URL (default $QA_DB or ./qa.duckdb)"),
+    ] = None,
     rules: Annotated[
         Path | None, typer.Option(help="Rule pack whose tiers.yaml to calibrate (default rules/default)")
     ] = None,
@@ -69,7 +76,7 @@ def calibrate_cmd(
     tier; print Cohen's kappa and the confusion before and after, and write them into the pack's tiers.yaml."""
     from qa_engine.scoring.calibrate import TIERS, calibrate
 
-    result = calibrate(db or _default_db(), rules, write=not dry_run)
+    result = calibrate(_default_db(db), rules, write=not dry_run)
     if json_out:
         typer.echo(
             json.dumps(

@@ -255,7 +255,11 @@ def train_satisfaction(
     from qa_engine.reasons.classifier import encoder_fingerprint
     from qa_engine.satisfaction.stc3 import FOLDER
 
-    engine = Engine(ScoreConfig(rules_processes=1, affect_cache=db is not None, db=Path(db or "qa.duckdb")))
+    engine = Engine(
+        ScoreConfig(
+            rules_processes=1, affect_cache=db is not None, db=Path("qa.duckdb") if db is None else db
+        )
+    )
     try:
         have_stc3 = data is not None and (data / FOLDER).is_dir()
         if data is not None and not have_stc3 and db is None:

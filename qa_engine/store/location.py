@@ -2,9 +2,9 @@
 or a PostgreSQL URL, `postgresql://USER:PASSWORD@HOST:PORT/DBNAME`.
 
 A URL carries a password, so it is never shown as given: `redact` replaces the password before a URL reaches a
-message, a log line or the `runs` table. Commands take `--db` through `db_option`, which reads `QA_DB` when the
-option is absent, and stops a PostgreSQL URL with a one-line error (Q412) at every command that does not work on
-PostgreSQL yet, before anything could treat the URL as a file name (a new file called `postgresql:/user:pw@...`).
+message, a log line or the `runs` table. Commands take `--db` through `DbOption`, which reads `QA_DB` when the
+option is absent and turns a URL into a `StoreUrl` before anything could treat it as a file name (a new file called
+`postgresql:/user:pw@...`). Every command takes both kinds of store.
 """
 
 from __future__ import annotations
@@ -93,16 +93,6 @@ def store_location(value: Path | None) -> Path | StoreUrl | None:
     return value
 
 
-def file_store(value: Path | None) -> Path | None:
-    """The `--db` of a command that works on DuckDB files only: a PostgreSQL URL (from the option or `QA_DB`) is
-    Q412, with the password left out of the message."""
-    from qa_engine.errors import QAError
-
-    if value is not None and is_url(value):
-        raise QAError("Q412", db=describe(redact(as_url(value))))
-    return value
-
-
 # The --db option of the commands that work on both backends (CONTRACT.md section 7).
 DbOption = Annotated[
     Path,
@@ -111,15 +101,5 @@ DbOption = Annotated[
         envvar=DB_ENV,
         callback=store_location,
         help="The results store: a DuckDB file or a postgresql:// URL; default $QA_DB, else ./qa.duckdb.",
-    ),
-]
-# The --db option of the commands that still work on DuckDB files only (a URL is Q412).
-FileDbOption = Annotated[
-    Path,
-    typer.Option(
-        "--db",
-        envvar=DB_ENV,
-        callback=file_store,
-        help="The results store (DuckDB file); default $QA_DB, else ./qa.duckdb.",
     ),
 ]

@@ -169,11 +169,28 @@ def _rowid(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _mode(node: exp.Expression) -> exp.Expression:
+    """DuckDB's aggregate `mode(x)` as PostgreSQL's ordered-set `mode() WITHIN GROUP (ORDER BY x)` (both skip nulls)."""
+    if isinstance(node, exp.Mode) and node.this is not None and not isinstance(node.parent, exp.WithinGroup):
+        return exp.WithinGroup(
+            this=exp.Mode(), expression=exp.Order(expressions=[exp.Ordered(this=node.this.copy())])
+        )
+    return node
+
+
+def _any_value(node: exp.Expression) -> exp.Expression:
+    """sqlglot reads DuckDB's any_value(x) as any_value(x IGNORE NULLS), which PostgreSQL cannot say (and sqlglot
+    warns on stderr); PostgreSQL's any_value (and pgcompat's before 16) skips nulls already."""
+    if isinstance(node, exp.IgnoreNulls) and isinstance(node.this, exp.AnyValue):
+        return node.this
+    return node
+
+
 @lru_cache(maxsize=4096)
 def to_postgres(sql: str) -> str:
     """One DuckDB statement as PostgreSQL, with `%(n)s` parameters (n from 1, in the order of the `?`s)."""
     tree = sqlglot.parse_one(_number_placeholders(sql), read="duckdb")
-    for rewrite in (_all_lists, _struct_field, _arg_extreme, _typed_lists, _rowid):
+    for rewrite in (_all_lists, _struct_field, _arg_extreme, _typed_lists, _rowid, _mode, _any_value):
         tree = tree.transform(rewrite)
     return _LONE_PERCENT.sub("%%", tree.sql(dialect="postgres"))
 

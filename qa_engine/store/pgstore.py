@@ -72,6 +72,8 @@ class PgStore(Store):
                 con.run_native("SELECT pg_advisory_xact_lock(%s)", [postgres.SCHEMA_LOCK])
                 con.run_native(postgres.pg_schema())
                 con.run_native(compat)
+                for index in postgres.queue_indexes():  # after pgcompat: they use epoch_us
+                    con.run_native(index)
                 upgrade_rows(con)
                 con.commit()
             except BaseException:

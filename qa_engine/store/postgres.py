@@ -50,6 +50,34 @@ def pg_schema() -> str:
     return sql
 
 
+def queue_indexes() -> list[str]:
+    """Indexes for the review queue's keyset pages on PostgreSQL, whose planner (unlike DuckDB's top-N) needs an
+    index on the very sort expressions to read a page without sorting every ticket: built from the queue's own
+    expressions (`review/queue.py`), translated as its queries are (DESC NULLS LAST, as DuckDB sorts), so that the
+    planner matches them. Also the
+    rule filter's lookup (`rule_id` failed). Measured in docs/postgres.md."""
+    import sqlglot
+    from sqlglot import exp
+
+    from qa_engine.review.queue import RANK_SQL, RISK_SQL, TIME_SQL
+    from qa_engine.store.pgsql import to_postgres
+
+    def keys(*parts: str) -> str:
+        select = sqlglot.parse_one(
+            to_postgres(f"SELECT {', '.join(parts)} FROM tickets AS t"), read="postgres"
+        )
+        for column in select.find_all(exp.Column):
+            column.set("table", None)
+        return ", ".join(f"({e.sql('postgres')})" for e in select.expressions)
+
+    rank, time_, risk = keys(RANK_SQL), keys(TIME_SQL), keys(RISK_SQL)
+    return [
+        f"CREATE INDEX IF NOT EXISTS tickets_queue ON tickets ({rank}, {time_} DESC NULLS LAST, ticket_id)",
+        f"CREATE INDEX IF NOT EXISTS tickets_queue_risk ON tickets ({rank}, {risk} DESC NULLS LAST, {time_} DESC NULLS LAST, ticket_id)",
+        "CREATE INDEX IF NOT EXISTS rule_results_rule ON rule_results (rule_id, outcome)",
+    ]
+
+
 def _error(url: str, exc: Exception) -> QAError:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return QAError("Q404", path=describe(url), detail=redact(first))

@@ -105,6 +105,24 @@ def test_schedule_builds_a_cron_deployment_offline(tmp_path: Path) -> None:
     assert deployment.parameters["source"] == str(tmp_path)
 
 
+def test_a_postgresql_schedule_keeps_the_password_out_of_the_deployment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Prefect server keeps (and shows) a deployment's parameters: the URL goes there without its password,
+    which the serving process hands its flow runs in PGPASSWORD (libpq reads it)."""
+    from flows.nightly import _reports_folder, _store, nightly_deployment
+
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    url = "postgresql://qa:s3cret%21pw@db.example:5432/qa"
+    deployment = nightly_deployment(str(tmp_path), url, None, "0 2 * * *")
+    assert deployment.parameters["db"] == "postgresql://qa@db.example:5432/qa"
+    assert "s3cret" not in repr(deployment.parameters)
+    assert os.environ["PGPASSWORD"] == "s3cret!pw"
+    assert str(_store(url)) == "postgresql://qa@db.example:5432/qa" and _store(url).url == url
+    assert _reports_folder(None, None, url) == "reports"  # a URL has no folder to put them beside
+    assert _reports_folder(None, None, str(tmp_path / "qa.duckdb")) == str(tmp_path / "reports")
+
+
 # scale-out on Dask ---------------------------------------------------------------------------------------------------
 def stored_results(db: Path) -> dict[str, pl.DataFrame]:
     """Every scored row of a store, in a stable order, without what differs between runs (run ids, times)."""

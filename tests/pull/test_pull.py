@@ -69,6 +69,21 @@ def gorgias_entry(url: str) -> str:
     )
 
 
+@pytest.fixture(params=["duckdb", "postgres"])
+def store_at(request: pytest.FixtureRequest, tmp_path: Path):
+    """Where the pull stores: a DuckDB file, and (CONTRACT.md section 7) a fresh PostgreSQL database."""
+    if request.param == "duckdb":
+        yield tmp_path / "qa.duckdb"
+        return
+    from tests.pgsupport import Databases
+
+    made = Databases()
+    try:
+        yield made.empty()
+    finally:
+        made.drop()
+
+
 def stored(db: Path, sql: str) -> pl.DataFrame:
     return Store(db).query(sql)
 
@@ -78,7 +93,7 @@ def by_source(summary) -> dict[str, object]:
 
 
 def test_every_helpdesk_ticket_lands_once_and_the_next_pull_fetches_only_what_changed(
-    tmp_path: Path, engine: Engine, secrets: None
+    tmp_path: Path, engine: Engine, secrets: None, store_at
 ) -> None:
     with (
         Zendesk("bot@acme.example", ZD_TOKEN) as zd,
@@ -91,7 +106,7 @@ def test_every_helpdesk_ticket_lands_once_and_the_next_pull_fetches_only_what_ch
         )  # on the export's 2nd page
         fd.faults.append(Fault("/conversations", 503))
         config = sources_file(tmp_path, zendesk_entry(zd.url), freshdesk_entry(fd.url), gorgias_entry(gg.url))
-        db, out = tmp_path / "qa.duckdb", tmp_path / "out"
+        db, out = store_at, tmp_path / "out"
         first = pull_sources(config, None, ScoreConfig(db=db, out=out), engine=engine)
         assert not first.failed, [s.error for s in first.failed]
         results = by_source(first)
@@ -174,13 +189,13 @@ def test_every_helpdesk_ticket_lands_once_and_the_next_pull_fetches_only_what_ch
 
 
 def test_a_pull_that_dies_halfway_loses_nothing_and_scores_nothing_twice(
-    tmp_path: Path, engine: Engine, secrets: None, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, engine: Engine, secrets: None, monkeypatch: pytest.MonkeyPatch, store_at
 ) -> None:
     with Zendesk("bot@acme.example", ZD_TOKEN) as zd:
         data.fill_zendesk(zd)
         total = len(data.ZENDESK_CHANNELS) + 1
         config = sources_file(tmp_path, zendesk_entry(zd.url))
-        db = tmp_path / "qa.duckdb"
+        db = store_at
         # the export's third page fails past every retry: the source fails, keeping pages 1-2 and their cursor
         zd.faults.append(Fault("/incremental/", 500, skip=2, times=10))
         first = pull_sources(config, None, ScoreConfig(db=db), engine=engine)

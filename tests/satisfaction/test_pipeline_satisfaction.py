@@ -141,3 +141,35 @@ def test_train_from_the_store_alone_makes_a_model_that_loads(
     assert SatisfactionModel.load(tmp_path / "m").version == model.version
     policy = yaml.safe_load((paths.rules_dir() / "tiers.yaml").read_text(encoding="utf-8"))["tier_policy"]
     assert any(c["when"] == "dissatisfaction_risk_at_least" for c in policy["red"] + policy["yellow"])
+
+
+def test_calibrate_on_a_postgresql_copy_agrees_with_the_duckdb_store(
+    scored: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """`qa tiers calibrate --db postgresql://...` (CONTRACT.md section 7): the same labels, agreement and
+    thresholds as on the DuckDB store it was copied from; the URL's password in no output."""
+    from urllib.parse import urlsplit
+
+    from qa_engine.cli import app
+    from tests.pgsupport import Databases
+
+    db = tmp_path / "qa.duckdb"
+    shutil.copy(scored[1], db)
+    _review(db, "S-angry", "red")
+    _review(db, "S-happy", "green")
+    made = Databases()
+    try:
+        url = made.copy_of(db).url
+        runs = [
+            CliRunner().invoke(app, ["tiers", "calibrate", "--db", where, "--dry-run", "--json"])
+            for where in (str(db), url)
+        ]
+    finally:
+        made.drop()
+    for result in runs:
+        assert result.exit_code == 0, result.output
+    on_duckdb, on_postgres = (json.loads(r.output) for r in runs)
+    assert on_postgres["labelled"]["reviews"] == 2 and on_postgres["labelled"]["csat"] >= 20
+    assert on_postgres == on_duckdb
+    password = urlsplit(url).password
+    assert not password or password not in runs[1].output

@@ -69,8 +69,8 @@ def test_commands_read_qa_db_and_never_show_a_urls_password(
         (["users", "list", "--db", URL], ENV, "Q404"),  # works on PostgreSQL: the server cannot be reached
         (["kpi", "--db", URL], ENV, "Q404"),
         (["users", "list"], {**ENV, "QA_DB": URL}, "Q404"),
-        (["report", "team", "--db", URL, "--out", str(tmp_path / "r")], ENV, "Q412"),  # not on PostgreSQL yet
-        (["pull"], {**ENV, "QA_DB": URL}, "Q412"),
+        (["report", "team", "--db", URL, "--out", str(tmp_path / "r")], ENV, "Q404"),
+        (["tiers", "calibrate", "--dry-run"], {**ENV, "QA_DB": URL}, "Q404"),
     ):
         refused = _qa(*args, env=env)
         assert refused.returncode == 2, refused.stderr

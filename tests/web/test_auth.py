@@ -127,6 +127,7 @@ def test_the_login_form_needs_its_csrf_token(anon: TestClient) -> None:
     assert anon.get("/api/tickets").status_code == 401
 
 
+@pytest.mark.http_only
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
 def test_login_never_redirects_off_site(anon: TestClient, target: str) -> None:
     token = _hidden(anon.get("/login").text, "csrf_token")

@@ -83,6 +83,7 @@ def test_serve_refuses_a_missing_store(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.http_only  # its stores are DuckDB files of its own
 def test_the_qa_command_has_users_and_serve(tmp_path: Path) -> None:
     """Through the real `qa` entry point: one-line errors, no traceback."""
     db = tmp_path / "fresh.duckdb"
@@ -239,6 +240,7 @@ def _login_cookie(client: httpx.Client, **headers: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.http_only
 def test_serve_over_tls(web_db: Path, tmp_path: Path) -> None:
     cert, key = self_signed(tmp_path)
     with serving(web_db, "--tls-cert", str(cert), "--tls-key", str(key), scheme="https") as base:
@@ -258,6 +260,7 @@ def test_serve_over_tls(web_db: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.http_only
 def test_serve_behind_a_trusted_proxy(web_db: Path) -> None:
     """A reverse proxy on this host ends TLS and says so: the app believes it, and only it."""
     options = ("--trusted-proxy", "127.0.0.1", "--trusted-proxy", "10.0.0.0/8")

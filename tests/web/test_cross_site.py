@@ -15,6 +15,9 @@ from fastapi.testclient import TestClient
 
 from .support import PASSWORD, query
 
+# refusals by origin; the audit rows they write are test_audit.py's on PostgreSQL
+pytestmark = pytest.mark.http_only
+
 LOGIN = json.dumps({"username": "lead", "password": PASSWORD})
 CROSS_SITE = [
     {"Sec-Fetch-Site": "cross-site"},

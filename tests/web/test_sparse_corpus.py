@@ -38,6 +38,7 @@ def sparse_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.mark.http_only  # the same pages' queries run on PostgreSQL through the API and page tests
 def test_every_page_opens_in_the_browser(sparse_db: Path, page: Page) -> None:  # noqa: F811
     with LiveServer(sparse_db) as server:
         log_in(page, server.url, "lead")

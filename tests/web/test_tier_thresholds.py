@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from qa_engine import paths
 from qa_engine.store import Store
+from qa_engine.store.location import raw
 
 from .test_browser import LiveServer, chromium, log_in, page  # noqa: F401  (fixtures)
 
@@ -35,7 +36,7 @@ def test_the_page_shows_what_the_dry_run_prints_and_writes_nothing(page: Page, s
         page.fill("textarea[name=comment]", "The customer was kept waiting.")
         page.click("#review-form button[type=submit]")
         expect(page.locator(".verdict .badge.red")).to_be_visible()
-        code, out, err = qa("tiers", "calibrate", "--dry-run", "--json", "--db", str(scored_db))
+        code, out, err = qa("tiers", "calibrate", "--dry-run", "--json", "--db", raw(scored_db))
         assert code == 0, err
         want = json.loads(out)
         assert want["labelled"]["reviews"] == 1 and want["labelled"]["csat"] >= 20
