@@ -70,10 +70,6 @@ ERRORS: dict[str, E] = {
     "Q404": E("Cannot open store {path}: {detail}", 503),
     "Q405": E("Invalid date '{value}' for {option}: use YYYY-MM-DD"),
     "Q410": E("Cannot copy the store {store}: {detail}"),
-    "Q412": E(
-        "This command does not work on a PostgreSQL store ({db}) in this release: give --db (or QA_DB) a DuckDB "
-        "file; `qa store copy` moves a store between the two"
-    ),
     "Q411": E(
         "The target store {store} is not empty ({tables}): `qa store copy` goes into a new or empty store only"
     ),
