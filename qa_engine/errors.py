@@ -91,6 +91,10 @@ ERRORS: dict[str, E] = {
         "Store not found: {path}. Score tickets into it (qa score --db PATH) or add a user (qa users add --db PATH)"
     ),
     "Q608": E("Invalid port {port}: use 1-65535"),
+    "Q609": E(
+        "--workers {workers} needs a PostgreSQL store: the DuckDB file {path} takes one writing process "
+        "(serve it with one worker, or move it with `qa store copy`)"
+    ),
     "Q610": E("Not signed in: log in first (POST /api/login or /login)", 401),
     "Q611": E("Wrong username or password", 401),
     "Q612": E(

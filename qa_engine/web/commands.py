@@ -12,7 +12,8 @@ from typing import Annotated
 import typer
 
 from qa_engine.errors import QAError
-from qa_engine.store.location import DbOption
+from qa_engine.store.location import DbOption, is_url
+from qa_engine.web.workers import export_settings
 
 users_app = typer.Typer(help="Review-app users.", no_args_is_help=True, add_completion=False)
 
@@ -41,6 +42,14 @@ def serve(
             help="A reverse proxy's address or network (repeatable): its X-Forwarded-For and -Proto are believed.",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Server processes (more than one needs a PostgreSQL store: a DuckDB file takes one writer).",
+        ),
+    ] = 1,
 ) -> None:
     """Start the review app: queue, conversation view, reviews, disputes, calibration, KPIs, coaching, and the
     JSON API. HTTPS with --tls-cert/--tls-key, or behind a reverse proxy named with --trusted-proxy
@@ -59,6 +68,8 @@ def serve(
         raise QAError("Q607", path=db)
     if not 1 <= port <= 65535:
         raise QAError("Q608", port=port)
+    if workers > 1 and not is_url(db):
+        raise QAError("Q609", workers=workers, path=db)
     tls = tls_options(tls_cert, tls_key)
     proxies = proxy_options(trusted_proxy or [])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -71,8 +82,15 @@ def serve(
         typer.echo(
             f"qa serve: no users yet; add one with `qa users add NAME --role qa_lead --db {db}`", err=True
         )
-    typer.echo(f"qa serve: {'https' if tls else 'http'}://{host}:{port}/ over {db}", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, **tls, **proxies)
+    typer.echo(
+        f"qa serve: {'https' if tls else 'http'}://{host}:{port}/ over {db}, {workers} worker(s)", err=True
+    )
+    serving = {"host": host, "port": port, "log_level": "info", "server_header": False, **tls, **proxies}
+    if workers == 1:
+        uvicorn.run(app, **serving)
+        return
+    export_settings(db, session_hours, audit_days)
+    uvicorn.run("qa_engine.web.workers:app_from_environment", factory=True, workers=workers, **serving)
 
 
 def tls_options(cert: Path | None, key: Path | None) -> dict:

@@ -25,6 +25,7 @@ from qa_engine.errors import QAError
 from qa_engine.review.db import ReviewDB
 from qa_engine.store.location import raw
 from qa_engine.web.commands import serve, users_app
+from tests.pgsupport import Databases
 
 from .support import PASSWORD, query
 
@@ -77,6 +78,44 @@ def test_users_add_reads_the_password_from_stdin(tmp_path: Path) -> None:
     assert query(db, "SELECT count(*) FROM users") == [(1,)]
 
 
+def test_several_workers_need_a_postgresql_store(web_db_template: Path) -> None:
+    result = CliRunner().invoke(users_cli(), ["serve", "--db", str(web_db_template), "--workers", "2"])
+    assert isinstance(result.exception, QAError) and result.exception.code == "Q609"
+    assert "PostgreSQL" in str(result.exception) and "qa store copy" in str(result.exception)
+
+
+@pytest.mark.slow
+@pytest.mark.http_only  # makes its own PostgreSQL store: once is enough
+def test_serve_with_several_workers_over_postgresql(web_db_template: Path, databases: Databases) -> None:
+    """Two server processes over one PostgreSQL store: a login made through one worker holds in the other, and
+    reviews saved through fresh connections (spread over both workers) are all kept, in order."""
+    import psutil
+
+    db = databases.copy_of(web_db_template)
+    with serving_process(db, "--workers", "2") as (base, proc):
+        workers = [
+            p
+            for p in psutil.Process(proc.pid).children(recursive=True)
+            if "spawn_main" in " ".join(p.cmdline())  # not multiprocessing's resource tracker
+        ]
+        assert len(workers) == 2, [p.cmdline() for p in psutil.Process(proc.pid).children(recursive=True)]
+        with httpx.Client(base_url=base, timeout=30) as first:
+            token = first.post("/api/login", json={"username": "lead", "password": PASSWORD}).json()[
+                "csrf_token"
+            ]
+            cookies = dict(first.cookies)
+        for version in range(8):  # a new connection each time: the workers take turns accepting them
+            with httpx.Client(
+                base_url=base, timeout=30, cookies=cookies, headers={"Connection": "close"}
+            ) as client:
+                assert client.get("/api/tickets").status_code == 200
+                saved = client.post("/api/tickets/R-1/reviews", json={"tier": ("yellow", "green")[version % 2], "version": version},
+                                    headers={"X-CSRF-Token": token})  # fmt: skip
+                assert saved.status_code == 201, saved.text
+    rows = query(db, "SELECT tier FROM reviews WHERE ticket_id = 'R-1' ORDER BY version")
+    assert [r[0] for r in rows] == [("yellow", "green")[v % 2] for v in range(8)]
+
+
 def test_serve_refuses_a_missing_store(tmp_path: Path) -> None:
     result = CliRunner().invoke(users_cli(), ["serve", "--db", str(tmp_path / "none.duckdb")])
     assert isinstance(result.exception, QAError) and result.exception.code == "Q607"
@@ -105,6 +144,13 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serving(db: Path, *options: str, scheme: str = "http") -> Iterator[str]:
     """`qa serve` in a process of its own over `db`; yields its base URL, and stops it on the way out."""
+    with serving_process(db, *options, scheme=scheme) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def serving_process(db: Path, *options: str, scheme: str = "http") -> Iterator[tuple[str, subprocess.Popen]]:
+    """`qa serve` as `serving` starts it, with its process (to see the workers it started)."""
     port = free_port()
     proc = subprocess.Popen(
         [*QA, "serve", "--db", raw(db), "--port", str(port), *options],
@@ -122,7 +168,7 @@ def serving(db: Path, *options: str, scheme: str = "http") -> Iterator[str]:
             assert proc.poll() is None, proc.stdout.read()
             assert time.monotonic() < deadline, "qa serve did not start"
             time.sleep(0.3)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         try:
