@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -86,14 +87,7 @@ def render_agent_report(
     teams = facts.agent_teams.get(agent_id, [])
     # the agent's teams are the comparison; an agent without a team is compared with everyone
     scope = None if NO_TEAM in teams else teams
-    data = load_period(
-        store,
-        period,
-        rulebook.first_response_sla,
-        scope,
-        rulebook.escalation_red,
-        rulebook.likely_dissatisfied,
-    )
+    data = _load(store, period, rulebook, scope)
     _add_kpis_and_coaching(data, store, rules, [agent_id])
     return _agent_files(data, rulebook, agent_id, facts.agent_last_day.get(agent_id), Path(out))
 
@@ -115,16 +109,21 @@ def render_team_report(
         facts.check_team(team, db)
     period = resolve_period(date_from, date_to, facts.latest_day)
     rulebook = load_rulebook(rules)
-    data = load_period(
+    data = _load(store, period, rulebook, None)  # all teams
+    _add_kpis_and_coaching(data, store, rules, None)
+    return _team_files(data, rulebook, team, Path(out), link=False)
+
+
+def _load(store: Store, period: Period, rulebook: Rulebook, teams: Sequence[str] | None) -> PeriodData:
+    """The period's data with the pack's SLA, red escalation line and likely-dissatisfied line."""
+    return load_period(
         store,
         period,
         rulebook.first_response_sla,
-        None,
+        teams,
         rulebook.escalation_red,
         rulebook.likely_dissatisfied,
-    )  # all teams
-    _add_kpis_and_coaching(data, store, rules, None)
-    return _team_files(data, rulebook, team, Path(out), link=False)
+    )
 
 
 PARALLEL_FROM_JOBS = 16  # fewer reports than this render in-process: starting workers costs seconds
@@ -181,14 +180,7 @@ def render_all(
     count = _worker_count(workers, expected)
     with RenderPool(count) as pool:
         rulebook = load_rulebook(rules)
-        data = load_period(
-            store,
-            period,
-            rulebook.first_response_sla,
-            None,
-            rulebook.escalation_red,
-            rulebook.likely_dissatisfied,
-        )
+        data = _load(store, period, rulebook, None)
         _add_kpis_and_coaching(data, store, rules, None)
         jobs: list[tuple[str, str | None]] = [("team", None)]
         jobs += [("team", team) for team in sorted(data.of_level("team"))]
