@@ -53,7 +53,8 @@ def test_a_red_ticket_stays_red_and_names_the_language_too() -> None:
     tickets, turns = _frames(["tr"])
     results = pl.DataFrame(
         {"ticket_id": ["L-0"], "rule_id": ["no_card_data"], "outcome": ["fail"], "critical": [True],
-         "category": ["compliance"], "weight": [10.0], "evidence": [None], "detail": ["card number"]},
+         "category": ["compliance"], "weight": [10.0], "evidence": [None], "detail": ["card number"],
+         "suggestion": [None]},
         schema=RULE_RESULTS,
     )  # fmt: skip
     (row,) = assign_tiers(tickets, turns, results, load_policy(), frozenset({"en"})).iter_rows(named=True)
