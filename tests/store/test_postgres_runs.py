@@ -49,9 +49,11 @@ def _tickets(path: Path, copies: int) -> int:
 
 
 def _score(inputs: Path, url: str, *extra: str) -> subprocess.Popen:
+    """`qa score` into the PostgreSQL store, the URL in QA_DB as a team's nightly job gives it (a URL on the command
+    line would show its password in the process list)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "qa_engine", "score", str(inputs), "--db", url, "--batch-size", "10", *extra],
-        env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "qa_engine", "score", str(inputs), "--batch-size", "10", *extra],
+        env={**ENV, "QA_DB": url}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
 
