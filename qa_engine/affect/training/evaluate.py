@@ -16,7 +16,6 @@ Every sentiment report also carries the neutral recall and the share of negative
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,12 +70,6 @@ def _classification(name: str, gold: list[int], pred: list[int], labels: tuple[s
     return report
 
 
-def _ja_sanity(file: Path) -> list[tuple[str, int, int]]:
-    with open(file, encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    return [(r["text"], SENTIMENTS.index(r["sentiment"]), EMOTIONS.index(r["emotion"])) for r in rows]
-
-
 FAMILIES = ("goemotions", "online_shopping", "nlpcc", "xlmt", "ja_sanity_own", "support_own", "demo_mood")
 SERVED = ("en", "zh", "de", "ja", "es", "fr")
 
@@ -115,22 +108,24 @@ def evaluate(
             )  # fmt: skip
     ja_file = sanity or paths.models_dir() / "sanity" / "ja_support_affect.tsv"
     if "ja_sanity_own" in wanted and ja_file.exists():
-        ja = _ja_sanity(ja_file)
-        res = scorer.score_texts([t for t, _, _ in ja], ["ja"] * len(ja))
-        reports.append(
-            _classification("ja_sanity_own/sentiment/ja", [s for _, s, _ in ja], list(res.sentiment.argmax(1)),
-                            SENTIMENTS)
-        )  # fmt: skip
-        reports.append(
-            _classification(
-                "ja_sanity_own/emotion/ja", [e for _, _, e in ja], list(res.emotion.argmax(1)), EMOTIONS
-            )
-        )
+        reports.extend(_labelled_set(scorer, ja_file, "ja", "ja_sanity_own"))
     if "support_own" in wanted:
         reports.extend(_support_turns(scorer, (sanity.parent if sanity else paths.models_dir() / "sanity")))
     if "demo_mood" in wanted:
         reports.extend(_demo_mood(scorer))
     return reports
+
+
+def _labelled_set(scorer: AffectScorer, file: Path, lang: str, family: str) -> list[Report]:
+    """Sentiment and emotion macro-F1 on one of our own labelled sets (text, sentiment, emotion per line)."""
+    rows = datasets.labelled_tsv(file, lang, family)
+    res = scorer.score_texts([e.text for e in rows], [lang] * len(rows))
+    return [
+        _classification(f"{family}/sentiment/{lang}", [e.sentiment for e in rows], list(res.sentiment.argmax(1)),
+                        SENTIMENTS),
+        _classification(f"{family}/emotion/{lang}", [e.emotion for e in rows], list(res.emotion.argmax(1)),
+                        EMOTIONS),
+    ]  # fmt: skip
 
 
 def _support_turns(scorer: AffectScorer, folder: Path) -> list[Report]:
@@ -140,12 +135,7 @@ def _support_turns(scorer: AffectScorer, folder: Path) -> list[Report]:
         file = folder / f"{lang}_support_turns.tsv"
         if not file.exists():
             continue
-        rows = datasets.labelled_tsv(file, lang, "support_turns")
-        res = scorer.score_texts([e.text for e in rows], [lang] * len(rows))
-        reports.append(_classification(f"support_turns_own/sentiment/{lang}", [e.sentiment for e in rows],
-                                       list(res.sentiment.argmax(1)), SENTIMENTS))  # fmt: skip
-        reports.append(_classification(f"support_turns_own/emotion/{lang}", [e.emotion for e in rows],
-                                       list(res.emotion.argmax(1)), EMOTIONS))  # fmt: skip
+        reports.extend(_labelled_set(scorer, file, lang, "support_turns_own"))
     return reports
 
 
