@@ -13,7 +13,7 @@ import typer
 
 from qa_engine.errors import QAError
 from qa_engine.store.location import DbOption, is_url
-from qa_engine.web.workers import export_settings
+from qa_engine.web.workers import app_from_environment, export_settings
 
 users_app = typer.Typer(help="Review-app users.", no_args_is_help=True, add_completion=False)
 
@@ -55,14 +55,11 @@ def serve(
     JSON API. HTTPS with --tls-cert/--tls-key, or behind a reverse proxy named with --trusted-proxy
     (docs/security.md)."""
     import logging
-    from datetime import timedelta
 
     import uvicorn
 
     from qa_engine.auth.users import count_users
-    from qa_engine.review.audit import AuditLog
     from qa_engine.review.db import ReviewDB
-    from qa_engine.web.app import create_app
 
     if not db.exists():
         raise QAError("Q607", path=db)
@@ -73,11 +70,10 @@ def serve(
     tls = tls_options(tls_cert, tls_key)
     proxies = proxy_options(trusted_proxy or [])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(
-        db,
-        session_ttl=timedelta(hours=session_hours),
-        audit_log=AuditLog(retention=timedelta(days=audit_days)),
-    )
+    # the settings every worker builds its app from; with several workers this first app is not served, but it
+    # creates or upgrades the tables and refuses a bad set-up (Q629) once, before any worker starts
+    export_settings(db, session_hours, audit_days)
+    app = app_from_environment()
     if not count_users(ReviewDB(db)):
         typer.echo(
             f"qa serve: no users yet; add one with `qa users add NAME --role qa_lead --db {db}`", err=True
@@ -89,7 +85,6 @@ def serve(
     if workers == 1:
         uvicorn.run(app, **serving)
         return
-    export_settings(db, session_hours, audit_days)
     uvicorn.run("qa_engine.web.workers:app_from_environment", factory=True, workers=workers, **serving)
 
 
