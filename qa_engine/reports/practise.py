@@ -16,7 +16,6 @@ import polars as pl
 from qa_engine.reports.rulebook import Rulebook
 
 MAX_ITEMS = 3  # three things to practise in a week; with suggestions beside them the list still fits page one
-MAX_RULE_ITEMS = 3
 MOOD_MIN_TICKETS = 2  # upset customers needed before the recovery rate means anything
 MOOD_GAP = 0.15  # how far below the team the recovery rate must be
 MOOD_WEIGHT = 10.0  # puts the recovery gap on the rules' rate x weight scale (a typical rule weighs 10)
@@ -95,12 +94,10 @@ def practise_items(
                 suggestion=suggestion, suggestion_ticket=row.get("suggestion_ticket"),
             )
         )  # fmt: skip
-    items.sort(key=lambda i: (not i.critical, -i.priority, i.rule_id or ""))
-    items = items[:MAX_RULE_ITEMS]
     mood = _mood_item(agent_summary, team_summary, team_label)
     if mood is not None:
         items.append(mood)
-        items.sort(key=lambda i: (not i.critical, -i.priority, i.rule_id or ""))
+    items.sort(key=lambda i: (not i.critical, -i.priority, i.rule_id or ""))
     return items[:MAX_ITEMS]
 
 
