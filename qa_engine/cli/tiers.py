@@ -11,7 +11,7 @@ import typer
 
 from qa_engine.errors import QAError
 
-tiers_app = typer.Typer(
+app = typer.Typer(
     help="Calibrate the tier policy from a store's CSAT and reviewed tiers.", no_args_is_help=True
 )
 
@@ -60,7 +60,7 @@ def _default_db(db: str | None = None):
     return store_location(Path(db or os.environ.get("QA_DB") or "qa.duckdb"))
 
 
-@tiers_app.command("calibrate")
+@app.command("calibrate")
 def calibrate_cmd(
     db: Annotated[
         str | None,
