@@ -16,7 +16,7 @@ from qa_engine.cli.commands import SUBCOMMANDS, LazyCommand, Subcommand
 # what would make a --help take seconds: the models, NLP, the flow engine, data frames, the store, the web stack
 HEAVY = (
     "torch", "transformers", "spacy", "prefect", "great_expectations", "sklearn", "numpy", "polars", "pyarrow",
-    "duckdb", "psycopg", "matplotlib", "weasyprint", "fastapi", "uvicorn",
+    "duckdb", "psycopg", "pydantic", "matplotlib", "weasyprint", "fastapi", "uvicorn",
 )  # fmt: skip
 CLI_DIR = Path(__file__).parents[2] / "qa_engine" / "cli"
 
