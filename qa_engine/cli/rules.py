@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from qa_engine.errors import QAError
+from qa_engine.paths import rules_dir
 
 if TYPE_CHECKING:  # the rules load spaCy: imported inside the commands so that `qa --help` stays instant
     from qa_engine.rules.examples import AffectScorer
@@ -31,8 +32,6 @@ LIST_COLUMNS = (
 
 def default_pack_path() -> Path:
     """The pack `qa rules` reads without a PATH: <repository>/rules/default, or $QA_RULES_DIR (qa_engine.paths)."""
-    from qa_engine.paths import rules_dir
-
     return rules_dir()
 
 
