@@ -1,5 +1,5 @@
-"""Names a package exports but loads on first use, so `qa --help` (which mounts every command module) does not pay
-for polars, matplotlib, spaCy or torch."""
+"""Names a package exports but loads on first use, so a command module that imports the package (and so the command's
+`--help`) does not pay for polars, matplotlib, spaCy or torch."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Affect stage: sentiment and emotion per turn (models from `models/registry.yaml`).
 
-Names load on first use: `qa --help` mounts `qa_engine.affect.commands` and should not pay for numpy and polars.
+Names load on first use: `qa models --help` imports `qa_engine.cli.models` and should not pay for numpy and polars.
 """
 
 from __future__ import annotations

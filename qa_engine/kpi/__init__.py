@@ -7,7 +7,7 @@ What reports and the review app call:
 - `add_session(...)`, `list_sessions(db, agent_id)`, `coaching_effect(db, agent_id)`: the coaching loop
 - `customer_balance(db, customer_id)`: a customer's running emotional balance and churn-risk flag
 
-Names load on first use (polars and DuckDB stay out of `qa --help`, which mounts `qa_engine.kpi.commands`).
+Names load on first use (polars and DuckDB stay out of `qa kpi --help`, which imports `qa_engine.cli.kpi`).
 """
 
 from __future__ import annotations

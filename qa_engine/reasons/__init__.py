@@ -4,7 +4,7 @@ contact is heading for a chargeback, a public complaint or legal action), each w
 stage = ReasonsStage.load(affect_scorer, pack_path)        # taxonomy, signal file, fitted classifier
 frame = stage.run(tickets, turns, vectors, docs, store)    # ticket_id + REASON_COLUMNS
 
-Names load on first use: `qa --help` mounts `qa_engine.reasons.commands` and must not pull in spaCy or torch.
+Names load on first use: `qa reasons --help` imports `qa_engine.cli.reasons` and must not pull in spaCy or torch.
 """
 
 from __future__ import annotations

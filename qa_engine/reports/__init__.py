@@ -7,7 +7,7 @@
 
 Layout: `queries` (the SQL: every number, once per period), `agent` and `team` (what each report shows),
 `practise` ("what to practise this week"), `excerpts` (masked transcript excerpts), `charts` (matplotlib, SVG),
-`render` (Jinja2 templates from `reports/`, WeasyPrint), `build` (the entry points), `commands` (`qa report`).
+`render` (Jinja2 templates from `reports/`, WeasyPrint), `build` (the entry points of `qa_engine.cli.report`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from qa_engine.lazy import lazy_getattr
 
-# names load on first use: `qa --help` mounts `qa_engine.reports.commands`, and matplotlib, WeasyPrint and polars
-# would add a second to every command's start
+# names load on first use: `qa demo` and `qa report` import this package, and matplotlib, WeasyPrint and polars
+# would add a second to their `--help`
 _EXPORTS: dict[str, str] = {
     "RenderSummary": "build", "default_workers": "build", "render_agent_report": "build", "render_all": "build",
     "render_team_report": "build", "Period": "period", "ReportFiles": "render",

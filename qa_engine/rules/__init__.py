@@ -3,7 +3,7 @@
 pack = load_pack("rules/default")
 results = evaluate(pack, tickets, turns, docs)  # schema.RULE_RESULTS, one row per ticket x rule
 
-Names are imported on first use (PEP 562), so `import qa_engine.rules.commands` does not load spaCy: `qa --help`
+Names are imported on first use (PEP 562), so `import qa_engine.cli.rules` does not load spaCy: `qa rules --help`
 stays instant.
 """
 

@@ -1,6 +1,6 @@
 """The results store: an embedded DuckDB file (`qa.duckdb` by default).
 
-`Store` is imported on first use, so that `qa --help` and the commands' options (`location.py`) do not load DuckDB
+`Store` is imported on first use, so that a command's `--help` and its options (`location.py`) do not load DuckDB
 and polars.
 """
 

@@ -2,19 +2,16 @@
 or a PostgreSQL URL, `postgresql://USER:PASSWORD@HOST:PORT/DBNAME`.
 
 A URL carries a password, so it is never shown as given: `redact` replaces the password before a URL reaches a
-message, a log line or the `runs` table. Commands take `--db` through `DbOption`, which reads `QA_DB` when the
-option is absent and turns a URL into a `StoreUrl` before anything could treat it as a file name (a new file called
-`postgresql:/user:pw@...`). Every command takes both kinds of store.
+message, a log line or the `runs` table. Commands take `--db` through `qa_engine.cli.options.DbOption`, which
+reads `QA_DB` when the option is absent and turns a URL into a `StoreUrl` (`store_location`) before anything could
+treat it as a file name (a new file called `postgresql:/user:pw@...`). Every command takes both kinds of store.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
 from urllib.parse import urlsplit
-
-import typer
 
 DB_ENV = "QA_DB"
 _SCHEMES = ("postgresql", "postgres")
@@ -91,15 +88,3 @@ def store_location(value: Path | None) -> Path | StoreUrl | None:
     if value is not None and is_url(value):
         return StoreUrl(as_url(value))
     return value
-
-
-# The --db option of the commands that work on both backends (CONTRACT.md section 7).
-DbOption = Annotated[
-    Path,
-    typer.Option(
-        "--db",
-        envvar=DB_ENV,
-        callback=store_location,
-        help="The results store: a DuckDB file or a postgresql:// URL; default $QA_DB, else ./qa.duckdb.",
-    ),
-]

@@ -29,7 +29,7 @@ def test_card_states_every_committed_figure_and_the_targets_hold() -> None:
 
 @pytest.mark.slow
 def test_eval_reproduces_the_committed_figures() -> None:
-    from qa_engine.reasons.commands import evaluate_with
+    from qa_engine.cli.reasons import evaluate_with
     from tests.affect.conftest import fp32_scorer
 
     # the committed figures are fp32's (bf16, served where the CPU has it, moves a small language's figure by ~0.01)

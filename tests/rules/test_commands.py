@@ -6,9 +6,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from qa_engine.rules.commands import app, default_pack_path
+from qa_engine.cli.rules import default_pack_path, make_app
 
 runner = CliRunner()
+app = make_app()  # `qa rules` without the affect models: unpinned example turns are neutral
 
 
 def write_pack(path: Path, *rules: dict) -> Path:

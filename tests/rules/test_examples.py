@@ -5,8 +5,8 @@ from collections.abc import Callable
 import polars as pl
 import pytest
 
+from qa_engine.cli.rules import default_pack_path
 from qa_engine.rules import ExampleResult, RulePack, example_cases, load_pack, run_examples
-from qa_engine.rules.commands import default_pack_path
 from qa_engine.schema import CATEGORIES, EMOTION_SCORES, LANGUAGES, TURNS_IN
 
 PACK = load_pack(default_pack_path())

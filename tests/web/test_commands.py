@@ -21,10 +21,10 @@ import typer
 from typer.testing import CliRunner
 
 from qa_engine.auth.users import authenticate
+from qa_engine.cli import app
 from qa_engine.errors import QAError
 from qa_engine.review.db import ReviewDB
 from qa_engine.store.location import raw
-from qa_engine.web.commands import serve, users_app
 from tests.pgsupport import Databases
 
 from .support import PASSWORD, query
@@ -45,11 +45,9 @@ def qa(*args: str, stdin: str | None = None, timeout: float = 120) -> subprocess
 
 
 def users_cli() -> typer.Typer:
-    """`qa users` and `qa serve` as `qa_engine.cli` mounts them, without the rest of the CLI (spaCy is slow to load)."""
-    cli = typer.Typer()
-    cli.command("serve")(serve)
-    cli.add_typer(users_app, name="users")
-    return cli
+    """The `qa` command itself: its root loads only the modules of the commands a test runs (`qa users`, `qa serve`),
+    not the rest of the CLI (spaCy is slow to load)."""
+    return app
 
 
 def test_users_add_reads_the_password_from_stdin(tmp_path: Path) -> None:

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from qa_engine import paths
+from qa_engine.cli.reasons import evaluate_with
+from qa_engine.cli.tiers import train_satisfaction_cmd
+from qa_engine.errors import QAError
 
 app = typer.Typer(help="Train and evaluate the affect models (sentiment, emotion).", no_args_is_help=True)
 
@@ -58,11 +65,7 @@ def train_cmd(
     sentiment head (`affect-heads`, ~2 min with its feature cache; measure it with `qa models eval --registry`
     before adopting it), or fit the satisfaction model on STC-3 and, with --from-store, the store's own labelled
     tickets (~7 min the first time, then seconds)."""
-    import logging
-
     if what == "satisfaction":
-        from qa_engine.satisfaction.commands import train_satisfaction_cmd
-
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
         train_satisfaction_cmd(data, out, from_store, db, store_weight, evaluate)
         return
@@ -71,12 +74,8 @@ def train_cmd(
             f"unknown model '{what}': use affect, affect-heads or satisfaction", param_hint="WHAT"
         )
 
-    from qa_engine import paths
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if what == "affect-heads":
-        import shutil
-
         from qa_engine.affect.training.heads import SUPPORT_DIR, HeadConfig, refit_heads
 
         target = out or run_dir / "model"
@@ -134,7 +133,6 @@ def eval_cmd(
             spec.quantize = "none"
     if precision is not None:
         from qa_engine.affect.registry import PRECISIONS
-        from qa_engine.errors import QAError
 
         if precision not in PRECISIONS:
             raise QAError("Q204", file="--precision", field=precision, detail="use " + ", ".join(PRECISIONS))
@@ -143,8 +141,6 @@ def eval_cmd(
     scorer = AffectScorer(reg)
     reports = evaluate(scorer, data)
     if reasons:
-        from qa_engine.reasons.commands import evaluate_with
-
         reports += evaluate_with(scorer)  # the same encoder pass the pipeline's reasons stage reads
     typer.echo(format_reports(reports))
     if json_out:

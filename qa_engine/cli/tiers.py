@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from qa_engine.errors import QAError
+from qa_engine.store.location import store_location
 
-tiers_app = typer.Typer(
+app = typer.Typer(
     help="Calibrate the tier policy from a store's CSAT and reviewed tiers.", no_args_is_help=True
 )
 
@@ -53,14 +55,10 @@ def train_satisfaction_cmd(
 def _default_db(db: str | None = None):
     """`--db`, else $QA_DB, else ./qa.duckdb: a DuckDB file's path or a PostgreSQL URL as a `StoreUrl` (so a message
     naming the store never shows the URL's password)."""
-    import os
-
-    from qa_engine.store.location import store_location
-
     return store_location(Path(db or os.environ.get("QA_DB") or "qa.duckdb"))
 
 
-@tiers_app.command("calibrate")
+@app.command("calibrate")
 def calibrate_cmd(
     db: Annotated[
         str | None,

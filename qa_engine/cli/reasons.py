@@ -7,6 +7,7 @@ space moves with its weights); `qa score` refits in memory with a warning when t
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -65,8 +66,6 @@ def fit_cmd(
     The examples are encoded in fp32 whatever the registry serves: bf16 (`auto` on CPUs with native bf16) moves
     the vectors with the CPU's kernels and thread count, so a bf16 fit does not reproduce the committed weights
     and version (tests/reasons/test_fit.py checks that this command does)."""
-    import logging
-
     from qa_engine.reasons.classifier import default_model_dir
     from qa_engine.reasons.fit import fit_model
     from qa_engine.reasons.signals import load_signals

@@ -1,7 +1,7 @@
 """`qa rules test` and `qa rules list`: prove a rule pack with its own examples, and show what it holds.
 
-`qa_engine.cli` mounts `make_app()` as `qa rules`; `make_app(affect=...)` builds the same commands with an affect
-scorer for examples that do not pin their sentiment and emotion (without one, such turns are neutral).
+`qa rules` is `app`, `make_app(affect=...)` with the real affect models for examples that do not pin their sentiment
+and emotion; `make_app()` builds the same commands without them (such turns are then neutral), as tests use it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from qa_engine.errors import QAError
+from qa_engine.paths import rules_dir
 
 if TYPE_CHECKING:  # the rules load spaCy: imported inside the commands so that `qa --help` stays instant
     from qa_engine.rules.examples import AffectScorer
@@ -31,14 +32,12 @@ LIST_COLUMNS = (
 
 def default_pack_path() -> Path:
     """The pack `qa rules` reads without a PATH: <repository>/rules/default, or $QA_RULES_DIR (qa_engine.paths)."""
-    from qa_engine.paths import rules_dir
-
     return rules_dir()
 
 
 def make_app(affect: AffectScorer | None = None) -> typer.Typer:
     """The `rules` command group; `affect` scores unpinned example turns (see qa_engine.rules.examples)."""
-    app = typer.Typer(help="Rule packs: run their examples, list their rules.", no_args_is_help=True)
+    app = typer.Typer(help="Test and list rule packs.", no_args_is_help=True)
 
     @app.command("test")
     def test(path: PathArgument = None) -> None:
@@ -101,4 +100,11 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-app = make_app()
+def _score_example_turns(turns, languages):
+    """Affect for rule examples that do not pin it: the real models (loaded on first use)."""
+    from qa_engine.affect import AffectScorer
+
+    return AffectScorer.from_registry().score_turns(turns, languages)
+
+
+app = make_app(affect=_score_example_turns)

@@ -1,19 +1,23 @@
 """`qa kpi` and `qa coaching ...`: the service KPIs against their targets, and the coaching loop, from the terminal.
 
-`qa_engine.cli` mounts `kpi` as a command and `coaching_app` as `qa coaching`. polars and DuckDB are imported inside
-the commands, so `qa --help` stays instant.
+`kpi` is the command `qa kpi`, `coaching_app` the group `qa coaching`. polars and DuckDB are imported inside the
+commands, so their `--help` stays instant.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
-from qa_engine.store.location import DbOption
+from qa_engine.cli.options import DbOption, JsonRowsOption, parse_date
+from qa_engine.kpi.catalog import KPI_NAMES, LABELS
 
 if TYPE_CHECKING:
     from qa_engine.kpi.compute import KpiTable
@@ -29,18 +33,12 @@ GROUP_COLUMN_WIDTH = 12  # a value such as "26.5 min" or "1.25 EUR" with its bor
 
 
 def _date(value: str | None, option: str) -> date | None:
-    from qa_engine.cli import parse_date
-
     return parse_date(value, option) if value else None
 
 
 def _print_table(table: KpiTable) -> None:
     """KPIs as rows and groups as columns, the groups split over as many tables as the terminal's width needs:
     eleven KPIs side by side do not fit a terminal, eleven rows always do."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from qa_engine.kpi.catalog import KPI_NAMES, LABELS
     from qa_engine.kpi.display import format_value, target_text
 
     settings, console = table.settings, Console()
@@ -86,7 +84,7 @@ def kpi(
     to: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD) a ticket may start.")] = None,
     db: DbOption = Path("qa.duckdb"),
     targets: TargetsOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array of objects.")] = False,
+    as_json: JsonRowsOption = False,
 ) -> None:
     """Service KPIs per group for the tickets that start in the period, against their targets (CONTRACT section 5)."""
     from qa_engine.kpi.compute import kpi_table
@@ -153,11 +151,9 @@ def _score(value: float | None) -> str:
 def coaching_effect_cmd(
     agent_id: Annotated[str, typer.Argument(help="The coached agent's id.")],
     db: DbOption = Path("qa.duckdb"),
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array of objects.")] = False,
+    as_json: JsonRowsOption = False,
 ) -> None:
     """Per session and focus rule: pass rate and QA score in the 14 days before vs the 14 days after."""
-    from dataclasses import asdict
-
     from qa_engine.kpi.coaching_loop import coaching_effect
     from qa_engine.kpi.display import format_share
 

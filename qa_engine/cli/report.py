@@ -1,6 +1,6 @@
 """`qa report agent AGENT_ID` and `qa report team [TEAM]` (CONTRACT.md section 2).
 
-Rendering libraries (matplotlib, WeasyPrint) load only when a command runs, so `qa --help` stays instant.
+Rendering libraries (matplotlib, WeasyPrint) load only when a command runs, so `qa report --help` stays instant.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from qa_engine.store.location import DbOption
+from qa_engine.cli.options import DbOption, parse_date
 
 app = typer.Typer(
     help="Coaching reports per agent and per team: one self-contained HTML file and a PDF each.",
@@ -33,8 +33,6 @@ RulesOption = Annotated[
 
 
 def _dates(date_from: str | None, date_to: str | None) -> tuple[date | None, date | None]:
-    from qa_engine.cli import parse_date
-
     return (
         parse_date(date_from, "--from") if date_from else None,
         parse_date(date_to, "--to") if date_to else None,
