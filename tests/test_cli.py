@@ -45,6 +45,30 @@ def test_user_errors_are_one_line_without_traceback(tmp_path: Path, args: list[s
     assert len(lines) == 1 and message in lines[0]
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["scor"], "No such command 'scor'. Did you mean 'score'"),
+        (["users", "add"], "Missing argument 'username'"),
+        (["score", "--no-such-option"], "No such option: --no-such-option"),
+    ],
+)
+def test_usage_errors_show_clicks_usage_message_not_an_internal_error(args: list[str], message: str) -> None:
+    # typer bundles its own copy of click: its usage errors must be caught as usage errors (exit 2)
+    result = qa(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [[], ["rules"], ["users"]])
+def test_a_bare_group_prints_its_help_without_an_error(args: list[str]) -> None:
+    result = qa(*args)
+    assert result.returncode == 2  # click's usage exit code, as for any missing command
+    assert "Usage: " in result.stdout and "Commands" in result.stdout
+    assert "internal error" not in result.stderr
+
+
 @pytest.mark.slow
 def test_score_writes_the_contract_files(tmp_path: Path, ticket_file: Path) -> None:
     result = qa("score", str(ticket_file), "--out", "res", "--db", "qa.duckdb", "--json", cwd=tmp_path)

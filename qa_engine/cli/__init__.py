@@ -32,6 +32,25 @@ def _root() -> None:
     pass
 
 
+def _click_exception_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """Usage errors come from typer's bundled copy of click (typer >= 0.29), or from click itself in older typers:
+    both are caught, so `qa scor` or a missing argument prints click's usage message, not an internal error."""
+    import click
+
+    exceptions = [click.exceptions]
+    try:
+        from typer._click import exceptions as bundled
+
+        exceptions.append(bundled)
+    except ImportError:
+        pass
+    return (
+        tuple(m.ClickException for m in exceptions),
+        (click.exceptions.Exit, typer.Exit),
+        tuple(m.NoArgsIsHelpError for m in exceptions if hasattr(m, "NoArgsIsHelpError")),
+    )
+
+
 def main() -> None:
     """Entry point: one-line errors, no tracebacks (set QA_DEBUG=1 to see them)."""
     try:
@@ -42,12 +61,13 @@ def main() -> None:
     except typer.Abort:
         raise SystemExit(130) from None
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        click_exception, click_exit, no_args_help = _click_exception_types()
+        if isinstance(exc, no_args_help):  # the help is already printed; click's usage exit code
+            raise SystemExit(exc.exit_code) from None
+        if isinstance(exc, click_exception):
             exc.show()
             raise SystemExit(exc.exit_code) from None
-        if isinstance(exc, click.exceptions.Exit):
+        if isinstance(exc, click_exit):
             raise SystemExit(exc.exit_code) from None
         if os.environ.get("QA_DEBUG"):
             raise
