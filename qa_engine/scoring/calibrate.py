@@ -23,10 +23,10 @@ import polars as pl
 
 from qa_engine.errors import QAError
 from qa_engine.pack.yamlfile import read_yaml
-from qa_engine.scoring.policy import TierPolicy, load_policy, policy_file
+from qa_engine.scoring.policy import DEFAULT_LIKELY, RISK_CONDITION, TierPolicy, load_policy, policy_file
 
 TIERS = ("red", "yellow", "green")
-CONDITION = "dissatisfaction_risk_at_least"
+CONDITION = RISK_CONDITION
 CSAT_TIER = {1: "red", 2: "yellow", 3: "yellow", 4: "green", 5: "green"}
 GRID = tuple(round(x, 2) for x in np.arange(0.2, 0.96, 0.05))
 OFF = 1.01  # a threshold no risk reaches: the condition never fires
@@ -85,7 +85,11 @@ def thresholds(policy: TierPolicy) -> dict[str, float | None]:
     """The pack's `min_risk` of the dissatisfaction condition in red and in yellow (None where it has none)."""
     out: dict[str, float | None] = {}
     for tier in ("red", "yellow"):
-        found = [float(c.params.get("min_risk", 0.5)) for c in getattr(policy, tier) if c.when == CONDITION]
+        found = [
+            float(c.params.get("min_risk", DEFAULT_LIKELY))
+            for c in getattr(policy, tier)
+            if c.when == CONDITION
+        ]
         out[tier] = min(found) if found else None
     return out
 

@@ -23,7 +23,13 @@ from qa_engine.pack.files import POLICY_FILE, pack_file
 from qa_engine.pack.yamlfile import YamlDocument, field_error, read_yaml
 
 RISK_CONDITION = "dissatisfaction_risk_at_least"
-DEFAULT_LIKELY = 0.5  # the dissatisfaction condition's own default min_risk (conditions.py)
+DEFAULT_LIKELY = (
+    0.5  # the dissatisfaction condition's own default min_risk (conditions.py reads it from here)
+)
+ESCALATION_CONDITION = "escalation_risk_at_least"
+DEFAULT_ESCALATION_RISK = (
+    0.7  # the escalation condition's own default min_risk (conditions.py reads it from here)
+)
 
 
 class ConditionSpec(BaseModel):
@@ -63,8 +69,20 @@ class TierPolicy(BaseModel):
     def likely_dissatisfied_at(self) -> float:
         """The risk from which the policy calls a customer likely dissatisfied: the lowest `min_risk` of its yellow
         `dissatisfaction_risk_at_least` conditions (the condition's default, 0.5, when it has none)."""
-        found = [float(c.params.get("min_risk", 0.5)) for c in self.yellow if c.when == RISK_CONDITION]
+        found = [
+            float(c.params.get("min_risk", DEFAULT_LIKELY)) for c in self.yellow if c.when == RISK_CONDITION
+        ]
         return min(found) if found else DEFAULT_LIKELY
+
+    def escalation_red_at(self) -> float | None:
+        """The escalation risk from which the policy makes a ticket red: the lowest `min_risk` of its red
+        `escalation_risk_at_least` conditions (the condition's default where one gives none); None without one."""
+        found = [
+            float(c.params.get("min_risk", DEFAULT_ESCALATION_RISK))
+            for c in self.red
+            if c.when == ESCALATION_CONDITION
+        ]
+        return min(found) if found else None
 
     def risk_gate(self, spec: ConditionSpec) -> float | None:
         """The risk a condition needs before it may fire (None: no gate)."""
