@@ -3,7 +3,7 @@ legal action (`rules/default/escalation.yaml`), found in the customer's turns wi
 
 The file is pack data, not a rule file (it has no `rules:` list): each signal has an id, a weight (how much it alone
 raises the escalation risk, 0-1), phrases and regular expressions per language in the rule packs' own format
-(`qa_engine.rules.matching`), optional exclusions (a hit inside "my manager" is not a request for one), and
+(`qa_engine.rules.specs`), optional exclusions (a hit inside "my manager" is not a request for one), and
 examples that must and must not fire. Its `resolution` phrases tell whether the customer's closing turns sound
 settled.
 """
