@@ -86,7 +86,7 @@ def load_pack(path: str | Path | None = None) -> Pack:
     first_seen: dict[str, str] = {}
     documents: dict[Path, YamlDocument] = {}  # every file is read once
     for file in files:
-        document = documents[file.resolve()] = read_yaml(file)
+        document = documents[file.resolve()] = read_yaml(file, "Q105")
         entries = _rule_entries(document, in_folder=root.is_dir())
         if entries:  # other pack data (tiers, targets, signals) has versions of its own
             digest.update(
