@@ -10,7 +10,6 @@ from qa_engine import paths
 from qa_engine.errors import QAError
 from qa_engine.reports.rulebook import DEFAULT_ESCALATION_RED, DEFAULT_SLA_SECONDS, load_rulebook
 
-
 RULE = """
 rules:
   - id: fast
