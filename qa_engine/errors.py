@@ -39,7 +39,7 @@ ERRORS: dict[str, E] = {
     "Q104": E("Duplicate rule id '{rule_id}' in {file}:{line} (first defined in {first})"),
     "Q105": E("Invalid YAML in {file}:{line}: {detail}"),
     "Q106": E("Rule {rule_id} ({file}): example {which} #{index} expected {expected}, got {got}: {text}"),
-    "Q107": E("Invalid tier policy in {file}, field '{field}': {detail}"),
+    "Q107": E("Invalid tier policy in {file}:{line}, field '{field}': {detail}"),
     "Q108": E("Rule pack {path} holds no rules (no *.yaml or *.yml file with a `rules:` list)"),
     "Q109": E("Rule {rule_id} in {file}:{line}, field '{field}': {detail}"),
     "Q110": E("The {frame} frame is missing columns {columns} that {stage} needs"),

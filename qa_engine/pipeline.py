@@ -92,21 +92,21 @@ class Engine:
     def __init__(self, config: ScoreConfig) -> None:
         from qa_engine.affect import AffectScorer
         from qa_engine.affect.cache import AffectCache
-        from qa_engine.reasons import ReasonsStage
-        from qa_engine.rules import load_pack
+        from qa_engine.pack import load_pack
+        from qa_engine.reasons import ReasonsStage, Signals
+        from qa_engine.rules.loader import compile_pack
         from qa_engine.rules.parallel import ParallelRules, default_processes
         from qa_engine.satisfaction import SatisfactionStage
-        from qa_engine.scoring import load_policy
 
         self.config = config
         pack_path = config.rules or paths.rules_dir()
-        self.pack = load_pack(pack_path)
-        self.policy = load_policy(pack_path)
+        pack = load_pack(pack_path)  # read once: rules, tier policy, signals, targets
+        self.pack, self.policy = compile_pack(pack), pack.policy
         processes = config.rules_processes or default_processes()
         self.parallel_rules = ParallelRules(self.pack, self.policy, processes)
         self.affect = AffectScorer.from_registry(config.registry, config.model_overrides)
         self.affect_cache = AffectCache(self.affect)
-        self.reasons = ReasonsStage.load(self.affect, pack_path)
+        self.reasons = ReasonsStage.load(self.affect, signals=Signals.of(pack))
         self.satisfaction = SatisfactionStage.load(self.affect, config.satisfaction_model)
         self.model_versions = {
             **self.affect.versions(schema.LANGUAGES), "reasons": self.reasons.version,

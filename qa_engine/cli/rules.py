@@ -68,7 +68,13 @@ def make_app(affect: AffectScorer | None = None) -> typer.Typer:
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
     ) -> None:
         """List the pack's rules: id, title, kind, category, weight, critical, languages, channels."""
-        rows = [rule.listing() for rule in _load(path)]
+        from qa_engine.pack import load_pack
+
+        try:
+            rows = [entry.spec.listing() for entry in load_pack(path)]
+        except QAError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from None
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False))
             return

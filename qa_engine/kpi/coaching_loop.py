@@ -19,9 +19,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import yaml
 
-from qa_engine import paths
 from qa_engine.errors import QAError
 from qa_engine.kpi.facts import ticket_starts
 from qa_engine.store import Store
@@ -130,23 +128,10 @@ def require_agent(db: str | Path | Store, agent_id: str) -> None:
 
 
 def pack_rule_ids(pack: str | Path | None = None) -> set[str]:
-    """Rule ids of a rule pack (file or folder), read straight from its YAML: fast, no rule kinds loaded."""
-    root = Path(pack) if pack else paths.rules_dir()
-    if not root.exists():
-        raise QAError("Q101", path=root)
-    files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml")) if root.is_dir() else [root]
-    ids: set[str] = set()
-    for file in files:
-        try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise QAError(
-                "Q105", file=file, line=mark.line + 1 if mark else 1, detail=str(exc).splitlines()[0]
-            ) from None
-        if isinstance(data, dict) and isinstance(data.get("rules"), list):
-            ids |= {str(rule["id"]) for rule in data["rules"] if isinstance(rule, dict) and "id" in rule}
-    return ids
+    """Rule ids of a rule pack (file or folder), read by `qa_engine.pack`: fast, no rule kinds compiled."""
+    from qa_engine.pack import load_pack
+
+    return {entry.id for entry in load_pack(pack)}
 
 
 def known_rule_ids(db: str | Path | Store, pack: str | Path | None = None) -> set[str]:

@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfoNotFoundError
 
 import yaml
 
-from qa_engine import paths
 from qa_engine.calendars import DEFAULT_CHANNELS, WEEKDAYS, MarketHours, holiday_dates
 from qa_engine.errors import QAError
 from qa_engine.kpi.definitions import KPI_NAMES, SHARE_KPIS
+from qa_engine.pack.files import TARGETS_FILE, pack_file, pack_path
+from qa_engine.pack.yamlfile import YamlDocument, read_yaml
+from qa_engine.pack.yamlfile import key_line as _line
 
-TARGETS_FILE = "targets.yaml"
 TARGET_KPIS: tuple[str, ...] = tuple(name for name in KPI_NAMES if name != "tickets")
 DEFAULT_SLA_SECONDS: Mapping[str, float] = MappingProxyType(
     {"chat": 120.0, "social": 3600.0, "email": 86400.0, "other": 86400.0}
@@ -85,10 +86,9 @@ class KpiSettings:
 def targets_file(path: str | Path | None = None) -> Path | None:
     """The targets file for `path` (a YAML file, or a pack folder holding targets.yaml); without a path, the default
     pack's. None when a folder has no targets file (defaults apply)."""
-    base = Path(path) if path is not None else paths.rules_dir()
+    base = pack_path(path)
     if base.is_dir():
-        found = base / TARGETS_FILE
-        return found if found.is_file() else None
+        return pack_file(base, TARGETS_FILE, fallback=False)
     if not base.exists():
         raise QAError("Q803", path=base)
     return base
@@ -97,10 +97,12 @@ def targets_file(path: str | Path | None = None) -> Path | None:
 def load_settings(path: str | Path | None = None) -> KpiSettings:
     """Read and validate the targets file for `path` (see `targets_file`); the built-in defaults when there is none."""
     file = targets_file(path)
-    if file is None:
-        return KpiSettings()
-    data, node = _parse(file)
-    name = str(file)
+    return KpiSettings() if file is None else settings_from(read_yaml(file, "Q802", field="(yaml)"))
+
+
+def settings_from(document: YamlDocument) -> KpiSettings:
+    """The settings a parsed targets file gives; Q801 / Q802 naming file, line and field when one is wrong."""
+    data, node, name = document.data, document.node, str(document.file)
     if data is None:
         return KpiSettings(source=name)
     if not isinstance(data, dict):
@@ -127,10 +129,8 @@ def load_settings(path: str | Path | None = None) -> KpiSettings:
 def pack_settings(pack: str | Path | None = None) -> KpiSettings:
     """The settings of a rule pack: targets.yaml in its folder, or beside a single pack file (the default pack's
     without a pack); built-in defaults when the pack has none."""
-    if pack is None:
-        return load_settings()
-    base = Path(pack)
-    return load_settings(base if base.is_dir() else base.parent)
+    file = pack_file(pack, TARGETS_FILE, fallback=False)
+    return load_settings(file) if file is not None else KpiSettings()
 
 
 def _targets(file: str, node: yaml.Node, raw: Any) -> dict[str, Target]:
@@ -281,53 +281,3 @@ def _text(file: str, node: yaml.Node, data: dict, key: str) -> str | None:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _parse(file: Path) -> tuple[Any, yaml.Node | None]:
-    """The file's data and its node tree (which knows each value's line)."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QAError("Q802", file=file, line=1, field="(file)", detail=f"cannot read it: {exc}") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        _reject_duplicate_keys(file, node)
-        return yaml.safe_load(text), node
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        detail = f"{exc.context or ''} {exc.problem or ''}".strip()
-        raise QAError(
-            "Q802", file=file, line=mark.line + 1 if mark else 1, field="(yaml)", detail=detail
-        ) from None
-    except yaml.YAMLError as exc:
-        raise QAError("Q802", file=file, line=1, field="(yaml)", detail=str(exc)) from None
-
-
-def _reject_duplicate_keys(file: Path, node: yaml.Node | None) -> None:
-    """PyYAML keeps the last of two equal keys silently: a target written twice is a mistake to show."""
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                line = key.start_mark.line + 1
-                if key.value in seen:
-                    raise QAError("Q802", file=file, line=line, field=key.value,
-                                  detail=f"appears twice (lines {seen[key.value]} and {line})")  # fmt: skip
-                seen[key.value] = line
-            _reject_duplicate_keys(file, value)
-
-
-def _line(node: yaml.Node | None, *keys: Any) -> int:
-    """The line of the deepest mapping value along `keys` that exists."""
-    line = node.start_mark.line + 1 if node is not None else 1
-    for key in keys:
-        if not isinstance(node, yaml.MappingNode):
-            break
-        match = next(
-            ((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(key)), None
-        )
-        if match is None:
-            break
-        # a key's own line: for `fcr: {at_least: 2}` that is the line a reader looks at
-        line, node = match[0].start_mark.line + 1, match[1]
-    return line

@@ -34,6 +34,7 @@ import polars as pl
 from qa_engine.errors import QAError
 from qa_engine.nlp.normalize import base_language
 from qa_engine.reasons.classifier import ReasonModel, TurnPredictions, encoder_fingerprint
+from qa_engine.reasons.escalation_spec import MODEL, REPEAT_CONTACT
 from qa_engine.reasons.history import (
     CONTACT_COLUMNS,
     find_order_span,
@@ -43,8 +44,6 @@ from qa_engine.reasons.history import (
 )
 from qa_engine.reasons.keywords import KeywordHit, KeywordIndex
 from qa_engine.reasons.signals import (
-    MODEL,
-    REPEAT_CONTACT,
     SETTLED,
     SignalFinder,
     Signals,
@@ -118,15 +117,17 @@ class ReasonsStage:
         *,
         taxonomy: str | Path | None = None,
         model_dir: Path | None = None,
+        signals: Signals | None = None,
     ) -> ReasonsStage:
-        """The taxonomy, the pack's signal file (the default pack's when it has none) and the fitted classifier.
+        """The taxonomy, the pack's signal file (the default pack's when it has none; `signals` when the caller has
+        read the pack already, `Signals.of(pack)`) and the fitted classifier.
 
         A classifier fitted on another encoder (e.g. a retrained affect model) or another taxonomy would classify
         garbage, so it is refitted in memory (tens of seconds, deterministic) with a warning to run
         `qa reasons fit`.
         """
         tax = load_taxonomy(taxonomy)
-        signals = load_signals(signals_file(pack))
+        signals = signals if signals is not None else load_signals(signals_file(pack))
         fingerprint = encoder_fingerprint(scorer.vector_spec())
         try:
             model = ReasonModel.load(model_dir)

@@ -14,8 +14,8 @@ from pydantic import Field, field_validator
 
 from qa_engine import paths
 from qa_engine.nlp.normalize import base_language
-from qa_engine.reasons.loading import load_model
-from qa_engine.rules.matching import Strict, check_lists
+from qa_engine.pack.yamlfile import load_model
+from qa_engine.rules.specs import Strict, check_lists
 
 # CONTRACT.md section 3: `contact_reason` is one of these; `other` is also the fallback when nothing is confident.
 REASONS: tuple[str, ...] = (

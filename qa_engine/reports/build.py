@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from qa_engine.kpi.targets import pack_settings
+from qa_engine.kpi.targets import KpiSettings
+from qa_engine.pack import load_pack
 from qa_engine.reports.agent import build_agent_report
 from qa_engine.reports.coaching_section import load_coaching
 from qa_engine.reports.kpi_section import load_kpis
@@ -62,11 +63,11 @@ def _team_files(data: PeriodData, rulebook: Rulebook, team: str | None, out: Pat
 
 
 def _add_kpis_and_coaching(
-    data: PeriodData, store: Store, rules: str | Path | None, agent_ids: list[str] | None
+    data: PeriodData, store: Store, settings: KpiSettings, agent_ids: list[str] | None
 ) -> None:
     """The period's service KPIs (targets from the pack's targets.yaml) and the coaching sessions of these agents
     (all when None) that touch the period."""
-    data.kpis = load_kpis(store, data.period, pack_settings(rules))
+    data.kpis = load_kpis(store, data.period, settings)
     data.coaching = load_coaching(store, data.period, agent_ids)
 
 
@@ -83,12 +84,13 @@ def render_agent_report(
     facts = store_facts(store)
     facts.check_agent(agent_id, db)
     period = resolve_period(date_from, date_to, facts.latest_day)
-    rulebook = load_rulebook(rules)
+    pack = load_pack(rules)  # read once: the rulebook's words and thresholds, the KPI targets
+    rulebook = load_rulebook(pack)
     teams = facts.agent_teams.get(agent_id, [])
     # the agent's teams are the comparison; an agent without a team is compared with everyone
     scope = None if NO_TEAM in teams else teams
     data = _load(store, period, rulebook, scope)
-    _add_kpis_and_coaching(data, store, rules, [agent_id])
+    _add_kpis_and_coaching(data, store, pack.settings, [agent_id])
     return _agent_files(data, rulebook, agent_id, facts.agent_last_day.get(agent_id), Path(out))
 
 
@@ -108,9 +110,10 @@ def render_team_report(
     if team is not None:
         facts.check_team(team, db)
     period = resolve_period(date_from, date_to, facts.latest_day)
-    rulebook = load_rulebook(rules)
+    pack = load_pack(rules)  # read once: the rulebook's words and thresholds, the KPI targets
+    rulebook = load_rulebook(pack)
     data = _load(store, period, rulebook, None)  # all teams
-    _add_kpis_and_coaching(data, store, rules, None)
+    _add_kpis_and_coaching(data, store, pack.settings, None)
     return _team_files(data, rulebook, team, Path(out), link=False)
 
 
@@ -179,9 +182,10 @@ def render_all(
     expected = 1 + len(facts.teams) + sum(day >= period.start for day in facts.agent_last_day.values())
     count = _worker_count(workers, expected)
     with RenderPool(count) as pool:
-        rulebook = load_rulebook(rules)
+        pack = load_pack(rules)
+        rulebook = load_rulebook(pack)
         data = _load(store, period, rulebook, None)
-        _add_kpis_and_coaching(data, store, rules, None)
+        _add_kpis_and_coaching(data, store, pack.settings, None)
         jobs: list[tuple[str, str | None]] = [("team", None)]
         jobs += [("team", team) for team in sorted(data.of_level("team"))]
         jobs += [("agent", agent_id) for agent_id in sorted(data.of_level("agent"))]

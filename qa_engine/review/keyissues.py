@@ -13,9 +13,10 @@ import re
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from qa_engine import paths
+from qa_engine.errors import QAError
+from qa_engine.kpi.definitions import ESCALATION_FROM
+from qa_engine.pack.yamlfile import read_yaml
 
 # CONTRACT.md section 3 (the same tuple as qa_engine.reasons.REASONS; a test keeps the two equal).
 CONTACT_REASONS: tuple[str, ...] = (
@@ -23,8 +24,8 @@ CONTACT_REASONS: tuple[str, ...] = (
 )  # fmt: skip
 TAXONOMY_FILE = Path("reasons") / "taxonomy.yaml"  # under models/, as qa_engine.reasons.taxonomy has it
 SUB_REASON = re.compile(r"^(?P<reason>[a-z]+)\.(?P<sub>[a-z][a-z0-9_]*)$")
-# escalation_risk at or above these reads as high / elevated (the KPI counts >= 0.5 as escalated)
-RISK_HIGH, RISK_ELEVATED = 0.5, 0.25
+# escalation_risk at or above these reads as high / elevated (high: what the escalation_rate KPI counts as escalated)
+RISK_HIGH, RISK_ELEVATED = ESCALATION_FROM, 0.25
 MODEL_SIGNAL = "model"  # evidence of the escalation model itself, not of a phrase
 
 
@@ -48,8 +49,8 @@ def taxonomy_sub_reasons(file: Path | None = None) -> tuple[str, ...]:
 @cache
 def _read_sub_reasons(file: Path, _mtime: int) -> tuple[str, ...]:
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = read_yaml(file, "Q701", field="-").data
+    except QAError:
         return ()
     reasons = data.get("reasons") if isinstance(data, dict) else None
     if not isinstance(reasons, dict):

@@ -12,74 +12,18 @@ import re
 from collections.abc import Sequence
 from typing import Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+from pydantic import PositiveInt
 
 from qa_engine.nlp.normalize import base_language
 from qa_engine.nlp.phrases import ALL_LANGUAGES, LanguageMatcher, PhraseFinder, PhraseMatch
 from qa_engine.nlp.pipelines import folded_text, screened_text, sentence_ranges
 from qa_engine.nlp.screens import Screen, regex_needles
 from qa_engine.rules.conversation import Conversation, Evidence, Outcome, Turn, failed, not_applicable, passed
-from qa_engine.rules.regex import RulePattern, SlowPattern, catastrophe
+from qa_engine.rules.regex import RulePattern
+from qa_engine.rules.specs import PhraseLists, Speaker, Strict
 from qa_engine.schema import SPEAKERS
 
-Speaker = Literal["customer", "agent", "bot", "system"]
-Emotion = Literal["anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral"]
 WindowName = Literal["first_agent_turn", "agent_turns", "customer_turns", "any_turn"]
-
-
-class Strict(BaseModel):
-    """Rule-pack models reject unknown fields, so a misspelt key fails at load instead of being ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-def check_lists(value: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Pydantic validator: per-language lists of non-empty strings."""
-    for language, entries in value.items():
-        if not entries or any(not isinstance(e, str) or not e.strip() for e in entries):
-            raise ValueError(f"language '{language}' needs a list of non-empty strings")
-    return value
-
-
-def check_patterns(value: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Pydantic validator: per-language lists of regular expressions that compile and cannot backtrack
-    exponentially (`rules.regex`: a pack must not be able to hang a run on one long turn)."""
-    check_lists(value)
-    for language, patterns in value.items():
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"bad regular expression {pattern!r} for '{language}': {exc}") from exc
-            problem = catastrophe(pattern, re.IGNORECASE)
-            if problem is not None:
-                raise SlowPattern(pattern, language, problem)
-    return value
-
-
-class PhraseLists(Strict):
-    """Phrases (token or substring matching) and regular expressions, both per language."""
-
-    name: str | None = None  # shown in details and notes
-    phrases: dict[str, list[str]] = Field(default_factory=dict)
-    patterns: dict[str, list[str]] = Field(default_factory=dict)
-    case_sensitive: bool = False  # for `patterns`; phrases always ignore case
-
-    _check_phrases = field_validator("phrases")(check_lists)
-    _check_patterns = field_validator("patterns")(check_patterns)
-
-    def languages(self) -> set[str]:
-        return set(self.phrases) | set(self.patterns)
-
-
-class GroupSpec(PhraseLists):
-    """A group that must have at least one phrase or pattern."""
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> GroupSpec:
-        if not self.phrases and not self.patterns:
-            raise ValueError("a group needs `phrases` or `patterns`")
-        return self
 
 
 class LastAgentTurns(Strict):

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from qa_engine.rules.matching import Emotion, Speaker, Strict
+from qa_engine.rules.specs import Emotion, Speaker, Strict
 from qa_engine.schema import CATEGORIES, CHANNELS, CONTACT_REASONS, SPEAKERS
 
 ALL = "*"
@@ -146,6 +146,14 @@ class RuleSpec(Strict):
     description: str | None = None
     suggestion: SuggestionSpec | None = None  # what to write instead when it fails (`rules.suggestions`)
     examples: Examples
+
+    def listing(self) -> dict[str, Any]:
+        """The row `qa rules list` shows."""
+        return {
+            "id": self.id, "title": self.title, "kind": self.kind, "category": self.category, "weight": self.weight,
+            "critical": self.critical, "languages": self.languages, "channels": self.channels,
+            "markets": self.markets, "contact_reasons": self.contact_reasons,
+        }  # fmt: skip
 
     @field_validator("category")
     @classmethod

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import yaml
 
 from qa_engine.errors import QAError
-from qa_engine.scoring.policy import TierPolicy, load_policy, policy_file
+from qa_engine.pack.yamlfile import read_yaml
+from qa_engine.scoring.policy import DEFAULT_LIKELY, RISK_CONDITION, TierPolicy, load_policy, policy_file
 
 TIERS = ("red", "yellow", "green")
-CONDITION = "dissatisfaction_risk_at_least"
+CONDITION = RISK_CONDITION
 CSAT_TIER = {1: "red", 2: "yellow", 3: "yellow", 4: "green", 5: "green"}
 GRID = tuple(round(x, 2) for x in np.arange(0.2, 0.96, 0.05))
 OFF = 1.01  # a threshold no risk reaches: the condition never fires
@@ -85,7 +85,11 @@ def thresholds(policy: TierPolicy) -> dict[str, float | None]:
     """The pack's `min_risk` of the dissatisfaction condition in red and in yellow (None where it has none)."""
     out: dict[str, float | None] = {}
     for tier in ("red", "yellow"):
-        found = [float(c.params.get("min_risk", 0.5)) for c in getattr(policy, tier) if c.when == CONDITION]
+        found = [
+            float(c.params.get("min_risk", DEFAULT_LIKELY))
+            for c in getattr(policy, tier)
+            if c.when == CONDITION
+        ]
         out[tier] = min(found) if found else None
     return out
 
@@ -225,10 +229,22 @@ def write_thresholds(file: Path, chosen: dict[str, float | None]) -> None:
             continue
         if inside and section in chosen and chosen[section] is not None and (m := _MIN_RISK.match(line)):
             lines[i] = f"{m.group(1)}{chosen[section]:.2f}{m.group(3)}\n"
-    text = "".join(lines)
-    written = thresholds(TierPolicy(**(yaml.safe_load(text) or {}).get("tier_policy", {})))
-    if any(chosen[k] is not None and written[k] != chosen[k] for k in ("red", "yellow")):
-        raise QAError("Q107", file=file, field="min_risk", detail="could not rewrite the thresholds in place")
     tmp = file.with_suffix(file.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_text("".join(lines), encoding="utf-8")
+    try:
+        written = thresholds(
+            TierPolicy(**(read_yaml(tmp, "Q107", field="-").data or {}).get("tier_policy", {}))
+        )
+        if any(chosen[k] is not None and written[k] != chosen[k] for k in ("red", "yellow")):
+            line = next((i + 1 for i, text in enumerate(lines) if _MIN_RISK.match(text)), 1)
+            raise QAError(
+                "Q107",
+                file=file,
+                line=line,
+                field="min_risk",
+                detail="could not rewrite the thresholds in place",
+            )
+    except QAError:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(file)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from qa_engine.scoring.policy import DEFAULT_ESCALATION_RISK, DEFAULT_LIKELY
+
 
 @dataclass
 class Reason:
@@ -151,7 +153,7 @@ def mood_not_recovered(view: TicketView, params: dict[str, Any]) -> list[Reason]
 def escalation_risk_at_least(view: TicketView, params: dict[str, Any]) -> list[Reason]:
     """The escalation risk (qa_engine.reasons) is at least `min_risk`: one reason per signal that raised it, each
     naming the signal and pointing at the customer's words (chargeback, bad review, legal action, manager, ...)."""
-    threshold = float(params.get("min_risk", 0.7))
+    threshold = float(params.get("min_risk", DEFAULT_ESCALATION_RISK))
     risk = view.ticket.get("escalation_risk")
     if risk is None or risk < threshold:
         return []
@@ -195,7 +197,7 @@ def reason_unresolved(view: TicketView, params: dict[str, Any]) -> list[Reason]:
 def dissatisfaction_risk_at_least(view: TicketView, params: dict[str, Any]) -> list[Reason]:
     """The predicted dissatisfaction risk (qa_engine.satisfaction) is at least `min_risk`; the reason points at the
     turn that raised it most. `label` names the finding ("likely dissatisfied", "very dissatisfied")."""
-    threshold = float(params.get("min_risk", 0.5))
+    threshold = float(params.get("min_risk", DEFAULT_LIKELY))
     risk = view.ticket.get("dissatisfaction_risk")
     if risk is None or risk < threshold:
         return []

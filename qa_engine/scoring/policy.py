@@ -16,15 +16,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from qa_engine import paths
 from qa_engine.errors import QAError
+from qa_engine.pack.files import POLICY_FILE, pack_file
+from qa_engine.pack.yamlfile import YamlDocument, field_error, read_yaml
 
-POLICY_FILE = "tiers.yaml"
 RISK_CONDITION = "dissatisfaction_risk_at_least"
-DEFAULT_LIKELY = 0.5  # the dissatisfaction condition's own default min_risk (conditions.py)
+DEFAULT_LIKELY = (
+    0.5  # the dissatisfaction condition's own default min_risk (conditions.py reads it from here)
+)
+ESCALATION_CONDITION = "escalation_risk_at_least"
+DEFAULT_ESCALATION_RISK = (
+    0.7  # the escalation condition's own default min_risk (conditions.py reads it from here)
+)
 
 
 class ConditionSpec(BaseModel):
@@ -64,8 +69,20 @@ class TierPolicy(BaseModel):
     def likely_dissatisfied_at(self) -> float:
         """The risk from which the policy calls a customer likely dissatisfied: the lowest `min_risk` of its yellow
         `dissatisfaction_risk_at_least` conditions (the condition's default, 0.5, when it has none)."""
-        found = [float(c.params.get("min_risk", 0.5)) for c in self.yellow if c.when == RISK_CONDITION]
+        found = [
+            float(c.params.get("min_risk", DEFAULT_LIKELY)) for c in self.yellow if c.when == RISK_CONDITION
+        ]
         return min(found) if found else DEFAULT_LIKELY
+
+    def escalation_red_at(self) -> float | None:
+        """The escalation risk from which the policy makes a ticket red: the lowest `min_risk` of its red
+        `escalation_risk_at_least` conditions (the condition's default where one gives none); None without one."""
+        found = [
+            float(c.params.get("min_risk", DEFAULT_ESCALATION_RISK))
+            for c in self.red
+            if c.when == ESCALATION_CONDITION
+        ]
+        return min(found) if found else None
 
     def risk_gate(self, spec: ConditionSpec) -> float | None:
         """The risk a condition needs before it may fire (None: no gate)."""
@@ -77,35 +94,36 @@ class TierPolicy(BaseModel):
 
 def policy_file(pack: str | Path | None) -> Path:
     """`tiers.yaml` in the pack folder (or beside a single pack file); the default pack's when none is there."""
-    base = Path(pack) if pack else paths.rules_dir()
-    folder = base if base.is_dir() else base.parent
-    found = folder / POLICY_FILE
-    return found if found.exists() else paths.rules_dir() / POLICY_FILE
+    return pack_file(pack, POLICY_FILE)
 
 
 def load_policy(pack: str | Path | None = None) -> TierPolicy:
-    """Read and validate the tier policy; unknown conditions fail at load with the file and field."""
+    """Read and validate the tier policy; a bad value or an unknown condition fails at load with file, line and
+    field (Q107)."""
+    return policy_from(read_yaml(policy_file(pack), "Q107", field="-"))
+
+
+def policy_from(document: YamlDocument) -> TierPolicy:
+    """The tier policy of a parsed `tiers.yaml`; Q107 naming file, line and field when a value is wrong."""
     from qa_engine.scoring.conditions import CONDITIONS
 
-    file = policy_file(pack)
-    try:
-        text = file.read_text(encoding="utf-8")
-        raw = yaml.safe_load(text) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise QAError("Q107", file=file, field="-", detail=str(exc).splitlines()[0]) from exc
+    file, raw = document.file, document.data or {}
+    if not isinstance(raw, dict) or not isinstance(raw.get("tier_policy", {}), dict):
+        raise QAError(
+            "Q107", file=file, line=1, field="tier_policy", detail="expected a mapping `tier_policy:`"
+        )
     try:
         policy = TierPolicy(**raw.get("tier_policy", {}))
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise QAError("Q107", file=file, field=".".join(map(str, err["loc"])), detail=err["msg"]) from exc
+        line, field, detail = field_error(exc, document.node, ("tier_policy",))
+        raise QAError("Q107", file=file, line=line, field=field, detail=detail) from None
     for tier in ("red", "yellow"):
         for i, cond in enumerate(getattr(policy, tier)):
             if cond.when not in CONDITIONS:
                 raise QAError(
-                    "Q107", file=file, field=f"tier_policy.{tier}[{i}].when",
+                    "Q107", file=file, line=document.line("tier_policy", tier, i, "when"),
+                    field=f"tier_policy.{tier}[{i}].when",
                     detail=f"unknown condition '{cond.when}'; known: {', '.join(sorted(CONDITIONS))}",
                 )  # fmt: skip
-    import hashlib
-
-    policy.version = hashlib.sha256(text.encode()).hexdigest()[:12]
+    policy.version = document.sha
     return policy

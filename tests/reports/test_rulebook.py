@@ -10,6 +10,26 @@ from qa_engine import paths
 from qa_engine.errors import QAError
 from qa_engine.reports.rulebook import DEFAULT_ESCALATION_RED, DEFAULT_SLA_SECONDS, load_rulebook
 
+RULE = """
+rules:
+  - id: fast
+    title: Answers fast
+    kind: response_time
+    category: timeliness
+    weight: 5
+    critical: false
+    languages: "*"
+    channels: "*"
+    not_applicable: no customer turn
+    mode: first_response
+    sla_seconds: {chat: 60, social: null}
+    coaching: >-
+      Answer   within a minute.
+    examples:
+      pass: [{language: en, turns: [{customer: Hi, ts: 0}, {agent: Hello, ts: 30}]}]
+      fail: [{language: en, turns: [{customer: Hi, ts: 0}, {agent: Hello, ts: 90}]}]
+"""
+
 
 def test_titles_tips_weights_and_slas_match_the_loaded_default_pack() -> None:
     from qa_engine.rules import load_pack
@@ -39,27 +59,19 @@ def _pack(tmp_path: Path, text: str) -> Path:
 
 
 def test_a_channel_set_to_null_has_no_sla_and_a_rule_not_in_the_pack_gets_a_stand_in(tmp_path: Path) -> None:
-    book = load_rulebook(_pack(tmp_path, """
-rules:
-  - id: fast
-    title: Answers fast
-    kind: response_time
-    mode: first_response
-    sla_seconds: {chat: 60, social: null}
-    coaching: >-
-      Answer   within a minute.
-"""))  # fmt: skip
+    book = load_rulebook(_pack(tmp_path, RULE))
     assert book.first_response_sla == {"chat": 60.0, "email": 86400.0, "other": 86400.0}
     assert book.notes["fast"].coaching == "Answer within a minute."
     assert book.note("gone").title == "gone" and "not in the current rule pack" in book.note("gone").coaching
-    assert load_rulebook(_pack(tmp_path, "tiers: {}\n")).first_response_sla == DEFAULT_SLA_SECONDS
+    no_first_response = RULE.replace("mode: first_response", "mode: each_reply")
+    assert load_rulebook(_pack(tmp_path, no_first_response)).first_response_sla == DEFAULT_SLA_SECONDS
 
 
 @pytest.mark.parametrize(
     ("text", "code", "line"),
     [
         ("rules:\n  - id: a\n    title: [unclosed\n", "Q105", 4),
-        ("rules:\n  - id: a\n    title: A\n  - title: no id\n", "Q103", 4),
+        (RULE.replace("  - id: fast\n    title", "  - title"), "Q103", 3),
         ("rules:\n  - just a string\n", "Q103", 2),
     ],
     ids=["bad-yaml", "no-id", "not-a-mapping"],
@@ -92,6 +104,7 @@ def test_signal_titles_and_the_red_escalation_threshold_come_from_the_pack() -> 
 
 
 def test_a_pack_without_a_red_escalation_condition_uses_the_contracts_threshold(tmp_path: Path) -> None:
+    _pack(tmp_path, RULE)
     (tmp_path / "tiers.yaml").write_text(
         "tier_policy:\n  red:\n    - when: critical_rule_failed\n  yellow:\n"
         "    - when: escalation_risk_at_least\n      min_risk: 0.3\n",

@@ -72,7 +72,7 @@ def test_folder_reads_every_yaml_file_and_skips_other_pack_data(tmp_path: Path) 
     pack = load_pack(folder)
     assert [r.id for r in pack] == ["say_thanks", "say_thanks_too"]
     before = pack.version
-    write(folder, "tier_policy:\n  red: [x]\n", "tiers.yaml")
+    write(folder, "tier_policy:\n  red: [{when: critical_rule_failed}]\n", "tiers.yaml")
     assert load_pack(folder).version == before  # tiers and targets carry their own versions
     write(folder, replace(GOOD, "say_thanks", "say_thanks_now"), "two.yml")
     assert load_pack(folder).version != before

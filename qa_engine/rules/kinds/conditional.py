@@ -22,16 +22,9 @@ from pydantic import Field, model_validator
 from qa_engine.nlp.phrases import PhraseMatch
 from qa_engine.rules.conversation import Conversation, Evidence, Outcome, Turn, failed, not_applicable, passed
 from qa_engine.rules.kinds.base import ConversationKind
-from qa_engine.rules.matching import (
-    Emotion,
-    GroupMatcher,
-    GroupSpec,
-    PhraseLists,
-    Speaker,
-    Strict,
-    coverage_problems,
-)
+from qa_engine.rules.matching import GroupMatcher, coverage_problems
 from qa_engine.rules.registry import register_kind
+from qa_engine.rules.specs import Emotion, GroupSpec, PhraseLists, Speaker, Strict
 
 
 class Trigger(PhraseLists):

@@ -12,8 +12,9 @@ from pydantic import field_validator
 
 from qa_engine.rules.conversation import Conversation, Outcome
 from qa_engine.rules.kinds.base import ConversationKind
-from qa_engine.rules.matching import GroupMatcher, GroupSpec, Scope, check_patterns, coverage_problems, judge
+from qa_engine.rules.matching import GroupMatcher, Scope, coverage_problems, judge
 from qa_engine.rules.registry import register_kind
+from qa_engine.rules.specs import GroupSpec, check_patterns
 
 
 class PatternParams(Scope):

@@ -14,16 +14,9 @@ from pydantic import Field, field_validator, model_validator
 
 from qa_engine.rules.conversation import Conversation, Outcome
 from qa_engine.rules.kinds.base import ConversationKind
-from qa_engine.rules.matching import (
-    GroupMatcher,
-    GroupSpec,
-    PhraseLists,
-    Scope,
-    check_lists,
-    coverage_problems,
-    judge,
-)
+from qa_engine.rules.matching import GroupMatcher, Scope, coverage_problems, judge
 from qa_engine.rules.registry import register_kind
+from qa_engine.rules.specs import GroupSpec, PhraseLists, check_lists
 
 
 class PhraseParams(Scope):

@@ -19,8 +19,8 @@ from pydantic import Field
 from qa_engine.nlp.pii import CREDIT_CARD, CVV, MASK_TAGS, PASSWORD, analyze_pii, mask
 from qa_engine.rules.conversation import Conversation, Evidence, Outcome, failed, not_applicable, passed
 from qa_engine.rules.kinds.base import ConversationKind
-from qa_engine.rules.matching import Speaker, Strict
 from qa_engine.rules.registry import register_kind
+from qa_engine.rules.specs import Speaker, Strict
 
 Label = Literal["CREDIT_CARD", "CVV", "PASSWORD"]
 _WHAT = {CREDIT_CARD: "a full payment-card number", CVV: "a card security code", PASSWORD: "a password"}

@@ -17,8 +17,8 @@ from pydantic import Field, PositiveInt
 from qa_engine.nlp.language import DETECTABLE_CODES, language_confidences
 from qa_engine.rules.conversation import Conversation, Evidence, Outcome, Turn, failed, not_applicable, passed
 from qa_engine.rules.kinds.base import Batch, RuleKind
-from qa_engine.rules.matching import Speaker, Strict
 from qa_engine.rules.registry import register_kind
+from qa_engine.rules.specs import Speaker, Strict
 
 _NOISE = re.compile(
     r"https?://\S+|www\.\S+|\S+@\S+|[#\d][\w\-/.]*\d\w*"

@@ -19,8 +19,9 @@ from qa_engine.calendars import MarketHours, counts_business_hours, waited_secon
 from qa_engine.kpi.targets import KpiSettings
 from qa_engine.rules.conversation import Conversation, Evidence, Outcome, abbreviate
 from qa_engine.rules.kinds.base import Batch, RuleKind
-from qa_engine.rules.matching import GroupMatcher, PhraseLists, Speaker, Strict
+from qa_engine.rules.matching import GroupMatcher
 from qa_engine.rules.registry import register_kind
+from qa_engine.rules.specs import PhraseLists, Speaker, Strict
 from qa_engine.schema import CHANNELS
 
 _SEVERITY = {"unanswered": 3, "late": 2, "ok": 1, "unmeasured": 0}  # which measured turn a result shows

@@ -23,8 +23,9 @@ from qa_engine.rules.conversation import (
     passed,
 )
 from qa_engine.rules.kinds.base import Batch, ConversationKind
-from qa_engine.rules.matching import GroupMatcher, GroupSpec, Speaker, Strict, coverage_problems
+from qa_engine.rules.matching import GroupMatcher, coverage_problems
 from qa_engine.rules.registry import register_kind
+from qa_engine.rules.specs import GroupSpec, Speaker, Strict
 
 
 class Step(GroupSpec):
