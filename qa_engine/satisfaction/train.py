@@ -86,12 +86,15 @@ def engine_rows(engine, records: Sequence[dict], store=None) -> tuple[list[str],
 
 
 def batch_conversations(engine, tickets: pl.DataFrame, turns: pl.DataFrame, store=None) -> list:
-    """The engine's language, NLP, affect and reasons stages over one batch, as `Conversation`s."""
-    tickets = engine.language_stage(tickets, turns)
-    docs = engine.nlp_stage(tickets, turns)
-    affect = engine.affect_stage(tickets, turns, store)
-    tickets = engine.reasons_stage(tickets, affect.turns, affect.vectors, docs, store)
-    return conversations(tickets, affect.turns, affect.vectors)
+    """The scoring stages language, NLP, affect and reasons over one batch, as `Conversation`s."""
+    from qa_engine.batch import Batch
+    from qa_engine.runner import run_stages
+    from qa_engine.stages import SCORING, Context, only
+
+    batch, _ = run_stages(
+        Batch(tickets, turns), Context(engine, store), only(SCORING, "language", "nlp", "affect", "reasons")
+    )
+    return conversations(batch.tickets, batch.turns, batch.vectors)
 
 
 def stc3_labelled(engine, data: Path, split: str, cache: Path | None = None) -> Labelled:
@@ -255,11 +258,7 @@ def train_satisfaction(
     from qa_engine.reasons.classifier import encoder_fingerprint
     from qa_engine.satisfaction.stc3 import FOLDER
 
-    engine = Engine(
-        ScoreConfig(
-            rules_processes=1, affect_cache=db is not None, db=Path("qa.duckdb") if db is None else db
-        )
-    )
+    engine = Engine(ScoreConfig(affect_cache=db is not None, db=Path("qa.duckdb") if db is None else db))
     try:
         have_stc3 = data is not None and (data / FOLDER).is_dir()
         if data is not None and not have_stc3 and db is None:
