@@ -259,32 +259,29 @@ def train_satisfaction(
     from qa_engine.satisfaction.stc3 import FOLDER
 
     engine = Engine(ScoreConfig(affect_cache=db is not None, db=Path("qa.duckdb") if db is None else db))
-    try:
-        have_stc3 = data is not None and (data / FOLDER).is_dir()
-        if data is not None and not have_stc3 and db is None:
-            raise QAError("Q301", path=data / FOLDER)
-        train = (
-            stc3_labelled(engine, data, "train", cache)
-            if have_stc3
-            else Labelled([], np.zeros((0, 0)), np.zeros(0), [])
-        )
-        sources = {"stc3_train": len(train.ids)} if have_stc3 else {}
-        if db is not None:
-            own = store_labelled(engine, db, store_weight)
-            sources["store"] = len(own.ids)
-            train = train.concat(own)
-        model = fit(train, seed)
-        metrics: list[dict] = []
-        if have_stc3:
-            dev = stc3_labelled(engine, data, "dev", cache)
-            for language, figures in auc_by_language(model, dev).items():
-                metrics.append({"name": f"satisfaction/stc3_dev_dialogues/{language}", "metric": "risk_auc",
-                                "value": figures["auc"], "n": figures["n"], "dissatisfied": figures["dissatisfied"]})  # fmt: skip
-        model.meta.update(
-            encoder=encoder_fingerprint(engine.affect.vector_spec()), sources=sources, seed=seed,
-            label="dissatisfied: STC-3 mean S <= -0.5; store: latest reviewed tier red (green satisfied), else csat 1-2 (4-5 satisfied)",
-        )  # fmt: skip
-        model.save(out)
-        return model, metrics
-    finally:
-        engine.close()
+    have_stc3 = data is not None and (data / FOLDER).is_dir()
+    if data is not None and not have_stc3 and db is None:
+        raise QAError("Q301", path=data / FOLDER)
+    train = (
+        stc3_labelled(engine, data, "train", cache)
+        if have_stc3
+        else Labelled([], np.zeros((0, 0)), np.zeros(0), [])
+    )
+    sources = {"stc3_train": len(train.ids)} if have_stc3 else {}
+    if db is not None:
+        own = store_labelled(engine, db, store_weight)
+        sources["store"] = len(own.ids)
+        train = train.concat(own)
+    model = fit(train, seed)
+    metrics: list[dict] = []
+    if have_stc3:
+        dev = stc3_labelled(engine, data, "dev", cache)
+        for language, figures in auc_by_language(model, dev).items():
+            metrics.append({"name": f"satisfaction/stc3_dev_dialogues/{language}", "metric": "risk_auc",
+                            "value": figures["auc"], "n": figures["n"], "dissatisfied": figures["dissatisfied"]})  # fmt: skip
+    model.meta.update(
+        encoder=encoder_fingerprint(engine.affect.vector_spec()), sources=sources, seed=seed,
+        label="dissatisfied: STC-3 mean S <= -0.5; store: latest reviewed tier red (green satisfied), else csat 1-2 (4-5 satisfied)",
+    )  # fmt: skip
+    model.save(out)
+    return model, metrics
