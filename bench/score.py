@@ -13,10 +13,10 @@ Generates N realistic tickets (bench/generate.py, seeded) into a JSONL file and 
    cache; its whole-run tickets/s is the "rules and tiering without the models" figure, next to the rules+tier
    stages' own rate;
 
-and the process's peak RSS (models included; the rules stage's helper processes have their own, printed apart). A
-warm-up on other tickets first loads what a run loads on first use (spaCy pipelines, the validation suite, the rules
-stage's helper processes, `qa_engine.rules.parallel`), so the figures are the steady state; `--no-warmup` counts it.
-`--no-models` replaces the affect and reasons model passes by fixed neutral values (bench/stages.py) to measure
+and the process's peak RSS (models included). Every run goes through the scoring runner (`qa_engine.runner.Runner`),
+whose clock gives each stage's seconds. A warm-up on other tickets first loads what a run loads on first use (spaCy
+pipelines, the validation suite), so the figures are the steady state; `--no-warmup` counts it.
+`--no-models` swaps the affect and reasons model passes for fixed neutral values (bench/stages.py) to measure
 streaming memory and the other stages on inputs too large to score with the models here. `--runs` picks which of
 read,first,second,forced to run (`read`: reading and validation alone, streamed, nothing scored or stored).
 """
@@ -41,22 +41,17 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_once(source: Path, config, engine) -> tuple:
-    """One recorded scoring run with read and validate timed apart; (summary, stage seconds)."""
-    from bench.stages import timed_batches
-    from qa_engine.pipeline import ScoringRun
+def run_once(source: Path, config, engine, stages) -> tuple:
+    """One recorded scoring run through the runner; (summary, stage seconds, read and validate apart)."""
+    from qa_engine.runner import Runner
 
-    timings: dict[str, float] = {}
     cpu = time.process_time()
-    on_helpers = engine.parallel_rules.tickets_on_helpers
-    with ScoringRun([str(source)], config, engine) as run:
-        for batch in timed_batches([str(source)], config.batch_tickets, timings):
-            run.process(batch)
-    stages = {**timings, **{k: v for k, v in run.summary.stage_seconds.items() if k != "read"}}
+    with Runner([str(source)], config, engine, stages) as run:
+        run.run(run.read([str(source)]))
+    seconds = dict(run.summary.stage_seconds)
     # CPU seconds of this process (all its threads): unlike wall time, barely moved by other work on the machine
-    stages["cpu"] = time.process_time() - cpu
-    stages["rules_on_helpers"] = engine.parallel_rules.tickets_on_helpers - on_helpers
-    return run.summary, stages
+    seconds["cpu"] = time.process_time() - cpu
+    return run.summary, seconds
 
 
 def print_stages(title: str, summary, stages: dict[str, float]) -> dict:
@@ -82,9 +77,6 @@ def print_stages(title: str, summary, stages: dict[str, float]) -> dict:
             rows[stage] = {"seconds": 0.0, "tickets_per_s": None, "turns_per_s": None}
         print(f"  {stage:12s} {seconds:8.2f} {rate[0]:10.1f} {rate[1]:10.0f}")
     rows["cpu_seconds"] = round(stages["cpu"], 1)
-    rows["rules_tickets_on_helpers"] = stages["rules_on_helpers"]
-    print(f"  rules stage: {stages['rules_on_helpers']} of the {summary.scored} tickets evaluated on helper "
-          f"processes (qa_engine.rules.parallel; their CPU time is not in this process's)")  # fmt: skip
     print(f"  CPU time of the run {stages['cpu']:.1f} s: {summary.read / max(stages['cpu'], 1e-9):.1f} tickets per "
           f"CPU second (wall time on a shared machine includes waiting for a core)")  # fmt: skip
     print(f"  affect: {summary.affect_texts} distinct texts, {summary.affect_cache_hits} from the cache, "
@@ -110,8 +102,10 @@ def main() -> None:
     runs = {r.strip() for r in args.runs.split(",") if r.strip()}
 
     from bench.generate import generate_tickets, write_tickets
-    from bench.stages import ModelFreeEngine, timed_batches
+    from bench.stages import MODEL_FREE
     from qa_engine.pipeline import Engine, ScoreConfig
+    from qa_engine.runner import Clock, read_batches
+    from qa_engine.stages import SCORING
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="qa-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -129,10 +123,11 @@ def main() -> None:
     config = ScoreConfig(db=work / "qa.duckdb", out=None if args.no_out else work / "out",
                          batch_tickets=args.batch_size)  # fmt: skip
     if "read" in runs:  # reading and validation alone, streamed: no scoring, no store
-        timings: dict[str, float] = {}
+        clock = Clock()
         tickets = turns = 0
-        for batch in timed_batches([str(source)], args.batch_size, timings):
+        for batch in read_batches([str(source)], config, clock):
             tickets, turns = tickets + batch.tickets.height, turns + batch.turns.height
+        timings = dict(clock.seconds)
         report["read_only"] = {"tickets": tickets, "turns": turns, **{k: round(v, 2) for k, v in timings.items()},
                                "peak_rss_mb": round(peak_rss_mb())}  # fmt: skip
         for stage, seconds in timings.items():
@@ -145,7 +140,8 @@ def main() -> None:
             args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
         return
     clock = time.perf_counter()
-    engine = (ModelFreeEngine if args.no_models else Engine)(config)
+    engine = Engine(config)
+    stages = MODEL_FREE if args.no_models else SCORING
     report["load_seconds"] = round(time.perf_counter() - clock, 1)
     print(f"models and rule pack loaded in {report['load_seconds']} s (not counted below); "
           f"peak RSS so far {peak_rss_mb():.0f} MB")  # fmt: skip
@@ -153,45 +149,34 @@ def main() -> None:
         # first use loads the spaCy pipelines and the validation suite: seconds that a nightly run pays once
         clock = time.perf_counter()
         warm = work / "warmup.jsonl"
-        helpers = engine.parallel_rules.start()  # the rules stage's helper processes, when it has any
-        # enough tickets for the rules stage to use its helpers, so that they too have built their matchers
-        warm_tickets = (
-            24 if not helpers else 2 * engine.parallel_rules.min_share * engine.parallel_rules.processes
-        )
+        warm_tickets = 24
         write_tickets(generate_tickets(warm_tickets, seed=args.seed + 1000), warm, "jsonl")
-        run_once(warm, ScoreConfig(db=work / "warmup.duckdb", batch_tickets=args.batch_size), engine)
+        run_once(warm, ScoreConfig(db=work / "warmup.duckdb", batch_tickets=args.batch_size), engine, stages)
         report["warmup_seconds"] = round(time.perf_counter() - clock, 1)
-        report["rules_processes"] = engine.parallel_rules.processes if helpers else 1
-        helped = f", the rules stage's {report['rules_processes'] - 1} helper process(es)" if helpers else ""
-        print(f"warm-up on {warm_tickets} other tickets (spaCy pipelines, validation suite{helped}): "
+        print(f"warm-up on {warm_tickets} other tickets (spaCy pipelines, validation suite): "
               f"{report['warmup_seconds']} s, not counted below")  # fmt: skip
 
     first = None
     if "first" in runs:
-        first, stages = run_once(source, config, engine)
-        report["first"] = print_stages("first run", first, stages) | {"summary": first.as_dict()}
+        first, seconds = run_once(source, config, engine, stages)
+        report["first"] = print_stages("first run", first, seconds) | {"summary": first.as_dict()}
         report["peak_rss_mb_after_first"] = round(peak_rss_mb())
         print(f"  peak RSS {report['peak_rss_mb_after_first']} MB; tier mix {first.tiers}")
     if "second" in runs:
-        second, stages = run_once(source, config, engine)
-        report["second"] = print_stages("second run, unchanged input", second, stages)
+        second, seconds = run_once(source, config, engine, stages)
+        report["second"] = print_stages("second run, unchanged input", second, seconds)
         if first:
             report["second_speedup"] = round(first.seconds / second.seconds, 1)
             print(f"  {report['second_speedup']}x faster than the first run")
     if "forced" in runs:
         from dataclasses import replace
 
-        forced, stages = run_once(source, replace(config, force=True), engine)
-        report["forced"] = print_stages("forced re-score, affect from the cache", forced, stages)
+        forced, seconds = run_once(source, replace(config, force=True), engine, stages)
+        report["forced"] = print_stages("forced re-score, affect from the cache", forced, seconds)
         print(f"  rules and tiering without the models: {forced.read / forced.seconds:.0f} tickets/s whole run, "
               f"{report['forced']['rules+tier']['tickets_per_s']:.0f} tickets/s in the rules+tier stages")  # fmt: skip
     report["peak_rss_mb"] = round(peak_rss_mb())
     print(f"\npeak RSS {report['peak_rss_mb']} MB (whole process, models included)")
-    helpers = [round(mb) for mb in engine.parallel_rules.helper_peak_rss_mb()]
-    if helpers:
-        report["helper_peak_rss_mb"] = helpers
-        print(f"the rules stage's helper processes: peak RSS {', '.join(map(str, helpers))} MB; all processes "
-              f"together at most {report['peak_rss_mb'] + sum(helpers)} MB")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
 

@@ -8,8 +8,8 @@ times: a file copied in with an old time stamp is still scored, the same file de
 
 Scale-out: with `workers` (a local Dask cluster of that many processes, one thread each) or `dask_address` (an
 existing Dask scheduler) the batches are scored as tasks on Dask (prefect-dask). The workers only read the store;
-this process stays its only writer: it reads and admits each batch (the unchanged check), sends the rest to a
-worker, and stores what comes back in input order. DuckDB lets one process write a file at a time, so writers in
+this process stays its only writer: its `Runner` reads and admits each batch (the unchanged check), sends the rest to
+a worker (the runner's executor), and stores what comes back in input order. DuckDB lets one process write a file at a time, so writers in
 every worker would queue on its lock; and a worker that dies loses a batch that is simply scored again, never a
 half-written one.
 """
@@ -18,21 +18,21 @@ from __future__ import annotations
 
 import os
 import re
-import time
-from collections import deque
 from datetime import date, datetime
 from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from qa_engine.batch import Batch
 from qa_engine.errors import QAError
 from qa_engine.kpi import nightly_snapshot, pack_settings
-from qa_engine.pipeline import DetachedScore, RunSummary, ScoreConfig, ScoringRun, score_detached
+from qa_engine.pipeline import ScoreConfig
 from qa_engine.pull import pull_sources
 from qa_engine.pull.folder import unseen_files
 from qa_engine.pull.state import PullState
-from qa_engine.sources import SOURCES, SourceBatch, read_inputs
+from qa_engine.runner import Runner, RunSummary, Scored, score_detached
+from qa_engine.sources import SOURCES
 from qa_engine.store import Store
 from qa_engine.store.location import is_url, store_location
 
@@ -106,16 +106,16 @@ def pull_all(config: str, db: str, out: str | None, rules: str | None, batch_tic
     return summary.as_dict()
 
 
-@task(name="score-batch")
-def score_batch(run: ScoringRun, batch: SourceBatch) -> dict:
-    """Language, affect, rules, tier and store for one batch of validated tickets."""
-    return run.process(batch).as_dict()
+@task(name="score-batch", cache_policy=NO_CACHE)
+def score_batch(run: Runner, batch: Batch) -> Scored:
+    """The scoring stages (language ... suggestions) for one admitted batch, in this process."""
+    return run.score(batch)
 
 
 @task(name="score-chunk", cache_policy=NO_CACHE)
-def score_chunk(config: ScoreConfig, tickets, turns, run_id: str) -> DetachedScore:
-    """Language, NLP, affect, rules, reasons and tier for one admitted batch, on a Dask worker (store read only)."""
-    return score_detached(config, tickets, turns, run_id)
+def score_chunk(config: ScoreConfig, batch: Batch, run_id: str) -> Scored:
+    """The scoring stages for one admitted batch, on a Dask worker (store read only)."""
+    return score_detached(config, batch, run_id)
 
 
 def dask_runner(workers: int | None, dask_address: str | None):
@@ -152,26 +152,9 @@ def score_on_dask(
     store the results here in input order."""
     config = ScoreConfig(db=_store(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
                          batch_tickets=batch_tickets)  # fmt: skip
-    with ScoringRun(files, config) as run:
-        pending: deque = deque()
-
-        def store_oldest() -> None:
-            batch, unchanged, future = pending.popleft()
-            done = future.result() if future is not None else DetachedScore(None, [], {}, {})
-            run.record(batch, done.scored, unchanged, done.cache_rows, done.counts, done.timings)
-
-        clock = time.perf_counter()
-        for batch in read_inputs(files, batch_tickets=batch_tickets, time_zone=config.time_zone):
-            tickets, turns, unchanged = run.admit(batch, read_seconds=time.perf_counter() - clock)
-            future = (
-                score_chunk.submit(config, tickets, turns, run.summary.run_id) if tickets.height else None
-            )
-            pending.append((batch, unchanged, future))
-            while len(pending) > in_flight:
-                store_oldest()
-            clock = time.perf_counter()
-        while pending:
-            store_oldest()
+    with Runner(files, config) as run:
+        submit = lambda batch: score_chunk.submit(config, batch, run.summary.run_id)  # noqa: E731
+        run.run(run.read(files), submit=submit, in_flight=in_flight)
     return run.summary.as_dict()
 
 
@@ -237,9 +220,8 @@ def nightly(
     if runner is None:
         config_ = ScoreConfig(db=_store(db), out=Path(out) if out else None, rules=Path(rules) if rules else None,
                               batch_tickets=batch_tickets)  # fmt: skip
-        with ScoringRun(files, config_) as run:
-            for batch in read_inputs(files, batch_tickets=batch_tickets, time_zone=config_.time_zone):
-                score_batch(run, batch)
+        with Runner(files, config_) as run:
+            run.run(run.read(files), submit=lambda batch: score_batch.submit(run, batch))
         summary = run.summary.as_dict() | {"files": len(files)}
     else:
         in_flight = 2 * (workers or 4)  # enough to keep every worker busy; bounds the batches held here

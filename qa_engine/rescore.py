@@ -12,7 +12,8 @@ from datetime import date
 import polars as pl
 
 from qa_engine import schema
-from qa_engine.pipeline import RunSummary, ScoreConfig, ScoringRun
+from qa_engine.pipeline import ScoreConfig
+from qa_engine.runner import Runner, RunSummary
 from qa_engine.store import Store
 
 
@@ -42,7 +43,7 @@ def rescore_since(since: date, config: ScoreConfig) -> RunSummary:
     from qa_engine.sources import SourceBatch
 
     config = replace(config, force=True)
-    with ScoringRun([f"rescore --since {since}"], config) as run:
-        for tickets, turns in stored_batches(run.store, since, config.batch_tickets):
-            run.process(SourceBatch(tickets=tickets, turns=turns, quarantine=[]))
+    with Runner([f"rescore --since {since}"], config) as run:
+        batches = stored_batches(run.store, since, config.batch_tickets)
+        run.run(SourceBatch(tickets=tickets, turns=turns, quarantine=[]) for tickets, turns in batches)
     return run.summary

@@ -269,29 +269,61 @@ def test_without_the_affect_cache_every_text_reaches_the_model(
     assert Store(db).query("SELECT count(*) AS n FROM affect_cache")["n"][0] == 0
 
 
-def test_a_batch_split_across_rule_helpers_stores_what_one_process_stores(
-    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+def test_an_executor_scoring_batches_elsewhere_stores_what_one_process_stores(
+    tmp_path: Path, engine: Engine
 ) -> None:
+    """The runner's one place for parallelism: batches handed to an executor, several out at once (as the nightly
+    flow hands them to Dask workers, tests/flows), are stored in input order with the rows, counts and timings of
+    a run that scores each at once. This executor scores a batch only when its result is asked for, so the batches
+    are stored in the order of asking: the runner's."""
     from bench.generate import generate_tickets, write_tickets
-    from qa_engine.rules.parallel import ParallelRules
+    from qa_engine.runner import Runner
+
+    class Later:
+        def __init__(self, run: Runner, batch) -> None:
+            self.run, self.batch = run, batch
+            submitted.append(batch.tickets["ticket_id"][0])
+
+        def result(self):
+            stored_order.append(self.batch.tickets["ticket_id"][0])
+            out_when_asked.append(len(submitted) - len(stored_order) + 1)
+            return self.run.score(self.batch)
 
     source = tmp_path / "tickets.jsonl"
     write_tickets(generate_tickets(16, seed=9), source, "jsonl")
-    stored = {}
-    for processes in (1, 2):
-        split = ParallelRules(
-            engine.pack, engine.policy, processes, min_share=4
-        )  # 16 tickets: shares of 5, 11
-        split.start()  # loaded before the batch comes, or the batch would not wait for it
-        monkeypatch.setattr(engine, "parallel_rules", split)
-        db = tmp_path / f"{processes}.duckdb"
-        score_files([source], ScoreConfig(db=db, batch_tickets=16), engine=engine)
-        assert split.tickets_on_helpers == (11 if processes == 2 else 0)  # the second run used a helper
-        split.close()
-        store = Store(db)
-        stored[processes] = [
+    stored, summaries, submitted, stored_order, out_when_asked = {}, {}, [], [], []
+    for way in ("here", "executor"):
+        config = ScoreConfig(db=tmp_path / f"{way}.duckdb", batch_tickets=5, out=tmp_path / way)
+        with Runner([str(source)], config, engine) as run:
+            submit = (lambda batch: Later(run, batch)) if way == "executor" else None
+            run.run(run.read([str(source)]), submit=submit, in_flight=2 if submit else 0)
+        summaries[way] = run.summary
+        store = Store(config.db)
+        stored[way] = [
             store.query("SELECT * FROM rule_results ORDER BY ticket_id, rule_id"),
             store.query("SELECT ticket_id, tier, qa_score, tier_reasons FROM tickets ORDER BY ticket_id"),
+            pl.read_parquet(tmp_path / way / "tickets.parquet").select("ticket_id", "tier"),
         ]
-    assert stored[2][0].height == 16 * len(engine.pack.rules)
-    assert all(two.equals(one) for one, two in zip(stored[1], stored[2], strict=True))
+    assert len(submitted) == 4 and stored_order == submitted  # batches of 5, 5, 5, 1: stored in input order
+    assert out_when_asked == [3, 3, 2, 1]  # in_flight=2: a third batch out before the first is waited for
+    assert stored["here"][0].height == 16 * len(engine.pack.rules)
+    assert all(a.equals(b) for a, b in zip(stored["here"], stored["executor"], strict=True))
+    for summary in summaries.values():
+        assert (summary.read, summary.scored) == (16, 16)
+        assert summary.affect_texts == summaries["here"].affect_texts > 0
+        assert {"read", "validate", "language", "rules", "tier", "store"} <= set(summary.stage_seconds)
+
+
+def test_training_reads_a_batch_through_four_of_the_stages(engine: Engine) -> None:
+    """The satisfaction training's features come from the runner's own stages (language, nlp, affect, reasons):
+    one feature row per labelled dialogue with a customer turn, in input order."""
+    import numpy as np
+
+    from qa_engine import paths
+    from qa_engine.satisfaction.train import engine_rows
+
+    lines = (paths.examples_dir() / "tickets.jsonl").read_text(encoding="utf-8").splitlines()[:6]
+    records = [json.loads(line) for line in lines]
+    ids, rows = engine_rows(engine, records)
+    assert ids and ids == [r["ticket_id"] for r in records if r["ticket_id"] in ids]
+    assert rows.shape[0] == len(ids) and rows.shape[1] > 0 and np.isfinite(rows).all()

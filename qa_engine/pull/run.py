@@ -2,7 +2,7 @@
 
 One scoring run (one `runs` row, one `--out` folder) covers the whole pull. Per source: read its cursor, take each
 page its connector yields, validate the page's tickets like any JSON Lines input (bad ones go to the quarantine
-with source `NAME:ticket/ID`), score and store them through `ScoringRun.process`, and only then save the page's
+with source `NAME:ticket/ID`), score and store them through the scoring `Runner`, and only then save the page's
 cursor and ledger entries. A source that fails (401/403 at once, retries used up, a database error) stops with one
 line naming it and keeps what it stored; the others are still pulled; the pull reports failure at the end.
 """
@@ -20,16 +20,17 @@ from typing import Any
 import polars as pl
 
 from qa_engine.errors import QAError
-from qa_engine.pipeline import Engine, ScoreConfig, ScoringRun
+from qa_engine.pipeline import Engine, ScoreConfig
 from qa_engine.pull import folder, freshdesk, gorgias, sql, zendesk  # noqa: F401 (their registrations)
 from qa_engine.pull.base import CONNECTORS, Page
 from qa_engine.pull.config import SourceConfig, load_sources, select
 from qa_engine.pull.http import SourceFailed, scrub
 from qa_engine.pull.state import PullState
+from qa_engine.runner import Runner
 from qa_engine.schema import TICKETS_IN, TURNS_IN
 from qa_engine.sources.canonical import canonical_tables
 from qa_engine.sources.json_records import json_batches
-from qa_engine.sources.read import SourceBatch, _split, read_inputs
+from qa_engine.sources.read import SourceBatch, _split
 from qa_engine.validation.quarantine import QuarantineRecord
 from qa_engine.validation.validate import FirstSeen, validate_batch
 
@@ -106,7 +107,7 @@ def page_batches(name: str, page: Page, config: ScoreConfig, prefixed: bool) -> 
 class Puller:
     """Pulls sources into one scoring run; `progress` gets one line per page and source."""
 
-    def __init__(self, run: ScoringRun, progress: Callable[[str], None] | None = None) -> None:
+    def __init__(self, run: Runner, progress: Callable[[str], None] | None = None) -> None:
         self.run = run
         self.state = PullState(run.store)
         self.state.init()
@@ -148,13 +149,10 @@ class Puller:
         for page in connector(source, cursor, known):
             before = self.run.summary.read, self.run.summary.scored, self.run.summary.unchanged
             quarantined = self.run.summary.quarantined
-            clock = time.perf_counter()
             if page.files:
                 stored = self._score_files(page, unreadable)
             else:
-                for batch in page_batches(source.name, page, self.run.config, prefixed):
-                    self.run.process(batch, read_seconds=time.perf_counter() - clock)
-                    clock = time.perf_counter()
+                self.run.run(page_batches(source.name, page, self.run.config, prefixed))
                 stored = True
             summary = self.run.summary
             result.pages += 1
@@ -176,14 +174,8 @@ class Puller:
 
     def _score_files(self, page: Page, unreadable: list[str]) -> bool:
         """A folder's file, read and scored like `qa score`; False (and the reason noted) when it cannot be read."""
-        clock = time.perf_counter()
         try:
-            for batch in read_inputs(
-                [str(p) for p in page.files], batch_tickets=self.run.config.batch_tickets,
-                time_zone=self.run.config.time_zone,
-            ):  # fmt: skip
-                self.run.process(batch, read_seconds=time.perf_counter() - clock)
-                clock = time.perf_counter()
+            self.run.run(self.run.read([str(p) for p in page.files]))
         except QAError as exc:
             unreadable.append(str(exc))
             return False
@@ -199,7 +191,7 @@ def pull_sources(
 ) -> PullSummary:
     """Pull the named sources (all when none) of a SOURCES.yaml and score what changed into `config.db`."""
     sources = select(load_sources(config_path), list(names or []), config_path)
-    with ScoringRun([s.describe() for s in sources], config, engine) as run:
+    with Runner([s.describe() for s in sources], config, engine) as run:
         puller = Puller(run, progress)
         results = [puller.pull(source) for source in sources]
     summary = PullSummary(run.summary.run_id, results, run.summary.as_dict())

@@ -86,12 +86,15 @@ def engine_rows(engine, records: Sequence[dict], store=None) -> tuple[list[str],
 
 
 def batch_conversations(engine, tickets: pl.DataFrame, turns: pl.DataFrame, store=None) -> list:
-    """The engine's language, NLP, affect and reasons stages over one batch, as `Conversation`s."""
-    tickets = engine.language_stage(tickets, turns)
-    docs = engine.nlp_stage(tickets, turns)
-    affect = engine.affect_stage(tickets, turns, store)
-    tickets = engine.reasons_stage(tickets, affect.turns, affect.vectors, docs, store)
-    return conversations(tickets, affect.turns, affect.vectors)
+    """The scoring stages language, NLP, affect and reasons over one batch, as `Conversation`s."""
+    from qa_engine.batch import Batch
+    from qa_engine.runner import run_stages
+    from qa_engine.stages import SCORING, Context, only
+
+    batch, _ = run_stages(
+        Batch(tickets, turns), Context(engine, store), only(SCORING, "language", "nlp", "affect", "reasons")
+    )
+    return conversations(batch.tickets, batch.turns, batch.vectors)
 
 
 def stc3_labelled(engine, data: Path, split: str, cache: Path | None = None) -> Labelled:
@@ -255,37 +258,30 @@ def train_satisfaction(
     from qa_engine.reasons.classifier import encoder_fingerprint
     from qa_engine.satisfaction.stc3 import FOLDER
 
-    engine = Engine(
-        ScoreConfig(
-            rules_processes=1, affect_cache=db is not None, db=Path("qa.duckdb") if db is None else db
-        )
+    engine = Engine(ScoreConfig(affect_cache=db is not None, db=Path("qa.duckdb") if db is None else db))
+    have_stc3 = data is not None and (data / FOLDER).is_dir()
+    if data is not None and not have_stc3 and db is None:
+        raise QAError("Q301", path=data / FOLDER)
+    train = (
+        stc3_labelled(engine, data, "train", cache)
+        if have_stc3
+        else Labelled([], np.zeros((0, 0)), np.zeros(0), [])
     )
-    try:
-        have_stc3 = data is not None and (data / FOLDER).is_dir()
-        if data is not None and not have_stc3 and db is None:
-            raise QAError("Q301", path=data / FOLDER)
-        train = (
-            stc3_labelled(engine, data, "train", cache)
-            if have_stc3
-            else Labelled([], np.zeros((0, 0)), np.zeros(0), [])
-        )
-        sources = {"stc3_train": len(train.ids)} if have_stc3 else {}
-        if db is not None:
-            own = store_labelled(engine, db, store_weight)
-            sources["store"] = len(own.ids)
-            train = train.concat(own)
-        model = fit(train, seed)
-        metrics: list[dict] = []
-        if have_stc3:
-            dev = stc3_labelled(engine, data, "dev", cache)
-            for language, figures in auc_by_language(model, dev).items():
-                metrics.append({"name": f"satisfaction/stc3_dev_dialogues/{language}", "metric": "risk_auc",
-                                "value": figures["auc"], "n": figures["n"], "dissatisfied": figures["dissatisfied"]})  # fmt: skip
-        model.meta.update(
-            encoder=encoder_fingerprint(engine.affect.vector_spec()), sources=sources, seed=seed,
-            label="dissatisfied: STC-3 mean S <= -0.5; store: latest reviewed tier red (green satisfied), else csat 1-2 (4-5 satisfied)",
-        )  # fmt: skip
-        model.save(out)
-        return model, metrics
-    finally:
-        engine.close()
+    sources = {"stc3_train": len(train.ids)} if have_stc3 else {}
+    if db is not None:
+        own = store_labelled(engine, db, store_weight)
+        sources["store"] = len(own.ids)
+        train = train.concat(own)
+    model = fit(train, seed)
+    metrics: list[dict] = []
+    if have_stc3:
+        dev = stc3_labelled(engine, data, "dev", cache)
+        for language, figures in auc_by_language(model, dev).items():
+            metrics.append({"name": f"satisfaction/stc3_dev_dialogues/{language}", "metric": "risk_auc",
+                            "value": figures["auc"], "n": figures["n"], "dissatisfied": figures["dissatisfied"]})  # fmt: skip
+    model.meta.update(
+        encoder=encoder_fingerprint(engine.affect.vector_spec()), sources=sources, seed=seed,
+        label="dissatisfied: STC-3 mean S <= -0.5; store: latest reviewed tier red (green satisfied), else csat 1-2 (4-5 satisfied)",
+    )  # fmt: skip
+    model.save(out)
+    return model, metrics

@@ -1,4 +1,5 @@
-"""`read_inputs`: every input file, read, checked and batched into the canonical tables plus the quarantine."""
+"""Reading and validating, two public steps: `read_raw` yields each file's raw blocks, a `Validator` turns a block into
+batches of the canonical tables plus the quarantine; `read_inputs` is the two in a row."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from qa_engine.sources.inputs import expand_inputs
 from qa_engine.sources.registry import reader_for
 from qa_engine.validation.prepare import DEFAULT_TIME_ZONE, check_time_zone
 from qa_engine.validation.quarantine import QuarantineRecord
+from qa_engine.validation.raw import RawBatch
 from qa_engine.validation.validate import FirstSeen, validate_batch
 
 
@@ -45,32 +47,53 @@ def _split(
         )
 
 
+def read_raw(inputs: Sequence[str | Path]) -> Iterator[RawBatch]:
+    """The read step: every input file's raw blocks of candidate tickets, unchecked (`validate` checks them).
+
+    JSON Lines, JSON, CSV and Parquet files (globs allowed) are streamed, never loaded whole. A file that cannot be
+    read at all stops the run with a one-line QAError: Q003 (a pattern matches nothing), Q001 (missing), Q004
+    (unknown format), Q002 (cannot be read), Q005 (a CSV or Parquet file lacks a required column). Missing files
+    and unknown formats are reported before anything is read."""
+    files = [(reader_for(path, label), path, label) for path, label in expand_inputs(inputs)]
+    for reader, path, label in files:
+        try:
+            yield from reader(path, label)
+        except OSError as error:
+            raise QAError("Q002", path=label, detail=error.strerror or str(error)) from error
+
+
+class Validator:
+    """The validate step: a raw block in, its accepted tickets as batches of at most `batch_tickets` whole tickets
+    (the block's quarantine with the first). One Validator per run: a ticket id read twice in the run keeps its
+    first accepted copy, later ones are quarantined. Timestamps without a zone are read in `time_zone` (an IANA
+    name; Q008 when unknown)."""
+
+    def __init__(
+        self, batch_tickets: int = 2000, max_text_chars: int = 1_000_000, time_zone: str = DEFAULT_TIME_ZONE
+    ) -> None:
+        for option, value in (("batch_tickets", batch_tickets), ("max_text_chars", max_text_chars)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise QAError("Q006", option=option, value=value, detail="use a whole number of at least 1")
+        check_time_zone(time_zone)
+        self.batch_tickets = batch_tickets
+        self.max_text_chars = max_text_chars
+        self.time_zone = time_zone
+        self.seen = FirstSeen()
+
+    def __call__(self, raw: RawBatch) -> list[SourceBatch]:
+        validated = validate_batch(raw, self.seen, self.max_text_chars, self.time_zone)
+        tickets, turns = canonical_tables(validated)
+        return list(_split(tickets, turns, validated.quarantine, self.batch_tickets))
+
+
 def read_inputs(
     inputs: Sequence[str | Path],
     batch_tickets: int = 2000,
     max_text_chars: int = 1_000_000,
     time_zone: str = DEFAULT_TIME_ZONE,
 ) -> Iterator[SourceBatch]:
-    """Read JSON Lines, JSON, CSV and Parquet files (globs allowed) as batches of at most `batch_tickets` tickets.
-
-    Files are streamed (never loaded whole) and a ticket is never split across batches. A bad record is
-    quarantined and the run goes on; a file that cannot be read at all stops it with a one-line QAError: Q003 (a
-    pattern matches nothing), Q001 (missing), Q004 (unknown format), Q002 (cannot be read), Q005 (a CSV or Parquet
-    file lacks a required column). Missing files and unknown formats are reported before anything is read. A
-    ticket id read twice in the run keeps its first accepted copy; later ones are quarantined. Timestamps without
-    a zone are read in `time_zone` (an IANA name; Q008 when unknown).
-    """
-    for option, value in (("batch_tickets", batch_tickets), ("max_text_chars", max_text_chars)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise QAError("Q006", option=option, value=value, detail="use a whole number of at least 1")
-    check_time_zone(time_zone)
-    files = [(reader_for(path, label), path, label) for path, label in expand_inputs(inputs)]
-    seen = FirstSeen()
-    for reader, path, label in files:
-        try:
-            for raw in reader(path, label):
-                validated = validate_batch(raw, seen, max_text_chars, time_zone)
-                tickets, turns = canonical_tables(validated)
-                yield from _split(tickets, turns, validated.quarantine, batch_tickets)
-        except OSError as error:
-            raise QAError("Q002", path=label, detail=error.strerror or str(error)) from error
+    """`read_raw` then `Validator`: the input files as validated batches of at most `batch_tickets` whole tickets, a
+    bad record quarantined and the run going on (the errors are those of both steps)."""
+    validate = Validator(batch_tickets, max_text_chars, time_zone)
+    for raw in read_raw(inputs):
+        yield from validate(raw)

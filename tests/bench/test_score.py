@@ -1,5 +1,5 @@
-"""The scoring benchmark: its timed reader gives exactly what the pipeline's reader gives, and the benchmark prints
-every figure the README reports."""
+"""The scoring benchmark: the runner's timed read and validate steps give exactly what `read_inputs` gives, and the
+benchmark prints every figure the README reports."""
 
 from __future__ import annotations
 
@@ -12,18 +12,20 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate_tickets, write_tickets
-from bench.stages import timed_batches
+from qa_engine.pipeline import ScoreConfig
+from qa_engine.runner import Clock, read_batches
 from qa_engine.sources import read_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_timed_batches_equal_read_inputs_and_time_both_steps(tmp_path: Path, ticket_file: Path) -> None:
+def test_timed_read_batches_equal_read_inputs_and_time_both_steps(tmp_path: Path, ticket_file: Path) -> None:
     generated = tmp_path / "generated.jsonl"
     write_tickets(generate_tickets(30, seed=3), generated, "jsonl")
     inputs = [str(ticket_file), str(generated)]
-    timings: dict[str, float] = {}
-    timed = list(timed_batches(inputs, 7, timings))
+    clock = Clock()
+    timed = list(read_batches(inputs, ScoreConfig(batch_tickets=7), clock))
+    timings = clock.seconds
     plain = list(read_inputs(inputs, batch_tickets=7))
     assert len(timed) == len(plain) > 2
     for got, want in zip(timed, plain, strict=True):

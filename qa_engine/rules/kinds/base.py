@@ -35,9 +35,6 @@ class RuleKind(ABC):
 
     name: ClassVar[str]  # set by @register_kind
     Params: ClassVar[type[BaseModel]]
-    # Whether outcomes depend on the turns' sentiment and emotion. A kind that says False is judged before the model
-    # pass when the rules stage runs on helper processes (`rules.parallel`); True, the safe default, waits for it.
-    reads_affect: ClassVar[bool] = True
 
     def __init__(self, params: BaseModel) -> None:
         self.params = params

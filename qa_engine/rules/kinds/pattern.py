@@ -28,7 +28,6 @@ class PatternParams(Scope):
 
 @register_kind("pattern")
 class PatternKind(ConversationKind):
-    reads_affect = False  # the turns' words, not their sentiment or emotion
     Params = PatternParams
     params: PatternParams
 

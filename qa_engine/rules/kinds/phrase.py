@@ -42,7 +42,6 @@ class PhraseParams(Scope):
 
 @register_kind("phrase")
 class PhraseKind(ConversationKind):
-    reads_affect = False  # the turns' words, not their sentiment or emotion
     Params = PhraseParams
     params: PhraseParams
 

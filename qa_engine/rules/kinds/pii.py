@@ -33,7 +33,6 @@ class PiiParams(Strict):
 
 @register_kind("pii")
 class PiiKind(ConversationKind):
-    reads_affect = False  # the turns' words, not their sentiment or emotion
     Params = PiiParams
     params: PiiParams
 

@@ -47,7 +47,6 @@ def _judged_text(text: str) -> str:
 
 @register_kind("reply_language")
 class ReplyLanguageKind(RuleKind):
-    reads_affect = False
     Params = ReplyLanguageParams
     params: ReplyLanguageParams
 

@@ -55,7 +55,6 @@ class ResponseTimeParams(Strict):
 
 @register_kind("response_time")
 class ResponseTimeKind(RuleKind):
-    reads_affect = False  # the turns' times only
     Params = ResponseTimeParams
     params: ResponseTimeParams
 

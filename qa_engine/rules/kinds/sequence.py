@@ -40,7 +40,6 @@ class SequenceParams(Strict):
 
 @register_kind("sequence")
 class SequenceKind(ConversationKind):
-    reads_affect = False  # the turns' words, not their sentiment or emotion
     Params = SequenceParams
     params: SequenceParams
 
