@@ -11,7 +11,14 @@ import pytest
 
 from qa_engine import paths
 from qa_engine.errors import QAError
-from qa_engine.reasons.evaluate import REALISTIC_SET, REASON_SET, UNSEEN_SET, read_set
+from qa_engine.reasons.evaluate import (
+    ESCALATION_LABELS,
+    ESCALATION_SET,
+    REALISTIC_SET,
+    REASON_SET,
+    UNSEEN_SET,
+    read_set,
+)
 from qa_engine.reasons.taxonomy import REASONS, load_taxonomy
 from qa_engine.schema import LANGUAGES
 
@@ -134,10 +141,10 @@ def _normal(text: str) -> str:
 def test_no_example_is_a_near_duplicate_of_a_held_apart_request() -> None:
     """The held-apart sets measure phrasing the classifier was not fitted on: no example may equal one of their
     requests after normalising case and punctuation, or share more than 60% of its character 5-grams (Jaccard)."""
+    sets = [(name, "reason", REASONS) for name in (REASON_SET, UNSEEN_SET, REALISTIC_SET)]
+    sets.append((ESCALATION_SET, "label", ESCALATION_LABELS))
     held = [
-        r.text
-        for name in (REASON_SET, UNSEEN_SET, REALISTIC_SET)
-        for r in read_set(paths.models_dir() / name, "reason", REASONS)
+        r.text for name, column, allowed in sets for r in read_set(paths.models_dir() / name, column, allowed)
     ]
     held_grams = [(_normal(t), _grams(t), t) for t in held]
     close = []
