@@ -10,21 +10,42 @@ from pathlib import Path
 # `other` threshold sweep (fp32 vectors of the held-apart sets, the stage run at each threshold) and the example
 # tickets' agreement (asserted by tests/test_ground_truth.py).
 SWEEP = """
-The `other` threshold (`min_score` in `taxonomy.yaml`, 0.4): `other` is a sub-reason the classifier learns from
-its own examples (small talk, unrelated contacts), and a ticket falls back to it by threshold only when no reason
-reaches `min_score`. Swept on the held-apart sets (fp32, reasons.v1:b4d4f446aa4a) at 0.2 / 0.3 / 0.35 / 0.4 / 0.45 / 0.5 /
-0.6: reason macro-F1 on `eval/reasons.tsv` 0.930 / 0.932 / 0.946 / 0.951 / 0.948 / 0.934 / 0.922, with
-0 / 3 / 3 / 6 / 7 / 15 / 29 of its 336 topical requests sent to `other` and 11 / 10 / 5 / 2 / 2 / 2 / 0 of its 48
-`other` requests given a reason; on `eval/unseen.tsv` 0.948 / 0.972 / 0.972 / 0.972 / 0.972 / 0.920 / 0.855, with
-0 / 0 / 0 / 0 / 0 / 2 / 7 of its 58 topical requests sent to `other`. 0.4 is kept: the best on both sets together
-(lower thresholds give small talk a reason, higher ones send requests to `other`).
+The `other` threshold (`min_score` in `taxonomy.yaml`, 0.3): `other` is a sub-reason the classifier learns from
+its own examples (greetings, thanks, spam, unrelated questions), and a ticket falls back to it by threshold only
+when no reason reaches `min_score`. Swept on the held-apart sets (`scripts/sweep_other_threshold.py`, fp32, the same
+weights as reasons.v1:c630395990c8,
+fitted with min_score 0.4) at 0.2 / 0.3 / 0.35 / 0.4 / 0.45 / 0.5 / 0.6: reason macro-F1 on `eval/reasons.tsv`
+0.969 / 0.977 / 0.977 / 0.979 / 0.979 / 0.974 / 0.964, with 0 / 0 / 0 / 0 / 2 / 5 / 11 of its 336 topical requests
+sent to `other` and 5 / 2 / 2 / 1 / 1 / 1 / 1 of its 48 `other` requests given a reason; on `eval/unseen.tsv`
+0.973 / 0.973 / 0.973 / 0.973 / 0.965 / 0.931 / 0.915, with 0 / 0 / 0 / 0 / 1 / 3 / 4 of its 58 topical requests
+sent to `other`; on `eval/requests_en_realistic.tsv` 0.904 / 0.901 / 0.893 / 0.889 / 0.889 / 0.889 / 0.860, with
+1 / 2 / 3 / 6 / 7 / 7 / 13 of its 140 topical requests sent to `other` and 2 of its 10 `other` requests given a
+reason at every threshold. 0.3 is chosen (it was 0.4): the best mean over the three sets (0.950; 0.949 at 0.2,
+0.947 at 0.4); it keeps four more realistic requests out of `other` for one more greeting given a reason, and
+lower thresholds give small talk a reason. The margin is a few requests, and the threshold is chosen on the sets
+the figures below are measured on.
+"""
+REALISTIC_EXAMPLES = """
+The English examples (60 or more per sub-reason) are written like real shop traffic (issue 19): chat, e-mail
+  and app-form requests, short and long, lower case and typos, order numbers inside, several questions at once,
+  emotional, a little mixed language ("hola, ..."), template openings ("I want to ...", "help me ...", "how do I
+  ..."); `other` holds greetings, thanks, spam and questions about something else, never requests the classifier
+  is unsure of. `presales.delivery_options` ("what delivery options do you have", "do you ship to Canada?") gives
+  those requests a home; they fell into `other` before it existed.
+"""
+# the committed classifier's figure on eval/requests_en_realistic.tsv before the English examples grew
+REALISTIC_BEFORE = """
+The classifier before the English examples grew (reasons.v1:0c1380b01906, 260 English examples) scored
+  0.770 macro-F1 on it (sub-reason accuracy 0.660, fp32).
 """
 EXAMPLE_AGREEMENT = (
-    "65 of the 73 tickets that have a clear reason, none of the 8 misses sent to logistics (reasons.v1:b4d4f446aa4a: "
-    "58 of the first 65, the 8 later tickets all agreeing; teaching it that 'thanks, also ...' turns carry a request "
-    "cost T-4004, a pre-order charge question now read as presales; the previous classifier, reasons.v1:c9e4747194b1: "
-    "48 of 65; the first fit on the larger example set, reasons.v1:a52616998a84: 43, 14 of its 22 misses sent to "
-    "logistics, mostly long first turns with order numbers)"
+    "69 of the 73 tickets that have a clear reason (reasons.v1:d64646935b12; 65 with reasons.v1:0c1380b01906, "
+    "before the English examples grew: T-1003 'being returned to sender', T-1008 a late parcel voiced angrily, "
+    "T-4009 late flowers and T-5011 an order cancelled for lack of stock are now read as a person reads them; "
+    "at min_score 0.4 T-2004, a damaged face cream whose customer's second turn gives a phone number and the "
+    "recipient's name, went to logistics.lost, at 0.3 it is returns; 58 of the first 65 with "
+    "reasons.v1:b4d4f446aa4a; 48 of 65 with reasons.v1:c9e4747194b1; 43 with reasons.v1:a52616998a84, when long "
+    "first turns with order numbers pulled address changes, coupon questions and missing refunds to logistics)"
 )
 
 
@@ -52,15 +73,16 @@ def _coverage(taxonomy_file: Path) -> str:
     cells = [
         counts[(label, language)] for label in taxonomy.labels for language in sorted(taxonomy.languages())
     ]
-    fewest = [
-        label
-        for label in taxonomy.labels
-        if max(counts[(label, x)] for x in taxonomy.languages()) == min(cells)
-    ]
+    languages = sorted(taxonomy.languages())
+    per_language = ", ".join(
+        f"{lang} {min(counts[(label, lang)] for label in taxonomy.labels)}-"
+        f"{max(counts[(label, lang)] for label in taxonomy.labels)}"
+        for lang in languages
+    )
     return (
-        f"Examples per sub-reason and language: {min(cells)} to {max(cells)} (median {sorted(cells)[len(cells) // 2]}); "
-        f"60 or more is the aim, and {sum(c >= 60 for c in cells)} of the {len(cells)} sub-reason and language "
-        f"pairs have them. Fewest, {min(cells)} in every language: {', '.join(fewest)}."
+        f"Examples per sub-reason and language: {min(cells)} to {max(cells)} (median {sorted(cells)[len(cells) // 2]}; "
+        f"per language {per_language}); 60 or more is the aim, and {sum(c >= 60 for c in cells)} of the {len(cells)} "
+        f"sub-reason and language pairs have them."
     )
 
 
@@ -78,6 +100,9 @@ def write_card(folder: Path) -> Path:
     confusion = _confusion(overall, "eval/reasons.tsv")
     if unseen is not None:
         confusion += "\n\n" + _confusion(unseen, "eval/unseen.tsv")
+    realistic = next((f for f in figs if f["name"] == "reasons/contact_reason_realistic/all"), None)
+    if realistic is not None:
+        confusion += "\n\n" + _confusion(realistic, "eval/requests_en_realistic.tsv")
     coverage = _coverage(folder / "taxonomy.yaml")
     cv = meta["cv"]
     card = f"""# Contact-reason and escalation classifiers ({meta["version"]})
@@ -93,14 +118,10 @@ plus per-language keyword evidence; `qa_engine/reasons/stage.py` turns them into
 
 All of it written by this project's engineers for this purpose (no third-party text), in en, zh, de, ja, es, fr:
 
-- Fitting: the labelled example requests in `taxonomy.yaml` ({sum(meta["examples"].values())} examples: {", ".join(f"{k} {v}" for k, v in meta["examples"].items())})
+- Fitting: the labelled example requests in `examples/<language>.tsv` ({sum(meta["examples"].values())} examples: {", ".join(f"{k} {v}" for k, v in meta["examples"].items())})
   and the escalation signal examples in `rules/default/escalation.yaml` ({meta["escalation_examples"]["escalating"]} escalating,
   {meta["escalation_examples"]["ordinary"]} ordinary including the taxonomy's examples).
-  The examples include requests written to look like real traffic (short and long, informal, typos, order
-  numbers inside, emotional) for the sub-reasons measured weakest on real English requests:
-  `logistics.tracking`, `logistics.delayed`, `order.*`, `payment.failed`, `payment.invoice`,
-  `returns.return_request`, `returns.refund_status` and the sub-reason `presales.delivery_options` ("what delivery
-  options do you have", "do you ship to Canada?"), which had no home before and fell into `other`.
+  {REALISTIC_EXAMPLES.strip()}
   Order numbers and long first turns appear in every reason, not mostly in tracking requests: an earlier fit
   (reasons.v1:a52616998a84) had learnt "long turn with an order number" as `logistics.tracking` and sent address
   changes, coupon questions and missing refunds there. Keywords are matched as substrings, so each is checked not to
@@ -114,12 +135,16 @@ All of it written by this project's engineers for this purpose (no third-party t
   sending 9 of its 58 topical requests to `other`; the first fit on the larger example set (reasons.v1:a52616998a84) 0.895 / 0.875.
   Its three delivery-option requests are no longer fully unseen: the presales keywords added since ("options de
   livraison", "métodos de envío", "配送オプション") are the natural cues of that sub-reason, and they match them.
+  `eval/requests_en_realistic.tsv` (150 English requests, 5 per sub-reason, figure `contact_reason_realistic`),
+  written after and apart from the English examples in the same traffic-like style. {REALISTIC_BEFORE.strip()}
+  No example equals a held-apart request after normalising case and punctuation or shares more than 60% of its
+  character 5-grams (`tests/reasons/test_taxonomy.py`).
 
 Licence: the same as the project (Apache-2.0).
 
 ## Recipe
 
-`qa reasons fit` (deterministic, about a minute on two cores; it encodes in fp32 whatever the registry serves,
+`qa reasons fit` (deterministic, about 7 CPU-minutes for its 2,997 examples; it encodes in fp32 whatever the registry serves,
 and `tests/reasons/test_fit.py` checks that it reproduces the committed weights and version): encode every example
 once; multinomial logistic
 regression over sub-reasons (a reason's probability is the sum of its sub-reasons'); the regularisation C and the
@@ -161,7 +186,8 @@ the one a person names in `examples/ground_truth.yaml` on {EXAMPLE_AGREEMENT} (`
 - The evaluation sets were written by the same team that wrote the examples and keywords: the figures measure
   consistency with our own idea of each reason, not real customers' wording; expect lower figures on real traffic
   (0.62 macro-F1 was measured on 2,000 real English requests with the previous classifier; not re-measured
-  here, that data is not in this repository). `eval/unseen.tsv` narrows the gap but is small (62 requests).
+  here, that data is not in this repository). `eval/unseen.tsv` and `eval/requests_en_realistic.tsv` narrow the
+  gap but are small (62 and 150 requests) and were still written by this team.
   The escalation set is small (24 per language) and its escalating requests are explicit, so a perfect AUC is an
   upper bound, not a promise.
 - {coverage}

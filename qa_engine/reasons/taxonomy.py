@@ -1,11 +1,17 @@
-"""The contact-reason taxonomy (`models/reasons/taxonomy.yaml`): reasons, sub-reasons, example requests, keywords.
+"""The contact-reason taxonomy: reasons, sub-reasons and keywords (`models/reasons/taxonomy.yaml`) and the labelled
+example requests (`models/reasons/examples/<language>.tsv`, beside it).
 
 The reasons themselves are fixed by the contract (CONTRACT.md section 3); everything under them is data a QA lead
 edits: a sub-reason or a language is added by adding examples and refitting (`qa reasons fit`), no code changes.
+The examples live in one tab-separated file per language (`sub_reason<TAB>text`) rather than in the YAML because
+there are thousands of them: a file per language diffs, sorts and greps line by line, and a bad row is reported
+with its file and line like a bad YAML value.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +19,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from qa_engine import paths
+from qa_engine.errors import QAError
 from qa_engine.nlp.normalize import base_language
 from qa_engine.pack.yamlfile import load_model
 from qa_engine.rules.specs import Strict, check_lists
@@ -30,6 +37,8 @@ REASONS: tuple[str, ...] = (
 )
 OTHER = "other"
 TAXONOMY_FILE = "reasons/taxonomy.yaml"  # under models/
+EXAMPLES_DIR = "examples"  # beside the taxonomy file: <language>.tsv with columns sub_reason, text
+EXAMPLE_COLUMNS = ("sub_reason", "text")
 _SUB_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -43,9 +52,6 @@ def _check_language_codes(value: dict[str, list[str]]) -> dict[str, list[str]]:
 
 class SubReason(Strict):
     description: str = Field(min_length=1)
-    examples: dict[str, list[str]] = Field(min_length=1)  # language -> example customer requests
-
-    _check_examples = field_validator("examples")(_check_language_codes)
 
 
 class ReasonSpec(Strict):
@@ -92,11 +98,13 @@ class Example:
 
 @dataclass(frozen=True)
 class Taxonomy:
-    """A validated taxonomy; `labels` are the sub-reasons as `<reason>.<sub>`, in file order."""
+    """A validated taxonomy; `labels` are the sub-reasons as `<reason>.<sub>`, in file order; `sha` covers the
+    YAML and every example file, so editing an example makes the fitted classifier stale."""
 
     spec: TaxonomySpec
     file: Path
     sha: str
+    example_rows: tuple[Example, ...] = ()
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -107,30 +115,77 @@ class Taxonomy:
         return tuple(f"{r}.{s}" for r, spec in self.spec.reasons.items() for s in spec.sub_reasons)
 
     def examples(self) -> list[Example]:
-        return [
-            Example(text, language, f"{reason}.{sub}")
-            for reason, spec in self.spec.reasons.items()
-            for sub, sub_spec in spec.sub_reasons.items()
-            for language, texts in sub_spec.examples.items()
-            for text in texts
-        ]
+        """Every example, languages in file-name order and rows in file order (the fit is deterministic on it)."""
+        return list(self.example_rows)
 
     def languages(self) -> frozenset[str]:
         """Languages with at least one example: others still get a reason, with a lower score."""
-        return frozenset(
-            language
-            for spec in self.spec.reasons.values()
-            for sub in spec.sub_reasons.values()
-            for language in sub.examples
-        )
+        return frozenset(e.language for e in self.example_rows)
 
 
 def default_taxonomy_path() -> Path:
     return paths.models_dir() / TAXONOMY_FILE
 
 
+def examples_dir(taxonomy_file: Path) -> Path:
+    """Where a taxonomy's example files are: `examples/` beside it."""
+    return taxonomy_file.parent / EXAMPLES_DIR
+
+
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
-    """Read and validate the taxonomy; a bad value fails with Q701 naming file, line and field."""
+    """Read and validate the taxonomy and its example files; a bad value or row fails with Q701 naming file, line
+    and field."""
     file = Path(path) if path else default_taxonomy_path()
-    spec, sha = load_model(file, TaxonomySpec, "Q701", "Contact-reason taxonomy")
-    return Taxonomy(spec=spec, file=file, sha=sha)
+    spec, yaml_sha = load_model(file, TaxonomySpec, "Q701", "Contact-reason taxonomy")
+    labels = [f"{r}.{s}" for r, reason in spec.reasons.items() for s in reason.sub_reasons]
+    folder = examples_dir(file)
+    files = sorted(folder.glob("*.tsv")) if folder.is_dir() else []
+    if not files:
+        raise QAError("Q703", what="Contact-reason example files (<language>.tsv)", path=folder)
+    digest = hashlib.sha256(yaml_sha.encode())
+    rows: list[Example] = []
+    for example_file in files:
+        digest.update(example_file.name.encode() + b"\0" + example_file.read_bytes())
+        rows += _read_examples(example_file, labels)
+    return Taxonomy(spec=spec, file=file, sha=digest.hexdigest()[:12], example_rows=tuple(rows))
+
+
+def _read_examples(file: Path, labels: list[str]) -> list[Example]:
+    """One language's examples (the file is named by its ISO 639-1 code); a bad row is Q701 with its line."""
+    language = file.stem
+
+    def bad(line: int, field: str, detail: str) -> QAError:
+        return QAError("Q701", file=file, line=line, field=field, detail=detail)
+
+    if base_language(language) != language:
+        raise bad(1, "-", f"the file name '{language}' is not a lower-case ISO 639-1 code such as 'en.tsv'")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise bad(_text_line(file.read_bytes(), exc.start), "-", "not UTF-8") from None
+    reader = csv.reader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
+    header = next(reader, None)
+    if header is None or tuple(header) != EXAMPLE_COLUMNS:
+        raise bad(1, "-", f"the header must be {chr(9).join(EXAMPLE_COLUMNS)!r}, got {header!r}")
+    rows, seen = [], {}
+    for line, row in enumerate(reader, start=2):
+        if not row:
+            continue  # a blank line
+        if len(row) != 2:
+            raise bad(line, "-", f"a row has 2 tab-separated columns (sub_reason, text), this one {len(row)}")
+        label, example = row[0].strip(), row[1].strip()
+        if label not in labels:
+            raise bad(line, "sub_reason", f"'{label}' is not a sub-reason of the taxonomy (<reason>.<sub>)")
+        if not example:
+            raise bad(line, "text", "empty example")
+        key = " ".join(example.lower().split())
+        if key in seen:
+            raise bad(line, "text", f"the same example as line {seen[key]}")
+        seen[key] = line
+        rows.append(Example(example, language, label))
+    return rows
+
+
+def _text_line(raw: bytes, offset: int) -> int:
+    """The 1-based line of byte `offset` in `raw`."""
+    return raw.count(b"\n", 0, offset) + 1
