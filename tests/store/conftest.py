@@ -27,7 +27,7 @@ from qa_engine.review.models import DisputeIn, ReviewIn
 from qa_engine.review.reviews import add_dispute, add_review
 from qa_engine.review.scope import scope_for
 from qa_engine.store import Store
-from tests.web.support import write_store
+from tests.review.support import write_store
 
 PG_ENV = "QA_TEST_PG_URL"
 LEAD = User("lead", "qa_lead")
