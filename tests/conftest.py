@@ -18,6 +18,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("PREFECT_HOME"):
+    # each pytest-xdist worker its own Prefect home (its ephemeral server's SQLite database), set before Prefect loads
+    _prefect_home = Path(os.environ["PREFECT_HOME"]) / os.environ["PYTEST_XDIST_WORKER"]
+    _prefect_home.mkdir(exist_ok=True)
+    os.environ["PREFECT_HOME"] = str(_prefect_home)
 
 TICKETS = [
     {
