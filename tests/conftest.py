@@ -1,10 +1,14 @@
-"""Shared fixtures: small ticket files, an offline environment."""
+"""Shared fixtures: small ticket files, an offline environment, and the bundled examples scored once per test run."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import pickle
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("PREFECT_HOME"):
+    # each pytest-xdist worker its own Prefect home (its ephemeral server's SQLite database), set before Prefect loads
+    _prefect_home = Path(os.environ["PREFECT_HOME"]) / os.environ["PYTEST_XDIST_WORKER"]
+    _prefect_home.mkdir(exist_ok=True)
+    os.environ["PREFECT_HOME"] = str(_prefect_home)
 
 TICKETS = [
     {
@@ -93,3 +102,56 @@ def qa(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
         return code, captured.out, captured.err
 
     return run
+
+
+@dataclass(frozen=True)
+class ScoredExamples:
+    """examples/tickets.jsonl scored with the default pack and models: the store, the contract's files, the summary.
+
+    Shared by every test of the run, so nothing may change it: a test that writes copies `db` first."""
+
+    db: Path
+    out: Path
+    summary: object  # qa_engine.pipeline.RunSummary
+
+
+def _digest(scored: ScoredExamples) -> dict[str, str]:
+    files = [scored.db, *sorted(f for f in scored.out.iterdir() if f.is_file())]
+    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+
+
+def _score_examples(folder: Path) -> ScoredExamples:
+    from qa_engine import paths
+    from qa_engine.pipeline import ScoreConfig, score_files
+
+    db, out = folder / "qa.duckdb", folder / "out"
+    summary = score_files([str(paths.examples_dir() / "tickets.jsonl")], ScoreConfig(db=db, out=out))
+    assert summary.scored == summary.read > 0 and summary.quarantined == 0, summary
+    return ScoredExamples(db, out, summary)
+
+
+@pytest.fixture(scope="session")
+def scored_examples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScoredExamples]:
+    """The bundled examples scored once for the whole run (about a minute: spaCy and the affect model load).
+
+    Under pytest-xdist the first worker that needs them scores them into the run's shared temporary folder while the
+    others wait on a file lock, then every worker reads that one store. At the end the files must be byte for byte
+    what was scored: a test that changed them fails here, since every later test would have read its changes."""
+    from filelock import FileLock
+
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # one process: its own folder
+        scored = _score_examples(tmp_path_factory.mktemp("examples"))
+    else:  # the run's folder, above every worker's own
+        folder = tmp_path_factory.getbasetemp().parent / "scored-examples"
+        folder.mkdir(exist_ok=True)
+        with FileLock(str(folder) + ".lock"):
+            done = folder / "summary.pickle"
+            if done.exists():
+                scored = ScoredExamples(folder / "qa.duckdb", folder / "out", pickle.loads(done.read_bytes()))
+            else:
+                scored = _score_examples(folder)
+                done.write_bytes(pickle.dumps(scored.summary))
+    before = _digest(scored)
+    yield scored
+    changed = sorted(name for name, digest in _digest(scored).items() if before.get(name) != digest)
+    assert not changed, f"a test changed the shared scored examples ({changed}): give it a copy of the store"

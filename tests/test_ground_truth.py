@@ -7,7 +7,6 @@ import pytest
 import yaml
 
 from qa_engine import paths
-from qa_engine.pipeline import ScoreConfig, score_files
 
 pytestmark = pytest.mark.slow
 
@@ -79,13 +78,12 @@ def _accepted(ticket_id: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def scored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
-    out = tmp_path_factory.mktemp("examples")
-    summary = score_files(
-        [str(paths.examples_dir() / "tickets.jsonl")], ScoreConfig(db=out / "qa.duckdb", out=out)
-    )
-    assert summary.quarantined == 0
-    return {name: pl.read_parquet(out / f"{name}.parquet") for name in ("tickets", "rule_results")}
+def scored(scored_examples) -> dict[str, pl.DataFrame]:
+    """The contract's files of the examples scored once per run (tests/conftest.py)."""
+    assert scored_examples.summary.quarantined == 0
+    return {
+        name: pl.read_parquet(scored_examples.out / f"{name}.parquet") for name in ("tickets", "rule_results")
+    }
 
 
 def test_every_example_is_scored(scored: dict[str, pl.DataFrame]) -> None:

@@ -4,7 +4,7 @@
 No build step and nothing from a CDN: pages are Jinja2 templates, the one stylesheet is served from
 `qa_engine/web/static/`, and FastAPI's interactive docs (which load scripts from a CDN) are off. The OpenAPI schema
 stays at /openapi.json, for signed-in users only like every page and call but the login (FastAPI's own, open route
-is off; tests/web/test_routes.py walks every route without a session).
+is off; tests/review/test_routes.py walks every route without a session).
 """
 
 from __future__ import annotations

@@ -41,11 +41,10 @@ def repeats(tickets: pl.DataFrame) -> dict[str, str]:
     return out
 
 
-def test_every_example_gets_the_key_issue_columns(tmp_path: Path, engine: Engine) -> None:
-    out = tmp_path / "out"
-    summary = score_files([paths.examples_dir() / "tickets.jsonl"], ScoreConfig(db=tmp_path / "qa.duckdb", out=out),
-                          engine=engine)  # fmt: skip
-    tickets = pl.read_parquet(out / "tickets.parquet")
+def test_every_example_gets_the_key_issue_columns(scored_examples) -> None:
+    """On the examples scored once per run (tests/conftest.py)."""
+    summary = scored_examples.summary
+    tickets = pl.read_parquet(scored_examples.out / "tickets.parquet")
     assert tickets.height == len(EXAMPLES)
     assert set(tickets["contact_reason"]) <= set(REASONS)
     assert tickets["contact_reason_score"].is_between(0, 1).all()

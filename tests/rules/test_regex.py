@@ -98,6 +98,7 @@ def _pack_patterns_and_texts() -> tuple[list[str], list[str]]:
 ODD = "İı ſ K ß ẞ Σσς ＡＢ１２ ١٢٣ a\u00a0b\u3000c Ⅻ ǅ"
 
 
+@pytest.mark.slow  # every pattern of the default packs over their texts: about ten seconds
 def test_re2_finds_exactly_what_re_finds_on_the_default_packs_texts() -> None:
     patterns, texts = _pack_patterns_and_texts()
     texts = (

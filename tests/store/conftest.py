@@ -27,7 +27,8 @@ from qa_engine.review.models import DisputeIn, ReviewIn
 from qa_engine.review.reviews import add_dispute, add_review
 from qa_engine.review.scope import scope_for
 from qa_engine.store import Store
-from tests.web.support import write_store
+from tests.pgsupport import drop_database
+from tests.review.support import write_store
 
 PG_ENV = "QA_TEST_PG_URL"
 LEAD = User("lead", "qa_lead")
@@ -118,8 +119,8 @@ def pg_url(pg_server: str) -> Iterator[str]:
     name = f"qa_t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_server, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(pg_server, name)
     try:
-        yield _with_database(pg_server, name)
-    finally:
-        with psycopg.connect(pg_server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield url
+    finally:  # waits out an autovacuum worker still on the database (a busy machine makes one likely)
+        drop_database(pg_server, url)

@@ -37,7 +37,7 @@ def test_copy_moves_every_table_row_for_row_but_sessions(full_store: Path, tmp_p
         assert_frame_equal(copied, source, check_dtypes=True)
     # the copy is a working store: its users sign in, its reviews and disputes read back
     from qa_engine.auth.users import authenticate
-    from tests.web.support import PASSWORD
+    from tests.review.support import PASSWORD
 
     assert authenticate(ReviewDB(target), "lead", PASSWORD) is not None
     assert authenticate(ReviewDB(target), "coach9", PASSWORD) is None  # still disabled

@@ -51,6 +51,7 @@ def _qa(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # several `qa` processes, each importing the engine: about ten seconds
 def test_commands_read_qa_db_and_never_show_a_urls_password(
     tmp_path: Path,
 ) -> None:

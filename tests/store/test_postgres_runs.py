@@ -23,6 +23,8 @@ from qa_engine.review.db import ReviewDB
 from qa_engine.store import Store
 from qa_engine.web.app import create_app
 
+pytestmark = pytest.mark.slow  # two real scoring runs of a few hundred tickets: about two minutes
+
 REVIEWERS = 8
 PASSWORD = "correct horse battery"
 ENV = {

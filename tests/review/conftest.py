@@ -140,15 +140,10 @@ def anon(app) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="session")
-def scored_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled examples scored once with the real default models, plus the test users."""
-    from qa_engine import paths
-    from qa_engine.pipeline import ScoreConfig, score_files
-
+def scored_db_template(scored_examples, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled examples scored once per run with the real default models (a copy), plus the test users."""
     path = tmp_path_factory.mktemp("scored") / "template.duckdb"
-    examples = sorted(str(p) for p in paths.examples_dir().glob("*.jsonl"))
-    summary = score_files(examples, ScoreConfig(db=path))
-    assert summary.scored == summary.read > 0
+    shutil.copy(scored_examples.db, path)
     add_users(path)
     return path
 
