@@ -16,8 +16,8 @@ import polars as pl
 from sklearn.metrics import f1_score
 
 from qa_engine import paths, schema
+from qa_engine.cli.reasons import COMMITTED_PRECISION, _scorer
 from qa_engine.nlp.pipelines import make_docs
-from qa_engine.reasons.commands import COMMITTED_PRECISION, _scorer
 from qa_engine.reasons.evaluate import REALISTIC_SET, REASON_SET, UNSEEN_SET, Request, read_set
 from qa_engine.reasons.stage import ReasonsStage
 from qa_engine.reasons.taxonomy import OTHER, REASONS

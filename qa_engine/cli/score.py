@@ -21,7 +21,8 @@ from qa_engine.cli.options import (
 )
 
 if TYPE_CHECKING:  # the pipeline loads polars and DuckDB: imported inside the commands (a quick --help)
-    from qa_engine.pipeline import RunSummary, ScoreConfig
+    from qa_engine.pipeline import ScoreConfig
+    from qa_engine.runner import RunSummary
 
 
 def scored_summary_table(summary: RunSummary, title: str) -> None:
