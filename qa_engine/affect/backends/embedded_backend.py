@@ -52,10 +52,11 @@ class EmbeddedBackend(Backend):
             lang: torch.tensor(bias) for lang, bias in self.config.sentiment_bias_by_language.items()
         }
         self._emo_bias = torch.tensor(self.config.emotion_bias)
+        self._refit_languages = frozenset(self.config.sentiment_head_languages)
 
     @property
     def per_language(self) -> bool:
-        return bool(self._sent_bias_by_language)
+        return bool(self._sent_bias_by_language or self._refit_languages)
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return self.tokenizer.count_tokens(texts)
@@ -64,6 +65,9 @@ class EmbeddedBackend(Backend):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pooled, sent, emo = embedded.forward_texts(self.model, self.tokenizer, texts)
+            if language in self._refit_languages:  # this language reads the refitted head (config.json)
+                with torch.inference_mode():
+                    sent = self.model.sentiment_refit(pooled)
         sent_bias = self._sent_bias_by_language.get(language or "", self._sent_bias)
         return Predictions(
             sentiment=torch.softmax(sent + sent_bias, -1).numpy() if "sentiment" in tasks else None,
