@@ -56,10 +56,13 @@ def _with_refit_head(committed: Path, folder: Path, languages: list[str], push: 
     from safetensors.torch import load_file, save_file
 
     shutil.copytree(committed, folder)
+    (folder / embedded.REFIT_FILE).unlink(missing_ok=True)
     state = load_file(str(folder / "weights.safetensors"))
-    state["sentiment_refit.weight"] = state["sentiment.weight"].clone()
-    state["sentiment_refit.bias"] = state["sentiment.bias"].clone() + torch.tensor([0.0, 0.0, push]).half()
-    save_file(state, str(folder / "weights.safetensors"))
+    head = {
+        "sentiment_refit.weight": state["sentiment.weight"].clone(),
+        "sentiment_refit.bias": state["sentiment.bias"].clone() + torch.tensor([0.0, 0.0, push]).half(),
+    }
+    save_file(head, str(folder / embedded.REFIT_FILE))
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     config["sentiment_head_languages"] = languages
     (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")

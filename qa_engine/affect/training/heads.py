@@ -233,7 +233,9 @@ def refit_heads(
         untuned = [lang for lang in config.sentiment_head_languages if lang not in per_language]
         if untuned:
             raise ValueError(f"head languages {untuned} have no tune examples to calibrate their offsets on")
-        config.sentiment_bias_by_language = {lang: per_language[lang] for lang in config.sentiment_head_languages}
+        config.sentiment_bias_by_language = {
+            lang: per_language[lang] for lang in config.sentiment_head_languages
+        }
     else:
         model.sentiment_refit, target = None, model.sentiment
         config.sentiment_head_languages = []
