@@ -95,7 +95,7 @@ class AffectScorer:
                 backends[id(backend)] = backend
                 by_backend[id(backend)].add(task)
             for key, tasks in by_backend.items():
-                work[(key, frozenset(tasks), lang if backends[key].per_language else None)][cleaned].append(i)
+                work[(key, frozenset(tasks), backends[key].language_key(lang))][cleaned].append(i)
         for (key, tasks, lang), by_text in work.items():
             backend = backends[key]
             distinct = list(by_text)

@@ -35,6 +35,11 @@ class Backend(ABC):
         batch by language, so a model without it batches mixed-language work as before."""
         return False
 
+    def language_key(self, language: str | None) -> str | None:
+        """The language `predict` must be told for texts of `language`, or None where its output would be the same
+        as for any language without a setting of its own (the scorer then scores a text once for all of them)."""
+        return language if self.per_language else None
+
     @abstractmethod
     def predict(self, texts: list[str], tasks: frozenset[str], language: str | None = None) -> Predictions:
         """Probabilities for each text (already cleaned and at most `max_tokens` long), all in `language` (a

@@ -58,6 +58,12 @@ class EmbeddedBackend(Backend):
     def per_language(self) -> bool:
         return bool(self._sent_bias_by_language or self._refit_languages)
 
+    def language_key(self, language: str | None) -> str | None:
+        """Only languages with their own offsets or head are told apart: the rest share one pass per text."""
+        return (
+            language if language in self._sent_bias_by_language or language in self._refit_languages else None
+        )
+
     def count_tokens(self, texts: list[str]) -> list[int]:
         return self.tokenizer.count_tokens(texts)
 
