@@ -27,7 +27,12 @@ def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
         warnings.simplefilter(
             "ignore"
         )  # torch announces the API's move to torchao; it works in this pinned torch
-        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        quantized = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    if getattr(model, "sentiment_refit", None) is not None:
+        # the second head was fitted on fp32 vectors with large weights: int8 collapses it (XLM-T fr 0.69 -> 0.31),
+        # while in fp32 on the int8 encoder's vectors it keeps its figures; it is 1,155 numbers
+        quantized.sentiment_refit = model.sentiment_refit
+    return quantized
 
 
 class EmbeddedBackend(Backend):
@@ -68,13 +73,24 @@ class EmbeddedBackend(Backend):
         return self.tokenizer.count_tokens(texts)
 
     def predict(self, texts: list[str], tasks: frozenset[str], language: str | None = None) -> Predictions:
-        with warnings.catch_warnings():
+        return self.predict_pairs(texts, tasks, [(i, language) for i in range(len(texts))])
+
+    def predict_pairs(
+        self, texts: list[str], tasks: frozenset[str], pairs: list[tuple[int, str | None]]
+    ) -> Predictions:
+        """One encoder pass over `texts` whatever their languages (in bf16 the pooled vectors depend on how texts
+        are batched, and the contact-reason model reads them); the language only picks the sentiment head
+        (config.json `sentiment_head_languages`) and offsets afterwards."""
+        with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")
             pooled, sent, emo = embedded.forward_texts(self.model, self.tokenizer, texts)
-            if language in self._refit_languages:  # this language reads the refitted head (config.json)
-                with torch.inference_mode():
-                    sent = self.model.sentiment_refit(pooled)
-        sent_bias = self._sent_bias_by_language.get(language or "", self._sent_bias)
+            rows = torch.tensor([i for i, _ in pairs], dtype=torch.long)
+            keys = [key for _, key in pairs]
+            pooled, sent, emo = pooled[rows], sent[rows].clone(), emo[rows]
+            refit = [p for p, key in enumerate(keys) if key in self._refit_languages]
+            if refit:  # these languages read the refitted head
+                sent[refit] = self.model.sentiment_refit(pooled[refit]).to(sent.dtype)
+        sent_bias = torch.stack([self._sent_bias_by_language.get(key or "", self._sent_bias) for key in keys])
         return Predictions(
             sentiment=torch.softmax(sent + sent_bias, -1).numpy() if "sentiment" in tasks else None,
             emotion=torch.softmax(emo + self._emo_bias, -1).numpy() if "emotion" in tasks else None,
