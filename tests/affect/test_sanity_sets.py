@@ -22,8 +22,8 @@ from tests.affect.conftest import fp32_scorer
 
 SANITY = paths.models_dir() / "sanity"
 
-# committed weights, fp32 (model card): en 0.83, zh 0.66, de 0.75, ja 0.80, es 0.82, fr 0.75
-MACRO_F1_FLOOR = {"en": 0.72, "zh": 0.55, "de": 0.65, "ja": 0.70, "es": 0.72, "fr": 0.65}
+# committed weights, fp32 (model card): en 0.83, zh 0.66, de 0.83, ja 0.74, es 0.78, fr 0.81
+MACRO_F1_FLOOR = {"en": 0.72, "zh": 0.55, "de": 0.72, "ja": 0.64, "es": 0.68, "fr": 0.70}
 NEUTRAL_RECALL_FLOOR = 0.5  # most support turns are neutral: at least half of the neutral ones must read so
 NEG_AS_POS_CEILING = 0.34  # committed weights: at most 0.25 in any language
 
@@ -67,8 +67,8 @@ def test_a_bad_row_names_its_file_and_line(tmp_path: Path) -> None:
 
 
 # our held-apart reviews (models/sanity/<language>_reviews.tsv), fp32, committed weights (model card): en 0.72,
-# zh 0.58, de 0.60, ja 0.50, es 0.65, fr 0.55; floors about 0.1 under
-REVIEWS_FLOOR = {"en": 0.62, "zh": 0.47, "de": 0.50, "ja": 0.40, "es": 0.55, "fr": 0.45}
+# zh 0.58, de 0.76, ja 0.83, es 0.78, fr 0.68 (de, es, fr, ja read the second head); floors about 0.1 under
+REVIEWS_FLOOR = {"en": 0.62, "zh": 0.47, "de": 0.65, "ja": 0.72, "es": 0.68, "fr": 0.57}
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ REQUESTS = {
     "zh": "请问可以告诉我订单的物流单号吗？",
 }
 # what the committed weights still misread (model card, "Known misreadings"): strict, so a fix shows up as XPASS
-MISREAD = {("insult", "fr"), ("insult", "es")} | {("dismissal", lang) for lang in DISMISSALS}
+MISREAD = {("dismissal", lang) for lang in DISMISSALS}
 
 
 @pytest.fixture(scope="module")

@@ -27,12 +27,7 @@ def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
         warnings.simplefilter(
             "ignore"
         )  # torch announces the API's move to torchao; it works in this pinned torch
-        quantized = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-    if getattr(model, "sentiment_refit", None) is not None:
-        # the second head was fitted on fp32 vectors with large weights: int8 collapses it (XLM-T fr 0.69 -> 0.31),
-        # while in fp32 on the int8 encoder's vectors it keeps its figures; it is 1,155 numbers
-        quantized.sentiment_refit = model.sentiment_refit
-    return quantized
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 class EmbeddedBackend(Backend):
@@ -58,6 +53,12 @@ class EmbeddedBackend(Backend):
         }
         self._emo_bias = torch.tensor(self.config.emotion_bias)
         self._refit_languages = frozenset(self.config.sentiment_head_languages)
+        if spec.quantize == "int8" and self._refit_languages:
+            # the second head was fitted on fp32 encoder vectors and collapses on int8 ones (XLM-T fr 0.69 -> 0.31,
+            # even with the head itself in fp32): int8 serves stage one's head and offsets in every language
+            for lang in self._refit_languages:
+                self._sent_bias_by_language.pop(lang, None)
+            self._refit_languages = frozenset()
 
     @property
     def per_language(self) -> bool:
