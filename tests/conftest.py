@@ -75,14 +75,15 @@ def model_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     from qa_engine.affect.backends.hf_backend import HuggingFaceBackend
 
     calls: list[int] = []
-    for backend_class in (EmbeddedBackend, HuggingFaceBackend):
-        real = backend_class.predict
+    # the embedded model encodes in predict_pairs (one pass whatever the languages); a Hugging Face one in predict
+    for backend_class, method in ((EmbeddedBackend, "predict_pairs"), (HuggingFaceBackend, "predict")):
+        real = getattr(backend_class, method)
 
-        def counting(self, texts, tasks, language=None, _real=real):
+        def counting(self, texts, tasks, *args, _real=real, **kwargs):
             calls.append(len(texts))
-            return _real(self, texts, tasks, language)
+            return _real(self, texts, tasks, *args, **kwargs)
 
-        monkeypatch.setattr(backend_class, "predict", counting)
+        monkeypatch.setattr(backend_class, method, counting)
     return calls
 
 

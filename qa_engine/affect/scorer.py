@@ -77,10 +77,11 @@ class AffectScorer:
         emo = np.full((n, len(EMOTIONS)), 1.0 / len(EMOTIONS), dtype=np.float32)
         flags: list[str | None] = [None] * n
         pooled: np.ndarray | None = None
-        # (backend, tasks, language) -> distinct cleaned text -> rows that carry it (language only for a backend that
-        # calibrates per language: there the same text in two languages is two pieces of work)
-        work: dict[tuple[int, frozenset[str], str | None], dict[str, list[int]]] = defaultdict(
-            lambda: defaultdict(list)
+        # (backend, tasks) -> distinct cleaned text -> language key -> rows that carry it. The key is None except
+        # for a language the backend calibrates or heads apart: the same text in two such languages is encoded once
+        # and read twice (one encoder pass per backend, so its batches never depend on the languages present)
+        work: dict[tuple[int, frozenset[str]], dict[str, dict[str | None, list[int]]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(list))
         )
         backends: dict[int, Backend] = {}
         for i, (text, lang) in enumerate(zip(texts, languages, strict=True)):
@@ -95,21 +96,22 @@ class AffectScorer:
                 backends[id(backend)] = backend
                 by_backend[id(backend)].add(task)
             for key, tasks in by_backend.items():
-                work[(key, frozenset(tasks), lang if backends[key].per_language else None)][cleaned].append(i)
-        for (key, tasks, lang), by_text in work.items():
+                work[(key, frozenset(tasks))][cleaned][backends[key].language_key(lang)].append(i)
+        for (key, tasks), by_text in work.items():
             backend = backends[key]
             distinct = list(by_text)
-            probs_s, probs_e, vecs, sampled = self._predict_distinct(backend, distinct, tasks, lang)
-            for j, text in enumerate(distinct):
-                rows = by_text[text]
+            pairs = [(j, lang) for j, text in enumerate(distinct) for lang in by_text[text]]
+            probs_s, probs_e, vecs, sampled = self._predict_distinct(backend, distinct, tasks, pairs)
+            for p, (j, lang) in enumerate(pairs):
+                rows = by_text[distinct[j]][lang]
                 if probs_s is not None:
-                    sent[rows] = probs_s[j]
+                    sent[rows] = probs_s[p]
                 if probs_e is not None:
-                    emo[rows] = probs_e[j]
+                    emo[rows] = probs_e[p]
                 if vecs is not None and "sentiment" in tasks:
                     if pooled is None:
                         pooled = np.zeros((n, vecs.shape[1]), dtype=np.float32)
-                    pooled[rows] = vecs[j]
+                    pooled[rows] = vecs[p]
                 if sampled[j]:
                     for r in rows:
                         flags[r] = textprep.SAMPLED
@@ -117,37 +119,44 @@ class AffectScorer:
         return AffectArrays(sent, emo, flags, pooled)
 
     def _predict_distinct(
-        self, backend: Backend, texts: list[str], tasks: frozenset[str], language: str | None = None
+        self,
+        backend: Backend,
+        texts: list[str],
+        tasks: frozenset[str],
+        pairs: list[tuple[int, str | None]] | None = None,
     ):
-        """Predict, splitting texts longer than the model's window into sentence chunks and averaging them
-        weighted by length."""
+        """Predict for each (text index, language key) pair (default: every text, no language), splitting texts
+        longer than the model's window into sentence chunks and averaging them weighted by length."""
+        pairs = [(i, None) for i in range(len(texts))] if pairs is None else pairs
         limit = backend.max_tokens
         # a text of fewer characters than the token window cannot overflow it (a token covers >= 1 character)
         suspects = [i for i, t in enumerate(texts) if len(t) > limit - 8]
         counts = backend.count_tokens([texts[i] for i in suspects]) if suspects else []
         long_rows = {i for i, c in zip(suspects, counts, strict=True) if c > limit}
         units: list[str] = []
-        owner: list[int] = []
+        unit_span: list[range] = []  # the units of each text
         sampled = [False] * len(texts)
         for i, text in enumerate(texts):
             if i in long_rows:
                 chunks, sampled[i] = textprep.split_long(text, backend.count_tokens, limit)
             else:
                 chunks = [text]
+            unit_span.append(range(len(units), len(units) + len(chunks)))
             units += chunks
-            owner += [i] * len(chunks)
-        pred = backend.predict(units, tasks, language)
         if not long_rows:
+            pred = backend.predict_pairs(units, tasks, pairs)
             return pred.sentiment, pred.emotion, pred.pooled, sampled
-        weights = np.array([max(1, len(u)) for u in units], dtype=np.float32)
-        owner_arr = np.array(owner)
+        unit_pairs = [(u, lang) for i, lang in pairs for u in unit_span[i]]
+        owner_arr = np.array([p for p, (i, _) in enumerate(pairs) for _ in unit_span[i]])
+        pred = backend.predict_pairs(units, tasks, unit_pairs)
+        weights = np.array([max(1, len(units[u])) for u, _ in unit_pairs], dtype=np.float32)
 
         def pool(values: np.ndarray | None) -> np.ndarray | None:
             if values is None:
                 return None
-            out = np.zeros((len(texts), values.shape[1]), dtype=np.float32)
+            out = np.zeros((len(pairs), values.shape[1]), dtype=np.float32)
             np.add.at(out, owner_arr, values * weights[:, None])
-            totals = np.zeros(len(texts), dtype=np.float32)
+            totals = np.zeros(len(pairs), dtype=np.float32)
             np.add.at(totals, owner_arr, weights)
             return out / totals[:, None]
 

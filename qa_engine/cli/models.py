@@ -120,12 +120,20 @@ def eval_cmd(
             help="Also measure contact reasons and escalation risk (models/reasons/eval)",
         ),
     ] = True,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help="Measure only these affect families (repeatable): goemotions, online_shopping, nlpcc, xlmt, "
+            "ja_sanity_own, support_own, reviews_own, demo_mood",
+        ),
+    ] = None,
 ) -> None:
     """Per-language, per-class precision/recall/F1 and macro-F1 on the dev splits; with the contact-reason
     figures (per-reason P/R/F1, macro-F1 per language) and the escalation AUC."""
     from qa_engine.affect.registry import load_registry, parse_overrides
     from qa_engine.affect.scorer import AffectScorer
-    from qa_engine.affect.training.evaluate import evaluate, format_reports
+    from qa_engine.affect.training.evaluate import FAMILIES, evaluate, format_reports
 
     reg = load_registry(registry, parse_overrides(model))
     if no_quantize:
@@ -138,8 +146,13 @@ def eval_cmd(
             raise QAError("Q204", file="--precision", field=precision, detail="use " + ", ".join(PRECISIONS))
         for spec in reg.models.values():
             spec.precision = precision
+    unknown = sorted(set(only or ()) - set(FAMILIES))
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown families {unknown}: use {', '.join(FAMILIES)}", param_hint="--only"
+        )
     scorer = AffectScorer(reg)
-    reports = evaluate(scorer, data)
+    reports = evaluate(scorer, data, only=only or FAMILIES)
     if reasons:
         reports += evaluate_with(scorer)  # the same encoder pass the pipeline's reasons stage reads
     typer.echo(format_reports(reports))

@@ -94,4 +94,4 @@ def evaluate_own_sets(folder: Path | None = None, model_dir: Path | None = None)
 
 if __name__ == "__main__":  # python -m qa_engine.satisfaction.owncheck
     for row in evaluate_own_sets():
-        print(f"{row['name']:<34} {row['metric']} {row['value']:.3f}  n={row['n']}  {row['tiers']}")
+        print(f"{row['name']:<34} {row['metric']} {row['value']:.3f}  n={row['n']}  {row.get('tiers', '')}")

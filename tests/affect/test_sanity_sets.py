@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from qa_engine import paths
+from qa_engine.affect.labels import SENTIMENTS
 from qa_engine.affect.training import datasets
 from qa_engine.affect.training.evaluate import SERVED, evaluate
 from qa_engine.errors import QAError
@@ -21,8 +22,8 @@ from tests.affect.conftest import fp32_scorer
 
 SANITY = paths.models_dir() / "sanity"
 
-# committed weights, fp32 (model card): en 0.83, zh 0.66, de 0.75, ja 0.80, es 0.82, fr 0.75
-MACRO_F1_FLOOR = {"en": 0.72, "zh": 0.55, "de": 0.65, "ja": 0.70, "es": 0.72, "fr": 0.65}
+# committed weights, fp32 (model card): en 0.83, zh 0.66, de 0.83, ja 0.74, es 0.78, fr 0.81
+MACRO_F1_FLOOR = {"en": 0.72, "zh": 0.55, "de": 0.72, "ja": 0.64, "es": 0.68, "fr": 0.70}
 NEUTRAL_RECALL_FLOOR = 0.5  # most support turns are neutral: at least half of the neutral ones must read so
 NEG_AS_POS_CEILING = 0.34  # committed weights: at most 0.25 in any language
 
@@ -63,3 +64,81 @@ def test_a_bad_row_names_its_file_and_line(tmp_path: Path) -> None:
     file.write_text("text\tlabel\nfine\tpositive\n")
     with pytest.raises(QAError, match="header"):
         datasets.labelled_tsv(file, "xx", "support_turns")
+
+
+# our held-apart reviews (models/sanity/<language>_reviews.tsv), fp32, committed weights (model card): en 0.72,
+# zh 0.58, de 0.76, ja 0.83, es 0.78, fr 0.68 (de, es, fr, ja read the second head); floors about 0.1 under
+REVIEWS_FLOOR = {"en": 0.62, "zh": 0.47, "de": 0.65, "ja": 0.72, "es": 0.68, "fr": 0.57}
+
+
+@pytest.fixture(scope="module")
+def review_reports() -> dict[str, object]:
+    return {r.name: r for r in evaluate(fp32_scorer(), only=("reviews_own",))}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", SERVED)
+def test_own_reviews_hold_their_floor(review_reports: dict, language: str) -> None:
+    """Three-class product reviews, neutral = mixed or 3-star: the register the issue measures on."""
+    rep = review_reports[f"reviews_own/sentiment/{language}"]
+    assert rep.n >= 60, f"{language}: the review set shrank to {rep.n} rows"
+    assert rep.value >= REVIEWS_FLOOR[language], (language, rep.value, rep.per_class)
+
+
+def test_every_language_has_a_held_apart_review_set_kept_out_of_training() -> None:
+    training = {e.text.strip() for e in datasets.support_sets(paths.models_dir() / "affect_support")}
+    for language in SERVED:
+        rows = datasets.labelled_tsv(SANITY / f"{language}_reviews.tsv", language, "reviews")
+        counts = {s: sum(e.sentiment == s for e in rows) for s in range(3)}
+        assert min(counts.values()) >= 20, (language, counts)
+        assert not [e.text for e in rows if e.text.strip() in training], language
+
+
+# Named cases (issue 19): the demo's French lines and their equivalents. Written here, in none of the training sets.
+INSULTS = {
+    "fr": "Incroyable. Je vais porter plainte et laisser un avis partout. Vous êtes nuls.",
+    "es": "Increíble. Voy a poner una reclamación y dejar reseñas en todas partes. Son ustedes unos inútiles.",
+    "de": "Unglaublich. Ich werde mich beschweren und überall eine Bewertung schreiben. Sie sind echt unfähig.",
+    "ja": "信じられない。消費者センターに苦情を入れて、あちこちにレビューを書きます。本当に無能ですね。",
+}
+DISMISSALS = {
+    "fr": "Faites ce que vous voulez.",
+    "es": "Haga lo que quiera.",
+    "de": "Machen Sie doch, was Sie wollen.",
+    "ja": "ご自由にどうぞ。",
+}
+REQUESTS = {
+    "fr": "Pouvez-vous me donner le numéro de suivi de ma commande, s'il vous plaît ?",
+    "es": "¿Me puede indicar el número de seguimiento de mi pedido, por favor?",
+    "de": "Können Sie mir bitte die Sendungsnummer meiner Bestellung schicken?",
+    "ja": "注文の追跡番号を教えていただけますか。",
+    "en": "Could you send me the tracking number for my order, please?",
+    "zh": "请问可以告诉我订单的物流单号吗？",
+}
+# what the committed weights still misread (model card, "Known misreadings"): strict, so a fix shows up as XPASS
+MISREAD = {("dismissal", lang) for lang in DISMISSALS}
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return fp32_scorer()
+
+
+def _cases(kind: str, texts: dict[str, str], want: str) -> list:
+    return [
+        pytest.param(lang, text, want, id=f"{kind}-{lang}",
+                     marks=[pytest.mark.xfail(strict=True, reason="known misreading")] if (kind, lang) in MISREAD
+                     else [])
+        for lang, text in texts.items()
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("language", "text", "want"),
+    _cases("insult", INSULTS, "negative") + _cases("dismissal", DISMISSALS, "negative")
+    + _cases("request", REQUESTS, "neutral"),
+)  # fmt: skip
+def test_named_cases_read_as_a_person_reads_them(scorer, language: str, text: str, want: str) -> None:
+    result = scorer.score_texts([text], [language])
+    assert SENTIMENTS[int(result.sentiment[0].argmax())] == want, result.sentiment[0]

@@ -35,10 +35,36 @@ class Backend(ABC):
         batch by language, so a model without it batches mixed-language work as before."""
         return False
 
+    def language_key(self, language: str | None) -> str | None:
+        """The language `predict` must be told for texts of `language`, or None where its output would be the same
+        as for any language without a setting of its own (the scorer then scores a text once for all of them)."""
+        return language if self.per_language else None
+
     @abstractmethod
     def predict(self, texts: list[str], tasks: frozenset[str], language: str | None = None) -> Predictions:
         """Probabilities for each text (already cleaned and at most `max_tokens` long), all in `language` (a
         backend may calibrate per language; None: not known)."""
+
+    def predict_pairs(
+        self, texts: list[str], tasks: frozenset[str], pairs: list[tuple[int, str | None]]
+    ) -> Predictions:
+        """Probabilities for each (text index, language key) pair: the same text may be asked for in several
+        languages. This default runs `predict` once per language; a backend whose languages differ only after
+        the encoder overrides it with one pass over `texts` (so the encoder batches never depend on languages)."""
+        by_key: dict[str | None, list[int]] = {}
+        for p, (_, key) in enumerate(pairs):
+            by_key.setdefault(key, []).append(p)
+        out: dict[str, np.ndarray] = {}
+        for key, positions in by_key.items():
+            pred = self.predict([texts[pairs[p][0]] for p in positions], tasks, key)
+            for name in ("sentiment", "emotion", "pooled"):
+                values = getattr(pred, name)
+                if values is None:
+                    continue
+                if name not in out:
+                    out[name] = np.zeros((len(pairs), values.shape[1]), dtype=np.float32)
+                out[name][positions] = values
+        return Predictions(out.get("sentiment"), out.get("emotion"), out.get("pooled"))
 
 
 def torch_threads() -> int:

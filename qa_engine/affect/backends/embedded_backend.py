@@ -52,19 +52,46 @@ class EmbeddedBackend(Backend):
             lang: torch.tensor(bias) for lang, bias in self.config.sentiment_bias_by_language.items()
         }
         self._emo_bias = torch.tensor(self.config.emotion_bias)
+        self._refit_languages = frozenset(self.config.sentiment_head_languages)
+        if spec.quantize == "int8" and self._refit_languages:
+            # the second head was fitted on fp32 encoder vectors and collapses on int8 ones (XLM-T fr 0.69 -> 0.31,
+            # even with the head itself in fp32): int8 serves stage one's head and offsets in every language
+            for lang in self._refit_languages:
+                self._sent_bias_by_language.pop(lang, None)
+            self._refit_languages = frozenset()
 
     @property
     def per_language(self) -> bool:
-        return bool(self._sent_bias_by_language)
+        return bool(self._sent_bias_by_language or self._refit_languages)
+
+    def language_key(self, language: str | None) -> str | None:
+        """Only languages with their own offsets or head are told apart: the rest share one pass per text."""
+        return (
+            language if language in self._sent_bias_by_language or language in self._refit_languages else None
+        )
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return self.tokenizer.count_tokens(texts)
 
     def predict(self, texts: list[str], tasks: frozenset[str], language: str | None = None) -> Predictions:
-        with warnings.catch_warnings():
+        return self.predict_pairs(texts, tasks, [(i, language) for i in range(len(texts))])
+
+    def predict_pairs(
+        self, texts: list[str], tasks: frozenset[str], pairs: list[tuple[int, str | None]]
+    ) -> Predictions:
+        """One encoder pass over `texts` whatever their languages (in bf16 the pooled vectors depend on how texts
+        are batched, and the contact-reason model reads them); the language only picks the sentiment head
+        (config.json `sentiment_head_languages`) and offsets afterwards."""
+        with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")
             pooled, sent, emo = embedded.forward_texts(self.model, self.tokenizer, texts)
-        sent_bias = self._sent_bias_by_language.get(language or "", self._sent_bias)
+            rows = torch.tensor([i for i, _ in pairs], dtype=torch.long)
+            keys = [key for _, key in pairs]
+            pooled, sent, emo = pooled[rows], sent[rows].clone(), emo[rows]
+            refit = [p for p, key in enumerate(keys) if key in self._refit_languages]
+            if refit:  # these languages read the refitted head
+                sent[refit] = self.model.sentiment_refit(pooled[refit]).to(sent.dtype)
+        sent_bias = torch.stack([self._sent_bias_by_language.get(key or "", self._sent_bias) for key in keys])
         return Predictions(
             sentiment=torch.softmax(sent + sent_bias, -1).numpy() if "sentiment" in tasks else None,
             emotion=torch.softmax(emo + self._emo_bias, -1).numpy() if "emotion" in tasks else None,

@@ -135,9 +135,18 @@ def labelled_tsv(file: Path, language: str, source: str) -> list[Example]:
 
 
 def support_sets(folder: Path) -> list[Example]:
-    """Our own support-style training sets, `<language>_train.tsv` per language (source `support_<language>`)."""
+    """Our own training sets in `folder` (models/affect_support/): support turns, `<language>_train.tsv` (source
+    `support_<language>`), and product reviews, `<language>_reviews_train.tsv` (source `reviews_<language>`; neutral
+    = mixed or 3-star). Every file is read, in name order, so the refit is the same on every machine."""
     out = []
     for file in sorted(folder.glob("*_train.tsv")):
-        lang = file.name.split("_", 1)[0]
-        out += labelled_tsv(file, lang, f"support_{lang}")
+        lang, kind = file.name.split("_", 1)
+        if kind == "train.tsv":
+            out += labelled_tsv(file, lang, f"support_{lang}")
+        elif kind == "reviews_train.tsv":
+            out += labelled_tsv(file, lang, f"reviews_{lang}")
+        else:
+            raise QAError(
+                "Q311", file=file, line=1, detail="want <language>_train.tsv or <language>_reviews_train.tsv"
+            )
     return out

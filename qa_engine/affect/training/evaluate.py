@@ -9,6 +9,8 @@ Definitions (kept identical in the model card):
 - ja sanity (our own hand-written set, models/sanity/): sentiment and emotion macro-F1.
 - support turns (our own held-apart sets, models/sanity/<language>_support_turns.tsv, six languages): sentiment
   macro-F1, and emotion macro-F1.
+- reviews (our own held-apart product reviews, models/sanity/<language>_reviews.tsv, 3 classes, neutral = mixed or
+  3-star): sentiment macro-F1 per language (`reviews_own/sentiment/<language>`).
 - demo mood (examples/): the first and the last customer turn of every example ticket against the sentiment the
   ground truth's `customer_mood` gives them, per language (accuracy).
 Every sentiment report also carries the neutral recall and the share of negative texts read as positive.
@@ -70,7 +72,9 @@ def _classification(name: str, gold: list[int], pred: list[int], labels: tuple[s
     return report
 
 
-FAMILIES = ("goemotions", "online_shopping", "nlpcc", "xlmt", "ja_sanity_own", "support_own", "demo_mood")
+FAMILIES = (
+    "goemotions", "online_shopping", "nlpcc", "xlmt", "ja_sanity_own", "support_own", "reviews_own", "demo_mood"
+)  # fmt: skip
 SERVED = ("en", "zh", "de", "ja", "es", "fr")
 
 
@@ -109,8 +113,11 @@ def evaluate(
     ja_file = sanity or paths.models_dir() / "sanity" / "ja_support_affect.tsv"
     if "ja_sanity_own" in wanted and ja_file.exists():
         reports.extend(_labelled_set(scorer, ja_file, "ja", "ja_sanity_own"))
+    own = sanity.parent if sanity else paths.models_dir() / "sanity"
     if "support_own" in wanted:
-        reports.extend(_support_turns(scorer, (sanity.parent if sanity else paths.models_dir() / "sanity")))
+        reports.extend(_support_turns(scorer, own))
+    if "reviews_own" in wanted:
+        reports.extend(_reviews(scorer, own))
     if "demo_mood" in wanted:
         reports.extend(_demo_mood(scorer))
     return reports
@@ -136,6 +143,17 @@ def _support_turns(scorer: AffectScorer, folder: Path) -> list[Report]:
         if not file.exists():
             continue
         reports.extend(_labelled_set(scorer, file, lang, "support_turns_own"))
+    return reports
+
+
+def _reviews(scorer: AffectScorer, folder: Path) -> list[Report]:
+    """Our held-apart product reviews (sentiment only: reviews carry no emotion label worth measuring); never
+    trained or calibrated on (training uses models/affect_support/<language>_reviews_train.tsv)."""
+    reports = []
+    for lang in SERVED:
+        file = folder / f"{lang}_reviews.tsv"
+        if file.exists():
+            reports.append(_labelled_set(scorer, file, lang, "reviews_own")[0])
     return reports
 
 
