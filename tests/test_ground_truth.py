@@ -40,6 +40,15 @@ KNOWN_MODEL_MISSES = {
         "T-6009",
     ): "the promised discount code is still missing and the agent cannot say when, but the risk "
     "stays at 0.04 (no negative wording at the end), so green instead of yellow",
+    # the second sentiment head for fr (own reviews 0.55 -> 0.68, sarcastic insults read negative) learned "super /
+    # merci" partly as sarcasm: two polite French endings now read negative
+    ("tier", "T-6002"): "the second sentiment head reads 'Super, merci beaucoup Julien, ça me soulage !' as "
+    "negative (0.78), so the double charge looks unresolved and the ticket is yellow instead of green",
+    (
+        "tier",
+        "T-6006",
+    ): "the second sentiment head reads 'Oui, pour faire mes comptes' as negative (0.51), which "
+    "lifts the escalation risk to 0.41, so the ticket is yellow instead of green",
     # contact reasons (issue 19) the classifier still gets wrong, with what it says instead and why
     (
         "contact_reason",
