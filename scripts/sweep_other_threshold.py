@@ -12,13 +12,18 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 
-import polars as pl
 from sklearn.metrics import f1_score
 
-from qa_engine import paths, schema
+from qa_engine import paths
 from qa_engine.cli.reasons import COMMITTED_PRECISION, _scorer
-from qa_engine.nlp.pipelines import make_docs
-from qa_engine.reasons.evaluate import REALISTIC_SET, REASON_SET, UNSEEN_SET, Request, read_set
+from qa_engine.reasons.evaluate import (
+    REALISTIC_SET,
+    REASON_SET,
+    UNSEEN_SET,
+    read_set,
+    request_frames,
+    run_stage,
+)
 from qa_engine.reasons.stage import ReasonsStage
 from qa_engine.reasons.taxonomy import OTHER, REASONS
 
@@ -26,36 +31,18 @@ DEFAULT_THRESHOLDS = (0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
 SETS = (("reasons", REASON_SET), ("unseen", UNSEEN_SET), ("realistic", REALISTIC_SET))
 
 
-def _frames(scorer, requests: list[Request]) -> tuple:
-    """(tickets, scored turns, vectors, docs) for the requests as one-turn tickets, as `qa reasons eval` builds."""
-    ids = [f"r{i}" for i in range(len(requests))]
-    tickets = pl.DataFrame(
-        {"ticket_id": ids, "language": [r.language for r in requests], "channel": ["chat"] * len(ids)}
-    )
-    turns = pl.DataFrame(
-        {"ticket_id": ids, "turn_index": [0] * len(ids), "speaker": ["customer"] * len(ids),
-         "text": [r.text for r in requests]},
-        schema={k: schema.TURNS_IN[k] for k in ("ticket_id", "turn_index", "speaker", "text")},
-    )  # fmt: skip
-    turns, vectors = scorer.score_turns(turns, tickets, with_vectors=True)
-    return tickets, turns, vectors, make_docs(tickets, turns)
-
-
 def main(thresholds: list[float]) -> None:
     scorer = _scorer(None, None, COMMITTED_PRECISION)
     stage = ReasonsStage.load(scorer)
     print(f"classifier {stage.model.version}")
     sets = {name: read_set(paths.models_dir() / file, "reason", REASONS) for name, file in SETS}
-    frames = {name: _frames(scorer, requests) for name, requests in sets.items()}
+    frames = {name: request_frames(scorer, requests) for name, requests in sets.items()}
     for threshold in thresholds:
         spec = stage.taxonomy.spec.model_copy(update={"min_score": threshold})
         at = ReasonsStage(replace(stage.taxonomy, spec=spec), stage.signals, stage.model)
         line = [f"min_score {threshold}"]
         for name, requests in sets.items():
-            tickets, turns, vectors, docs = frames[name]
-            found = tickets.select("ticket_id").join(
-                at.run(tickets, turns, vectors, docs), on="ticket_id", how="left", maintain_order="left"
-            )
+            found = run_stage(at, frames[name])
             pred, gold = found["contact_reason"].to_list(), [r.label for r in requests]
             f1 = f1_score(gold, pred, labels=list(REASONS), average="macro", zero_division=0)
             to_other = sum(g != OTHER and p == OTHER for g, p in zip(gold, pred, strict=True))

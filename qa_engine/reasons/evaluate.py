@@ -72,9 +72,9 @@ def read_set(file: Path, label_column: str, allowed: tuple[str, ...]) -> list[Re
     return requests
 
 
-def score_requests(stage: ReasonsStage, scorer: AffectScorer, requests: list[Request]) -> pl.DataFrame:
-    """Each request as a one-turn ticket through affect, NLP and the reasons stage: the stage's output frame, in
-    request order."""
+def request_frames(scorer: AffectScorer, requests: list[Request]) -> tuple:
+    """(tickets, scored turns, pooled vectors, docs) for each request as a one-turn ticket: the reasons stage's
+    input, built once so a caller can run the stage on it several times (a threshold sweep)."""
     from qa_engine.nlp.pipelines import make_docs
 
     ids = [f"r{i}" for i in range(len(requests))]
@@ -88,9 +88,20 @@ def score_requests(stage: ReasonsStage, scorer: AffectScorer, requests: list[Req
         schema={k: schema.TURNS_IN[k] for k in ("ticket_id", "turn_index", "speaker", "text")},
     )  # fmt: skip
     turns, vectors = scorer.score_turns(turns, tickets, with_vectors=True)
-    docs = make_docs(tickets, turns)
-    found = stage.run(tickets, turns, vectors, docs)
+    return tickets, turns, vectors, make_docs(tickets, turns)
+
+
+def run_stage(stage: ReasonsStage, frames: tuple) -> pl.DataFrame:
+    """The stage's output frame for `request_frames`' tickets, in request order."""
+    tickets = frames[0]
+    found = stage.run(*frames)
     return tickets.select("ticket_id").join(found, on="ticket_id", how="left", maintain_order="left")
+
+
+def score_requests(stage: ReasonsStage, scorer: AffectScorer, requests: list[Request]) -> pl.DataFrame:
+    """Each request as a one-turn ticket through affect, NLP and the reasons stage: the stage's output frame, in
+    request order."""
+    return run_stage(stage, request_frames(scorer, requests))
 
 
 def read_sets(
