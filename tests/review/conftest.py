@@ -9,6 +9,7 @@ template file, so each test mutates its own store.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from qa_engine.auth.users import FAST_HASH_ENV
 from qa_engine.web.app import create_app
+from qa_engine.web.deps import CSRF_FIELD
 from tests.pgsupport import Databases, on_postgres
 
 from .support import PASSWORD, add_users, write_store
@@ -25,6 +27,8 @@ from .support import PASSWORD, add_users, write_store
 # Real argon2id, with cheap parameters: these tests sign in hundreds of times (test_auth checks the real defaults).
 # Honoured only while a test runs (users.fast_hashing); a process a test starts is marked with QA_TESTING=1.
 os.environ.setdefault(FAST_HASH_ENV, "1")
+
+CSRF_VALUE = re.compile(rf'(name="{CSRF_FIELD}" value=")[^"]*')
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +80,11 @@ class Signed:
 
     def get(self, url: str, **kw):
         return self.client.get(url, **kw)
+
+    def page(self, url: str) -> str:
+        """The HTML of a page with its random CSRF token blanked, for "this id is not on the page" checks
+        (a 43-character token holds "T2" about once in a hundred pages)."""
+        return CSRF_VALUE.sub(r"\1", self.client.get(url).text)
 
     def post(self, url: str, json=None, csrf: bool = True, **kw):
         headers = {"X-CSRF-Token": self.csrf} if csrf else {}

@@ -118,7 +118,7 @@ def test_the_contact_reasons_are_the_contracts() -> None:
 
 
 def test_the_queue_page_has_the_filters_and_shows_reason_and_escalation(shared_login) -> None:
-    html = shared_login("lead").get("/?contact_reason=logistics&min_escalation_risk=0.8").text
+    html = shared_login("lead").page("/?contact_reason=logistics&min_escalation_risk=0.8")
     assert '<option value="logistics" selected>' in html
     assert 'name="min_escalation_risk"' in html and 'value="0.8"' in html
     assert '<option value="logistics.lost" >' in html  # the sub-reasons come from the taxonomy
@@ -175,7 +175,7 @@ def test_the_balance_hides_which_other_tickets_exist(shared_login) -> None:
     account = shared_login("agent1").get("/api/tickets/R-1").json()["customer_balance"]
     assert [t["ticket_id"] for t in account["tickets"]] == [None, "R-1"]  # Y-1 is agent a-2's
     assert account["balance"] == -9.0 and account["churn_risk"] is True
-    html = shared_login("agent1").get("/tickets/R-1").text
+    html = shared_login("agent1").page("/tickets/R-1")
     assert "Y-1" not in html and "another ticket" in html
 
 

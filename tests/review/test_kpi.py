@@ -165,7 +165,7 @@ def test_without_a_session(anon) -> None:
 
 
 def test_the_page_shows_each_kpi_against_its_target(shared_login) -> None:
-    html = shared_login("agent1").get("/kpi?by=channel").text
+    html = shared_login("agent1").page("/kpi?by=channel")
     assert '<div class="kpi-card missed" data-kpi="sla_attainment">' in html
     assert "target ≥ 95%" in html and "week over week" in html
     assert "First-response SLA per channel" in html and ">no SLA</td>" not in html  # a-1 has no phone tickets

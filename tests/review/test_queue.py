@@ -184,7 +184,7 @@ def test_a_page_is_a_top_n_scan_not_a_full_sort(shared_db) -> None:
 
 def test_the_queue_page_renders_filters_counts_and_escapes(shared_login) -> None:
     lead = shared_login("lead")
-    html = lead.get("/?tier=red&q=%3Cscript%3E").text
+    html = lead.page("/?tier=red&q=%3Cscript%3E")
     assert "X-1" in html and "R-1" not in html  # only X-1 has <script> in its text
     assert "<script>" not in html and "&lt;script&gt;" in html  # the reason and the filter value, escaped
     page = lead.get("/?limit=5")
