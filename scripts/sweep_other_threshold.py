@@ -17,10 +17,10 @@ from sklearn.metrics import f1_score
 from qa_engine import paths
 from qa_engine.cli.reasons import COMMITTED_PRECISION, _scorer
 from qa_engine.reasons.evaluate import (
-    REALISTIC_SET,
     REASON_SET,
     UNSEEN_SET,
     read_set,
+    realistic_sets,
     request_frames,
     run_stage,
 )
@@ -28,7 +28,7 @@ from qa_engine.reasons.stage import ReasonsStage
 from qa_engine.reasons.taxonomy import OTHER, REASONS
 
 DEFAULT_THRESHOLDS = (0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
-SETS = (("reasons", REASON_SET), ("unseen", UNSEEN_SET), ("realistic", REALISTIC_SET))
+SETS = (("reasons", REASON_SET), ("unseen", UNSEEN_SET))
 
 
 def main(thresholds: list[float]) -> None:
@@ -36,6 +36,7 @@ def main(thresholds: list[float]) -> None:
     stage = ReasonsStage.load(scorer)
     print(f"classifier {stage.model.version}")
     sets = {name: read_set(paths.models_dir() / file, "reason", REASONS) for name, file in SETS}
+    sets["realistic"] = [r for file in realistic_sets() for r in read_set(file, "reason", REASONS)]
     frames = {name: request_frames(scorer, requests) for name, requests in sets.items()}
     for threshold in thresholds:
         spec = stage.taxonomy.spec.model_copy(update={"min_score": threshold})

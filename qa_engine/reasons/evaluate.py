@@ -36,9 +36,10 @@ ESCALATION_SET = "reasons/eval/escalation.tsv"
 # Requests in unseen phrasing ("track my package", "do you have next day delivery"), written apart from and after
 # the taxonomy's examples, to measure how the classifier holds on wording nobody tuned it on.
 UNSEEN_SET = "reasons/eval/unseen.tsv"
-# English requests written like real shop traffic (lower case, typos, order numbers, several questions, rambling),
-# 5 per sub-reason, written after and apart from the example files (issue 19), figure `contact_reason_realistic/en`.
-REALISTIC_SET = "reasons/eval/requests_en_realistic.tsv"
+# Requests written like real shop traffic (lower case, typos, order numbers, several questions, rambling, mixed
+# language), one file per language, written after and apart from the example files: figures
+# `contact_reason_realistic/<language>`.
+REALISTIC_SETS = "reasons/eval/requests_*_realistic.tsv"
 ESCALATION_LABELS = ("escalating", "ordinary")
 
 
@@ -138,12 +139,23 @@ def evaluate(
     return reports
 
 
-def evaluate_realistic(stage: ReasonsStage, scorer: AffectScorer, file: Path | None = None) -> list[Report]:
-    """Contact-reason figures on the realistic English set (`reasons/contact_reason_realistic/en`); none when the
-    set is absent."""
-    return evaluate_unseen(
-        stage, scorer, file or paths.models_dir() / REALISTIC_SET, "contact_reason_realistic"
-    )
+def realistic_sets() -> list[Path]:
+    """The realistic request sets, one per language (`requests_<language>_realistic.tsv`), in name order."""
+    return sorted(paths.models_dir().glob(REALISTIC_SETS))
+
+
+def evaluate_realistic(
+    stage: ReasonsStage, scorer: AffectScorer, files: list[Path] | None = None
+) -> list[Report]:
+    """Contact-reason figures on the realistic sets, per language and overall
+    (`reasons/contact_reason_realistic/<language>`, with the confusion per reason); none when there is no set."""
+    from qa_engine.affect.training.evaluate import Report, _classification
+
+    files = realistic_sets() if files is None else files
+    requests = [r for file in files for r in read_set(file, "reason", REASONS)]
+    if not requests:
+        return []
+    return _reason_reports(stage, scorer, requests, "contact_reason_realistic", Report, _classification)
 
 
 def evaluate_unseen(
