@@ -1,6 +1,6 @@
 """Sweep the contact-reason `other` threshold (`min_score` in models/reasons/taxonomy.yaml) on the held-apart sets.
 
-Why: `other` must hold what fits no reason, not what the classifier is unsure of (issue 19), so the threshold is
+Why: `other` must hold what fits no reason, not what the classifier is unsure of, so the threshold is
 chosen on held-apart requests, and the model card states the sweep. The sets are encoded once (fp32, as the
 committed figures are) and the reasons stage is run at each threshold with the committed classifier.
 

@@ -26,7 +26,7 @@ lower thresholds give small talk a reason. The margin is a few requests, and the
 the figures below are measured on.
 """
 REALISTIC_EXAMPLES = """
-The English examples (60 or more per sub-reason) are written like real shop traffic (issue 19): chat, e-mail
+The English examples (60 or more per sub-reason) are written like real shop traffic: chat, e-mail
   and app-form requests, short and long, lower case and typos, order numbers inside, several questions at once,
   emotional, a little mixed language ("hola, ..."), template openings ("I want to ...", "help me ...", "how do I
   ..."); `other` holds greetings, thanks, spam and questions about something else, never requests the classifier

@@ -1,4 +1,4 @@
-"""`qa reasons fit` reproduces the committed classifier (issue 19: keep the fit reproducible and its version hash):
+"""`qa reasons fit` reproduces the committed classifier (the fit stays reproducible, and so does its version hash):
 fitting again from the committed taxonomy, signal file and encoder gives the same weights and the same version."""
 
 from __future__ import annotations

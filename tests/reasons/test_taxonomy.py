@@ -63,7 +63,7 @@ def test_default_taxonomy_covers_every_contract_reason_in_every_language() -> No
     for label in taxonomy.labels:
         for language in LANGUAGES:
             assert counts[(label, language)] >= 3, (label, language)
-        assert counts[(label, "en")] >= 60, label  # issue 19: English first, 60 or more per sub-reason
+        assert counts[(label, "en")] >= 60, label  # 60 or more per sub-reason
     # the sub-reasons the default tier policy names exist
     assert {"logistics.lost", "payment.double_charge"} <= set(taxonomy.labels)
 

@@ -209,7 +209,7 @@ def _dissatisfied(tickets: list) -> float:
 
 
 def test_each_agent_s_likely_dissatisfied_share_stands_against_the_team_s(reports) -> None:
-    """Issue 18: the coaching report and the team report show each agent's share of likely-dissatisfied customers
+    """The coaching report and the team report show each agent's share of likely-dissatisfied customers
     (risk at or above the pack's yellow line) beside the team's; planted risks make the agents differ."""
     t1 = [t for t in PLANTED if t.team == "T1"]
     good = [t for t in PLANTED if t.agent_id == "a-good"]

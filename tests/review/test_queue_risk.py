@@ -1,4 +1,4 @@
-"""`sort=risk`: each tier's likeliest dissatisfied customers first, over keyset pages (issue 18)."""
+"""`sort=risk`: each tier's likeliest dissatisfied customers first, over keyset pages."""
 
 from __future__ import annotations
 

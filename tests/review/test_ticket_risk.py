@@ -1,4 +1,4 @@
-"""The ticket page and API draw the predicted dissatisfaction (issue 18): the risk, the turns that raised it most
+"""The ticket page and API draw the predicted dissatisfaction: the risk, the turns that raised it most
 (marked in the conversation and linked from the risk), apart from the tier reasons; a null risk says why."""
 
 from __future__ import annotations

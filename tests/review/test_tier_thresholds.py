@@ -1,4 +1,4 @@
-"""The calibration page shows the tier threshold calibration as `qa tiers calibrate --dry-run` prints it (issue 18):
+"""The calibration page shows the tier threshold calibration as `qa tiers calibrate --dry-run` prints it:
 labelled tickets, Cohen's kappa and confusion before and after, the proposed thresholds; read-only, QA leads only.
 
 The browser test runs real headless Chromium over the bundled examples scored with the real default models (many

@@ -45,7 +45,7 @@ EXPECTED = {  # id: (kind, category, weight, critical), as CONTRACT.md and the r
     "composure_after_hostility": ("conditional", "composure", 10, False),
     "nvc_after_complaint": ("conditional", "nvc", 10, False),
 }
-# rules added for the seeds (issue 23): pass and fail examples in every language the default pack serves
+# rules added for the seeds: pass and fail examples in every language the default pack serves
 SEED_RULES = [
     "reply_in_customer_language", "logistics_tracking_or_date", "returns_window_or_next_step", "formal_address",
     "composure_after_hostility", "nvc_after_complaint",

@@ -1,4 +1,4 @@
-"""A red mood condition read from one turn needs the outcome model to agree (`confirmed_by_risk`, issue 18)."""
+"""A red mood condition read from one turn needs the outcome model to agree (`confirmed_by_risk`)."""
 
 from __future__ import annotations
 
