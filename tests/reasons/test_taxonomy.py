@@ -61,9 +61,8 @@ def test_default_taxonomy_covers_every_contract_reason_in_every_language() -> No
         assert set(spec.keywords) == set(LANGUAGES), reason
     counts = Counter((e.label, e.language) for e in taxonomy.examples())
     for label in taxonomy.labels:
-        for language in LANGUAGES:
-            assert counts[(label, language)] >= 3, (label, language)
-        assert counts[(label, "en")] >= 60, label  # 60 or more per sub-reason
+        for language in LANGUAGES:  # real traffic needs many phrasings of each sub-reason in every language
+            assert counts[(label, language)] >= 60, (label, language)
     # the sub-reasons the default tier policy names exist
     assert {"logistics.lost", "payment.double_charge"} <= set(taxonomy.labels)
 
