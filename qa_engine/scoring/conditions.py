@@ -11,7 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from qa_engine.scoring.policy import DEFAULT_ESCALATION_RISK, DEFAULT_LIKELY
+from qa_engine.scoring.params import (
+    ConditionParams,
+    CriticalRuleFailedParams,
+    CustomerEndsUpsetParams,
+    DissatisfactionRiskParams,
+    EscalationRiskParams,
+    MoodNotRecoveredParams,
+    QaScoreBelowParams,
+    ReasonUnresolvedParams,
+    RuleFailedParams,
+)
 
 
 @dataclass
@@ -32,13 +42,19 @@ class TicketView:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-Condition = Callable[[TicketView, dict[str, Any]], list[Reason]]
+Condition = Callable[[TicketView, Any], list[Reason]]
 CONDITIONS: dict[str, Condition] = {}
+PARAMS: dict[
+    str, type[ConditionParams]
+] = {}  # each condition's typed parameters (params.py), checked at load
 
 
-def register_condition(name: str) -> Callable[[Condition], Condition]:
+def register_condition(name: str, params: type[ConditionParams]) -> Callable[[Condition], Condition]:
+    """Make `fn` the condition `name` of the policy YAML; `params` validates its parameters when a pack loads."""
+
     def wrap(fn: Condition) -> Condition:
         CONDITIONS[name] = fn
+        PARAMS[name] = params
         return fn
 
     return wrap
@@ -57,8 +73,8 @@ def _telling(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [t for t in turns if t.get("affect_flag") not in UNTELLING_FLAGS]
 
 
-@register_condition("critical_rule_failed")
-def critical_rule_failed(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+@register_condition("critical_rule_failed", CriticalRuleFailedParams)
+def critical_rule_failed(view: TicketView, params: CriticalRuleFailedParams) -> list[Reason]:
     """Any critical rule that failed (PII leak, forbidden wording, ...)."""
     return [
         Reason(
@@ -71,12 +87,12 @@ def critical_rule_failed(view: TicketView, params: dict[str, Any]) -> list[Reaso
     ]
 
 
-@register_condition("rule_failed")
-def rule_failed(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+@register_condition("rule_failed", RuleFailedParams)
+def rule_failed(view: TicketView, params: RuleFailedParams) -> list[Reason]:
     """Named rules (`rules: [id, ...]`) or a whole category (`category: timeliness`) that failed."""
-    ids = set(params.get("rules") or [])
-    category = params.get("category")
-    closing = _positive_closing(view) if params.get("unless_customer_ends_positive") else None
+    ids = set(params.rules)
+    category = params.category
+    closing = _positive_closing(view) if params.unless_customer_ends_positive else None
     return [
         Reason(
             f"failed:{r['rule_id']}",
@@ -100,17 +116,17 @@ def _positive_closing(view: TicketView) -> int | None:
     return turns[-1]["turn_index"]
 
 
-@register_condition("customer_ends_upset")
-def customer_ends_upset(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+@register_condition("customer_ends_upset", CustomerEndsUpsetParams)
+def customer_ends_upset(view: TicketView, params: CustomerEndsUpsetParams) -> list[Reason]:
     """The customer's last telling turn is angry/disgusted (emotion score >= min_emotion_score) or strongly
     negative. A closing "no, that's all" says nothing about the mood, so the turn before it counts."""
     telling = _telling(view.customer_turns)
     if not telling:
         return []
     last = telling[-1]
-    emotions = set(params.get("emotions", ["anger", "disgust"]))
-    min_score = float(params.get("min_emotion_score", 0.5))
-    floor = float(params.get("sentiment_at_most", -0.9))
+    emotions = set(params.emotions)
+    min_score = params.min_emotion_score
+    floor = params.sentiment_at_most
     scores = last.get("emotion_scores") or {}
     if last.get("emotion") in emotions and scores.get(last["emotion"], 0.0) >= min_score:
         why = f"customer ends {last['emotion']} ({scores[last['emotion']]:.2f})"
@@ -121,9 +137,9 @@ def customer_ends_upset(view: TicketView, params: dict[str, Any]) -> list[Reason
     return [Reason("customer_ends_upset", why, _turn_evidence(last, why))]
 
 
-@register_condition("qa_score_below")
-def qa_score_below(view: TicketView, params: dict[str, Any]) -> list[Reason]:
-    threshold = float(params.get("threshold", 80))
+@register_condition("qa_score_below", QaScoreBelowParams)
+def qa_score_below(view: TicketView, params: QaScoreBelowParams) -> list[Reason]:
+    threshold = params.threshold
     if view.qa_score < threshold:
         failed = [r["rule_id"] for r in view.rule_results if r["outcome"] == "fail"]
         return [
@@ -135,13 +151,13 @@ def qa_score_below(view: TicketView, params: dict[str, Any]) -> list[Reason]:
     return []
 
 
-@register_condition("mood_not_recovered")
-def mood_not_recovered(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+@register_condition("mood_not_recovered", MoodNotRecoveredParams)
+def mood_not_recovered(view: TicketView, params: MoodNotRecoveredParams) -> list[Reason]:
     """The customer started negative and was still negative at the end (needs >= min_customer_turns turns)."""
     turns = _telling(view.customer_turns)
-    if len(turns) < int(params.get("min_customer_turns", 2)):
+    if len(turns) < params.min_customer_turns:
         return []
-    floor = float(params.get("sentiment_at_most", -0.3))
+    floor = params.sentiment_at_most
     first, last = turns[0], turns[-1]
     if first["sentiment_score"] <= floor and last["sentiment_score"] <= floor:
         why = f"customer mood did not recover (start {first['sentiment_score']:.2f}, end {last['sentiment_score']:.2f})"
@@ -149,11 +165,11 @@ def mood_not_recovered(view: TicketView, params: dict[str, Any]) -> list[Reason]
     return []
 
 
-@register_condition("escalation_risk_at_least")
-def escalation_risk_at_least(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+@register_condition("escalation_risk_at_least", EscalationRiskParams)
+def escalation_risk_at_least(view: TicketView, params: EscalationRiskParams) -> list[Reason]:
     """The escalation risk (qa_engine.reasons) is at least `min_risk`: one reason per signal that raised it, each
     naming the signal and pointing at the customer's words (chargeback, bad review, legal action, manager, ...)."""
-    threshold = float(params.get("min_risk", DEFAULT_ESCALATION_RISK))
+    threshold = params.min_risk
     risk = view.ticket.get("escalation_risk")
     if risk is None or risk < threshold:
         return []
@@ -171,19 +187,19 @@ def escalation_risk_at_least(view: TicketView, params: dict[str, Any]) -> list[R
     return reasons or [Reason("escalation", head)]
 
 
-@register_condition("reason_unresolved")
-def reason_unresolved(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+@register_condition("reason_unresolved", ReasonUnresolvedParams)
+def reason_unresolved(view: TicketView, params: ReasonUnresolvedParams) -> list[Reason]:
     """The ticket is about one of `sub_reasons` (or whole reasons, e.g. `complaint`) and the customer's last turn is
     still negative (sentiment <= `sentiment_at_most`) or the closing turns have no resolution wording ("thanks, that
     helps")."""
-    wanted = set(params.get("sub_reasons", ["logistics.lost", "payment.double_charge"]))
+    wanted = set(params.sub_reasons)
     labels = (view.ticket.get("contact_sub_reason"), view.ticket.get("contact_reason"))
     about = next((label for label in labels if label in wanted), None)
     turns = [t for t in view.customer_turns if t.get("affect_flag") not in ("empty_text", "no_text_content")]
     if about is None or not turns:
         return []
     last = turns[-1]
-    floor = float(params.get("sentiment_at_most", -0.3))
+    floor = params.sentiment_at_most
     if last.get("sentiment_score") is not None and last["sentiment_score"] <= floor:
         why = f"{about} not resolved: the customer ends negative (sentiment {last['sentiment_score']:.2f})"
     elif not view.ticket.get("customer_resolved"):
@@ -193,15 +209,15 @@ def reason_unresolved(view: TicketView, params: dict[str, Any]) -> list[Reason]:
     return [Reason("reason_unresolved", why, _turn_evidence(last, why))]
 
 
-@register_condition("dissatisfaction_risk_at_least")
-def dissatisfaction_risk_at_least(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+@register_condition("dissatisfaction_risk_at_least", DissatisfactionRiskParams)
+def dissatisfaction_risk_at_least(view: TicketView, params: DissatisfactionRiskParams) -> list[Reason]:
     """The predicted dissatisfaction risk (qa_engine.satisfaction) is at least `min_risk`; the reason points at the
     turn that raised it most. `label` names the finding ("likely dissatisfied", "very dissatisfied")."""
-    threshold = float(params.get("min_risk", DEFAULT_LIKELY))
+    threshold = params.min_risk
     risk = view.ticket.get("dissatisfaction_risk")
     if risk is None or risk < threshold:
         return []
-    label = params.get("label", "customer likely dissatisfied")
+    label = params.label
     found = json.loads(view.ticket.get("dissatisfaction_evidence") or "[]")
     text = f"{label}: dissatisfaction risk {risk:.2f} >= {threshold:.2f}"
     top = next((item for item in found if item.get("turn_index") is not None), None)

@@ -127,7 +127,7 @@ def _run(spec, view: TicketView, gate: float | None = None) -> list[Reason]:
     risk = view.ticket.get("dissatisfaction_risk")
     if gate is not None and risk is not None and risk < gate:
         return []
-    found = CONDITIONS[spec.when](view, spec.params)
+    found = CONDITIONS[spec.when](view, spec.settings)
     for r in found:
         if spec.id:
             r.id = spec.id

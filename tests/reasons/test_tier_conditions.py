@@ -13,6 +13,8 @@ import pytest
 from qa_engine.schema import RULE_RESULTS
 from qa_engine.scoring import assign_tiers, load_policy
 from qa_engine.scoring.conditions import CONDITIONS, TicketView
+from qa_engine.scoring.params import EscalationRiskParams as Escalation
+from qa_engine.scoring.params import ReasonUnresolvedParams as Unresolved
 
 CHARGEBACK = {"signal": "chargeback", "weight": 0.75, "turn_index": 2, "start": 14, "end": 24, "text": "chargeback",
               "note": "Threatens a chargeback or a payment dispute"}  # fmt: skip
@@ -31,21 +33,21 @@ def view(ticket: dict[str, Any], last_sentiment: float = 0.0) -> TicketView:
 def test_escalation_fires_from_the_threshold_with_one_reason_per_signal() -> None:
     fire = CONDITIONS["escalation_risk_at_least"]
     ticket = {"escalation_risk": 0.86, "escalation_evidence": json.dumps([CHARGEBACK, MANAGER])}
-    reasons = fire(view(ticket), {"min_risk": 0.7})
+    reasons = fire(view(ticket), Escalation(min_risk=0.7))
     assert [r.id for r in reasons] == ["escalation:chargeback", "escalation:manager_request"]
     assert reasons[0].text == 'escalation risk 0.86 >= 0.70: chargeback "chargeback" in turn 2'
     assert reasons[0].evidence == {"turn_index": 2, "start": 14, "end": 24, "text": "chargeback",
                                    "note": CHARGEBACK["note"]}  # fmt: skip
-    assert fire(view({**ticket, "escalation_risk": 0.69}), {"min_risk": 0.7}) == []
-    assert fire(view({**ticket, "escalation_risk": 0.7}), {})  # default 0.7, inclusive
-    assert fire(view({}), {}) == []  # a ticket scored before key issues existed
+    assert fire(view({**ticket, "escalation_risk": 0.69}), Escalation(min_risk=0.7)) == []
+    assert fire(view({**ticket, "escalation_risk": 0.7}), Escalation())  # default 0.7, inclusive
+    assert fire(view({}), Escalation()) == []  # a ticket scored before key issues existed
 
 
 def test_model_only_escalation_names_the_model() -> None:
     model = {"signal": "model", "weight": 0.45, "turn_index": 0, "start": 0, "end": 21, "text": "My parcel never came.",
              "note": "escalation model 0.90"}  # fmt: skip
     (reason,) = CONDITIONS["escalation_risk_at_least"](
-        view({"escalation_risk": 0.45, "escalation_evidence": json.dumps([model])}), {"min_risk": 0.4}
+        view({"escalation_risk": 0.45, "escalation_evidence": json.dumps([model])}), Escalation(min_risk=0.4)
     )
     assert reason.text == "escalation risk 0.45 >= 0.40: model (escalation model 0.90) in turn 0"
 
@@ -62,7 +64,7 @@ def test_model_only_escalation_names_the_model() -> None:
 def test_reason_unresolved(sub_reason: str, last_sentiment: float, resolved: bool, fires: str | None) -> None:
     ticket = {"contact_reason": sub_reason.split(".")[0], "contact_sub_reason": sub_reason,
               "customer_resolved": resolved}  # fmt: skip
-    reasons = CONDITIONS["reason_unresolved"](view(ticket, last_sentiment), {})
+    reasons = CONDITIONS["reason_unresolved"](view(ticket, last_sentiment), Unresolved())
     if fires is None:
         assert reasons == []
     else:
@@ -77,7 +79,7 @@ def test_reason_unresolved_takes_whole_reasons_too() -> None:
         "contact_sub_reason": "complaint.service",
         "customer_resolved": False,
     }
-    assert CONDITIONS["reason_unresolved"](view(ticket), {"sub_reasons": ["complaint"]})
+    assert CONDITIONS["reason_unresolved"](view(ticket), Unresolved(sub_reasons=["complaint"]))
 
 
 def _tickets(**columns: list) -> pl.DataFrame:
