@@ -1,17 +1,39 @@
 """Tier conditions, registered by name so the policy YAML can use them (a new one is a function + a decorator).
 
-Each condition looks at one ticket (its customer turns with affect, its rule results, its QA score) and returns the
-reasons it fired, each with evidence pointing at a turn and span when there is one.
+A condition takes its typed parameters (`params.py`) and returns a `Check`: a polars boolean expression over the
+per-ticket feature frame (`features.py`) that says where it fires, and a function that words its reasons, each with
+evidence pointing at a turn and span when there is one, for one row where it fired. The expression decides the
+tier for the whole batch at once; only the tickets a condition made red or yellow are worded in Python.
+
+Adding one: a parameters model in `params.py`, then here
+
+    @register_condition("my_condition", MyConditionParams)
+    def my_condition(params: MyConditionParams) -> Check:
+        return Check(fires=pl.col("...") > params.x, reasons=lambda row: [Reason("my_condition", "...")])
+
+`reasons(row)` must give at least one reason wherever `fires` is true (the row is the feature frame's, as a dict).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from qa_engine.scoring.policy import DEFAULT_ESCALATION_RISK, DEFAULT_LIKELY
+import polars as pl
+
+from qa_engine.scoring.params import (
+    ConditionParams,
+    CriticalRuleFailedParams,
+    CustomerEndsUpsetParams,
+    DissatisfactionRiskParams,
+    EscalationRiskParams,
+    MoodNotRecoveredParams,
+    QaScoreBelowParams,
+    ReasonUnresolvedParams,
+    RuleFailedParams,
+)
 
 
 @dataclass
@@ -21,198 +43,215 @@ class Reason:
     evidence: dict[str, Any] | None = None
 
 
-@dataclass
-class TicketView:
-    """What a condition may look at for one ticket."""
-
-    ticket: dict[str, Any]
-    customer_turns: list[dict[str, Any]]
-    rule_results: list[dict[str, Any]]
-    qa_score: float
-    extras: dict[str, Any] = field(default_factory=dict)
+Row = dict[str, Any]  # one row of the feature frame (features.ticket_features plus qa_score)
 
 
-Condition = Callable[[TicketView, dict[str, Any]], list[Reason]]
+@dataclass(frozen=True)
+class Check:
+    """Where a condition fires (a boolean expression over the feature frame; null counts as not firing) and how
+    to word its reasons for one row where it fired."""
+
+    fires: pl.Expr
+    reasons: Callable[[Row], list[Reason]]
+
+
+Condition = Callable[[Any], Check]
 CONDITIONS: dict[str, Condition] = {}
+PARAMS: dict[
+    str, type[ConditionParams]
+] = {}  # each condition's typed parameters (params.py), checked at load
 
 
-def register_condition(name: str) -> Callable[[Condition], Condition]:
+def register_condition(name: str, params: type[ConditionParams]) -> Callable[[Condition], Condition]:
+    """Make `fn` the condition `name` of the policy YAML; `params` validates its parameters when a pack loads."""
+
     def wrap(fn: Condition) -> Condition:
         CONDITIONS[name] = fn
+        PARAMS[name] = params
         return fn
 
     return wrap
 
 
-def _turn_evidence(turn: dict[str, Any], note: str) -> dict[str, Any]:
+def _turn_evidence(turn: Row, note: str) -> dict[str, Any]:
     text = turn.get("text") or ""
     return {"turn_index": turn["turn_index"], "start": 0, "end": len(text), "text": text[:200], "note": note}
 
 
-UNTELLING_FLAGS = ("empty_text", "no_text_content", "phatic_reply")
+def _any_failed(match: pl.Expr) -> pl.Expr:
+    """Some failed rule result of the ticket matches (`match` reads `pl.element().struct`)."""
+    return pl.col("failed").list.eval(match).list.any().fill_null(False)
 
 
-def _telling(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Turns whose affect says something about the mood: not empty, not a phatic "ok, thanks" or "no, that's all"."""
-    return [t for t in turns if t.get("affect_flag") not in UNTELLING_FLAGS]
+def _detail(r: Row) -> str:
+    return f" ({r['detail']})" if r.get("detail") else ""
 
 
-@register_condition("critical_rule_failed")
-def critical_rule_failed(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+@register_condition("critical_rule_failed", CriticalRuleFailedParams)
+def critical_rule_failed(params: CriticalRuleFailedParams) -> Check:
     """Any critical rule that failed (PII leak, forbidden wording, ...)."""
-    return [
-        Reason(
-            f"critical:{r['rule_id']}",
-            f"critical rule failed: {r['rule_id']}" + (f" ({r['detail']})" if r.get("detail") else ""),
-            r.get("evidence"),
-        )
-        for r in view.rule_results
-        if r["outcome"] == "fail" and r["critical"]
-    ]
 
-
-@register_condition("rule_failed")
-def rule_failed(view: TicketView, params: dict[str, Any]) -> list[Reason]:
-    """Named rules (`rules: [id, ...]`) or a whole category (`category: timeliness`) that failed."""
-    ids = set(params.get("rules") or [])
-    category = params.get("category")
-    closing = _positive_closing(view) if params.get("unless_customer_ends_positive") else None
-    return [
-        Reason(
-            f"failed:{r['rule_id']}",
-            f"{r['category']} rule failed: {r['rule_id']}" + (f" ({r['detail']})" if r.get("detail") else ""),
-            r.get("evidence"),
-        )
-        for r in view.rule_results
-        if r["outcome"] == "fail"
-        and (r["rule_id"] in ids or (category and r["category"] == category))
-        and not (closing is not None and (r.get("evidence") or {}).get("turn_index") == closing)
-    ]
-
-
-def _positive_closing(view: TicketView) -> int | None:
-    """The turn index of the customer's last turn when it is positive and nothing follows it from the customer:
-    a happy "perfect, thank you so much!" left unanswered is no customer waiting on a problem
-    (`rule_failed` with `unless_customer_ends_positive: true`)."""
-    turns = _telling(view.customer_turns)
-    if not turns or turns[-1].get("sentiment") != "positive":
-        return None
-    return turns[-1]["turn_index"]
-
-
-@register_condition("customer_ends_upset")
-def customer_ends_upset(view: TicketView, params: dict[str, Any]) -> list[Reason]:
-    """The customer's last telling turn is angry/disgusted (emotion score >= min_emotion_score) or strongly
-    negative. A closing "no, that's all" says nothing about the mood, so the turn before it counts."""
-    telling = _telling(view.customer_turns)
-    if not telling:
-        return []
-    last = telling[-1]
-    emotions = set(params.get("emotions", ["anger", "disgust"]))
-    min_score = float(params.get("min_emotion_score", 0.5))
-    floor = float(params.get("sentiment_at_most", -0.9))
-    scores = last.get("emotion_scores") or {}
-    if last.get("emotion") in emotions and scores.get(last["emotion"], 0.0) >= min_score:
-        why = f"customer ends {last['emotion']} ({scores[last['emotion']]:.2f})"
-    elif last.get("sentiment_score") is not None and last["sentiment_score"] <= floor:
-        why = f"customer ends strongly negative (sentiment {last['sentiment_score']:.2f})"
-    else:
-        return []
-    return [Reason("customer_ends_upset", why, _turn_evidence(last, why))]
-
-
-@register_condition("qa_score_below")
-def qa_score_below(view: TicketView, params: dict[str, Any]) -> list[Reason]:
-    threshold = float(params.get("threshold", 80))
-    if view.qa_score < threshold:
-        failed = [r["rule_id"] for r in view.rule_results if r["outcome"] == "fail"]
+    def reasons(row: Row) -> list[Reason]:
         return [
             Reason(
-                "qa_score_below",
-                f"QA score {view.qa_score:.0f} < {threshold:.0f} (failed: {', '.join(failed)})",
+                f"critical:{r['rule_id']}", f"critical rule failed: {r['rule_id']}{_detail(r)}", r["evidence"]
             )
+            for r in row["failed"] or []
+            if r["critical"]
         ]
-    return []
+
+    return Check(_any_failed(pl.element().struct.field("critical").fill_null(False)), reasons)
 
 
-@register_condition("mood_not_recovered")
-def mood_not_recovered(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+@register_condition("rule_failed", RuleFailedParams)
+def rule_failed(params: RuleFailedParams) -> Check:
+    """Named rules (`rules: [id, ...]`) or a whole category (`category: timeliness`) that failed; with
+    `unless_customer_ends_positive`, not one whose evidence is the customer's positive last telling turn (a happy
+    "perfect, thank you so much!" left unanswered is no customer waiting on a problem)."""
+    ids, category, unless = list(params.rules), params.category, params.unless_customer_ends_positive
+
+    def matches(r: Row) -> bool:
+        named = r["rule_id"] in ids or bool(category and r["category"] == category)
+        return named and not (unless and r["at_positive_closing"])
+
+    element = pl.element().struct
+    named = element.field("rule_id").is_in(pl.Series(ids, dtype=pl.String)).fill_null(False)
+    if category:
+        named = named | (element.field("category") == category).fill_null(False)
+    if unless:
+        named = named & ~element.field("at_positive_closing")
+
+    def reasons(row: Row) -> list[Reason]:
+        return [
+            Reason(
+                f"failed:{r['rule_id']}",
+                f"{r['category']} rule failed: {r['rule_id']}{_detail(r)}",
+                r["evidence"],
+            )
+            for r in row["failed"] or []
+            if matches(r)
+        ]
+
+    return Check(_any_failed(named), reasons)
+
+
+@register_condition("customer_ends_upset", CustomerEndsUpsetParams)
+def customer_ends_upset(params: CustomerEndsUpsetParams) -> Check:
+    """The customer's last telling turn is angry/disgusted (emotion score >= min_emotion_score) or strongly
+    negative. A closing "no, that's all" says nothing about the mood, so the turn before it counts."""
+    emotions, min_score, floor = list(params.emotions), params.min_emotion_score, params.sentiment_at_most
+    upset = pl.col("last_emotion").is_in(pl.Series(emotions, dtype=pl.String)).fill_null(False) & (
+        pl.col("last_emotion_score") >= min_score
+    )
+    negative = (pl.col("last_sentiment") <= floor).fill_null(False)
+
+    def reasons(row: Row) -> list[Reason]:
+        last = row["last_telling"]
+        emotion, score = last.get("emotion"), row["last_emotion_score"]
+        if emotion in emotions and score >= min_score:
+            why = f"customer ends {emotion} ({score:.2f})"
+        else:
+            why = f"customer ends strongly negative (sentiment {last['sentiment_score']:.2f})"
+        return [Reason("customer_ends_upset", why, _turn_evidence(last, why))]
+
+    return Check((pl.col("n_telling") > 0) & (upset | negative), reasons)
+
+
+@register_condition("qa_score_below", QaScoreBelowParams)
+def qa_score_below(params: QaScoreBelowParams) -> Check:
+    """The QA score is under `threshold`; the reason lists the failed rules."""
+    threshold = params.threshold
+
+    def reasons(row: Row) -> list[Reason]:
+        failed = [r["rule_id"] for r in row["failed"] or []]
+        text = f"QA score {row['qa_score']:.0f} < {threshold:.0f} (failed: {', '.join(failed)})"
+        return [Reason("qa_score_below", text)]
+
+    return Check(pl.col("qa_score") < threshold, reasons)
+
+
+@register_condition("mood_not_recovered", MoodNotRecoveredParams)
+def mood_not_recovered(params: MoodNotRecoveredParams) -> Check:
     """The customer started negative and was still negative at the end (needs >= min_customer_turns turns)."""
-    turns = _telling(view.customer_turns)
-    if len(turns) < int(params.get("min_customer_turns", 2)):
-        return []
-    floor = float(params.get("sentiment_at_most", -0.3))
-    first, last = turns[0], turns[-1]
-    if first["sentiment_score"] <= floor and last["sentiment_score"] <= floor:
-        why = f"customer mood did not recover (start {first['sentiment_score']:.2f}, end {last['sentiment_score']:.2f})"
-        return [Reason("mood_not_recovered", why, _turn_evidence(last, why))]
-    return []
+    floor = params.sentiment_at_most
+    fires = (
+        (pl.col("n_telling") >= params.min_customer_turns)
+        & (pl.col("first_sentiment") <= floor)
+        & (pl.col("last_sentiment") <= floor)
+    )
+
+    def reasons(row: Row) -> list[Reason]:
+        start, end = row["first_sentiment"], row["last_sentiment"]
+        why = f"customer mood did not recover (start {start:.2f}, end {end:.2f})"
+        return [Reason("mood_not_recovered", why, _turn_evidence(row["last_telling"], why))]
+
+    return Check(fires, reasons)
 
 
-@register_condition("escalation_risk_at_least")
-def escalation_risk_at_least(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+@register_condition("escalation_risk_at_least", EscalationRiskParams)
+def escalation_risk_at_least(params: EscalationRiskParams) -> Check:
     """The escalation risk (qa_engine.reasons) is at least `min_risk`: one reason per signal that raised it, each
     naming the signal and pointing at the customer's words (chargeback, bad review, legal action, manager, ...)."""
-    threshold = float(params.get("min_risk", DEFAULT_ESCALATION_RISK))
-    risk = view.ticket.get("escalation_risk")
-    if risk is None or risk < threshold:
-        return []
-    found = json.loads(view.ticket.get("escalation_evidence") or "[]")
-    head = f"escalation risk {risk:.2f} >= {threshold:.2f}"
-    reasons = []
-    for item in found:
-        where = {k: item[k] for k in ("turn_index", "start", "end", "text")}
-        # phrases quote the customer; the model's and the settled ending's items say what they measured
-        said = f"({item['note']})" if item["signal"] in ("model", "settled") else f'"{item["text"]}"'
-        text = f"{head}: {item['signal']} {said} in turn {item['turn_index']}"
-        reasons.append(
-            Reason(f"escalation:{item['signal']}", text, {**where, "note": item.get("note") or ""})
-        )
-    return reasons or [Reason("escalation", head)]
+    threshold = params.min_risk
+
+    def reasons(row: Row) -> list[Reason]:
+        risk = row["escalation_risk"]
+        head = f"escalation risk {risk:.2f} >= {threshold:.2f}"
+        found = []
+        for item in json.loads(row["escalation_evidence"] or "[]"):
+            where = {k: item[k] for k in ("turn_index", "start", "end", "text")}
+            # phrases quote the customer; the model's and the settled ending's items say what they measured
+            said = f"({item['note']})" if item["signal"] in ("model", "settled") else f'"{item["text"]}"'
+            text = f"{head}: {item['signal']} {said} in turn {item['turn_index']}"
+            found.append(
+                Reason(f"escalation:{item['signal']}", text, {**where, "note": item.get("note") or ""})
+            )
+        return found or [Reason("escalation", head)]
+
+    return Check(pl.col("escalation_risk") >= threshold, reasons)
 
 
-@register_condition("reason_unresolved")
-def reason_unresolved(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+@register_condition("reason_unresolved", ReasonUnresolvedParams)
+def reason_unresolved(params: ReasonUnresolvedParams) -> Check:
     """The ticket is about one of `sub_reasons` (or whole reasons, e.g. `complaint`) and the customer's last turn is
     still negative (sentiment <= `sentiment_at_most`) or the closing turns have no resolution wording ("thanks, that
     helps")."""
-    wanted = set(params.get("sub_reasons", ["logistics.lost", "payment.double_charge"]))
-    labels = (view.ticket.get("contact_sub_reason"), view.ticket.get("contact_reason"))
-    about = next((label for label in labels if label in wanted), None)
-    turns = [t for t in view.customer_turns if t.get("affect_flag") not in ("empty_text", "no_text_content")]
-    if about is None or not turns:
-        return []
-    last = turns[-1]
-    floor = float(params.get("sentiment_at_most", -0.3))
-    if last.get("sentiment_score") is not None and last["sentiment_score"] <= floor:
-        why = f"{about} not resolved: the customer ends negative (sentiment {last['sentiment_score']:.2f})"
-    elif not view.ticket.get("customer_resolved"):
-        why = f"{about} not resolved: no resolution wording in the customer's closing turns"
-    else:
-        return []
-    return [Reason("reason_unresolved", why, _turn_evidence(last, why))]
+    wanted, floor = list(params.sub_reasons), params.sentiment_at_most
+    labels = pl.Series(wanted, dtype=pl.String)
+    about = pl.col("contact_sub_reason").is_in(labels).fill_null(False)
+    about = about | pl.col("contact_reason").is_in(labels).fill_null(False)
+    negative = (pl.col("spoken_sentiment") <= floor).fill_null(False)
+    unsettled = ~pl.col("customer_resolved").fill_null(False)
+
+    def reasons(row: Row) -> list[Reason]:
+        label = next(x for x in (row["contact_sub_reason"], row["contact_reason"]) if x in wanted)
+        last = row["last_spoken"]
+        if last.get("sentiment_score") is not None and last["sentiment_score"] <= floor:
+            why = (
+                f"{label} not resolved: the customer ends negative (sentiment {last['sentiment_score']:.2f})"
+            )
+        else:
+            why = f"{label} not resolved: no resolution wording in the customer's closing turns"
+        return [Reason("reason_unresolved", why, _turn_evidence(last, why))]
+
+    return Check(about & pl.col("last_spoken").is_not_null() & (negative | unsettled), reasons)
 
 
-@register_condition("dissatisfaction_risk_at_least")
-def dissatisfaction_risk_at_least(view: TicketView, params: dict[str, Any]) -> list[Reason]:
+@register_condition("dissatisfaction_risk_at_least", DissatisfactionRiskParams)
+def dissatisfaction_risk_at_least(params: DissatisfactionRiskParams) -> Check:
     """The predicted dissatisfaction risk (qa_engine.satisfaction) is at least `min_risk`; the reason points at the
     turn that raised it most. `label` names the finding ("likely dissatisfied", "very dissatisfied")."""
-    threshold = float(params.get("min_risk", DEFAULT_LIKELY))
-    risk = view.ticket.get("dissatisfaction_risk")
-    if risk is None or risk < threshold:
-        return []
-    label = params.get("label", "customer likely dissatisfied")
-    found = json.loads(view.ticket.get("dissatisfaction_evidence") or "[]")
-    text = f"{label}: dissatisfaction risk {risk:.2f} >= {threshold:.2f}"
-    top = next((item for item in found if item.get("turn_index") is not None), None)
-    if top is None:
-        return [
-            Reason(
-                "dissatisfaction",
-                text,
-                {"turn_index": None, "start": None, "end": None, "text": "", "note": text},
-            )
-        ]
-    text += f" (turn {top['turn_index']} {top['note']})"
-    where = {k: top[k] for k in ("turn_index", "start", "end", "text")}
-    return [Reason("dissatisfaction", text, {**where, "note": top["note"]})]
+    threshold, label = params.min_risk, params.label
+
+    def reasons(row: Row) -> list[Reason]:
+        text = f"{label}: dissatisfaction risk {row['dissatisfaction_risk']:.2f} >= {threshold:.2f}"
+        found = json.loads(row["dissatisfaction_evidence"] or "[]")
+        top = next((item for item in found if item.get("turn_index") is not None), None)
+        if top is None:
+            nowhere = {"turn_index": None, "start": None, "end": None, "text": "", "note": text}
+            return [Reason("dissatisfaction", text, nowhere)]
+        text += f" (turn {top['turn_index']} {top['note']})"
+        where = {k: top[k] for k in ("turn_index", "start", "end", "text")}
+        return [Reason("dissatisfaction", text, {**where, "note": top["note"]})]
+
+    return Check(pl.col("dissatisfaction_risk") >= threshold, reasons)

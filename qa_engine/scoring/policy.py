@@ -1,7 +1,8 @@
 """The tier policy is data in the rule pack (`tiers.yaml`): which conditions make a ticket red or yellow.
 
-Each entry names a registered condition (see `conditions.py`) and its parameters; the first tier whose conditions
-fire wins (red, then yellow), and every condition that fired becomes a reason with its evidence.
+Each entry names a registered condition (see `conditions.py`) and its parameters (typed in `params.py` and checked
+here at load: an unknown, mistyped or out-of-range one is Q107 naming file, line and field); the first tier whose
+conditions fire wins (red, then yellow), and every condition that fired becomes a reason with its evidence.
 
 An entry may ask the outcome model to agree (`confirmed_by_risk`): a mood condition read from one turn ("the
 customer ends angry") then only fires when the ticket's predicted dissatisfaction risk says the customer is likely
@@ -14,22 +15,24 @@ stands on its own there.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from qa_engine.errors import QAError
 from qa_engine.pack.files import POLICY_FILE, pack_file
 from qa_engine.pack.yamlfile import YamlDocument, field_error, read_yaml
+from qa_engine.scoring.params import (
+    DEFAULT_ESCALATION_RISK,
+    DEFAULT_LIKELY,
+    ConditionParams,
+    DissatisfactionRiskParams,
+    EscalationRiskParams,
+)
 
 RISK_CONDITION = "dissatisfaction_risk_at_least"
-DEFAULT_LIKELY = (
-    0.5  # the dissatisfaction condition's own default min_risk (conditions.py reads it from here)
-)
 ESCALATION_CONDITION = "escalation_risk_at_least"
-DEFAULT_ESCALATION_RISK = (
-    0.7  # the escalation condition's own default min_risk (conditions.py reads it from here)
-)
+__all__ = ["DEFAULT_ESCALATION_RISK", "DEFAULT_LIKELY", "ConditionSpec", "TierPolicy", "load_policy"]
 
 
 class ConditionSpec(BaseModel):
@@ -39,6 +42,7 @@ class ConditionSpec(BaseModel):
     id: str | None = None  # reason id; defaults to `when`
     # fire only when dissatisfaction_risk is at least this (true: the policy's likely-dissatisfied line) or null
     confirmed_by_risk: bool | float | None = None
+    _settings: ConditionParams | None = PrivateAttr(default=None)
 
     @field_validator("confirmed_by_risk")
     @classmethod
@@ -49,7 +53,18 @@ class ConditionSpec(BaseModel):
 
     @property
     def params(self) -> dict[str, Any]:
+        """The condition's parameters as written in the YAML (every key but `when`, `id`, `confirmed_by_risk`)."""
         return dict(self.model_extra or {})
+
+    @property
+    def settings(self) -> ConditionParams:
+        """The condition's typed parameters (`params.py`): checked when the pack loads, or on first use for a
+        spec built in code (a ValidationError there)."""
+        if self._settings is None:
+            from qa_engine.scoring.conditions import PARAMS
+
+            self._settings = PARAMS[self.when].model_validate(self.params)
+        return self._settings
 
     @property
     def reason_id(self) -> str:
@@ -70,7 +85,9 @@ class TierPolicy(BaseModel):
         """The risk from which the policy calls a customer likely dissatisfied: the lowest `min_risk` of its yellow
         `dissatisfaction_risk_at_least` conditions (the condition's default, 0.5, when it has none)."""
         found = [
-            float(c.params.get("min_risk", DEFAULT_LIKELY)) for c in self.yellow if c.when == RISK_CONDITION
+            cast(DissatisfactionRiskParams, c.settings).min_risk
+            for c in self.yellow
+            if c.when == RISK_CONDITION
         ]
         return min(found) if found else DEFAULT_LIKELY
 
@@ -78,7 +95,7 @@ class TierPolicy(BaseModel):
         """The escalation risk from which the policy makes a ticket red: the lowest `min_risk` of its red
         `escalation_risk_at_least` conditions (the condition's default where one gives none); None without one."""
         found = [
-            float(c.params.get("min_risk", DEFAULT_ESCALATION_RISK))
+            cast(EscalationRiskParams, c.settings).min_risk
             for c in self.red
             if c.when == ESCALATION_CONDITION
         ]
@@ -105,7 +122,7 @@ def load_policy(pack: str | Path | None = None) -> TierPolicy:
 
 def policy_from(document: YamlDocument) -> TierPolicy:
     """The tier policy of a parsed `tiers.yaml`; Q107 naming file, line and field when a value is wrong."""
-    from qa_engine.scoring.conditions import CONDITIONS
+    from qa_engine.scoring.conditions import CONDITIONS, PARAMS
 
     file, raw = document.file, document.data or {}
     if not isinstance(raw, dict) or not isinstance(raw.get("tier_policy", {}), dict):
@@ -125,5 +142,13 @@ def policy_from(document: YamlDocument) -> TierPolicy:
                     field=f"tier_policy.{tier}[{i}].when",
                     detail=f"unknown condition '{cond.when}'; known: {', '.join(sorted(CONDITIONS))}",
                 )  # fmt: skip
+            try:
+                cond._settings = PARAMS[cond.when].model_validate(cond.params)
+            except ValidationError as exc:
+                line, field, detail = field_error(exc, document.node, ("tier_policy", tier, i))
+                raise QAError(
+                    "Q107", file=file, line=line, field=f"tier_policy.{tier}[{i}]" + (f".{field}" if field else ""),
+                    detail=detail,
+                ) from None  # fmt: skip
     policy.version = document.sha
     return policy

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import polars as pl
 
 from qa_engine.nlp.normalize import base_language
-from qa_engine.scoring.conditions import CONDITIONS, Reason, TicketView
-from qa_engine.scoring.policy import TierPolicy
+from qa_engine.scoring.conditions import CONDITIONS, Reason
+from qa_engine.scoring.features import ticket_features
+from qa_engine.scoring.policy import ConditionSpec, TierPolicy
 
 TIER_COLUMNS: dict[str, pl.DataType] = {
     "ticket_id": pl.String(),
@@ -22,6 +24,7 @@ TIER_COLUMNS: dict[str, pl.DataType] = {
     "language_covered": pl.Boolean(),  # some rule of the pack names the ticket's language (CONTRACT section 3)
 }
 UNCOVERED_REASON = "language_not_covered"
+TIERS = ("red", "yellow")  # in the order they win
 
 
 def qa_scores(rule_results: pl.DataFrame) -> pl.DataFrame:
@@ -63,7 +66,11 @@ def assign_tiers(
 ) -> pl.DataFrame:
     """One row per ticket with `TIER_COLUMNS`. `covered`: the languages the pack's rules name
     (`RulePack.covered_languages`; None: all). A ticket in another language is never green, whatever the policy:
-    it is at least yellow with the reason `language not covered: <code>` (its script was never checked)."""
+    it is at least yellow with the reason `language not covered: <code>` (its script was never checked).
+
+    Each condition of the policy is a polars expression over the feature frame (`features.ticket_features`), the
+    tier one `when(red).then("red").when(yellow)...` over them; only the tickets that end up red or yellow get
+    their reasons worded, by the conditions that fired in their tier."""
     scores = qa_scores(rule_results)
     mood = customer_mood(turns, policy)
     base = (
@@ -73,64 +80,79 @@ def assign_tiers(
     )
     base = base.with_columns(pl.col("qa_score").fill_null(100.0))
 
-    customer = turns.filter(pl.col("speaker") == "customer").sort("ticket_id", "turn_index")
-    turns_by = _rows_by_ticket(customer)
-    results_by = _rows_by_ticket(rule_results)
-    ticket_rows = {row["ticket_id"]: row for row in tickets.iter_rows(named=True)}
+    features = base.select("ticket_id", "qa_score").join(
+        ticket_features(tickets, turns, rule_results), on="ticket_id", how="left", maintain_order="left"
+    )
+    checks = {
+        name: [_Gated(spec, policy.risk_gate(spec)) for spec in getattr(policy, name)] for name in TIERS
+    }
+    fired = {
+        f"_{name}{i}": gated.fires() for name in TIERS for i, gated in enumerate(checks[name])
+    }  # one boolean column per condition
+    language = pl.col("language").fill_null("")  # base_language: None and blank are both the fallback code
+    codes = features.select(language.unique())["language"].to_list()
+    is_covered = {code: covered is None or base_language(code) in covered for code in codes}
+    frame = features.with_columns(
+        language.replace_strict(is_covered, return_dtype=pl.Boolean).alias("_covered"),
+        **fired,
+    )
+    tier = pl.lit("green")
+    for name in reversed(TIERS):
+        columns = [pl.col(f"_{name}{i}") for i in range(len(checks[name]))]
+        if columns:
+            tier = pl.when(pl.any_horizontal(columns)).then(pl.lit(name)).otherwise(tier)
+    frame = frame.with_columns(tier=tier).with_columns(
+        tier=pl.when(~pl.col("_covered") & (pl.col("tier") == "green"))
+        .then(pl.lit("yellow"))
+        .otherwise("tier")
+    )
 
-    tiers, reasons, evidence, covered_flags = [], [], [], []
-    for row in base.iter_rows(named=True):
-        tid = row["ticket_id"]
-        view = TicketView(
-            ticket=ticket_rows[tid],
-            customer_turns=turns_by.get(tid, []),
-            rule_results=results_by.get(tid, []),
-            qa_score=row["qa_score"],
-        )
-        tier, fired = "green", []
-        for name in ("red", "yellow"):
-            fired = [r for spec in getattr(policy, name) for r in _run(spec, view, policy.risk_gate(spec))]
-            if fired:
-                tier = name
-                break
-        language = base_language(ticket_rows[tid].get("language"))
-        is_covered = covered is None or language in covered
-        if not is_covered:
-            fired = [*fired, Reason(UNCOVERED_REASON, f"language not covered: {language}")]
-            tier = "yellow" if tier == "green" else tier
-        covered_flags.append(is_covered)
-        tiers.append(tier)
-        reasons.append([r.text for r in fired])
-        evidence.append(
-            json.dumps([{"reason": r.id, **(r.evidence or {})} for r in fired], ensure_ascii=False)
+    reasons: list[list[str]] = [[] for _ in range(frame.height)]
+    evidence = ["[]"] * frame.height
+    worded = frame.with_row_index("_row").filter((pl.col("tier") != "green") | ~pl.col("_covered"))
+    for row in worded.iter_rows(named=True):
+        found: list[Reason] = []
+        name = row["tier"]
+        if name in checks:
+            for i, gated in enumerate(checks[name]):
+                if row[f"_{name}{i}"]:
+                    found.extend(gated.reasons(row))
+        if not row["_covered"]:
+            found.append(Reason(UNCOVERED_REASON, f"language not covered: {base_language(row['language'])}"))
+        reasons[row["_row"]] = [r.text for r in found]
+        evidence[row["_row"]] = json.dumps(
+            [{"reason": r.id, **(r.evidence or {})} for r in found], ensure_ascii=False
         )
     return base.with_columns(
-        tier=pl.Series(tiers, dtype=pl.String),
+        tier=frame["tier"],
         tier_reasons=pl.Series(reasons, dtype=pl.List(pl.String)),
         tier_evidence=pl.Series(evidence, dtype=pl.String),
-        language_covered=pl.Series(covered_flags, dtype=pl.Boolean),
+        language_covered=frame["_covered"],
     ).select(list(TIER_COLUMNS))
 
 
-def _rows_by_ticket(frame: pl.DataFrame) -> dict[str, list[dict]]:
-    """The frame's rows as dicts, grouped by ticket_id in frame order: one `to_dicts` for the whole batch, not
-    a small frame per ticket (partition_by + to_dicts per ticket was most of the tier stage)."""
-    grouped: dict[str, list[dict]] = {}
-    for row in frame.to_dicts():
-        grouped.setdefault(row["ticket_id"], []).append(row)
-    return grouped
+class _Gated:
+    """A condition of the policy with its risk gate (`confirmed_by_risk`): with a gate it fires only where the
+    ticket's dissatisfaction risk is null or at least the gate, and each reason then says that the outcome model
+    agrees; a spec's `id` renames its reasons."""
 
+    def __init__(self, spec: ConditionSpec, gate: float | None) -> None:
+        self.spec, self.gate = spec, gate
+        self.check = CONDITIONS[spec.when](spec.settings)
 
-def _run(spec, view: TicketView, gate: float | None = None) -> list[Reason]:
-    """The condition's reasons; with a risk `gate` (`confirmed_by_risk`), none unless the ticket's
-    dissatisfaction risk is null or at least the gate, and each reason then says that the outcome model agrees."""
-    risk = view.ticket.get("dissatisfaction_risk")
-    if gate is not None and risk is not None and risk < gate:
-        return []
-    found = CONDITIONS[spec.when](view, spec.params)
-    for r in found:
-        if spec.id:
-            r.id = spec.id
-        if gate is not None and risk is not None:
-            r.text += f"; dissatisfaction risk {risk:.2f} >= {gate:.2f} agrees"
-    return found
+    def fires(self) -> pl.Expr:
+        fires = self.check.fires.fill_null(False)
+        if self.gate is not None:
+            risk = pl.col("dissatisfaction_risk")
+            fires = fires & (risk.is_null() | (risk >= self.gate))
+        return fires
+
+    def reasons(self, row: dict[str, Any]) -> list[Reason]:
+        found = self.check.reasons(row)
+        risk = row["dissatisfaction_risk"]
+        for r in found:
+            if self.spec.id:
+                r.id = self.spec.id
+            if self.gate is not None and risk is not None:
+                r.text += f"; dissatisfaction risk {risk:.2f} >= {self.gate:.2f} agrees"
+        return found

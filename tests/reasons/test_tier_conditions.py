@@ -12,7 +12,11 @@ import pytest
 
 from qa_engine.schema import RULE_RESULTS
 from qa_engine.scoring import assign_tiers, load_policy
-from qa_engine.scoring.conditions import CONDITIONS, TicketView
+from qa_engine.scoring.conditions import CONDITIONS, Reason
+from qa_engine.scoring.features import ticket_features
+from qa_engine.scoring.params import ConditionParams
+from qa_engine.scoring.params import EscalationRiskParams as Escalation
+from qa_engine.scoring.params import ReasonUnresolvedParams as Unresolved
 
 CHARGEBACK = {"signal": "chargeback", "weight": 0.75, "turn_index": 2, "start": 14, "end": 24, "text": "chargeback",
               "note": "Threatens a chargeback or a payment dispute"}  # fmt: skip
@@ -20,33 +24,40 @@ MANAGER = {"signal": "manager_request", "weight": 0.45, "turn_index": 4, "start"
            "note": "Asks for a manager, a supervisor or a human"}  # fmt: skip
 
 
-def view(ticket: dict[str, Any], last_sentiment: float = 0.0) -> TicketView:
-    turns = [
-        {"turn_index": 0, "text": "My parcel never came.", "sentiment_score": -0.5, "affect_flag": None},
-        {"turn_index": 2, "text": "ok", "sentiment_score": last_sentiment, "affect_flag": None},
-    ]
-    return TicketView(ticket=ticket, customer_turns=turns, rule_results=[], qa_score=100.0)
+def fire(
+    name: str, params: ConditionParams, ticket: dict[str, Any], last_sentiment: float = 0.0
+) -> list[Reason]:
+    """The reasons of condition `name` for one ticket with two customer turns (none where it does not fire)."""
+    tickets = pl.DataFrame([{"ticket_id": "K-1", **ticket}])
+    turns = pl.DataFrame(
+        {"ticket_id": ["K-1"] * 2, "turn_index": [0, 2], "speaker": ["customer"] * 2,
+         "text": ["My parcel never came.", "ok"], "sentiment_score": [-0.5, last_sentiment], "affect_flag": [None] * 2},
+        schema_overrides={"affect_flag": pl.String},
+    )  # fmt: skip
+    features = ticket_features(tickets, turns, pl.DataFrame(schema=RULE_RESULTS)).with_columns(qa_score=100.0)
+    check = CONDITIONS[name](params)
+    (row,) = features.with_columns(_fires=check.fires.fill_null(False)).iter_rows(named=True)
+    return check.reasons(row) if row["_fires"] else []
 
 
 def test_escalation_fires_from_the_threshold_with_one_reason_per_signal() -> None:
-    fire = CONDITIONS["escalation_risk_at_least"]
+    name = "escalation_risk_at_least"
     ticket = {"escalation_risk": 0.86, "escalation_evidence": json.dumps([CHARGEBACK, MANAGER])}
-    reasons = fire(view(ticket), {"min_risk": 0.7})
+    reasons = fire(name, Escalation(min_risk=0.7), ticket)
     assert [r.id for r in reasons] == ["escalation:chargeback", "escalation:manager_request"]
     assert reasons[0].text == 'escalation risk 0.86 >= 0.70: chargeback "chargeback" in turn 2'
     assert reasons[0].evidence == {"turn_index": 2, "start": 14, "end": 24, "text": "chargeback",
                                    "note": CHARGEBACK["note"]}  # fmt: skip
-    assert fire(view({**ticket, "escalation_risk": 0.69}), {"min_risk": 0.7}) == []
-    assert fire(view({**ticket, "escalation_risk": 0.7}), {})  # default 0.7, inclusive
-    assert fire(view({}), {}) == []  # a ticket scored before key issues existed
+    assert fire(name, Escalation(min_risk=0.7), {**ticket, "escalation_risk": 0.69}) == []
+    assert fire(name, Escalation(), {**ticket, "escalation_risk": 0.7})  # default 0.7, inclusive
+    assert fire(name, Escalation(), {}) == []  # a ticket scored before key issues existed
 
 
 def test_model_only_escalation_names_the_model() -> None:
     model = {"signal": "model", "weight": 0.45, "turn_index": 0, "start": 0, "end": 21, "text": "My parcel never came.",
              "note": "escalation model 0.90"}  # fmt: skip
-    (reason,) = CONDITIONS["escalation_risk_at_least"](
-        view({"escalation_risk": 0.45, "escalation_evidence": json.dumps([model])}), {"min_risk": 0.4}
-    )
+    ticket = {"escalation_risk": 0.45, "escalation_evidence": json.dumps([model])}
+    (reason,) = fire("escalation_risk_at_least", Escalation(min_risk=0.4), ticket)
     assert reason.text == "escalation risk 0.45 >= 0.40: model (escalation model 0.90) in turn 0"
 
 
@@ -62,7 +73,7 @@ def test_model_only_escalation_names_the_model() -> None:
 def test_reason_unresolved(sub_reason: str, last_sentiment: float, resolved: bool, fires: str | None) -> None:
     ticket = {"contact_reason": sub_reason.split(".")[0], "contact_sub_reason": sub_reason,
               "customer_resolved": resolved}  # fmt: skip
-    reasons = CONDITIONS["reason_unresolved"](view(ticket, last_sentiment), {})
+    reasons = fire("reason_unresolved", Unresolved(), ticket, last_sentiment)
     if fires is None:
         assert reasons == []
     else:
@@ -77,7 +88,7 @@ def test_reason_unresolved_takes_whole_reasons_too() -> None:
         "contact_sub_reason": "complaint.service",
         "customer_resolved": False,
     }
-    assert CONDITIONS["reason_unresolved"](view(ticket), {"sub_reasons": ["complaint"]})
+    assert fire("reason_unresolved", Unresolved(sub_reasons=["complaint"]), ticket)
 
 
 def _tickets(**columns: list) -> pl.DataFrame:

@@ -1,0 +1,125 @@
+"""The per-ticket feature frame the tier conditions read (qa_engine.scoring.features) and the conditions over it:
+which customer turn counts as the last word, the happy-closing exemption of a missed SLA, and frames that lack
+the emotion or key-issue columns."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from qa_engine.schema import RULE_RESULTS
+from qa_engine.scoring import assign_tiers
+from qa_engine.scoring.features import ticket_features
+from qa_engine.scoring.policy import ConditionSpec, TierPolicy
+
+ANGRY = {
+    "anger": 0.8,
+    "disgust": 0.1,
+    "fear": 0.0,
+    "joy": 0.0,
+    "sadness": 0.1,
+    "surprise": 0.0,
+    "neutral": 0.0,
+}
+CALM = {
+    "anger": 0.0,
+    "disgust": 0.0,
+    "fear": 0.0,
+    "joy": 0.1,
+    "sadness": 0.0,
+    "surprise": 0.0,
+    "neutral": 0.9,
+}
+
+
+def _turns(*rows: tuple[int, str, str, float, str, dict, str | None]) -> pl.DataFrame:
+    keys = ("turn_index", "speaker", "text", "sentiment_score", "emotion", "emotion_scores", "affect_flag")
+    frame = [{"ticket_id": "F-1", **dict(zip(keys, row, strict=True))} for row in rows]
+    return pl.DataFrame(frame, schema_overrides={"affect_flag": pl.String}).with_columns(
+        sentiment=pl.when(pl.col("sentiment_score") > 0.3)
+        .then(pl.lit("positive"))
+        .otherwise(pl.lit("negative"))
+    )
+
+
+def _tickets(**columns: object) -> pl.DataFrame:
+    return pl.DataFrame([{"ticket_id": "F-1", "language": "en", **columns}])
+
+
+def test_a_phatic_closing_is_not_the_mood_but_is_the_last_word() -> None:
+    turns = _turns(
+        (0, "customer", "This is the third time my parcel is lost!", -0.8, "anger", ANGRY, None),
+        (1, "agent", "I am sorry, I will look into it.", 0.0, "neutral", CALM, None),
+        (2, "customer", "no, that's all", -0.1, "neutral", CALM, "phatic_reply"),
+    )
+    (row,) = ticket_features(_tickets(), turns, pl.DataFrame(schema=RULE_RESULTS)).iter_rows(named=True)
+    assert row["n_telling"] == 1 and row["last_telling"]["turn_index"] == 0
+    assert row["last_emotion"] == "anger" and abs(row["last_emotion_score"] - 0.8) < 1e-6
+    assert row["last_spoken"]["turn_index"] == 2 and row["failed"] is None
+
+    policy = TierPolicy(
+        red=[ConditionSpec(when="customer_ends_upset")],
+        yellow=[ConditionSpec(when="reason_unresolved", sub_reasons=["logistics.lost"])],
+    )
+    tickets = _tickets(
+        contact_reason="logistics", contact_sub_reason="logistics.lost", customer_resolved=False
+    )
+    (tier,) = assign_tiers(tickets, turns, pl.DataFrame(schema=RULE_RESULTS), policy).iter_rows(named=True)
+    assert tier["tier"] == "red" and tier["tier_reasons"] == ["customer ends anger (0.80)"]
+    assert (
+        json.loads(tier["tier_evidence"])[0]["turn_index"] == 0
+    )  # the angry turn, not the closing "no, that's all"
+    policy.red.clear()
+    (tier,) = assign_tiers(tickets, turns, pl.DataFrame(schema=RULE_RESULTS), policy).iter_rows(named=True)
+    assert tier["tier"] == "yellow"
+    assert json.loads(tier["tier_evidence"])[0]["turn_index"] == 2  # here the closing turn is the last word
+
+
+def _sla_failed_at(turn_index: int) -> pl.DataFrame:
+    evidence = {"turn_index": turn_index, "start": 0, "end": 5, "text": "thanks", "note": "no reply"}
+    row = {"ticket_id": "F-1", "rule_id": "sla_reply", "outcome": "fail", "critical": False,
+           "category": "timeliness", "weight": 1.0, "evidence": evidence, "detail": "waited 3 h", "suggestion": None}  # fmt: skip
+    return pl.DataFrame([row], schema=RULE_RESULTS)
+
+
+def test_a_missed_sla_on_a_happy_unanswered_closing_does_not_count() -> None:
+    turns = _turns(
+        (0, "customer", "Where is my order?", -0.2, "neutral", CALM, None),
+        (1, "agent", "It ships today.", 0.2, "neutral", CALM, None),
+        (2, "customer", "Perfect, thank you so much!", 0.9, "joy", CALM, None),
+    )
+    unless = TierPolicy(yellow=[ConditionSpec(when="rule_failed", category="timeliness",
+                                              unless_customer_ends_positive=True)])  # fmt: skip
+    plain = TierPolicy(yellow=[ConditionSpec(when="rule_failed", rules=["sla_reply"])])
+
+    def tier(policy: TierPolicy, results: pl.DataFrame) -> dict:
+        (row,) = assign_tiers(_tickets(), turns, results, policy).iter_rows(named=True)
+        return row
+
+    assert tier(unless, _sla_failed_at(2))["tier"] == "green"  # the happy closing nobody answered
+    assert tier(plain, _sla_failed_at(2))["tier"] == "yellow"
+    late = tier(unless, _sla_failed_at(0))  # the first question waited: that counts
+    assert late["tier"] == "yellow" and late["tier_reasons"] == [
+        "timeliness rule failed: sla_reply (waited 3 h)"
+    ]
+    assert late["qa_score"] == 0.0
+
+
+def test_frames_without_emotions_or_key_issue_columns_tier_green_or_uncovered() -> None:
+    tickets = pl.DataFrame({"ticket_id": ["F-1", "F-2"], "language": ["en", None]})
+    turns = pl.DataFrame(  # sentiment (customer_mood needs it) but no emotion, emotion scores or affect flag
+        {"ticket_id": ["F-1", "F-2"], "turn_index": [0, 0], "speaker": ["customer"] * 2, "text": ["hi", "hola"],
+         "sentiment": ["neutral"] * 2, "sentiment_score": [0.0, 0.0]}
+    )  # fmt: skip
+    policy = TierPolicy(
+        red=[ConditionSpec(when="customer_ends_upset"), ConditionSpec(when="escalation_risk_at_least")],
+        yellow=[ConditionSpec(when="mood_not_recovered", min_customer_turns=1)],
+    )
+    rows = assign_tiers(tickets, turns, pl.DataFrame(schema=RULE_RESULTS), policy, frozenset({"en"})).rows(
+        named=True
+    )
+    assert [(r["tier"], r["tier_reasons"], r["language_covered"]) for r in rows] == [
+        ("green", [], True),
+        ("yellow", ["language not covered: xx"], False),  # a missing language is the fallback code
+    ]
