@@ -20,7 +20,7 @@ KNOWN_MODEL_MISSES = {
     "sentiment -0.96, so empathy_when_upset is judged instead of na",
     ("tier", "T-5011"): "the sentiment model misses the disappointment in 'vaya chasco' at the end, so the "
     "mood looks recovered and the ticket is green instead of yellow",
-    # issue 18: these were yellow by the QA score alone; the customer is still likely dissatisfied or the problem
+    # these were yellow by the QA score alone; the customer is still likely dissatisfied or the problem
     # unresolved (yellow), but the satisfaction model, trained on long Weibo helpdesk dialogues, reads the polite
     # short closing as settled
     (
@@ -49,7 +49,7 @@ KNOWN_MODEL_MISSES = {
         "T-6006",
     ): "the second sentiment head reads 'Oui, pour faire mes comptes' as negative (0.51), which "
     "lifts the escalation risk to 0.41, so the ticket is yellow instead of green",
-    # contact reasons (issue 19) the classifier still gets wrong, with what it says instead and why
+    # contact reasons the classifier still gets wrong, with what it says instead and why
     (
         "contact_reason",
         "T-3007",

@@ -94,7 +94,7 @@ def test_every_language_has_a_held_apart_review_set_kept_out_of_training() -> No
         assert not [e.text for e in rows if e.text.strip() in training], language
 
 
-# Named cases (issue 19): the demo's French lines and their equivalents. Written here, in none of the training sets.
+# Named cases: the demo's French lines and their equivalents. Written here, in none of the training sets.
 INSULTS = {
     "fr": "Incroyable. Je vais porter plainte et laisser un avis partout. Vous êtes nuls.",
     "es": "Increíble. Voy a poner una reclamación y dejar reseñas en todas partes. Son ustedes unos inútiles.",
