@@ -69,8 +69,10 @@ def test_500_anonymous_requests_write_a_handful_of_rows_and_slow_no_one(web_db: 
     assert {(r[1], r[4], r[5]) for r in rows} == {("10.66.0.1", 401, "Q610")}
     assert {r[3] for r in rows} <= {"/api/tickets", "/api/tickets*", "/api/tickets/R-1/reviews", "/tickets/R-1",
                                     "/tickets*"}  # fmt: skip
-    # Before, each refusal was a store write: the reader waited behind the queue of writers for the whole flood.
-    assert latencies and max(latencies) < 5.0, (len(latencies), max(latencies), statistics.median(latencies))
+    # Before, each refusal was a store write: the reader waited behind the queue of writers for the whole flood and
+    # got one answer in it. Counted, not timed: on a loaded machine every request is slow (measured at load 18: 5
+    # answers, the slowest 6.4 s), but the reader still gets several answers while the flood lasts.
+    assert len(latencies) >= 3, (len(latencies), max(latencies), statistics.median(latencies))
 
 
 def test_a_signed_in_users_refusals_are_written_one_by_one_up_to_a_bound(web_db: Path) -> None:
