@@ -7,8 +7,9 @@ every count. Stages return values; nothing comes back through arguments.
 
 Parallelism has one place, the runner's executor: by default every batch is scored in this process; `run(batches,
 submit=...)` hands admitted batches to another executor instead (the nightly flow's Dask workers run
-`score_detached`), keeps at most `in_flight` of them out, and stores what comes back in input order. The store has
-one writer, this process: workers only read it (repeat contacts, the affect cache).
+`score_detached`; `run_on` a `qa_engine.executors.ProcessPool`), keeps at most `in_flight` of them out, and stores
+what comes back in input order. The store has one writer, this process: workers only read it (repeat contacts,
+the affect cache).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -27,6 +29,7 @@ import polars as pl
 
 from qa_engine import schema
 from qa_engine.batch import Batch
+from qa_engine.executors import Executor, InProcess
 from qa_engine.memory import frozen_heap, release_freed_memory
 from qa_engine.pipeline import Engine, ScoreConfig
 from qa_engine.sources.read import SourceBatch, Validator, read_raw
@@ -211,6 +214,19 @@ class Runner:
                 on_batch(summary)
         return self.summary
 
+    def run_on(
+        self, pool: Executor, batches: Iterable[SourceBatch], in_flight: int | None = None
+    ) -> RunSummary:
+        """`run` with the batches scored on a `qa_engine.executors` pool's workers (`score_shared`), at most
+        `in_flight` (default two per worker) out at a time; an `InProcess` pool scores here, as `run` does."""
+        if isinstance(pool, InProcess):
+            return self.run(batches)
+        pool.share((self.config, self.summary.run_id))
+        submit = partial(pool.submit, score_shared)
+        return self.run(
+            batches, submit=submit, in_flight=2 * pool.workers if in_flight is None else in_flight
+        )
+
     def process(self, source: SourceBatch) -> RunSummary:
         """Admit, score and store one batch here (`run` over one batch)."""
         return self.record(*self.score(self.admit(source)))
@@ -292,10 +308,8 @@ class Runner:
 _PROCESS_ENGINES: dict[str, Engine] = {}  # one loaded Engine per configuration in a worker process
 
 
-def score_detached(config: ScoreConfig, batch: Batch, run_id: str) -> Scored:
-    """The stages over an admitted batch in another process (a Dask worker): its own Engine, loaded once per
-    process, reads the store (repeat contacts, the affect cache) but never writes it, so any number of workers can
-    score while one writer stores, with no lock contention on writes and no half-written batch if a worker dies."""
+def process_engine(config: ScoreConfig) -> Engine:
+    """This process's Engine for `config`, loaded on first use (also a pool worker's warm-up)."""
     key = json.dumps(
         [str(config.rules), str(config.registry), config.model_overrides, config.affect_cache,
          str(config.satisfaction_model)],
@@ -303,7 +317,20 @@ def score_detached(config: ScoreConfig, batch: Batch, run_id: str) -> Scored:
     )  # fmt: skip
     if key not in _PROCESS_ENGINES:
         _PROCESS_ENGINES[key] = Engine(config)
-    return _for_the_store(*run_stages(batch, Context(_PROCESS_ENGINES[key], Store(config.db), run_id)))
+    return _PROCESS_ENGINES[key]
+
+
+def score_detached(config: ScoreConfig, batch: Batch, run_id: str) -> Scored:
+    """The stages over an admitted batch in another process (a Dask or pool worker): its own Engine, loaded once per
+    process, reads the store (repeat contacts, the affect cache) but never writes it, so any number of workers can
+    score while one writer stores, with no lock contention on writes and no half-written batch if a worker dies."""
+    return _for_the_store(*run_stages(batch, Context(process_engine(config), Store(config.db), run_id)))
+
+
+def score_shared(shared: tuple[ScoreConfig, str], batch: Batch) -> Scored:
+    """`score_detached` as a `qa_engine.executors` job: the configuration and run id are shared once per worker."""
+    config, run_id = shared
+    return score_detached(config, batch, run_id)
 
 
 def _for_the_store(batch: Batch, seconds: dict[str, float]) -> Scored:

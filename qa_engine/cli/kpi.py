@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from qa_engine.cli.options import DbOption, JsonRowsOption, parse_date
+from qa_engine.cli.options import DEFAULT_DB, DbOption, JsonRowsOption, parse_date
 from qa_engine.kpi.catalog import KPI_NAMES, LABELS
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def kpi(
         str | None, typer.Option("--from", help="First day (YYYY-MM-DD) a ticket may start.")
     ] = None,
     to: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD) a ticket may start.")] = None,
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
     targets: TargetsOption = None,
     as_json: JsonRowsOption = False,
 ) -> None:
@@ -124,7 +124,7 @@ def coaching_add(
             help="Assign practice: the agent's report lists their failing excerpts for role-play.",
         ),
     ] = False,
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
     rules: Annotated[
         Path | None, typer.Option("--rules", help="Rule pack whose ids --focus may name (default pack).")
     ] = None,
@@ -150,7 +150,7 @@ def _score(value: float | None) -> str:
 @coaching_app.command("effect")
 def coaching_effect_cmd(
     agent_id: Annotated[str, typer.Argument(help="The coached agent's id.")],
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
     as_json: JsonRowsOption = False,
 ) -> None:
     """Per session and focus rule: pass rate and QA score in the 14 days before vs the 14 days after."""

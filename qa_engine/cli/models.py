@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from qa_engine import paths
+from qa_engine.cli.options import DEFAULT_DB, DbOption
 from qa_engine.cli.reasons import evaluate_with
 from qa_engine.cli.tiers import train_satisfaction_cmd
 from qa_engine.errors import QAError
@@ -51,9 +52,7 @@ def train_cmd(
             "--from-store", help="satisfaction: also fit on the store's tickets with csat or a reviewed tier"
         ),
     ] = False,
-    db: Annotated[
-        str | None, typer.Option(help="satisfaction: the store for --from-store (default ./qa.duckdb)")
-    ] = None,
+    db: DbOption = DEFAULT_DB,  # satisfaction: the store --from-store reads
     store_weight: Annotated[
         float, typer.Option(help="satisfaction: weight of a store ticket against a public dialogue")
     ] = 3.0,

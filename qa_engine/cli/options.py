@@ -16,8 +16,9 @@ import typer
 from qa_engine.errors import QAError
 from qa_engine.store.location import DB_ENV, store_location
 
-# The store of every command that works on both backends: a DuckDB file or a PostgreSQL URL (a URL becomes a
-# `StoreUrl` before anything could treat it as a file name).
+# The store of every command that takes one: a DuckDB file or a PostgreSQL URL (a URL becomes a `StoreUrl` before
+# anything could treat it as a file name). `db: DbOption = DEFAULT_DB`: without --db, $QA_DB, else ./qa.duckdb.
+DEFAULT_DB = Path("qa.duckdb")
 DbOption = Annotated[
     Path,
     typer.Option(

@@ -10,7 +10,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from qa_engine.cli.options import BatchSizeOption, DbOption, ModelOption, RegistryOption, RulesOption
+from qa_engine.cli.options import (
+    DEFAULT_DB,
+    BatchSizeOption,
+    DbOption,
+    ModelOption,
+    RegistryOption,
+    RulesOption,
+)
 from qa_engine.cli.score import build_score_config
 from qa_engine.errors import QAError
 
@@ -23,7 +30,7 @@ def pull(
         Path,
         typer.Option("--config", help="SOURCES.yaml: the helpdesks, databases and folders to pull from."),
     ] = Path("SOURCES.yaml"),
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Also write this pull's tickets as the contract's files here."),

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from qa_engine.cli.options import DbOption, parse_date
+from qa_engine.cli.options import DEFAULT_DB, DbOption, parse_date
 
 app = typer.Typer(
     help="Coaching reports per agent and per team: one self-contained HTML file and a PDF each.",
@@ -50,7 +50,7 @@ def agent(
     out: OutOption = Path("out/reports"),
     date_from: FromOption = None,
     date_to: ToOption = None,
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
     rules: RulesOption = None,
 ) -> None:
     """Write OUT/<agent>.html and OUT/<agent>.pdf."""
@@ -68,7 +68,7 @@ def team(
     out: OutOption = Path("out/reports"),
     date_from: FromOption = None,
     date_to: ToOption = None,
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
     rules: RulesOption = None,
 ) -> None:
     """Write OUT/team-<team>.html and .pdf (team-all.* without TEAM)."""

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from qa_engine.cli.options import DbOption
+from qa_engine.cli.options import DEFAULT_DB, DbOption
 from qa_engine.store.location import raw
 
 
@@ -20,7 +20,7 @@ def schedule(
         typer.Option("--config", help="SOURCES.yaml: pull every source in it each night (see `qa pull`)."),
     ] = None,
     cron: Annotated[str, typer.Option("--cron", help="Cron schedule, e.g. '0 2 * * *'.")] = "0 2 * * *",
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
     out: Annotated[Path | None, typer.Option("--out", help="Export folder per run.")] = None,
     timezone: Annotated[str, typer.Option("--timezone", help="Time zone of the cron schedule.")] = "UTC",
     workers: Annotated[

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from qa_engine.cli.options import (
+    DEFAULT_DB,
     BatchSizeOption,
     DbOption,
     ModelOption,
@@ -72,7 +73,7 @@ def score(
         Path | None, typer.Option("--out", help="Write tickets/turns/rule_results.parquet here.")
     ] = None,
     rules: RulesOption = None,
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
     registry: RegistryOption = None,
     model: ModelOption = None,
     batch_size: BatchSizeOption = 2000,
@@ -107,7 +108,7 @@ def rescore(
     since: Annotated[
         str, typer.Option("--since", help="Re-score stored tickets that started on or after DATE.")
     ],
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
     rules: RulesOption = None,
     registry: RegistryOption = None,
     model: ModelOption = None,

@@ -13,14 +13,14 @@ from typing import Annotated
 
 import typer
 
-from qa_engine.cli.options import DbOption
+from qa_engine.cli.options import DEFAULT_DB, DbOption
 from qa_engine.errors import QAError
 from qa_engine.store.location import is_url
 from qa_engine.web.workers import app_from_environment, export_settings
 
 
 def serve(
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     session_hours: Annotated[

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from qa_engine.cli.options import DEFAULT_DB, DbOption
 from qa_engine.errors import QAError
-from qa_engine.store.location import store_location
+from qa_engine.store.location import StoreUrl
 
 app = typer.Typer(
     help="Calibrate the tier policy from a store's CSAT and reviewed tiers.", no_args_is_help=True
@@ -19,9 +19,14 @@ app = typer.Typer(
 
 
 def train_satisfaction_cmd(
-    data: Path | None, out: Path | None, from_store: bool, db: str | None, store_weight: float, evaluate: bool
+    data: Path | None,
+    out: Path | None,
+    from_store: bool,
+    db: Path | StoreUrl,
+    store_weight: float,
+    evaluate: bool,
 ) -> None:
-    """Fit the satisfaction model (called by `qa models train satisfaction`)."""
+    """Fit the satisfaction model (called by `qa models train satisfaction`); `db` is read only with `from_store`."""
     from qa_engine.affect.training.datasets import data_dir
     from qa_engine.satisfaction.model import default_model_dir
     from qa_engine.satisfaction.train import train_satisfaction
@@ -34,7 +39,7 @@ def train_satisfaction_cmd(
             raise
         folder = None  # no public data: the store's own labels alone
     target = out or default_model_dir()
-    store = _default_db(db) if from_store else None
+    store = db if from_store else None
     model, metrics = train_satisfaction(folder, target, db=store, store_weight=store_weight,
                                         cache=Path("training-runs/satisfaction"))  # fmt: skip
     if evaluate and folder is not None:
@@ -52,18 +57,9 @@ def train_satisfaction_cmd(
         typer.echo(f"  {row['name']:<45} {row['metric']:<24} {row['value']}")
 
 
-def _default_db(db: str | None = None):
-    """`--db`, else $QA_DB, else ./qa.duckdb: a DuckDB file's path or a PostgreSQL URL as a `StoreUrl` (so a message
-    naming the store never shows the URL's password)."""
-    return store_location(Path(db or os.environ.get("QA_DB") or "qa.duckdb"))
-
-
 @app.command("calibrate")
 def calibrate_cmd(
-    db: Annotated[
-        str | None,
-        typer.Option(help="The store: a DuckDB file or a postgresql:// URL (default $QA_DB or ./qa.duckdb)"),
-    ] = None,
+    db: DbOption = DEFAULT_DB,
     rules: Annotated[
         Path | None, typer.Option(help="Rule pack whose tiers.yaml to calibrate (default rules/default)")
     ] = None,
@@ -74,7 +70,7 @@ def calibrate_cmd(
     tier; print Cohen's kappa and the confusion before and after, and write them into the pack's tiers.yaml."""
     from qa_engine.scoring.calibrate import TIERS, calibrate
 
-    result = calibrate(_default_db(db), rules, write=not dry_run)
+    result = calibrate(db, rules, write=not dry_run)
     if json_out:
         typer.echo(
             json.dumps(

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from qa_engine.cli.options import DbOption, JsonRowsOption
+from qa_engine.cli.options import DEFAULT_DB, DbOption, JsonRowsOption
 from qa_engine.errors import QAError
 
 app = typer.Typer(help="Review-app users.", no_args_is_help=True, add_completion=False)
@@ -26,7 +26,7 @@ def add(
     role: Annotated[str, typer.Option("--role", help="qa_lead, coach or agent.")],
     agent_id: Annotated[str | None, typer.Option("--agent-id", help="The agent's id (role agent).")] = None,
     team: Annotated[str | None, typer.Option("--team", help="The coach's team (role coach).")] = None,
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
 ) -> None:
     """Create a user; the password is the first line of standard input."""
     from qa_engine.auth.users import add_user
@@ -62,7 +62,7 @@ def _admin_db(db: Path):
 @app.command("list")
 def list_command(
     as_json: JsonRowsOption = False,
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
 ) -> None:
     """The review-app users: username, role, team, agent_id, disabled."""
     from qa_engine.auth.admin import FIELDS, list_users
@@ -96,7 +96,7 @@ def _set_disabled(username: str, db: Path, disabled: bool) -> None:
 @app.command("disable")
 def disable(
     username: Annotated[str, typer.Argument(help="The user to disable.")],
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
 ) -> None:
     """Disable a user: they cannot log in, and their open sessions end at once."""
     _set_disabled(username, db, True)
@@ -105,7 +105,7 @@ def disable(
 @app.command("enable")
 def enable(
     username: Annotated[str, typer.Argument(help="The user to enable again.")],
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
 ) -> None:
     """Let a disabled user log in again."""
     _set_disabled(username, db, False)
@@ -121,7 +121,7 @@ def set_role_command(
     agent_id: Annotated[
         str | None, typer.Option("--agent-id", help="The agent's id (kept when not given).")
     ] = None,
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
 ) -> None:
     """Change a user's role and scope; it takes effect at their next request."""
     from qa_engine.auth.admin import set_role
@@ -138,7 +138,7 @@ def set_role_command(
 @app.command("reset-password")
 def reset_password_command(
     username: Annotated[str, typer.Argument(help="The user whose password to replace.")],
-    db: DbOption = Path("qa.duckdb"),
+    db: DbOption = DEFAULT_DB,
 ) -> None:
     """Set a new password, read from the first line of standard input; the user's open sessions end."""
     from qa_engine.auth.admin import reset_password

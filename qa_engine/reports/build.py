@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from qa_engine.executors import executor
 from qa_engine.kpi.targets import KpiSettings
 from qa_engine.pack import load_pack
 from qa_engine.reports.agent import build_agent_report
@@ -31,7 +32,6 @@ from qa_engine.reports.render import (
 )
 from qa_engine.reports.rulebook import Rulebook, load_rulebook
 from qa_engine.reports.team import build_team_report
-from qa_engine.reports.workers import RenderPool
 from qa_engine.store import Store
 
 MAX_WORKERS = 4
@@ -149,6 +149,12 @@ def _render_job(shared: _Shared, job: tuple[str, str | None]) -> ReportFiles:
     return _team_files(shared.data, shared.rulebook, key, shared.out, link=True)
 
 
+def _import_renderers() -> None:
+    """A render worker's warm-up, while the parent is still loading the data: this module (charts, matplotlib) is
+    imported to find this function; WeasyPrint loads only when a PDF is written, so import it now."""
+    import weasyprint  # noqa: F401
+
+
 def default_workers() -> int:
     """One worker process per CPU core, at most MAX_WORKERS."""
     return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
@@ -171,7 +177,7 @@ def render_all(
     (team-all.html, linking to the others).
 
     The period's data is read once. `workers` > 1 renders in that many processes (they start importing while the
-    data loads, see `workers.RenderPool`; `default_workers()` is one per core). Like any multiprocessing program,
+    data loads, see `qa_engine.executors.ProcessPool`; `default_workers()` is one per core). Like any multiprocessing program,
     a script that asks for workers must guard its entry point with `if __name__ == "__main__":`, because each
     worker imports the main module; that is why one process is the default."""
     started = time.perf_counter()
@@ -181,7 +187,7 @@ def render_all(
     # how many reports, before the data is read: agents whose latest ticket is not before the period, the teams
     expected = 1 + len(facts.teams) + sum(day >= period.start for day in facts.agent_last_day.values())
     count = _worker_count(workers, expected)
-    with RenderPool(count) as pool:
+    with executor(count, warm_up=_import_renderers) as pool:
         pack = load_pack(rules)
         rulebook = load_rulebook(pack)
         data = _load(store, period, rulebook, None)
@@ -189,7 +195,8 @@ def render_all(
         jobs: list[tuple[str, str | None]] = [("team", None)]
         jobs += [("team", team) for team in sorted(data.of_level("team"))]
         jobs += [("agent", agent_id) for agent_id in sorted(data.of_level("agent"))]
-        files = pool.map(_render_job, _Shared(data, rulebook, facts.agent_last_day, Path(out)), jobs)
+        pool.share(_Shared(data, rulebook, facts.agent_last_day, Path(out)))
+        files = pool.map(_render_job, jobs, chunksize=2)
     summary = RenderSummary(period, workers=count)
     for (kind, _), result in zip(jobs, files, strict=True):
         (summary.agents if kind == "agent" else summary.teams).append(result)

@@ -314,6 +314,33 @@ def test_an_executor_scoring_batches_elsewhere_stores_what_one_process_stores(
         assert {"read", "validate", "language", "rules", "tier", "store"} <= set(summary.stage_seconds)
 
 
+def test_a_process_pool_scores_what_one_process_scores(tmp_path: Path, engine: Engine) -> None:
+    """`Runner.run_on` a `qa_engine.executors.ProcessPool`: spawned workers load their own Engine (`score_shared`),
+    the parent stores; the stored rule outcomes, tiers and scores are those of a run in this process."""
+    from bench.generate import generate_tickets, write_tickets
+    from qa_engine.executors import InProcess, ProcessPool
+    from qa_engine.runner import Runner
+
+    source = tmp_path / "tickets.jsonl"
+    write_tickets(generate_tickets(12, seed=11), source, "jsonl")
+    stored, summaries = {}, {}
+    for way in ("here", "pool"):
+        config = ScoreConfig(db=tmp_path / f"{way}.duckdb", batch_tickets=4)
+        pool = ProcessPool(2, env={"QA_TORCH_THREADS": "1"}) if way == "pool" else InProcess()
+        with pool, Runner([str(source)], config, engine) as run:
+            run.run_on(pool, run.read([str(source)]))
+        summaries[way] = run.summary
+        store = Store(config.db)
+        stored[way] = [
+            store.query("SELECT ticket_id, rule_id, outcome FROM rule_results ORDER BY ticket_id, rule_id"),
+            store.query("SELECT ticket_id, tier, qa_score FROM tickets ORDER BY ticket_id"),
+        ]
+    assert stored["here"][1].height == 12
+    assert all(a.equals(b) for a, b in zip(stored["here"], stored["pool"], strict=True))
+    assert (summaries["pool"].read, summaries["pool"].scored) == (12, 12)
+    assert summaries["pool"].tiers == summaries["here"].tiers
+
+
 def test_training_reads_a_batch_through_four_of_the_stages(engine: Engine) -> None:
     """The satisfaction training's features come from the runner's own stages (language, nlp, affect, reasons):
     one feature row per labelled dialogue with a customer turn, in input order."""
