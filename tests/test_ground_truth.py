@@ -18,8 +18,6 @@ TRUTH_BY_ID = {t["ticket_id"]: t for t in TRUTH}
 KNOWN_MODEL_MISSES = {
     ("rules", "T-2010"): "the emotion model reads a calm address correction (整个地址都要改) as anger 0.55, "
     "sentiment -0.96, so empathy_when_upset is judged instead of na",
-    ("tier", "T-5011"): "the sentiment model misses the disappointment in 'vaya chasco' at the end, so the "
-    "mood looks recovered and the ticket is green instead of yellow",
     # these were yellow by the QA score alone; the customer is still likely dissatisfied or the problem
     # unresolved (yellow), but the satisfaction model, trained on long Weibo helpdesk dialogues, reads the polite
     # short closing as settled
@@ -41,14 +39,9 @@ KNOWN_MODEL_MISSES = {
     ): "the promised discount code is still missing and the agent cannot say when, but the risk "
     "stays at 0.04 (no negative wording at the end), so green instead of yellow",
     # the second sentiment head for fr (own reviews 0.55 -> 0.68, sarcastic insults read negative) learned "super /
-    # merci" partly as sarcasm: two polite French endings now read negative
+    # merci" partly as sarcasm: a polite French ending reads negative
     ("tier", "T-6002"): "the second sentiment head reads 'Super, merci beaucoup Julien, ça me soulage !' as "
     "negative (0.78), so the double charge looks unresolved and the ticket is yellow instead of green",
-    (
-        "tier",
-        "T-6006",
-    ): "the second sentiment head reads 'Oui, pour faire mes comptes' as negative (0.51), which "
-    "lifts the escalation risk to 0.41, so the ticket is yellow instead of green",
     # contact reasons the classifier still gets wrong, with what it says instead and why
     (
         "contact_reason",
@@ -67,6 +60,31 @@ KNOWN_MODEL_MISSES = {
     "(payment); it went this way when 'thanks, also ...' turns stopped reading as small talk",
     ("contact_reason", "T-5009"): "order: whether an ordered item includes the charger is a product question "
     "(presales); the order number pulls it to order",
+    # since the refit on 60+ examples per sub-reason in every language (realistic requests 0.823 -> 0.892): whole
+    # conversations whose later turns or a single keyword outweigh the opening request
+    ("contact_reason", "T-1003"): "returns.damaged_or_wrong 0.54: the keyword 'return' in 'being returned to "
+    "sender' outweighs a parcel on its way back (logistics)",
+    (
+        "contact_reason",
+        "T-2003",
+    ): "payment.methods 0.61: 结账 (checkout) in a question about using a coupon (presales)",
+    ("contact_reason", "T-2004"): "logistics.lost 0.80: a jar that arrived opened and scooped out (returns) "
+    "reads like part of a parcel missing",
+    ("contact_reason", "T-2008"): "presales.availability 0.32: a colour unlike the picture (returns or "
+    "complaint) reads as a question about colours on offer",
+    (
+        "contact_reason",
+        "T-3004",
+    ): "payment.failed 0.80: the quoted phishing mail's 'Zahlung fehlgeschlagen' outweighs "
+    "the question whether the account is safe (account)",
+    ("contact_reason", "T-4002"): "logistics.wrong_address 0.51: 届きません (does not arrive) about a "
+    "password-reset e-mail, for a customer who cannot log in (account)",
+    ("contact_reason", "T-4009"): "returns.refund_status 0.89: a later turn's 返品 outweighs the late "
+    "flowers (logistics or complaint)",
+    ("contact_reason", "T-5011"): "complaint.product 0.44: the closing disappointment outweighs an order "
+    "cancelled for lack of stock (order)",
+    ("contact_reason", "T-6004"): "logistics.wrong_address 0.61: correcting the delivery address of an "
+    "order just placed (order) reads as a parcel's address problem",
 }
 
 
@@ -128,7 +146,7 @@ def test_contact_reason_is_what_a_person_would_say(scored: dict[str, pl.DataFram
 
 
 def test_contact_reason_agreement(scored: dict[str, pl.DataFrame]) -> None:
-    """The figure the README and the reasons model card state: 69 of the 73 example tickets with a clear reason."""
+    """The figure the README and the reasons model card state: 60 of the 73 example tickets with a clear reason."""
     got = dict(zip(scored["tickets"]["ticket_id"], scored["tickets"]["contact_reason"], strict=True))
     judged = [tid for tid, t in TRUTH_BY_ID.items() if "contact_reason" in t]
     agree = sum(got[tid] in _accepted(tid) for tid in judged)
