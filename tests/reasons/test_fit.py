@@ -5,7 +5,8 @@ Byte for byte where the encoder gives the very vectors the committed fit saw (`v
 The encoder's float kernels differ in the last bits between CPU families, and a weakly regularised regression moves
 a little with them (measured: a refit on an AMD EPYC machine of a classifier fitted on another machine gave weights
 up to 0.21 apart, largest weight 9.8, correlation 0.9998, the escalation weights 7e-6 apart, cross-validated
-macro-F1 0.912 against 0.913); there the refit must still choose the same settings and land that close."""
+macro-F1 0.912 against 0.913); there the refit must be as good by cross-validation and, where it chose the same
+C, land that close."""
 
 from __future__ import annotations
 
@@ -29,17 +30,20 @@ def test_fit_reproduces_the_committed_weights_and_version(qa, tmp_path: Path) ->
     assert fitted.meta["taxonomy_sha"] == committed.meta["taxonomy_sha"], (
         "run `qa reasons fit`, commit models/reasons/"
     )
-    assert (fitted.meta["C"], fitted.keyword_weight) == (committed.meta["C"], committed.keyword_weight)
     cv = json.loads((tmp_path / META).read_text())["cv"]
     if fitted.meta["vectors_sha"] == committed.meta["vectors_sha"]:
         assert fitted.version == committed.version
+        assert (fitted.meta["C"], fitted.keyword_weight) == (committed.meta["C"], committed.keyword_weight)
         np.testing.assert_array_equal(fitted.coef, committed.coef)
         np.testing.assert_array_equal(fitted.intercept, committed.intercept)
         np.testing.assert_array_equal(fitted.escalation_coef, committed.escalation_coef)
         assert cv == committed.meta["cv"]
-    else:  # another CPU family: the same model up to the solver's tolerance
+        return
+    # another CPU family: as good a fit, and the same model up to the solver's tolerance where the search chose the
+    # same C (neighbouring grid points can swap where their cross-validated figures are that close)
+    assert abs(cv["reason_macro_f1"] - committed.meta["cv"]["reason_macro_f1"]) < 0.01
+    np.testing.assert_allclose(fitted.escalation_coef, committed.escalation_coef, atol=1e-3)
+    if fitted.meta["C"] == committed.meta["C"]:
         scale = np.abs(committed.coef).max()
         assert np.abs(fitted.coef - committed.coef).max() < 0.05 * scale
         assert np.corrcoef(fitted.coef.ravel(), committed.coef.ravel())[0, 1] > 0.999
-        np.testing.assert_allclose(fitted.escalation_coef, committed.escalation_coef, atol=1e-3)
-        assert abs(cv["reason_macro_f1"] - committed.meta["cv"]["reason_macro_f1"]) < 0.01
