@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from qa_engine.affect.textprep import TEXTLESS_FLAGS
 from qa_engine.errors import QAError
 from qa_engine.nlp.normalize import base_language
 from qa_engine.reasons.classifier import ReasonModel, TurnPredictions, encoder_fingerprint
@@ -76,7 +77,6 @@ REASON_COLUMNS: dict[str, pl.DataType] = {
 OPENING_WEIGHT = 2.0  # the first topical customer turn usually states why the customer came
 MAX_EVIDENCE_TURNS = 3
 MODEL_EVIDENCE_FROM = 0.5  # the model's turn is shown as evidence when it thinks the turn escalates
-_EMPTY_FLAGS = ("empty_text", "no_text_content")  # affect flags of turns without text to read
 
 
 @dataclass
@@ -322,7 +322,7 @@ def _customer_turns(tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
     turn_index, text, language (the ticket's)."""
     readable = pl.col("text").fill_null("").str.strip_chars().str.len_chars() > 0
     if "affect_flag" in turns.columns:
-        readable = readable & ~pl.col("affect_flag").fill_null("").is_in(_EMPTY_FLAGS)
+        readable = readable & ~pl.col("affect_flag").fill_null("").is_in(TEXTLESS_FLAGS)
     return (
         turns.with_row_index("_row")
         .filter((pl.col("speaker") == "customer") & readable)

@@ -22,8 +22,8 @@ import numpy as np
 import polars as pl
 
 from qa_engine.affect.labels import EMOTIONS
+from qa_engine.affect.textprep import UNTELLING_FLAGS
 
-UNTELLING_FLAGS = ("empty_text", "no_text_content", "phatic_reply")
 NEGATIVE_AT_MOST = -0.3
 HAND_FEATURES: tuple[str, ...] = (
     "customer_sentiment_first", "customer_sentiment_last", "customer_sentiment_min", "customer_sentiment_mean",

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
-UNTELLING_FLAGS = ("empty_text", "no_text_content", "phatic_reply")
-EMPTY_FLAGS = ("empty_text", "no_text_content")
+from qa_engine.affect.textprep import TEXTLESS_FLAGS, UNTELLING_FLAGS
 
 # the turn fields a reason may quote: index and text for evidence, the affect for its wording
 TURN_FIELDS = ("turn_index", "text", "sentiment", "sentiment_score", "emotion", "emotion_scores")
@@ -82,7 +81,7 @@ def ticket_features(tickets: pl.DataFrame, turns: pl.DataFrame, rule_results: pl
         .agg(n_telling=pl.len(), first_telling=turn.first(), last_telling=turn.last())
     )
     spoken = (
-        customer.filter(~_flagged(EMPTY_FLAGS))
+        customer.filter(~_flagged(TEXTLESS_FLAGS))
         .group_by("ticket_id", maintain_order=True)
         .agg(last_spoken=turn.last())
     )
