@@ -122,7 +122,7 @@ def load_policy(pack: str | Path | None = None) -> TierPolicy:
 
 def policy_from(document: YamlDocument) -> TierPolicy:
     """The tier policy of a parsed `tiers.yaml`; Q107 naming file, line and field when a value is wrong."""
-    from qa_engine.scoring.conditions import CONDITIONS, PARAMS
+    from qa_engine.scoring.conditions import CONDITIONS
 
     file, raw = document.file, document.data or {}
     if not isinstance(raw, dict) or not isinstance(raw.get("tier_policy", {}), dict):
@@ -143,7 +143,7 @@ def policy_from(document: YamlDocument) -> TierPolicy:
                     detail=f"unknown condition '{cond.when}'; known: {', '.join(sorted(CONDITIONS))}",
                 )  # fmt: skip
             try:
-                cond._settings = PARAMS[cond.when].model_validate(cond.params)
+                cond.settings  # noqa: B018  (validates the parameters now, so a bad one names its line)
             except ValidationError as exc:
                 line, field, detail = field_error(exc, document.node, ("tier_policy", tier, i))
                 raise QAError(
