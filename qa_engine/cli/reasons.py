@@ -140,12 +140,19 @@ def evaluate_with(
 ) -> list:
     """The reasons figures through `scorer` (also used by `qa models eval`); the sets are checked before any
     model loads."""
-    from qa_engine.reasons.evaluate import evaluate, evaluate_realistic, evaluate_unseen, read_sets
+    from qa_engine.reasons.evaluate import (
+        evaluate,
+        evaluate_realistic,
+        evaluate_tickets,
+        evaluate_unseen,
+        read_sets,
+    )
     from qa_engine.reasons.stage import ReasonsStage
 
     requests = read_sets(reasons_set, escalation_set)
     stage = ReasonsStage.load(scorer)
     reports = evaluate(stage, scorer, *requests, without_keywords=encoder_only)
-    if reasons_set is None:  # the default sets: also the unseen-phrasing set, when there is one
+    if reasons_set is None:  # the default sets: also the unseen, realistic and whole-conversation sets
         reports += evaluate_unseen(stage, scorer) + evaluate_realistic(stage, scorer)
+        reports += evaluate_tickets(stage, scorer)
     return reports

@@ -8,6 +8,8 @@ Docs, `ReasonsStage.run`), so the figures are those of `qa score`, thresholds an
 - escalation: ROC AUC of `escalation_risk`, escalating vs ordinary requests, per language and overall.
 
 - contact reason on the unseen-phrasing set (`eval/unseen.tsv`), English and overall.
+- contact reason of whole conversations (`eval/tickets_multiturn.jsonl`, labels in `.tsv`): the ticket-level
+  reason the stage gives after weighing every customer turn, per language and overall.
 
 No set is read when fitting (`fit.py` reads only the taxonomy and the signal file).
 """
@@ -40,6 +42,11 @@ UNSEEN_SET = "reasons/eval/unseen.tsv"
 # language), one file per language, written after and apart from the example files: figures
 # `contact_reason_realistic/<language>`.
 REALISTIC_SETS = "reasons/eval/requests_*_realistic.tsv"
+# Whole conversations (3-9 turns, 24 per language) written apart from the examples and never scored while they were
+# written: an opening request followed by turns in another reason's words (a refund asked after a lost parcel, a
+# quoted payment reminder, a closing "and how do I change my password?"), greetings before the request, praise-only
+# contacts. The labels (ticket_id, language, reason, sub_reason, why) are what a QA lead would file the ticket under.
+TICKET_SET = "reasons/eval/tickets_multiturn"  # .jsonl (contract input) and .tsv (labels)
 ESCALATION_LABELS = ("escalating", "ordinary")
 
 
@@ -158,6 +165,84 @@ def evaluate_realistic(
     return _reason_reports(stage, scorer, requests, "contact_reason_realistic", Report, _classification)
 
 
+@dataclass(frozen=True)
+class LabelledTickets:
+    """Whole conversations (validated input batches) with the reason a person files each under, in input order."""
+
+    tickets: pl.DataFrame
+    turns: pl.DataFrame
+    labels: list[Request]  # text: the ticket id
+
+
+def read_tickets(stem: Path | None = None) -> LabelledTickets | None:
+    """`<stem>.jsonl` through the input validator and `<stem>.tsv`'s labels; None when the set is absent. A record
+    the validator refuses, or a ticket without exactly one label row, is Q705."""
+    from qa_engine.sources import read_inputs
+
+    stem = stem or paths.models_dir() / TICKET_SET
+    conversations, label_file = stem.with_suffix(".jsonl"), stem.with_suffix(".tsv")
+    if not conversations.is_file():
+        return None
+    labels = _ticket_labels(label_file)
+    batches = list(read_inputs([str(conversations)]))
+    refused = [bad for batch in batches for bad in batch.quarantine]
+    if refused:
+        bad = refused[0]
+        raise QAError(
+            "Q705",
+            file=conversations,
+            line=bad.location.removeprefix("line "),
+            field=bad.reason,
+            detail=bad.detail,
+        )
+    tickets = pl.concat([b.tickets for b in batches], how="diagonal_relaxed")
+    turns = pl.concat([b.turns for b in batches], how="diagonal_relaxed")
+    ids = tickets["ticket_id"].to_list()
+    unmatched = sorted(set(ids) ^ set(labels))
+    if unmatched:
+        raise QAError("Q705", file=label_file, line=1, field="ticket_id",
+                      detail=f"ticket ids with a conversation or a label but not both: {unmatched[:5]}")  # fmt: skip
+    return LabelledTickets(tickets, turns, [labels[i] for i in ids])
+
+
+def _ticket_labels(file: Path) -> dict[str, Request]:
+    """ticket id -> its label (a Request whose text is the ticket id), from a TSV with a header (ticket_id,
+    language, reason, sub_reason[, why]); a bad or repeated row is Q705."""
+    if not file.is_file():
+        raise QAError("Q703", what="Evaluation set", path=file)
+    labels: dict[str, Request] = {}
+    with open(file, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        missing = [c for c in ("ticket_id", "language", "reason") if c not in (reader.fieldnames or [])]
+        if missing:
+            raise QAError("Q705", file=file, line=1, field=",".join(missing), detail="missing column(s)")
+        for line, row in enumerate(reader, start=2):
+            if row["reason"] not in REASONS:
+                raise QAError("Q705", file=file, line=line, field="reason",
+                              detail=f"'{row['reason']}' is not one of {list(REASONS)}")  # fmt: skip
+            if row["ticket_id"] in labels:
+                raise QAError("Q705", file=file, line=line, field="ticket_id", detail="labelled twice")
+            labels[row["ticket_id"]] = Request(
+                row["language"], row["ticket_id"], row["reason"], row.get("sub_reason") or None
+            )
+    return labels
+
+
+def evaluate_tickets(stage: ReasonsStage, scorer: AffectScorer, stem: Path | None = None) -> list[Report]:
+    """Contact-reason figures on whole conversations (`reasons/contact_reason_tickets/<language>`, with the
+    confusion per reason): the ticket's reason after the stage weighs all its customer turns. None without the set."""
+    from qa_engine.affect.training.evaluate import Report, _classification
+    from qa_engine.nlp.pipelines import make_docs
+
+    labelled = read_tickets(stem)
+    if labelled is None:
+        return []
+    tickets, turns = labelled.tickets, labelled.turns
+    turns, vectors = scorer.score_turns(turns, tickets.select("ticket_id", "language"), with_vectors=True)
+    found = run_stage(stage, (tickets, turns, vectors, make_docs(tickets, turns)))
+    return _reason_figures(labelled.labels, found, "contact_reason_tickets", Report, _classification)
+
+
 def evaluate_unseen(
     stage: ReasonsStage, scorer: AffectScorer, file: Path | None = None, name: str = "contact_reason_unseen"
 ) -> list[Report]:
@@ -176,7 +261,11 @@ def evaluate_unseen(
 
 
 def _reason_reports(stage, scorer, requests, name, report, classification) -> list[Report]:
-    found = score_requests(stage, scorer, requests)
+    return _reason_figures(requests, score_requests(stage, scorer, requests), name, report, classification)
+
+
+def _reason_figures(requests, found, name, report, classification) -> list[Report]:
+    """Per-language and overall figures of the stage's output `found` (row for row with `requests`)."""
     predicted = found["contact_reason"].to_list()
     out = []
     for language in [*sorted({r.language for r in requests}), "all"]:

@@ -74,7 +74,9 @@ REASON_COLUMNS: dict[str, pl.DataType] = {
     "customer_resolved": pl.Boolean(),  # resolution wording in the customer's closing turns
     "order_refs": pl.List(pl.String()),  # normalised order numbers, for repeat contacts in later runs
 }
-OPENING_WEIGHT = 2.0  # the first topical customer turn usually states why the customer came
+# The first topical customer turn usually states why the customer came. 2 is best on the whole-conversation set
+# (scripts/sweep_ticket_weighing.py, models/reasons/MODEL_CARD.md): more lets a misread opening win, less a later turn.
+OPENING_WEIGHT = 2.0
 MAX_EVIDENCE_TURNS = 3
 MODEL_EVIDENCE_FROM = 0.5  # the model's turn is shown as evidence when it thinks the turn escalates
 
@@ -91,7 +93,9 @@ class _Reason:
 class ReasonsStage:
     """The loaded taxonomy, signal file and classifier: load once, run on many batches."""
 
-    def __init__(self, taxonomy: Taxonomy, signals: Signals, model: ReasonModel) -> None:
+    def __init__(
+        self, taxonomy: Taxonomy, signals: Signals, model: ReasonModel, opening_weight: float = OPENING_WEIGHT
+    ) -> None:
         if model.labels != taxonomy.labels:
             raise QAError(
                 "Q704", path=taxonomy.file, detail="it was fitted on other sub-reasons than the taxonomy's"
@@ -99,6 +103,7 @@ class ReasonsStage:
         self.taxonomy = taxonomy
         self.signals = signals
         self.model = model
+        self.opening_weight = opening_weight
         self._keywords = KeywordIndex(taxonomy)
         self._finder = SignalFinder(signals.spec)
         self._seen_languages = taxonomy.languages()
@@ -228,7 +233,7 @@ class ReasonsStage:
         topical = [k for k in range(len(positions)) if confidence[k] >= spec.min_score]
         reasons = self.taxonomy.reasons
         if topical:
-            weights = np.array([OPENING_WEIGHT if n == 0 else 1.0 for n in range(len(topical))])
+            weights = np.array([self.opening_weight if n == 0 else 1.0 for n in range(len(topical))])
             dominant = int((weights @ real[topical]).argmax())
             score = float(probs[topical, dominant].max())
             support = [k for k in topical if best[k] == dominant] or [

@@ -23,6 +23,8 @@ def test_card_states_every_committed_figure_and_the_targets_hold() -> None:
     # unseen phrasing ("track my package", "do you have next day delivery") is measured, and holds
     assert by_name["reasons/contact_reason_unseen/en"]["value"] >= 0.85
     assert by_name["reasons/contact_reason_unseen/all"]["n"] >= 60
+    # whole conversations are measured too: the reason of a ticket, not of one request
+    assert by_name["reasons/contact_reason_tickets/all"]["n"] >= 144
     # the held-apart set has at least 40 requests per reason
     assert all(row["support"] >= 40 for row in by_name["reasons/contact_reason/all"]["per_class"])
 

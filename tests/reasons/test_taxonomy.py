@@ -17,6 +17,7 @@ from qa_engine.reasons.evaluate import (
     REASON_SET,
     UNSEEN_SET,
     read_set,
+    read_tickets,
     realistic_sets,
 )
 from qa_engine.reasons.taxonomy import REASONS, load_taxonomy
@@ -139,11 +140,15 @@ def _normal(text: str) -> str:
 
 def test_no_example_is_a_near_duplicate_of_a_held_apart_request() -> None:
     """The held-apart sets measure phrasing the classifier was not fitted on: no example may equal one of their
-    requests after normalising case and punctuation, or share more than 60% of its character 5-grams (Jaccard)."""
+    requests (or a customer turn of 30 characters or more of the whole-conversation set) after normalising case and punctuation, or share more than 60% of its character 5-grams (Jaccard)."""
     sets = [(paths.models_dir() / name, "reason", REASONS) for name in (REASON_SET, UNSEEN_SET)]
     sets += [(file, "reason", REASONS) for file in realistic_sets()]
     sets.append((paths.models_dir() / ESCALATION_SET, "label", ESCALATION_LABELS))
     held = [r.text for file, column, allowed in sets for r in read_set(file, column, allowed)]
+    conversations = read_tickets()  # and the customer turns of the whole-conversation set that say something
+    if conversations is not None:
+        turns = conversations.turns.filter(speaker="customer")["text"].to_list()
+        held += [t for t in turns if len(_normal(t)) >= 30]
     held_grams = [_grams(t) for t in held]
     held_by_norm = {_normal(t): t for t in held}
     by_gram: dict[str, list[int]] = {}  # an inverted index: only held requests sharing a 5-gram can be close
