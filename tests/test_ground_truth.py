@@ -77,10 +77,20 @@ KNOWN_MODEL_MISSES = {
     "cancelled for lack of stock (order)",
 }
 
+# Misses on the edge, whose reading depends on the CPU family: the encoder's float kernels differ in the last bits
+# between CPU families, and these tickets' two best reasons are that close (T-1003 is a miss on the machine the
+# classifier was fitted on and right on an AMD EPYC one). Not strict; the agreement figure may count them either way.
+ON_THE_EDGE = {("contact_reason", "T-1003")}
+
 
 def _cases(kind: str) -> list:
     return [
-        pytest.param(tid, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MODEL_MISSES[(kind, tid)]))
+        pytest.param(
+            tid,
+            marks=pytest.mark.xfail(
+                strict=(kind, tid) not in ON_THE_EDGE, reason=KNOWN_MODEL_MISSES[(kind, tid)]
+            ),
+        )
         if (kind, tid) in KNOWN_MODEL_MISSES
         else tid
         for tid in sorted(TRUTH_BY_ID)
@@ -141,8 +151,9 @@ def test_contact_reason_agreement(scored: dict[str, pl.DataFrame]) -> None:
     judged = [tid for tid, t in TRUTH_BY_ID.items() if "contact_reason" in t]
     agree = sum(got[tid] in _accepted(tid) for tid in judged)
     misses = sum(1 for kind, _ in KNOWN_MODEL_MISSES if kind == "contact_reason")
+    edge = sum(1 for kind, _ in ON_THE_EDGE if kind == "contact_reason")
     print(f"contact reasons {agree}/{len(judged)}")
-    assert (agree, len(judged)) == (len(judged) - misses, 73)
+    assert len(judged) == 73 and len(judged) - misses <= agree <= len(judged) - misses + edge
 
 
 def test_agreement_with_the_qa_lead(scored: dict[str, pl.DataFrame]) -> None:
