@@ -88,34 +88,6 @@ def test_score_writes_the_contract_files(tmp_path: Path, ticket_file: Path) -> N
     assert all({"source", "location", "reason", "record"} <= set(q) for q in quarantine)
 
 
-@pytest.mark.slow
-def test_demo_scores_the_examples_and_writes_reports(tmp_path: Path) -> None:
-    """The README's first command ends in `qa demo`: results and coaching reports for the bundled examples."""
-    result = qa("demo", "--out", "demo", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    demo = tmp_path / "demo"
-    tickets = pl.read_parquet(demo / "tickets.parquet")
-    truth = (Path(__file__).parent.parent / "examples" / "tickets.jsonl").read_text(encoding="utf-8")
-    assert tickets.height == len(truth.splitlines())
-    assert set(tickets["tier"]) == {"red", "yellow", "green"}
-    agents = set(tickets["agent_id"].drop_nulls())
-    reports = demo / "reports"
-    assert {p.stem for p in reports.glob("*.pdf") if not p.stem.startswith("team-")} == agents
-    assert (reports / "team-all.html").is_file()
-    assert f"{len(agents)} agent" in result.stdout
-    # the demo shows a composure failure with its suggestion, and a ticket in a language no rule covers
-    assert (
-        "T-1012 composure_after_hostility:" in result.stdout and "suggestion After turn 0:" in result.stdout
-    )
-    assert "T-8001: language not covered: th" in result.stdout
-    rules = pl.read_parquet(demo / "rule_results.parquet")
-    failed = rules.filter(pl.col("outcome") == "fail")
-    assert (
-        failed["suggestion"].null_count() == 0
-        and rules.filter(pl.col("outcome") != "fail")["suggestion"].is_null().all()
-    )
-
-
 def test_help_does_not_import_heavy_libraries() -> None:
     """`qa --help` must stay instant: torch, spaCy, Great Expectations and Prefect load inside the commands."""
     code = (

@@ -132,3 +132,14 @@ def test_plain_install_runs_demo_outside_the_checkout(wheel: Path, tmp_path: Pat
     assert emotions.null_count() == 0 and emotions.n_unique() >= 3  # the embedded model scored every turn
     assert (out / "reports" / "team-all.html").stat().st_size > 0
     assert (out / "reports" / "team-all.pdf").stat().st_size > 0
+    # what the README promises of `qa demo` (checked here, on the one demo run of the suite): a report per agent,
+    # a composure failure with its suggestion, the ticket in a language no rule covers, a suggestion per failure
+    agents = set(tickets["agent_id"].drop_nulls())
+    assert {p.stem for p in (out / "reports").glob("*.pdf") if not p.stem.startswith("team-")} == agents
+    assert f"{len(agents)} agent" in demo.stdout
+    assert "T-1012 composure_after_hostility:" in demo.stdout and "suggestion After turn 0:" in demo.stdout
+    assert "T-8001: language not covered: th" in demo.stdout
+    rules = pl.read_parquet(out / "rule_results.parquet")
+    failed = rules.filter(pl.col("outcome") == "fail")
+    assert failed["suggestion"].null_count() == 0
+    assert rules.filter(pl.col("outcome") != "fail")["suggestion"].is_null().all()
