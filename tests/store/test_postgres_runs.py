@@ -21,9 +21,10 @@ from qa_engine import paths
 from qa_engine.auth.users import FAST_HASH_ENV, add_user
 from qa_engine.review.db import ReviewDB
 from qa_engine.store import Store
+from qa_engine.store.copy import copy_store
 from qa_engine.web.app import create_app
 
-pytestmark = pytest.mark.slow  # two real scoring runs of a few hundred tickets: about two minutes
+pytestmark = pytest.mark.slow  # real scoring runs of 74 and 148 tickets: about two minutes
 
 REVIEWERS = 8
 PASSWORD = "correct horse battery"
@@ -64,12 +65,11 @@ def _count(url: str, sql: str) -> int:
         return con.execute(sql).fetchone()[0]
 
 
-def test_reviews_saved_during_a_scoring_run_are_all_kept(pg_url: str, tmp_path: Path) -> None:
+def test_reviews_saved_during_a_scoring_run_are_all_kept(pg_url: str, scored_examples) -> None:
     os.environ.setdefault(FAST_HASH_ENV, "1")
-    inputs = tmp_path / "tickets.jsonl"
-    _tickets(inputs, 1)
-    first = _score(inputs, pg_url)
-    assert first.wait(timeout=600) == 0, first.stderr.read()
+    inputs = paths.examples_dir() / "tickets.jsonl"
+    # the examples as scored once for the suite (a copy): the tickets under review
+    copy_store(scored_examples.db, pg_url)
     db = ReviewDB(pg_url)
     for k in range(REVIEWERS):
         add_user(db, f"lead{k}", PASSWORD, "qa_lead")
@@ -123,7 +123,7 @@ def test_reviews_saved_during_a_scoring_run_are_all_kept(pg_url: str, tmp_path: 
 
 def test_a_killed_scoring_run_rerun_stores_every_ticket_once(pg_url: str, tmp_path: Path) -> None:
     inputs = tmp_path / "tickets.jsonl"
-    expected = _tickets(inputs, 3)
+    expected = _tickets(inputs, 2)
     turns = sum(len(json.loads(line)["turns"]) for line in inputs.read_text(encoding="utf-8").splitlines())
     run = _score(inputs, pg_url)
     deadline = time.monotonic() + 600
