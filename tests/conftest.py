@@ -24,41 +24,6 @@ if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("PREFECT_HOME"):
     _prefect_home.mkdir(exist_ok=True)
     os.environ["PREFECT_HOME"] = str(_prefect_home)
 
-# The longest test files, longest first (measured: a full run with --durations). With --dist loadfile a file runs
-# whole on one worker in collection order, so a long file collected last leaves the other worker idle at the end;
-# starting the longest first (then the other slow files) shortens the run without changing any test.
-LONGEST_FILES = (
-    "tests/reasons/test_fit.py",
-    "tests/flows/test_nightly.py",
-    "tests/store/test_postgres_runs.py",
-    "tests/reports/test_build.py",
-    "tests/test_packaging.py",
-    "tests/affect/test_model_card.py",
-    "tests/scoring/test_pipeline.py",
-    "tests/pull/test_pull.py",
-)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest files first, then files with a slow test, then the rest; a file's tests stay together and in
-    order."""
-    root = config.rootpath
-
-    def rank(item: pytest.Item) -> int:
-        name = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
-        if name in LONGEST_FILES:
-            return LONGEST_FILES.index(name)
-        slow_file = slow_files.get(item.path)
-        return len(LONGEST_FILES) + (0 if slow_file else 1)
-
-    slow_files: dict[Path, bool] = {}
-    for item in items:
-        slow_files[item.path] = (
-            slow_files.get(item.path, False) or item.get_closest_marker("slow") is not None
-        )
-    items.sort(key=rank)  # stable: the order within each rank (and each file) is kept
-
-
 TICKETS = [
     {
         "ticket_id": "P-1", "channel": "chat", "language": "en", "agent_id": "a-1", "team": "EU-1",
