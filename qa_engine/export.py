@@ -21,6 +21,7 @@ TICKET_COLUMNS = [
     # key issues (CONTRACT.md section 3; qa_engine.reasons)
     "contact_reason", "contact_reason_score", "contact_sub_reason", "contact_reasons_other", "contact_reason_evidence",
     "escalation_risk", "escalation_signals", "escalation_evidence",
+    "customer_resolved",  # resolution wording in the customer's closing turns (what the tier policy reads)
     # predicted dissatisfaction (CONTRACT.md section 3; qa_engine.satisfaction)
     "dissatisfaction_risk", "dissatisfaction_evidence",
 ]  # fmt: skip

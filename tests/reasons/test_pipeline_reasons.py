@@ -12,6 +12,7 @@ import pytest
 from qa_engine import paths
 from qa_engine.pipeline import Engine, ScoreConfig, score_files
 from qa_engine.reasons import REASONS
+from qa_engine.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +51,14 @@ def test_every_example_gets_the_key_issue_columns(scored_examples) -> None:
     assert tickets["contact_reason_score"].is_between(0, 1).all()
     assert tickets["escalation_risk"].is_between(0, 1).all()
     assert tickets.schema["escalation_signals"] == pl.List(pl.String)
+    # whether the customer said the problem is solved: in the file as in the store, some tickets each way
+    stored = Store(scored_examples.db).query("SELECT ticket_id, customer_resolved FROM tickets")
+    both = tickets.select("ticket_id", "customer_resolved").join(stored, on="ticket_id", suffix="_stored")
+    assert (
+        both.height == tickets.height
+        and (both["customer_resolved"] == both["customer_resolved_stored"]).all()
+    )
+    assert 0 < tickets["customer_resolved"].sum() < tickets.height
     assert summary.stage_seconds["reasons"] > 0
     # T-1008 comes back about the order of T-1002 four days later (same file, same batch)
     assert repeats(tickets) == {"T-1008": "T-1002", "T-3009": "T-3002", "T-4010": "T-4003"}
