@@ -24,9 +24,8 @@ def test_every_conversation_has_one_label_and_every_reason_is_in_every_language(
     assert all(r.sub_reason in sub_reasons and r.sub_reason.split(".")[0] == r.label for r in labelled.labels)
     per = Counter((r.language, r.label) for r in labelled.labels)
     languages = ("en", "zh", "de", "ja", "es", "fr")
-    assert {lang: min(per[(lang, reason)] for reason in REASONS) for lang in languages} == dict.fromkeys(
-        languages, 2
-    )
+    fewest = {lang: min(per[(lang, reason)] for reason in REASONS) for lang in languages}
+    assert all(n >= 2 for n in fewest.values()), fewest
     # conversations, not requests: the customer speaks more than once in most of them
     customer_turns = labelled.turns.filter(speaker="customer").group_by("ticket_id").len()
     assert (customer_turns["len"] >= 2).sum() >= 0.8 * labelled.tickets.height
