@@ -16,8 +16,7 @@ import sys
 from sklearn.metrics import f1_score
 
 from qa_engine.cli.reasons import COMMITTED_PRECISION, _scorer
-from qa_engine.nlp.pipelines import make_docs
-from qa_engine.reasons.evaluate import read_tickets, run_stage
+from qa_engine.reasons.evaluate import read_tickets, run_stage, ticket_frames
 from qa_engine.reasons.stage import ReasonsStage
 from qa_engine.reasons.taxonomy import REASONS
 
@@ -30,11 +29,7 @@ def main(weights: list[float]) -> None:
     labelled = read_tickets()
     if labelled is None:
         sys.exit("no whole-conversation set under models/reasons/eval/")
-    tickets = labelled.tickets
-    turns, vectors = scorer.score_turns(
-        labelled.turns, tickets.select("ticket_id", "language"), with_vectors=True
-    )
-    frames = (tickets, turns, vectors, make_docs(tickets, turns))
+    frames = ticket_frames(scorer, labelled)
     gold = [r.label for r in labelled.labels]
     languages = [r.language for r in labelled.labels]
     print(f"classifier {stage.model.version}, {len(gold)} conversations")

@@ -58,13 +58,16 @@ class Request:
     sub_reason: str | None = None
 
 
-def read_set(file: Path, label_column: str, allowed: tuple[str, ...]) -> list[Request]:
-    """A tab-separated set with a header (language, <label_column>[, sub_reason], text); a bad row is Q705."""
+def read_set(
+    file: Path, label_column: str, allowed: tuple[str, ...], text_column: str = "text"
+) -> list[Request]:
+    """A tab-separated set with a header (language, <label_column>[, sub_reason], <text_column>); a bad row is Q705.
+    `text_column` names what a Request's text holds: the request, or the ticket id of a labelled conversation."""
     if not file.is_file():
         raise QAError("Q703", what="Evaluation set", path=file)
     with open(file, encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        missing = [c for c in ("language", label_column, "text") if c not in (reader.fieldnames or [])]
+        missing = [c for c in ("language", label_column, text_column) if c not in (reader.fieldnames or [])]
         if missing:
             raise QAError("Q705", file=file, line=1, field=",".join(missing), detail="missing column(s)")
         requests = []
@@ -72,10 +75,11 @@ def read_set(file: Path, label_column: str, allowed: tuple[str, ...]) -> list[Re
             if row[label_column] not in allowed:
                 raise QAError("Q705", file=file, line=line, field=label_column,
                               detail=f"'{row[label_column]}' is not one of {list(allowed)}")  # fmt: skip
-            if not (row.get("text") or "").strip() or not (row.get("language") or "").strip():
-                raise QAError("Q705", file=file, line=line, field="text", detail="empty language or text")
+            if not (row.get(text_column) or "").strip() or not (row.get("language") or "").strip():
+                raise QAError("Q705", file=file, line=line, field=text_column,
+                              detail=f"empty language or {text_column}")  # fmt: skip
             requests.append(
-                Request(row["language"], row["text"], row[label_column], row.get("sub_reason") or None)
+                Request(row["language"], row[text_column], row[label_column], row.get("sub_reason") or None)
             )
     return requests
 
@@ -208,38 +212,35 @@ def read_tickets(stem: Path | None = None) -> LabelledTickets | None:
 def _ticket_labels(file: Path) -> dict[str, Request]:
     """ticket id -> its label (a Request whose text is the ticket id), from a TSV with a header (ticket_id,
     language, reason, sub_reason[, why]); a bad or repeated row is Q705."""
-    if not file.is_file():
-        raise QAError("Q703", what="Evaluation set", path=file)
     labels: dict[str, Request] = {}
-    with open(file, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        missing = [c for c in ("ticket_id", "language", "reason") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise QAError("Q705", file=file, line=1, field=",".join(missing), detail="missing column(s)")
-        for line, row in enumerate(reader, start=2):
-            if row["reason"] not in REASONS:
-                raise QAError("Q705", file=file, line=line, field="reason",
-                              detail=f"'{row['reason']}' is not one of {list(REASONS)}")  # fmt: skip
-            if row["ticket_id"] in labels:
-                raise QAError("Q705", file=file, line=line, field="ticket_id", detail="labelled twice")
-            labels[row["ticket_id"]] = Request(
-                row["language"], row["ticket_id"], row["reason"], row.get("sub_reason") or None
-            )
+    for line, label in enumerate(read_set(file, "reason", REASONS, text_column="ticket_id"), start=2):
+        if label.text in labels:
+            raise QAError("Q705", file=file, line=line, field="ticket_id", detail="labelled twice")
+        labels[label.text] = label
     return labels
+
+
+def ticket_frames(scorer: AffectScorer, labelled: LabelledTickets) -> tuple:
+    """(tickets, scored turns, pooled vectors, docs) of the labelled conversations: the reasons stage's input, built
+    once so a caller can run the stage on it several times (`scripts/sweep_ticket_weighing.py`)."""
+    from qa_engine.nlp.pipelines import make_docs
+
+    tickets = labelled.tickets
+    turns, vectors = scorer.score_turns(
+        labelled.turns, tickets.select("ticket_id", "language"), with_vectors=True
+    )
+    return tickets, turns, vectors, make_docs(tickets, turns)
 
 
 def evaluate_tickets(stage: ReasonsStage, scorer: AffectScorer, stem: Path | None = None) -> list[Report]:
     """Contact-reason figures on whole conversations (`reasons/contact_reason_tickets/<language>`, with the
     confusion per reason): the ticket's reason after the stage weighs all its customer turns. None without the set."""
     from qa_engine.affect.training.evaluate import Report, _classification
-    from qa_engine.nlp.pipelines import make_docs
 
     labelled = read_tickets(stem)
     if labelled is None:
         return []
-    tickets, turns = labelled.tickets, labelled.turns
-    turns, vectors = scorer.score_turns(turns, tickets.select("ticket_id", "language"), with_vectors=True)
-    found = run_stage(stage, (tickets, turns, vectors, make_docs(tickets, turns)))
+    found = run_stage(stage, ticket_frames(scorer, labelled))
     return _reason_figures(labelled.labels, found, "contact_reason_tickets", Report, _classification)
 
 
