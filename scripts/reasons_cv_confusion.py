@@ -2,7 +2,8 @@
 
 Why: the examples are where the contact-reason classifier improves, and the held-apart sets must stay unseen while
 examples are written. This shows, from the examples alone, the sub-reasons whose examples cross-validation reads
-worst in each language and where they go, with the committed C and keyword weight and the fit's folds (seed 13).
+worst in each language and where they go, with the committed settings (both heads' C, the n-gram and keyword
+weights) and the fit's folds (seed 13).
 
     PYTHONPATH=$PWD .venv/bin/python scripts/reasons_cv_confusion.py [LANGUAGE ...] [--worst N]
 """
@@ -15,38 +16,37 @@ from collections import Counter
 import numpy as np
 
 from qa_engine.cli.reasons import COMMITTED_PRECISION, _scorer
-from qa_engine.reasons.classifier import ReasonModel, normalise
-from qa_engine.reasons.fit import FOLDS, SEED
+from qa_engine.reasons.classifier import ReasonModel, combine, normalise
+from qa_engine.reasons.fit import out_of_fold_logits
 from qa_engine.reasons.keywords import KeywordIndex
 from qa_engine.reasons.taxonomy import load_taxonomy
 
 
 def main(languages: list[str], worst: int) -> None:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
-
     taxonomy, committed = load_taxonomy(), ReasonModel.load()
     examples = taxonomy.examples()
     texts, langs = [e.text for e in examples], [e.language for e in examples]
     labels = np.array([taxonomy.labels.index(e.label) for e in examples])
     vectors = normalise(_scorer(None, None, COMMITTED_PRECISION).pooled_vectors(texts, langs))
     keywords, _ = KeywordIndex(taxonomy).scan(texts, langs)
+    ngram_c = committed.meta.get("ngram_C") or 1.0
+    encoder, ngrams = out_of_fold_logits(
+        vectors, texts, labels, len(taxonomy.labels), c_grid=(committed.meta["C"],), ngram_c_grid=(ngram_c,)
+    )
+    weight = committed.ngrams.weights(langs) if committed.ngrams is not None else 0.0
+    sub, reasons = combine(
+        encoder[committed.meta["C"]],
+        ngrams[ngram_c],
+        weight,
+        keywords,
+        committed.keyword_weight,
+        committed.owner,
+    )
     predicted = np.zeros(len(labels), dtype=int)  # the sub-reason each example gets when it is held out
-    for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(vectors, labels):
-        head = LogisticRegression(C=committed.meta["C"], max_iter=5000).fit(vectors[train], labels[train])
-        fold = ReasonModel(
-            labels=taxonomy.labels, reasons=taxonomy.reasons, coef=np.zeros_like(committed.coef),
-            intercept=np.full(len(taxonomy.labels), -30.0, dtype=np.float32),
-            keyword_weight=committed.keyword_weight, escalation_coef=committed.escalation_coef,
-            escalation_intercept=committed.escalation_intercept,
-        )  # fmt: skip
-        fold.coef[head.classes_], fold.intercept[head.classes_] = head.coef_, head.intercept_
-        found = fold.predict(vectors[test], keywords[test])
-        # the sub-reason of the winning reason: what the stage reports
-        for row, k in enumerate(test):
-            reason = taxonomy.reasons[int(found.reasons[row].argmax())]
-            own = [j for j, label in enumerate(taxonomy.labels) if label.split(".", 1)[0] == reason]
-            predicted[k] = own[int(found.sub_reasons[row][own].argmax())]
+    for k in range(len(labels)):  # the sub-reason of the winning reason: what the stage reports
+        reason = taxonomy.reasons[int(reasons[k].argmax())]
+        own = [j for j, label in enumerate(taxonomy.labels) if label.split(".", 1)[0] == reason]
+        predicted[k] = own[int(sub[k][own].argmax())]
     for language in languages or sorted(set(langs)):
         rows = [i for i, x in enumerate(langs) if x == language]
         right = Counter(taxonomy.labels[labels[i]] for i in rows if predicted[i] == labels[i])

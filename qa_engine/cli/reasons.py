@@ -80,7 +80,8 @@ def fit_cmd(
     cv = fitted.meta["cv"]
     per_language = ", ".join(f"{k} {v:.3f}" for k, v in cv["per_language"].items())
     typer.echo(
-        f"wrote {target} ({fitted.version}): C={fitted.meta['C']}, keyword weight {fitted.keyword_weight}; "
+        f"wrote {target} ({fitted.version}): C={fitted.meta['C']}, keyword weight {fitted.keyword_weight}, "
+        f"n-gram weight {fitted.ngrams.weight if fitted.ngrams else 0} (C={fitted.meta.get('ngram_C')}); "
         f"cross-validated reason macro-F1 {cv['reason_macro_f1']} ({per_language}), "
         f"escalation AUC {cv['escalation_auc']}. Measure it on the held-apart sets with `qa reasons eval`."
     )
@@ -97,7 +98,10 @@ def eval_cmd(
         Path | None, typer.Option("--escalation-set", help="Escalating vs ordinary requests (TSV).")
     ] = None,
     encoder_only: Annotated[
-        bool, typer.Option("--encoder-only", help="Also measure the classifier without keyword evidence.")
+        bool,
+        typer.Option(
+            "--encoder-only", help="Also measure the encoder head alone (no keyword or n-gram evidence)."
+        ),
     ] = False,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the figures as JSON here.")

@@ -134,13 +134,16 @@ def evaluate(
     *,
     without_keywords: bool = False,
 ) -> list[Report]:
-    """Every figure of the model card. `without_keywords` also measures the encoder alone (keyword weight 0)."""
+    """Every figure of the model card. `without_keywords` also measures the encoder head alone (no keyword cues,
+    no n-gram head)."""
     from qa_engine.affect.training.evaluate import Report, _classification
     from qa_engine.reasons.stage import ReasonsStage
 
     reports = _reason_reports(stage, scorer, reason_requests, "contact_reason", Report, _classification)
     if without_keywords:
-        alone = ReasonsStage(stage.taxonomy, stage.signals, replace(stage.model, keyword_weight=0.0))
+        alone = ReasonsStage(
+            stage.taxonomy, stage.signals, replace(stage.model, keyword_weight=0.0, ngrams=None)
+        )
         reports += _reason_reports(
             alone, scorer, reason_requests, "contact_reason_encoder_only", Report, _classification
         )
@@ -317,7 +320,9 @@ def _model_only_reports(stage, scorer, requests, report) -> list[Report]:
 
     vectors = scorer.pooled_vectors([r.text for r in requests], [r.language for r in requests])
     keywords = np.zeros((len(requests), len(stage.model.reasons)), dtype=np.float32)
-    probability = stage.model.predict(vectors, keywords).escalation
+    probability = stage.model.predict(
+        vectors, keywords, [r.text for r in requests], [r.language for r in requests]
+    ).escalation
     out = []
     for language in [*sorted({r.language for r in requests}), "all"]:
         rows = [i for i, r in enumerate(requests) if language in ("all", r.language)]

@@ -1,10 +1,11 @@
 """Fit the contact-reason and escalation classifiers from the taxonomy and the signal file (`qa reasons fit`).
 
-Deterministic: one encoder pass over the examples (about 11,000 short texts), then logistic regressions. The
-regularisation C and the keyword weight are chosen by stratified 3-fold cross-validation on the taxonomy's own
-examples (fixed seed; 3 folds, not 5: with 60 or more examples per sub-reason and language each test fold still
-holds 20 of each, and the search fits 15 models instead of 25), maximising the mean over languages of the reason macro-F1; the held-apart evaluation sets
-under models/reasons/eval/ are never read here.
+Deterministic: one encoder pass over the examples (about 11,000 short texts), then logistic regressions, one on the
+pooled vectors and one on character n-grams (`ngrams.py`). Both heads' regularisation, the n-gram head's weight and
+the keyword weight are chosen together by stratified 3-fold cross-validation on the taxonomy's own examples (fixed
+seed; 3 folds, not 5: with 60 or more examples per sub-reason and language each test fold still holds 20 of each,
+and the search fits 24 models instead of 40), maximising the mean over languages of the reason macro-F1; the
+held-apart evaluation sets under models/reasons/eval/ are never read here.
 
 Escalation model: the signal file's `fire` examples are escalating, its `no_fire` examples and the taxonomy's
 examples are ordinary, except formal complaints and examples in which a signal phrase fires ("third time I ask
@@ -16,12 +17,15 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from itertools import product
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa_engine.reasons.classifier import ReasonModel, encoder_fingerprint, label_owner, normalise
+from qa_engine.reasons.classifier import ReasonModel, combine, encoder_fingerprint, label_owner, normalise
 from qa_engine.reasons.keywords import KeywordIndex
+from qa_engine.reasons.ngrams import NgramHead, vectorizer, vocabulary_of
 from qa_engine.reasons.signals import Signals
 from qa_engine.reasons.taxonomy import Taxonomy
 
@@ -32,8 +36,11 @@ log = logging.getLogger(__name__)
 
 C_GRID = (4.0, 8.0, 16.0, 32.0, 64.0)
 KEYWORD_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+NGRAM_C_GRID = (16.0, 64.0, 256.0)
+NGRAM_WEIGHT_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)  # 0: the encoder head alone
 FOLDS = 3
-DEFAULT_C, DEFAULT_KEYWORD_WEIGHT = 8.0, 1.5  # when the examples are too few to cross-validate
+# when the examples are too few to cross-validate: the encoder head and keywords alone
+DEFAULT_C, DEFAULT_KEYWORD_WEIGHT = 8.0, 1.5
 SEED = 13
 ESCALATION_C = 1.0
 NOT_ORDINARY = ("complaint.formal",)  # taxonomy labels that are escalating requests themselves
@@ -54,13 +61,18 @@ def fit_model(taxonomy: Taxonomy, signals: Signals, scorer: AffectScorer) -> Rea
     # refit saw the very vectors the committed one did, so that its weights must match byte for byte
     vectors_sha = hashlib.sha256(np.ascontiguousarray(vectors, dtype=np.float32).tobytes()).hexdigest()[:16]
     keywords, _ = KeywordIndex(taxonomy).scan(texts, languages)
-    c, keyword_weight, cv = _choose(taxonomy, vectors, keywords, labels, languages)
-    log.info("chose C=%s keyword_weight=%s (cv macro-F1 %.3f)", c, keyword_weight, cv["reason_macro_f1"])
-    head = LogisticRegression(C=c, max_iter=5000).fit(vectors, labels)
-    coef = np.zeros((len(taxonomy.labels), vectors.shape[1]), dtype=np.float32)
-    intercept = np.full(len(taxonomy.labels), -30.0, dtype=np.float32)  # a label without examples never wins
-    coef[head.classes_] = head.coef_
-    intercept[head.classes_] = head.intercept_
+    chosen, cv = _choose(taxonomy, vectors, texts, keywords, labels, languages)
+    log.info("chose %s (cv macro-F1 %s)", chosen, cv["reason_macro_f1"])
+    coef, intercept = _head(vectors, labels, len(taxonomy.labels), chosen.c)
+    ngrams = None
+    if chosen.ngram_weight:
+        featuriser = vectorizer()
+        features = featuriser.fit_transform(texts)
+        ngram_coef, ngram_intercept = _head(features, labels, len(taxonomy.labels), chosen.ngram_c)
+        ngrams = NgramHead(
+            vocabulary=vocabulary_of(featuriser), idf=featuriser.idf_.astype(np.float32), coef=ngram_coef,
+            intercept=ngram_intercept, weight=chosen.ngram_weight, languages=tuple(sorted(set(languages))),
+        )  # fmt: skip
 
     fire = [e for s in signals.spec.signals for e in s.examples.fire]
     calm = [e for s in signals.spec.signals for e in s.examples.no_fire]
@@ -78,56 +90,109 @@ def fit_model(taxonomy: Taxonomy, signals: Signals, scorer: AffectScorer) -> Rea
 
     meta = {
         "encoder": encoder_fingerprint(scorer.vector_spec()), "taxonomy_sha": taxonomy.sha,
-        "signals_sha": signals.sha, "vectors_sha": vectors_sha, "C": c, "cv": cv,
+        "signals_sha": signals.sha, "vectors_sha": vectors_sha, "C": chosen.c,
+        "ngram_C": chosen.ngram_c if ngrams is not None else None, "cv": cv,
         "examples": dict(sorted(Counter(languages).items())),
         "escalation_examples": {"escalating": len(fire), "ordinary": int(len(calm) + ordinary.sum())},
         "sklearn": sklearn.__version__,
     }  # fmt: skip
     return ReasonModel(
         labels=taxonomy.labels, reasons=taxonomy.reasons, coef=coef, intercept=intercept,
-        keyword_weight=keyword_weight, escalation_coef=esc.coef_[0].astype(np.float32),
-        escalation_intercept=float(esc.intercept_[0]), meta=meta,
+        keyword_weight=chosen.keyword_weight, escalation_coef=esc.coef_[0].astype(np.float32),
+        escalation_intercept=float(esc.intercept_[0]), meta=meta, ngrams=ngrams,
     )  # fmt: skip
 
 
-def _choose(
-    taxonomy: Taxonomy, vectors: np.ndarray, keywords: np.ndarray, labels: np.ndarray, languages: list[str]
-) -> tuple[float, float, dict]:
-    """(C, keyword weight, figures): the grid point with the best mean-over-languages CV macro-F1 (ties: the
-    smaller, i.e. first, setting)."""
+@dataclass(frozen=True)
+class Settings:
+    c: float  # the encoder head's regularisation
+    keyword_weight: float
+    ngram_c: float = NGRAM_C_GRID[0]
+    ngram_weight: float = 0.0
+
+
+def _head(x: Any, labels: np.ndarray, n_labels: int, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """A multinomial logistic regression's (coef, intercept) over every label, in the taxonomy's order."""
     from sklearn.linear_model import LogisticRegression
+
+    head = LogisticRegression(C=c, max_iter=5000).fit(x, labels)
+    coef = np.zeros((n_labels, x.shape[1]), dtype=np.float32)
+    intercept = np.full(n_labels, -30.0, dtype=np.float32)  # a label without examples never wins
+    coef[head.classes_] = head.coef_
+    intercept[head.classes_] = head.intercept_
+    return coef, intercept
+
+
+def _choose(
+    taxonomy: Taxonomy,
+    vectors: np.ndarray,
+    texts: list[str],
+    keywords: np.ndarray,
+    labels: np.ndarray,
+    languages: list[str],
+) -> tuple[Settings, dict]:
+    """The settings with the best mean-over-languages CV macro-F1 (ties: the first in grid order, so weight 0
+    before any n-gram weight) and their figures. Each fold's heads are fitted once per C; the weights only
+    recombine their out-of-fold logits (`combine`, as served)."""
     from sklearn.metrics import f1_score
-    from sklearn.model_selection import StratifiedKFold
 
     owner = label_owner(taxonomy.labels, taxonomy.reasons)
     gold = owner[labels].argmax(1)
     langs = np.array(languages)
     splits = min(FOLDS, int(np.bincount(labels).min()))
     if splits < 2:  # a sub-reason with a single example: nothing to cross-validate, use the usual setting
-        log.warning("a sub-reason has fewer than 2 examples: C and keyword weight not cross-validated")
-        return DEFAULT_C, DEFAULT_KEYWORD_WEIGHT, {"reason_macro_f1": None, "per_language": {}}
-    folds = list(StratifiedKFold(splits, shuffle=True, random_state=SEED).split(vectors, labels))
-    best: tuple[float, float, float, dict] | None = None
-    for c in C_GRID:
-        mass = np.zeros((len(labels), owner.shape[1]))
-        for train, test in folds:
-            head = LogisticRegression(C=c, max_iter=5000).fit(vectors[train], labels[train])
-            probs = np.zeros((len(test), len(taxonomy.labels)))
-            probs[:, head.classes_] = head.predict_proba(vectors[test])
-            mass[test] = probs @ owner
-        for weight in KEYWORD_GRID:
-            pred = (np.log(mass + 1e-9) + weight * keywords).argmax(1)
-            per_language = {
-                lang: float(f1_score(gold[langs == lang], pred[langs == lang], average="macro"))
-                for lang in sorted(set(languages))
-            }
-            score = float(np.mean(list(per_language.values())))
-            if best is None or score > best[2] + 1e-9:
-                figures = {"reason_macro_f1": round(score, 4),
-                           "per_language": {k: round(v, 4) for k, v in per_language.items()}}  # fmt: skip
-                best = (c, weight, score, figures)
+        log.warning(
+            "a sub-reason has fewer than 2 examples: the classifier's settings are not cross-validated"
+        )
+        return Settings(DEFAULT_C, DEFAULT_KEYWORD_WEIGHT), {"reason_macro_f1": None, "per_language": {}}
+    encoder, ngrams = out_of_fold_logits(vectors, texts, labels, len(taxonomy.labels), splits)
+    best: tuple[float, Settings, dict] | None = None
+    for c, ngram_c, ngram_weight, keyword_weight in product(
+        C_GRID, NGRAM_C_GRID, NGRAM_WEIGHT_GRID, KEYWORD_GRID
+    ):
+        if ngram_weight == 0 and ngram_c != NGRAM_C_GRID[0]:
+            continue  # the same predictions as the first n-gram C
+        _, reasons = combine(encoder[c], ngrams[ngram_c], ngram_weight, keywords, keyword_weight, owner)
+        pred = reasons.argmax(1)
+        per_language = {
+            lang: float(f1_score(gold[langs == lang], pred[langs == lang], average="macro"))
+            for lang in sorted(set(languages))
+        }
+        score = float(np.mean(list(per_language.values())))
+        if best is None or score > best[0] + 1e-9:
+            figures = {"reason_macro_f1": round(score, 4),
+                       "per_language": {k: round(v, 4) for k, v in per_language.items()}}  # fmt: skip
+            best = (score, Settings(c, keyword_weight, ngram_c, ngram_weight), figures)
     assert best is not None
-    return best[0], best[1], best[3]
+    return best[1], best[2]
+
+
+def out_of_fold_logits(
+    vectors: np.ndarray,
+    texts: list[str],
+    labels: np.ndarray,
+    n_labels: int,
+    splits: int = FOLDS,
+    c_grid: tuple[float, ...] = C_GRID,
+    ngram_c_grid: tuple[float, ...] = NGRAM_C_GRID,
+) -> tuple[dict[float, np.ndarray], dict[float, np.ndarray]]:
+    """({C: encoder head logits}, {C: n-gram head logits}), each (examples, labels): every example read by heads
+    fitted without its fold (the fit's folds and seed), the search's raw material."""
+    from sklearn.model_selection import StratifiedKFold
+
+    encoder = {c: np.zeros((len(labels), n_labels)) for c in c_grid}
+    ngrams = {c: np.zeros((len(labels), n_labels)) for c in ngram_c_grid}
+    for train, test in StratifiedKFold(splits, shuffle=True, random_state=SEED).split(vectors, labels):
+        for c in c_grid:
+            coef, intercept = _head(vectors[train], labels[train], n_labels, c)
+            encoder[c][test] = vectors[test] @ coef.T + intercept
+        featuriser = vectorizer()  # its n-grams and idf from the training fold only
+        train_x = featuriser.fit_transform([texts[i] for i in train])
+        test_x = featuriser.transform([texts[i] for i in test])
+        for c in ngram_c_grid:
+            coef, intercept = _head(train_x, labels[train], n_labels, c)
+            ngrams[c][test] = np.asarray(test_x @ coef.T) + intercept
+    return encoder, ngrams
 
 
 def _signalled(signals: Signals, texts: list[str], languages: list[str]) -> list[bool]:

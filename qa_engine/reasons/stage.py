@@ -174,7 +174,12 @@ class ReasonsStage:
         customer = _customer_turns(tickets, turns)
         keywords, hits = self._keywords.scan(customer["text"].to_list(), customer["language"].to_list())
         rows = customer["_row"].to_numpy()
-        predictions = self.model.predict(vectors[rows] if len(rows) else np.zeros((0, 1)), keywords)
+        predictions = self.model.predict(
+            vectors[rows] if len(rows) else np.zeros((0, 1)),
+            keywords,
+            customer["text"].fill_null("").to_list(),
+            customer["language"].to_list(),
+        )
         positions: dict[str, list[int]] = defaultdict(list)
         for position, ticket_id in enumerate(customer["ticket_id"]):
             positions[ticket_id].append(position)

@@ -37,12 +37,22 @@ def test_fit_reproduces_the_committed_weights_and_version(qa, tmp_path: Path) ->
         np.testing.assert_array_equal(fitted.coef, committed.coef)
         np.testing.assert_array_equal(fitted.intercept, committed.intercept)
         np.testing.assert_array_equal(fitted.escalation_coef, committed.escalation_coef)
+        assert (fitted.ngrams is None) == (committed.ngrams is None)
+        if committed.ngrams is not None:
+            assert fitted.ngrams.vocabulary == committed.ngrams.vocabulary
+            assert fitted.ngrams.weight == committed.ngrams.weight
+            np.testing.assert_array_equal(fitted.ngrams.idf, committed.ngrams.idf)
+            np.testing.assert_array_equal(fitted.ngrams.coef, committed.ngrams.coef)
         assert cv == committed.meta["cv"]
         return
     # another CPU family: as good a fit, and the same model up to the solver's tolerance where the search chose the
     # same C (neighbouring grid points can swap where their cross-validated figures are that close)
     assert abs(cv["reason_macro_f1"] - committed.meta["cv"]["reason_macro_f1"]) < 0.01
     np.testing.assert_allclose(fitted.escalation_coef, committed.escalation_coef, atol=1e-3)
+    # the n-gram head reads the texts, not the encoder: its vocabulary and idf are the same on any CPU
+    if fitted.ngrams is not None and committed.ngrams is not None:
+        assert fitted.ngrams.vocabulary == committed.ngrams.vocabulary
+        np.testing.assert_allclose(fitted.ngrams.idf, committed.ngrams.idf, rtol=1e-6)
     if fitted.meta["C"] == committed.meta["C"]:
         scale = np.abs(committed.coef).max()
         assert np.abs(fitted.coef - committed.coef).max() < 0.05 * scale
