@@ -16,8 +16,6 @@ TRUTH_BY_ID = {t["ticket_id"]: t for t in TRUTH}
 # Where the embedded affect model, not the rules, disagrees with the QA lead. Strict: when a model change fixes one,
 # the test fails until it is taken off this list (and the README's agreement figures are updated).
 KNOWN_MODEL_MISSES = {
-    ("rules", "T-2010"): "the emotion model reads a calm address correction (整个地址都要改) as anger 0.55, "
-    "sentiment -0.96, so empathy_when_upset is judged instead of na",
     # these were yellow by the QA score alone; the customer is still likely dissatisfied or the problem
     # unresolved (yellow), but the satisfaction model, trained on long Weibo helpdesk dialogues, reads the polite
     # short closing as settled
