@@ -33,6 +33,7 @@ from qa_engine import paths
 from qa_engine.affect import textprep
 from qa_engine.affect.labels import EMOTIONS, SENTIMENTS
 from qa_engine.affect.scorer import AffectArrays, affect_columns
+from qa_engine.affect.short_replies import DISMISSIVE_FILE, PHATIC_FILE
 
 if TYPE_CHECKING:
     from qa_engine.affect.registry import ModelSpec
@@ -40,7 +41,11 @@ if TYPE_CHECKING:
     from qa_engine.store import Store
 
 CACHE_FORMAT = 1  # bump when what a cached row means changes: every old row then misses
-_MODEL_FLAGS = (textprep.SAMPLED, textprep.PHATIC)  # flags that come from the model pass, not the raw text
+_MODEL_FLAGS = (
+    textprep.SAMPLED,
+    textprep.PHATIC,
+    textprep.DISMISSIVE,
+)  # flags that come from the model pass, not the raw text
 CACHE_SCHEMA: dict[str, pl.DataType] = {
     "text_key": pl.String(),
     "model_key": pl.String(),
@@ -107,7 +112,8 @@ class AffectCache:
                 task: spec_fingerprint(registry.resolve(task, language)) for task in ("sentiment", "emotion")
             }
             parts["vectors"] = spec_fingerprint(self.scorer.vector_spec())
-            parts["phatic"] = _digest(paths.models_dir() / "phatic.yaml")
+            parts["phatic"] = _digest(paths.models_dir() / PHATIC_FILE)
+            parts["dismissive"] = _digest(paths.models_dir() / DISMISSIVE_FILE)
             parts["format"] = str(CACHE_FORMAT)
             digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
             self._model_keys[language] = digest

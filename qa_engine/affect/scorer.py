@@ -115,7 +115,7 @@ class AffectScorer:
                 if sampled[j]:
                     for r in rows:
                         flags[r] = textprep.SAMPLED
-        _neutralise_phatic(texts, languages, sent, emo, flags)
+        _correct_short_replies(texts, languages, sent, emo, flags)
         return AffectArrays(sent, emo, flags, pooled)
 
     def _predict_distinct(
@@ -225,23 +225,31 @@ class AffectScorer:
         return (scored, self.complete_vectors(result, texts)) if with_vectors else scored
 
 
-def _neutralise_phatic(
+def _correct_short_replies(
     texts: Sequence[str | None],
     languages: Sequence[str | None],
     sent: np.ndarray,
     emo: np.ndarray,
     flags: list,
 ) -> None:
-    """A phatic reply the model read as negative ("nope, that's all") is neutral (models/phatic.yaml)."""
-    from qa_engine.affect.phatic import default_phatic
+    """Short replies the model misreads without the conversation around them (`short_replies.py`): a phatic reply
+    read as negative ("nope, that's all") is neutral; a dismissive one read as anything but negative ("Faites ce
+    que vous voulez.") is negative and angry."""
+    from qa_engine.affect.short_replies import dismissive_replies, phatic_replies
 
-    phatic = default_phatic()
     negative = SENTIMENTS.index("negative")
-    for i in np.flatnonzero(sent.argmax(1) == negative):
+    read_negative = sent.argmax(1) == negative
+    phatic, dismissive = phatic_replies(), dismissive_replies()
+    for i in np.flatnonzero(read_negative):
         if phatic.matches(texts[i], languages[i]):
             sent[i] = np.eye(len(SENTIMENTS), dtype=np.float32)[SENTIMENTS.index("neutral")]
             emo[i] = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index("neutral")]
             flags[i] = textprep.PHATIC
+    for i in np.flatnonzero(~read_negative):
+        if dismissive.matches(texts[i], languages[i]):
+            sent[i] = np.eye(len(SENTIMENTS), dtype=np.float32)[negative]
+            emo[i] = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index("anger")]
+            flags[i] = textprep.DISMISSIVE
 
 
 def affect_columns(result: AffectArrays) -> list[pl.Series]:

@@ -115,8 +115,10 @@ REQUESTS = {
     "en": "Could you send me the tracking number for my order, please?",
     "zh": "请问可以告诉我订单的物流单号吗？",
 }
-# what the committed weights still misread (model card, "Known misreadings"): strict, so a fix shows up as XPASS
-MISREAD = {("dismissal", lang) for lang in DISMISSALS}
+# what the committed weights still misread (model card, "Known misreadings"): strict, so a fix shows up as XPASS.
+# Empty since models/dismissive.yaml: the model still reads the curt dismissals neutral, the affect stage corrects
+# them (tests/affect/test_short_replies.py tests the list on other dismissals).
+MISREAD: set[tuple[str, str]] = set()
 
 
 @pytest.fixture(scope="module")

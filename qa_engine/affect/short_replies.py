@@ -1,5 +1,15 @@
-"""Phatic replies ("nope, that's all", "没有了", "不客气") carry no emotion; the models, trained without dialogue
-context, often read their "no" as negative. See `models/phatic.yaml` for the lists and the rule."""
+"""Short replies whose meaning in a support conversation the models, trained without dialogue context, misread.
+
+Two lists, same matching (a whole turn made only of listed phrases of its language, phrases may be chained, case,
+spaces and punctuation ignored, at most `max_chars` letters and digits):
+
+- phatic replies (`models/phatic.yaml`: "nope, that's all", "没有了", "不客气") carry no emotion, but their "no"
+  reads negative: a negative reading is scored neutral (`phatic_reply`);
+- dismissive replies (`models/dismissive.yaml`: "Faites ce que vous voulez.", "算了", "ご自由にどうぞ") are a
+  customer giving up or an agent brushing someone off, but without context they read neutral or even positive
+  (four rounds of refitting the sentiment head did not teach them, docs/affect_heads.md): a reading that is not
+  negative is scored negative, angry (`dismissive_reply`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +22,8 @@ import yaml
 from qa_engine import paths
 from qa_engine.errors import QAError
 
+PHATIC_FILE = "phatic.yaml"  # under models/
+DISMISSIVE_FILE = "dismissive.yaml"
 _KEEP = {
     "L",
     "N",
@@ -24,8 +36,8 @@ def _squash(text: str) -> str:
     )
 
 
-class PhaticReplies:
-    """Whether a whole turn is made of phatic phrases of its language (phrases may be chained)."""
+class ShortReplies:
+    """Whether a whole turn is made of the listed phrases of its language (phrases may be chained)."""
 
     def __init__(self, phrases: dict[str, list[str]], max_chars: int) -> None:
         self.max_chars = max_chars
@@ -33,8 +45,8 @@ class PhaticReplies:
         self._longest = {lang: max(map(len, ps), default=0) for lang, ps in self._phrases.items()}
 
     @classmethod
-    def load(cls, file: str | Path | None = None) -> PhaticReplies:
-        path = Path(file or paths.models_dir() / "phatic.yaml")
+    def load(cls, file: str | Path) -> ShortReplies:
+        path = Path(file)
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         phrases = raw.get("phrases", {})
         for lang, items in phrases.items():
@@ -62,5 +74,10 @@ class PhaticReplies:
 
 
 @functools.cache
-def default_phatic() -> PhaticReplies:
-    return PhaticReplies.load()
+def phatic_replies() -> ShortReplies:
+    return ShortReplies.load(paths.models_dir() / PHATIC_FILE)
+
+
+@functools.cache
+def dismissive_replies() -> ShortReplies:
+    return ShortReplies.load(paths.models_dir() / DISMISSIVE_FILE)

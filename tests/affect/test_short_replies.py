@@ -1,0 +1,108 @@
+"""Short replies the models misread without context: phatic ones scored neutral when read negative, dismissive ones
+scored negative when read otherwise (models/phatic.yaml, models/dismissive.yaml)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa_engine.affect.labels import EMOTIONS, SENTIMENTS
+from qa_engine.affect.scorer import _correct_short_replies
+from qa_engine.affect.short_replies import ShortReplies, dismissive_replies, phatic_replies
+from qa_engine.errors import QAError
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("nope that's all", "en"),
+        ("No, thanks!", "en"),
+        ("Nein, das war alles.", "de"),
+        ("没有了", "zh"),
+        ("いいえ、大丈夫です。", "ja"),
+        ("No, eso es todo, gracias", "es"),
+        ("Non merci, c'est tout !", "fr"),
+    ],
+)
+def test_closing_replies_are_phatic(text: str, language: str) -> None:
+    assert phatic_replies().matches(text, language)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("not good", "en"),
+        ("no way!!", "en"),
+        ("No, this is not acceptable, I want a refund", "en"),
+        ("没有了，我要投诉", "zh"),
+        ("Nein, das war alles. Und ich bin sehr enttäuscht.", "de"),
+        ("nope that's all", "xx"),  # a language without a list
+        ("", "en"),
+    ],
+)
+def test_statements_with_content_are_not_phatic(text: str, language: str) -> None:
+    assert not phatic_replies().matches(text, language)
+
+
+def test_only_a_negative_reading_of_a_phatic_reply_is_neutralised() -> None:
+    texts = ["nope that's all", "thanks!", "this is terrible"]
+    sent = np.array([[0.9, 0.05, 0.05], [0.05, 0.05, 0.9], [0.9, 0.05, 0.05]], dtype=np.float32)
+    emo = np.full((3, len(EMOTIONS)), 1 / len(EMOTIONS), dtype=np.float32)
+    flags: list[str | None] = [None, None, None]
+    _correct_short_replies(texts, ["en"] * 3, sent, emo, flags)
+    assert SENTIMENTS[sent[0].argmax()] == "neutral" and EMOTIONS[emo[0].argmax()] == "neutral"
+    assert flags == ["phatic_reply", None, None]
+    assert SENTIMENTS[sent[1].argmax()] == "positive"  # a friendly "thanks" keeps its reading
+    assert SENTIMENTS[sent[2].argmax()] == "negative"
+
+
+def test_unquoted_yaml_booleans_are_a_clear_error(tmp_path) -> None:
+    file = tmp_path / "phatic.yaml"
+    file.write_text("max_chars: 40\nphrases:\n  en: [no, ok]\n", encoding="utf-8")
+    with pytest.raises(QAError, match="quote them"):
+        ShortReplies.load(file)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Faites ce que vous voulez.", "fr"),
+        ("Laissez tomber...", "fr"),
+        ("Olvídelo, ya da igual.", "es"),
+        ("Machen Sie doch, was Sie wollen!", "de"),
+        ("Vergiss es.", "de"),
+        ("もういいです。", "ja"),
+        ("算了算了", "zh"),
+        ("Forget it. Whatever.", "en"),
+    ],
+)
+def test_dismissals_are_dismissive(text: str, language: str) -> None:
+    assert dismissive_replies().matches(text, language)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("egal", "de"),  # also the answer to "which colour?"
+        ("da igual", "es"),
+        ("随便", "zh"),
+        ("Never mind, I found the tracking number!", "en"),
+        ("Laissez tomber la commande, je la récupère en magasin demain, merci", "fr"),
+        ("forget it", "pt"),  # a language without a list
+        ("", "fr"),
+    ],
+)
+def test_ambiguous_or_longer_turns_are_not_dismissive(text: str, language: str) -> None:
+    assert not dismissive_replies().matches(text, language)
+
+
+def test_only_a_reading_that_is_not_negative_is_made_negative() -> None:
+    texts = ["Faites ce que vous voulez.", "Faites ce que vous voulez.", "Merci beaucoup !"]
+    sent = np.array([[0.1, 0.6, 0.3], [0.7, 0.2, 0.1], [0.05, 0.05, 0.9]], dtype=np.float32)
+    emo = np.full((3, len(EMOTIONS)), 1 / len(EMOTIONS), dtype=np.float32)
+    flags: list[str | None] = [None, None, None]
+    _correct_short_replies(texts, ["fr"] * 3, sent, emo, flags)
+    assert SENTIMENTS[sent[0].argmax()] == "negative" and EMOTIONS[emo[0].argmax()] == "anger"
+    assert flags == ["dismissive_reply", None, None]
+    np.testing.assert_allclose(sent[1], [0.7, 0.2, 0.1])  # already negative: the model's own reading stays
+    assert SENTIMENTS[sent[2].argmax()] == "positive"
