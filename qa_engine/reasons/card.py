@@ -177,7 +177,7 @@ Licence: the same as the project (Apache-2.0).
 
 ## Recipe
 
-`qa reasons fit` (deterministic, about 8 CPU-minutes for its 11,000 examples, 15 wall-minutes on a loaded 2-core machine; it encodes in fp32 whatever the registry serves,
+`qa reasons fit` (deterministic, about 3 minutes on a quiet 2-core machine for its 11,000 examples, more on a loaded one; it encodes in fp32 whatever the registry serves,
 and `tests/reasons/test_fit.py` checks that it reproduces the committed weights and version): encode every example
 once; two multinomial logistic
 regressions over sub-reasons, one on the pooled vector and one on character n-grams (1-4 characters within word

@@ -128,7 +128,7 @@ class ReasonsStage:
         read the pack already, `Signals.of(pack)`) and the fitted classifier.
 
         A classifier fitted on another encoder (e.g. a retrained affect model) or another taxonomy would classify
-        garbage, so it is refitted in memory (tens of seconds, deterministic) with a warning to run
+        garbage, so it is refitted in memory (a few minutes on two cores, deterministic) with a warning to run
         `qa reasons fit`.
         """
         tax = load_taxonomy(taxonomy)
