@@ -29,23 +29,19 @@ def main(languages: list[str], worst: int) -> None:
     labels = np.array([taxonomy.labels.index(e.label) for e in examples])
     vectors = normalise(_scorer(None, None, COMMITTED_PRECISION).pooled_vectors(texts, langs))
     keywords, _ = KeywordIndex(taxonomy).scan(texts, langs)
-    ngram_c = committed.meta.get("ngram_C") or 1.0
+    ngram_c = committed.meta.get("ngram_C")  # None: a classifier without the n-gram head
     encoder, ngrams = out_of_fold_logits(
-        vectors, texts, labels, len(taxonomy.labels), c_grid=(committed.meta["C"],), ngram_c_grid=(ngram_c,)
-    )
+        vectors, texts, labels, len(taxonomy.labels), c_grid=(committed.meta["C"],),
+        ngram_c_grid=(ngram_c,) if committed.ngrams is not None else (),
+    )  # fmt: skip
     weight = committed.ngrams.weights(langs) if committed.ngrams is not None else 0.0
     sub, reasons = combine(
-        encoder[committed.meta["C"]],
-        ngrams[ngram_c],
-        weight,
-        keywords,
-        committed.keyword_weight,
+        encoder[committed.meta["C"]], ngrams.get(ngram_c), weight, keywords, committed.keyword_weight,
         committed.owner,
-    )
+    )  # fmt: skip
     predicted = np.zeros(len(labels), dtype=int)  # the sub-reason each example gets when it is held out
     for k in range(len(labels)):  # the sub-reason of the winning reason: what the stage reports
-        reason = taxonomy.reasons[int(reasons[k].argmax())]
-        own = [j for j, label in enumerate(taxonomy.labels) if label.split(".", 1)[0] == reason]
+        own = np.flatnonzero(committed.owner[:, int(reasons[k].argmax())])
         predicted[k] = own[int(sub[k][own].argmax())]
     for language in languages or sorted(set(langs)):
         rows = [i for i, x in enumerate(langs) if x == language]

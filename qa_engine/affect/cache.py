@@ -41,11 +41,8 @@ if TYPE_CHECKING:
     from qa_engine.store import Store
 
 CACHE_FORMAT = 1  # bump when what a cached row means changes: every old row then misses
-_MODEL_FLAGS = (
-    textprep.SAMPLED,
-    textprep.PHATIC,
-    textprep.DISMISSIVE,
-)  # flags that come from the model pass, not the raw text
+# flags that come from the model pass, not the raw text
+_MODEL_FLAGS = (textprep.SAMPLED, textprep.PHATIC, textprep.DISMISSIVE)
 CACHE_SCHEMA: dict[str, pl.DataType] = {
     "text_key": pl.String(),
     "model_key": pl.String(),

@@ -19,6 +19,7 @@ A format-1 classifier (written before the n-gram head) still loads and predicts 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -99,8 +100,9 @@ class ReasonModel:
         escalation = 1.0 / (1.0 + np.exp(-(x @ self.escalation_coef + self.escalation_intercept)))
         return TurnPredictions(reasons, sub, escalation)
 
-    @property
+    @functools.cached_property
     def owner(self) -> np.ndarray:
+        """(labels, reasons) 0/1: which reason each sub-reason label belongs to."""
         return label_owner(self.labels, self.reasons)
 
     # files ------------------------------------------------------------------------------------------------------

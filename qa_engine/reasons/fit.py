@@ -186,6 +186,8 @@ def out_of_fold_logits(
         for c in c_grid:
             coef, intercept = _head(vectors[train], labels[train], n_labels, c)
             encoder[c][test] = vectors[test] @ coef.T + intercept
+        if not ngram_c_grid:
+            continue
         featuriser = vectorizer()  # its n-grams and idf from the training fold only
         train_x = featuriser.fit_transform([texts[i] for i in train])
         test_x = featuriser.transform([texts[i] for i in test])

@@ -172,13 +172,11 @@ class ReasonsStage:
         """
         conversations = build_conversations(tickets, turns, docs)
         customer = _customer_turns(tickets, turns)
-        keywords, hits = self._keywords.scan(customer["text"].to_list(), customer["language"].to_list())
+        texts, languages = customer["text"].to_list(), customer["language"].to_list()
+        keywords, hits = self._keywords.scan(texts, languages)
         rows = customer["_row"].to_numpy()
         predictions = self.model.predict(
-            vectors[rows] if len(rows) else np.zeros((0, 1)),
-            keywords,
-            customer["text"].fill_null("").to_list(),
-            customer["language"].to_list(),
+            vectors[rows] if len(rows) else np.zeros((0, 1)), keywords, texts, languages
         )
         positions: dict[str, list[int]] = defaultdict(list)
         for position, ticket_id in enumerate(customer["ticket_id"]):
@@ -255,9 +253,9 @@ class ReasonsStage:
             support, others = [int(probs[:, self._other].argmax())], []
             chosen, chosen_weights = list(range(len(positions))), np.ones(len(positions))
         name = reasons[dominant]
-        columns = [j for j, label in enumerate(self.model.labels) if label.split(".", 1)[0] == name]
+        columns = np.flatnonzero(self.model.owner[:, dominant])  # the reason's sub-reasons
         sub_mass = chosen_weights @ predictions.sub_reasons[[positions[k] for k in chosen]][:, columns]
-        sub_reason = self.model.labels[columns[int(sub_mass.argmax())]] if columns else None
+        sub_reason = self.model.labels[columns[int(sub_mass.argmax())]] if len(columns) else None
         unseen = base_language(language) not in self._seen_languages
         if unseen:
             score *= spec.unseen_language_factor
