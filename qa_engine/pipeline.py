@@ -54,8 +54,8 @@ class Engine:
         self.reasons = ReasonsStage.load(self.affect, signals=Signals.of(pack))
         self.satisfaction = SatisfactionStage.load(self.affect, config.satisfaction_model)
         self.model_versions = {
-            **self.affect.versions(schema.LANGUAGES), "reasons": self.reasons.version,
-            "satisfaction": self.satisfaction.version,
+            **self.affect.versions(schema.LANGUAGES), "affect_files": self.affect_cache.fingerprint(schema.LANGUAGES),
+            "reasons": self.reasons.version, "satisfaction": self.satisfaction.version,
         }  # fmt: skip
         self.rule_pack_version = f"{self.pack.version}+{self.policy.version}"
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,6 +116,13 @@ class AffectCache:
             digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
             self._model_keys[language] = digest
         return self._model_keys[language]
+
+    def fingerprint(self, languages: Sequence[str | None]) -> str:
+        """One key for what scores these languages' texts: the model keys together. A model's name stays the same
+        when its weights, its second head's languages and offsets or the short-reply lists change; this does not
+        (the scoring runner re-scores a stored ticket when it moves)."""
+        keys = sorted(self.model_key(language) for language in set(languages))
+        return hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:16]
 
     def score_turns(self, turns: pl.DataFrame, languages: pl.DataFrame, store: Store | None) -> CachedAffect:
         """`AffectScorer.score_turns(turns, languages, with_vectors=True)`, served from `store`'s cache where it

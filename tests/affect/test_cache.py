@@ -3,14 +3,18 @@ model change misses the cache."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
+from qa_engine import paths
 from qa_engine.affect import AffectScorer
 from qa_engine.affect.cache import AffectCache, save
+from qa_engine.schema import LANGUAGES
 from qa_engine.store import Store
 
 TEXTS = [
@@ -122,3 +126,23 @@ def test_a_store_without_the_cache_table_scores_everything(tmp_path: Path, score
     missing = Store(tmp_path / "none.duckdb")
     assert AffectCache(scorer).score_turns(turns, languages, missing).counts["affect_scored"] == 6
     assert not missing.path.exists()  # looking up never creates a store
+
+
+def test_the_fingerprint_moves_with_what_the_model_names_do_not_say(
+    tmp_path: Path, scorer: AffectScorer
+) -> None:
+    """A second head for one more language changes the scores but not the model's name: the fingerprint the scoring
+    runner compares before skipping an unchanged ticket must move."""
+    folder = tmp_path / "embedded" / "affect-e5s6-v1"
+    shutil.copytree(paths.models_dir() / "embedded" / "affect-e5s6-v1", folder)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["sentiment_head_languages"] = [x for x in config["sentiment_head_languages"] if x != "de"]
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    registry = tmp_path / "registry.yaml"
+    registry.write_text((paths.models_dir() / "registry.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    edited = AffectScorer.from_registry(registry)
+    assert edited.versions(LANGUAGES) == scorer.versions(LANGUAGES)  # the names alone cannot tell
+    assert AffectCache(edited).fingerprint(LANGUAGES) != AffectCache(scorer).fingerprint(LANGUAGES)
+    assert AffectCache(scorer).fingerprint(LANGUAGES) == AffectCache(scorer).fingerprint(
+        list(reversed(LANGUAGES))
+    )
