@@ -5,8 +5,8 @@ Byte for byte where the encoder gives the very vectors the committed fit saw (`v
 The encoder's float kernels differ in the last bits between CPU families, and a weakly regularised regression moves
 a little with them (measured: a refit on an AMD EPYC machine of a classifier fitted on another machine gave weights
 up to 0.21 apart, largest weight 9.8, correlation 0.9998, the escalation weights 7e-6 apart, cross-validated
-macro-F1 0.912 against 0.913); there the refit must be as good by cross-validation and, where it chose the same
-C, land that close."""
+macro-F1 0.912 against 0.913; on another AMD EPYC machine the escalation weights 0.0012 apart, largest 2.9); there
+the refit must be as good by cross-validation and, where it chose the same C, land that close."""
 
 from __future__ import annotations
 
@@ -48,7 +48,9 @@ def test_fit_reproduces_the_committed_weights_and_version(qa, tmp_path: Path) ->
     # another CPU family: as good a fit, and the same model up to the solver's tolerance where the search chose the
     # same C (neighbouring grid points can swap where their cross-validated figures are that close)
     assert abs(cv["reason_macro_f1"] - committed.meta["cv"]["reason_macro_f1"]) < 0.01
-    np.testing.assert_allclose(fitted.escalation_coef, committed.escalation_coef, atol=1e-3)
+    # the escalation head is strongly regularised: its weights move by the vectors' last bits only (0.0012 at most
+    # measured, on weights up to 2.9)
+    np.testing.assert_allclose(fitted.escalation_coef, committed.escalation_coef, atol=5e-3)
     # the n-gram head reads the texts, not the encoder: its vocabulary and idf are the same on any CPU
     if fitted.ngrams is not None and committed.ngrams is not None:
         assert fitted.ngrams.vocabulary == committed.ngrams.vocabulary
