@@ -12,14 +12,17 @@ from pathlib import Path
 from prefect import flow, task
 
 from qa_engine import paths
-from qa_engine.affect.training.train import TrainConfig, train
+from qa_engine.affect.training.heads import SUPPORT_DIR
+from qa_engine.affect.training.recipe import build
 
 
 @task(name="train-affect-model")
 def train_model(data: str | None, out: str, run_dir: str, epochs: float, seed: int) -> str:
-    """Fine-tune the encoder and both heads; resumes from `run_dir` if a checkpoint is there."""
+    """The whole recipe (public data, own support sets, second sentiment head); stage one resumes from `run_dir` if
+    a checkpoint is there."""
+    support = paths.models_dir() / SUPPORT_DIR
     return str(
-        train(Path(data) if data else None, Path(out), Path(run_dir), TrainConfig(epochs=epochs, seed=seed))
+        build(Path(data) if data else None, Path(out), Path(run_dir), support, seed=seed, epochs=epochs)
     )
 
 
@@ -29,12 +32,15 @@ def evaluate_model(data: str | None, quantize: str, precision: str = "fp32") -> 
     dynamic `int8`."""
     from qa_engine.affect.registry import load_registry
     from qa_engine.affect.scorer import AffectScorer
-    from qa_engine.affect.training.evaluate import evaluate
+    from qa_engine.affect.training.evaluate import CARD_FAMILIES, evaluate
 
     registry = load_registry()
     for spec in registry.models.values():
         spec.quantize, spec.precision = quantize, precision
-    return [r.as_dict() for r in evaluate(AffectScorer(registry), Path(data) if data else None)]
+    return [
+        r.as_dict()
+        for r in evaluate(AffectScorer(registry), Path(data) if data else None, only=CARD_FAMILIES)
+    ]
 
 
 @flow(name="train-models", log_prints=True)

@@ -36,13 +36,29 @@ KNOWN_MODEL_MISSES = {
         "T-6009",
     ): "the promised discount code is still missing and the agent cannot say when, but the risk "
     "stays at 0.04 (no negative wording at the end), so green instead of yellow",
-    # the second sentiment head for fr (own reviews 0.55 -> 0.68, sarcastic insults read negative) learned "super /
-    # merci" partly as sarcasm: a polite French ending reads negative
-    ("tier", "T-6002"): "the second sentiment head reads 'Super, merci beaucoup Julien, ça me soulage !' as "
-    "negative (0.78), so the double charge looks unresolved and the ticket is yellow instead of green",
-    # contact reasons the classifier gets wrong (reasons.v2:da5f4abd8058), with what it says instead and why
-    ("contact_reason", "T-3004"): "payment.failed 0.82: the quoted phishing mail's 'Zahlung fehlgeschlagen' "
-    "outweighs the question whether the account is safe (account)",
+    # the affect model after its support stage (docs/affect_heads.md, seventh round) reads two calm details as angry
+    # (anger at or above the empathy trigger's 0.6), so the agent's plain answer after them misses empathy
+    (
+        "rules",
+        "T-2010",
+    ): "empathy_when_upset fails: '整个地址都要改，原来写成公司的了' (the whole address, it was "
+    "the company's) reads negative 0.88, anger 0.68, though the customer only corrects an address",
+    (
+        "rules",
+        "T-6006",
+    ): "empathy_when_upset fails: 'Oui, pour faire mes comptes' (yes, for my bookkeeping) reads "
+    "negative 0.75, anger 0.62",
+    # contact reasons the classifier gets wrong (reasons.v2:8f30bc7139a4), with what it says instead and why
+    (
+        "contact_reason",
+        "T-5006",
+    ): "logistics.lost 0.51: a phishing mail about a failed payment that threatens to "
+    "lose the order reads as a lost parcel, just ahead of the account and payment reasons",
+    (
+        "contact_reason",
+        "T-5011",
+    ): "complaint.product 0.97: the disappointed 'no es lo mismo, qué pena' about the "
+    "replacement outweighs the cancelled order (order)",
     (
         "contact_reason",
         "T-4008",
@@ -124,7 +140,7 @@ def test_contact_reason_is_what_a_person_would_say(scored: dict[str, pl.DataFram
 
 
 def test_contact_reason_agreement(scored: dict[str, pl.DataFrame]) -> None:
-    """The figure the README and the reasons model card state: 70 of the 73 example tickets with a clear reason."""
+    """The figure the README and the reasons model card state: 69 of the 73 example tickets with a clear reason."""
     got = dict(zip(scored["tickets"]["ticket_id"], scored["tickets"]["contact_reason"], strict=True))
     judged = [tid for tid, t in TRUTH_BY_ID.items() if "contact_reason" in t]
     agree = sum(got[tid] in _accepted(tid) for tid in judged)

@@ -26,7 +26,9 @@ def train_cmd(
     what: Annotated[
         str,
         typer.Argument(
-            help="`affect` (the embedded sentiment/emotion model), `affect-heads` (an experiment: a copy of the "
+            help="`affect` (the embedded sentiment/emotion model: public data, then our support sets, then the "
+            "second sentiment head), `affect-support` (its last two stages again, from stage one's output kept in "
+            "RUN_DIR/stage-one: minutes), `affect-heads` (an experiment: a copy of the "
             "committed model with its sentiment head and per-language offsets refitted on the public data plus "
             "models/affect_support/, minutes; written to --out, default RUN_DIR/model) or `satisfaction` "
             "(dissatisfaction risk)"
@@ -60,17 +62,18 @@ def train_cmd(
         bool, typer.Option("--eval/--no-eval", help="satisfaction: score STC-3 dev end to end afterwards")
     ] = True,
 ) -> None:
-    """Fine-tune the embedded affect model (seeded, resumable; ~70 min on 2 CPU cores), refit a candidate copy of its
-    sentiment head (`affect-heads`, ~2 min with its feature cache; measure it with `qa models eval --registry`
-    before adopting it), or fit the satisfaction model on STC-3 and, with --from-store, the store's own labelled
+    """Fine-tune the embedded affect model (seeded, resumable; ~80 min on 2 CPU cores: public data, own support
+    sets, second sentiment head), refit a candidate copy of its sentiment head (`affect-heads`, ~2 min with its
+    feature cache; measure it with `qa models eval --registry` before adopting it), or fit the satisfaction model on STC-3 and, with --from-store, the store's own labelled
     tickets (~7 min the first time, then seconds)."""
     if what == "satisfaction":
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
         train_satisfaction_cmd(data, out, from_store, db, store_weight, evaluate)
         return
-    if what not in ("affect", "affect-heads"):
+    if what not in ("affect", "affect-support", "affect-heads"):
         raise typer.BadParameter(
-            f"unknown model '{what}': use affect, affect-heads or satisfaction", param_hint="WHAT"
+            f"unknown model '{what}': use affect, affect-support, affect-heads or satisfaction",
+            param_hint="WHAT",
         )
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -86,10 +89,15 @@ def train_cmd(
         )
         return
 
-    from qa_engine.affect.training.train import TrainConfig, train
+    from qa_engine.affect.training.heads import SUPPORT_DIR
+    from qa_engine.affect.training.recipe import build, build_from_stage_one
 
     target = out or paths.models_dir() / DEFAULT_OUT
-    train(data, target, run_dir, TrainConfig(epochs=epochs, seed=seed))
+    support = paths.models_dir() / SUPPORT_DIR
+    if what == "affect-support":
+        build_from_stage_one(data, target, run_dir, support, seed=seed)
+    else:
+        build(data, target, run_dir, support, seed=seed, epochs=epochs)
     typer.echo(f"wrote {target}; run `qa models eval` to measure it")
 
 

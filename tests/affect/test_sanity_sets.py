@@ -22,8 +22,8 @@ from tests.affect.conftest import fp32_scorer
 
 SANITY = paths.models_dir() / "sanity"
 
-# committed weights, fp32 (model card): en 0.83, zh 0.66, de 0.83, ja 0.74, es 0.78, fr 0.81
-MACRO_F1_FLOOR = {"en": 0.72, "zh": 0.55, "de": 0.72, "ja": 0.64, "es": 0.68, "fr": 0.70}
+# committed weights, fp32 (model card): en 0.92, zh 0.83, de 0.83, ja 0.86, es 0.86, fr 0.86
+MACRO_F1_FLOOR = {"en": 0.82, "zh": 0.73, "de": 0.73, "ja": 0.76, "es": 0.76, "fr": 0.76}
 NEUTRAL_RECALL_FLOOR = 0.5  # most support turns are neutral: at least half of the neutral ones must read so
 NEG_AS_POS_CEILING = 0.34  # committed weights: at most 0.25 in any language
 
@@ -64,11 +64,18 @@ def test_a_bad_row_names_its_file_and_line(tmp_path: Path) -> None:
     file.write_text("text\tlabel\nfine\tpositive\n")
     with pytest.raises(QAError, match="header"):
         datasets.labelled_tsv(file, "xx", "support_turns")
+    # a repeated text would sit in a train and a tune split at once
+    file.write_text(
+        "text\tsentiment\temotion\nThanks!\tpositive\tjoy\nOk.\tneutral\tneutral\nThanks!\tpositive\tjoy\n"
+    )
+    with pytest.raises(QAError, match="same text as line 2") as err:
+        datasets.labelled_tsv(file, "xx", "support_turns")
+    assert f"{file}:4" in str(err.value)
 
 
-# our held-apart reviews (models/sanity/<language>_reviews.tsv), fp32, committed weights (model card): en 0.72,
-# zh 0.58, de 0.76, ja 0.83, es 0.78, fr 0.68 (de, es, fr, ja read the second head); floors about 0.1 under
-REVIEWS_FLOOR = {"en": 0.62, "zh": 0.47, "de": 0.65, "ja": 0.72, "es": 0.68, "fr": 0.57}
+# our held-apart reviews (models/sanity/<language>_reviews.tsv), fp32, committed weights (model card): en 0.82,
+# zh 0.73, de 0.81, ja 0.88, es 0.75, fr 0.73 (all but en read the second head); floors about 0.1 under
+REVIEWS_FLOOR = {"en": 0.72, "zh": 0.63, "de": 0.71, "ja": 0.78, "es": 0.65, "fr": 0.63}
 
 
 @pytest.fixture(scope="module")

@@ -118,6 +118,7 @@ def labelled_tsv(file: Path, language: str, source: str) -> list[Example]:
     lines = file.read_text(encoding="utf-8").splitlines()
     if not lines or lines[0].split("\t")[:3] != ["text", "sentiment", "emotion"]:
         raise QAError("Q311", file=file, line=1, detail="the header must be text, sentiment, emotion")
+    seen: dict[str, int] = {}
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
@@ -127,6 +128,9 @@ def labelled_tsv(file: Path, language: str, source: str) -> list[Example]:
                 "Q311", file=file, line=number, detail=f"want 3 tab-separated cells, got {len(cells)}"
             )
         text, senti, emo = cells
+        if text in seen:  # a repeated row would land in the train and the tune split at once
+            raise QAError("Q311", file=file, line=number, detail=f"the same text as line {seen[text]}")
+        seen[text] = number
         if senti not in SENTIMENTS or emo not in EMOTIONS:
             raise QAError("Q311", file=file, line=number, detail=f"unknown label '{senti}' or '{emo}'")
         emotion, dist = _emotion_target({emo})

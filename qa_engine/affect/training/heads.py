@@ -84,7 +84,7 @@ def build_sets(root: Path, support: Path, cfg: HeadConfig) -> tuple[list[Example
         examples = parts[name]
         idx = list(range(len(examples)))
         random.Random(f"{cfg.seed}:{name}").shuffle(idx)  # per source: adding a set moves no other split
-        fraction = cfg.support_tune_fraction if _own(name) else cfg.tune_fraction
+        fraction = cfg.support_tune_fraction if is_own(name) else cfg.tune_fraction
         cut = round(len(idx) * fraction)
         tune += [examples[i] for i in sorted(idx[:cut])]
         train += [examples[i] for i in sorted(idx[cut:])]
@@ -115,7 +115,7 @@ def _encoder_digest(model) -> str:
     return sha.hexdigest()
 
 
-def _own(source: str) -> bool:
+def is_own(source: str) -> bool:
     """Our own hand-written sets (support turns and reviews), as opposed to public data."""
     return source.startswith(("support_", "reviews_"))
 

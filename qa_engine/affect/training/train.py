@@ -107,6 +107,69 @@ def _class_weights(examples: list[Example]) -> torch.Tensor:
     return torch.tensor(weights / weights.mean(), dtype=torch.float32)
 
 
+@dataclass
+class Targets:
+    """A training mix as tensors: token ids, the sentiment class (-1: none), the emotion distribution and whether
+    there is one, and the emotion classes' loss weights."""
+
+    ids: list[list[int]]
+    pad_id: int
+    sentiment: torch.Tensor
+    emotion: torch.Tensor
+    has_emotion: torch.Tensor
+    emotion_weights: torch.Tensor
+
+    @classmethod
+    def of(cls, examples: list[Example], tok, emotion_weights: torch.Tensor) -> Targets:
+        return cls(
+            ids=tok.encode_ids([e.text for e in examples]),
+            pad_id=tok.pad_id,
+            sentiment=torch.tensor([e.sentiment for e in examples]),
+            emotion=torch.tensor([e.emotion_dist or [0.0] * len(EMOTIONS) for e in examples]),
+            has_emotion=torch.tensor([e.emotion_dist is not None for e in examples]),
+            emotion_weights=emotion_weights,
+        )
+
+    @property
+    def lengths(self) -> list[int]:
+        return [len(x) for x in self.ids]
+
+
+def optimiser(model: nn.Module, lr_encoder: float, lr_heads: float, weight_decay: float, total: int,
+              warmup: float) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:  # fmt: skip
+    """AdamW over the trainable parameters (the heads at their own rate), linear warm-up then linear decay."""
+    heads = [p for n, p in model.named_parameters() if not n.startswith("encoder.") and p.requires_grad]
+    encoder = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [{"params": encoder, "lr": lr_encoder}, {"params": heads, "lr": lr_heads}], weight_decay=weight_decay
+    )
+    warm = max(1, int(total * warmup))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
+    )
+    return optimizer, schedule
+
+
+def training_step(model: nn.Module, targets: Targets, batch: list[int], optimizer, schedule) -> torch.Tensor:
+    """One update on `batch` (rows of `targets`): cross-entropy on sentiment plus class-weighted soft cross-entropy
+    on emotion, each only where the example has that label."""
+    input_ids, mask = collate([targets.ids[i] for i in batch], targets.pad_id)
+    _, s_logits, e_logits = model(input_ids, mask)
+    b = torch.tensor(batch)
+    loss = nn.functional.cross_entropy(s_logits, targets.sentiment[b], ignore_index=-1)
+    em = targets.has_emotion[b]
+    if em.any():
+        logp = torch.log_softmax(e_logits[em], dim=-1)
+        target, weights = targets.emotion[b][em], targets.emotion_weights
+        loss = loss + (-(target * logp * weights).sum(-1) / (target * weights).sum(-1)).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    schedule.step()
+    return loss
+
+
 def train(data: Path | None, out: Path, run_dir: Path, cfg: TrainConfig | None = None) -> Path:
     """Train, checkpointing to `run_dir` (an interrupted run resumes there), and write the model to `out`."""
     cfg = cfg or TrainConfig()
@@ -119,28 +182,13 @@ def train(data: Path | None, out: Path, run_dir: Path, cfg: TrainConfig | None =
 
     train_set, tune_set = build_training_set(root, cfg)
     tok = embedded.tokenizer(cfg.max_length)
-    ids = tok.encode_ids([e.text for e in train_set])
-    lengths = [len(x) for x in ids]
-    sent_t = torch.tensor([e.sentiment for e in train_set])
-    emo_t = torch.tensor([e.emotion_dist or [0.0] * len(EMOTIONS) for e in train_set])
-    has_emo = torch.tensor([e.emotion_dist is not None for e in train_set])
+    targets = Targets.of(train_set, tok, _class_weights(train_set))
     log.info("training examples %d, tune examples %d", len(train_set), len(tune_set))
 
     model = embedded.AffectNet(cfg.layers)
-    heads = [p for n, p in model.named_parameters() if not n.startswith("encoder.") and p.requires_grad]
-    encoder = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.requires_grad]
-    optimizer = torch.optim.AdamW(
-        [{"params": encoder, "lr": cfg.lr_encoder}, {"params": heads, "lr": cfg.lr_heads}],
-        weight_decay=cfg.weight_decay,
-    )
     steps_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
     total = int(steps_per_epoch * cfg.epochs)
-    warm = max(1, int(total * cfg.warmup))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
-    )
-    emo_weights = _class_weights(train_set)
-    sent_loss = nn.CrossEntropyLoss(ignore_index=-1)
+    optimizer, schedule = optimiser(model, cfg.lr_encoder, cfg.lr_heads, cfg.weight_decay, total, cfg.warmup)
 
     step = 0
     ckpt = run_dir / "checkpoint.pt"
@@ -156,26 +204,12 @@ def train(data: Path | None, out: Path, run_dir: Path, cfg: TrainConfig | None =
     started, seen = time.time(), 0
     while step < total:
         epoch = step // steps_per_epoch
-        order = _batches(lengths, cfg.batch_size, random.Random(cfg.seed * 1000 + epoch))
+        order = _batches(targets.lengths, cfg.batch_size, random.Random(cfg.seed * 1000 + epoch))
         for batch in order[step % steps_per_epoch :]:
             if step >= total:
                 break
             torch.manual_seed(cfg.seed + step)  # dropout masks reproducible across resumes
-            input_ids, mask = collate([ids[i] for i in batch], tok.pad_id)
-            _, s_logits, e_logits = model(input_ids, mask)
-            b = torch.tensor(batch)
-            loss = sent_loss(s_logits, sent_t[b])
-            em = has_emo[b]
-            if em.any():
-                logp = torch.log_softmax(e_logits[em], dim=-1)
-                target = emo_t[b][em]
-                per = -(target * logp * emo_weights).sum(-1) / (target * emo_weights).sum(-1)
-                loss = loss + per.mean()
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
+            loss = training_step(model, targets, batch, optimizer, schedule)
             step += 1
             seen += len(batch)
             if step % 50 == 0:
@@ -203,4 +237,13 @@ def train(data: Path | None, out: Path, run_dir: Path, cfg: TrainConfig | None =
     return out
 
 
-__all__ = ["SENTIMENTS", "TrainConfig", "build_training_set", "collate", "train"]
+__all__ = [
+    "SENTIMENTS",
+    "Targets",
+    "TrainConfig",
+    "build_training_set",
+    "collate",
+    "optimiser",
+    "train",
+    "training_step",
+]
