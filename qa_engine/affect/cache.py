@@ -34,7 +34,7 @@ from qa_engine import paths
 from qa_engine.affect import textprep
 from qa_engine.affect.labels import EMOTIONS, SENTIMENTS
 from qa_engine.affect.scorer import AffectArrays, affect_columns
-from qa_engine.affect.short_replies import DISMISSIVE_FILE, PHATIC_FILE
+from qa_engine.affect.short_replies import DISMISSIVE_FILE, PHATIC_FILE, RELIEF_FILE
 
 if TYPE_CHECKING:
     from qa_engine.affect.registry import ModelSpec
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 CACHE_FORMAT = 1  # bump when what a cached row means changes: every old row then misses
 # flags that come from the model pass, not the raw text
-_MODEL_FLAGS = (textprep.SAMPLED, textprep.PHATIC, textprep.DISMISSIVE)
+_MODEL_FLAGS = (textprep.SAMPLED, textprep.PHATIC, textprep.DISMISSIVE, textprep.RELIEF)
 CACHE_SCHEMA: dict[str, pl.DataType] = {
     "text_key": pl.String(),
     "model_key": pl.String(),
@@ -112,6 +112,7 @@ class AffectCache:
             parts["vectors"] = spec_fingerprint(self.scorer.vector_spec())
             parts["phatic"] = _digest(paths.models_dir() / PHATIC_FILE)
             parts["dismissive"] = _digest(paths.models_dir() / DISMISSIVE_FILE)
+            parts["relief"] = _digest(paths.models_dir() / RELIEF_FILE)
             parts["format"] = str(CACHE_FORMAT)
             digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
             self._model_keys[language] = digest

@@ -233,18 +233,23 @@ def _correct_short_replies(
     flags: list,
 ) -> None:
     """Short replies the model misreads without the conversation around them (`short_replies.py`): a phatic reply
-    read as negative ("nope, that's all") is neutral; a dismissive one read as anything but negative ("Faites ce
-    que vous voulez.") is negative and angry."""
-    from qa_engine.affect.short_replies import dismissive_replies, phatic_replies
+    read as negative ("nope, that's all") is neutral; a relieved one read as negative ("Je suis soulagée !") is
+    positive and joyful; a dismissive one read as anything but negative ("Faites ce que vous voulez.") is negative
+    and angry."""
+    from qa_engine.affect.short_replies import dismissive_replies, phatic_replies, relief_replies
 
     negative = SENTIMENTS.index("negative")
     read_negative = sent.argmax(1) == negative
-    phatic, dismissive = phatic_replies(), dismissive_replies()
+    phatic, relief, dismissive = phatic_replies(), relief_replies(), dismissive_replies()
     for i in np.flatnonzero(read_negative):
         if phatic.matches(texts[i], languages[i]):
             sent[i] = np.eye(len(SENTIMENTS), dtype=np.float32)[SENTIMENTS.index("neutral")]
             emo[i] = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index("neutral")]
             flags[i] = textprep.PHATIC
+        elif relief.matches(texts[i], languages[i]):
+            sent[i] = np.eye(len(SENTIMENTS), dtype=np.float32)[SENTIMENTS.index("positive")]
+            emo[i] = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index("joy")]
+            flags[i] = textprep.RELIEF
     for i in np.flatnonzero(~read_negative):
         if dismissive.matches(texts[i], languages[i]):
             sent[i] = np.eye(len(SENTIMENTS), dtype=np.float32)[negative]

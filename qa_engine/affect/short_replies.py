@@ -1,6 +1,6 @@
 """Short replies whose meaning in a support conversation the models, trained without dialogue context, misread.
 
-Two lists, same matching (a whole turn made only of listed phrases of its language, phrases may be chained, case,
+Three lists, same matching (a whole turn made only of listed phrases of its language, phrases may be chained, case,
 spaces and punctuation ignored, at most `max_chars` letters and digits):
 
 - phatic replies (`models/phatic.yaml`: "nope, that's all", "没有了", "不客气") carry no emotion, but their "no"
@@ -24,6 +24,7 @@ from qa_engine.errors import QAError
 
 PHATIC_FILE = "phatic.yaml"  # under models/
 DISMISSIVE_FILE = "dismissive.yaml"
+RELIEF_FILE = "relief.yaml"
 _KEEP = {
     "L",
     "N",
@@ -81,3 +82,8 @@ def phatic_replies() -> ShortReplies:
 @functools.cache
 def dismissive_replies() -> ShortReplies:
     return ShortReplies.load(paths.models_dir() / DISMISSIVE_FILE)
+
+
+@functools.cache
+def relief_replies() -> ShortReplies:
+    return ShortReplies.load(paths.models_dir() / RELIEF_FILE)

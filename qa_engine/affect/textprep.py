@@ -24,6 +24,7 @@ SAMPLED = "long_text_sampled"
 CLEANED = "cleaned_invalid_characters"
 PHATIC = "phatic_reply"  # scored neutral: see models/phatic.yaml
 DISMISSIVE = "dismissive_reply"  # scored negative: see models/dismissive.yaml
+RELIEF = "relief_reply"  # scored positive: see models/relief.yaml
 TEXTLESS_FLAGS = (EMPTY, NO_CONTENT)  # turns with no text to read
 # ...and a phatic "ok, thanks" or "no, that's all": turns that say nothing about the customer's mood
 UNTELLING_FLAGS = (*TEXTLESS_FLAGS, PHATIC)

@@ -1,5 +1,6 @@
 """Short replies the models misread without context: phatic ones scored neutral when read negative, dismissive ones
-scored negative when read otherwise (models/phatic.yaml, models/dismissive.yaml)."""
+scored negative when read otherwise, French relief scored positive when read negative (models/phatic.yaml,
+models/dismissive.yaml, models/relief.yaml)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from qa_engine.affect.labels import EMOTIONS, SENTIMENTS
 from qa_engine.affect.scorer import _correct_short_replies
-from qa_engine.affect.short_replies import ShortReplies, dismissive_replies, phatic_replies
+from qa_engine.affect.short_replies import ShortReplies, dismissive_replies, phatic_replies, relief_replies
 from qa_engine.errors import QAError
 
 
@@ -106,3 +107,46 @@ def test_only_a_reading_that_is_not_negative_is_made_negative() -> None:
     assert flags == ["dismissive_reply", None, None]
     np.testing.assert_allclose(sent[1], [0.7, 0.2, 0.1])  # already negative: the model's own reading stays
     assert SENTIMENTS[sent[2].argmax()] == "positive"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je suis soulagée !",
+        "Ouf, ça me rassure.",
+        "Merci, ça me soulage !",
+        "Quel soulagement, merci beaucoup !",
+        "je suis soulagee merci",  # typed without accents
+    ],
+)
+def test_french_relief_is_relief(text: str) -> None:
+    assert relief_replies().matches(text, "fr")
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Je ne suis pas rassurée du tout.", "fr"),  # a negated relief is another string
+        ("Bon, d'accord.", "fr"),  # resignation: no relief word, and "bon" is not listed
+        ("Super.", "fr"),  # may be sarcastic
+        (
+            "Je suis soulagée que vous répondiez enfin, après trois semaines sans nouvelles de ma commande.",
+            "fr",
+        ),
+        ("I'm so relieved", "en"),  # the model reads relief right in the other languages: no list
+    ],
+)
+def test_negated_resigned_or_longer_turns_are_not_relief(text: str, language: str) -> None:
+    assert not relief_replies().matches(text, language)
+
+
+def test_only_a_negative_reading_of_relief_is_made_positive() -> None:
+    """The model's own reading stays unless it calls the relief negative; a phatic reply stays phatic."""
+    texts = ["Je suis soulagée !", "Ça me rassure.", "Non merci, c'est tout."]
+    sent = np.array([[0.97, 0.02, 0.01], [0.1, 0.2, 0.7], [0.8, 0.1, 0.1]], dtype=np.float32)
+    emo = np.full((3, len(EMOTIONS)), 1 / len(EMOTIONS), dtype=np.float32)
+    flags: list[str | None] = [None, None, None]
+    _correct_short_replies(texts, ["fr"] * 3, sent, emo, flags)
+    assert SENTIMENTS[sent[0].argmax()] == "positive" and EMOTIONS[emo[0].argmax()] == "joy"
+    np.testing.assert_allclose(sent[1], [0.1, 0.2, 0.7])
+    assert flags == ["relief_reply", None, "phatic_reply"]
