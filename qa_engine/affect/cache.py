@@ -34,7 +34,7 @@ from qa_engine import paths
 from qa_engine.affect import textprep
 from qa_engine.affect.labels import EMOTIONS, SENTIMENTS
 from qa_engine.affect.scorer import AffectArrays, affect_columns
-from qa_engine.affect.short_replies import DISMISSIVE_FILE, PHATIC_FILE, RELIEF_FILE
+from qa_engine.affect.short_replies import LIST_FILES
 
 if TYPE_CHECKING:
     from qa_engine.affect.registry import ModelSpec
@@ -110,9 +110,8 @@ class AffectCache:
                 task: spec_fingerprint(registry.resolve(task, language)) for task in ("sentiment", "emotion")
             }
             parts["vectors"] = spec_fingerprint(self.scorer.vector_spec())
-            parts["phatic"] = _digest(paths.models_dir() / PHATIC_FILE)
-            parts["dismissive"] = _digest(paths.models_dir() / DISMISSIVE_FILE)
-            parts["relief"] = _digest(paths.models_dir() / RELIEF_FILE)
+            for file in LIST_FILES:  # the short-reply lists correct the model's reading
+                parts[file.removesuffix(".yaml")] = _digest(paths.models_dir() / file)
             parts["format"] = str(CACHE_FORMAT)
             digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
             self._model_keys[language] = digest

@@ -238,23 +238,20 @@ def _correct_short_replies(
     and angry."""
     from qa_engine.affect.short_replies import dismissive_replies, phatic_replies, relief_replies
 
-    negative = SENTIMENTS.index("negative")
-    read_negative = sent.argmax(1) == negative
-    phatic, relief, dismissive = phatic_replies(), relief_replies(), dismissive_replies()
-    for i in np.flatnonzero(read_negative):
-        if phatic.matches(texts[i], languages[i]):
-            sent[i] = np.eye(len(SENTIMENTS), dtype=np.float32)[SENTIMENTS.index("neutral")]
-            emo[i] = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index("neutral")]
-            flags[i] = textprep.PHATIC
-        elif relief.matches(texts[i], languages[i]):
-            sent[i] = np.eye(len(SENTIMENTS), dtype=np.float32)[SENTIMENTS.index("positive")]
-            emo[i] = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index("joy")]
-            flags[i] = textprep.RELIEF
-    for i in np.flatnonzero(~read_negative):
-        if dismissive.matches(texts[i], languages[i]):
-            sent[i] = np.eye(len(SENTIMENTS), dtype=np.float32)[negative]
-            emo[i] = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index("anger")]
-            flags[i] = textprep.DISMISSIVE
+    # (list, applies to a negative reading?, served sentiment, served emotion, flag); the first match wins
+    corrections = (
+        (phatic_replies(), True, "neutral", "neutral", textprep.PHATIC),
+        (relief_replies(), True, "positive", "joy", textprep.RELIEF),
+        (dismissive_replies(), False, "negative", "anger", textprep.DISMISSIVE),
+    )
+    read_negative = sent.argmax(1) == SENTIMENTS.index("negative")
+    for i in range(len(texts)):
+        for replies, when_negative, sentiment, emotion, flag in corrections:
+            if read_negative[i] == when_negative and replies.matches(texts[i], languages[i]):
+                sent[i] = np.eye(len(SENTIMENTS), dtype=np.float32)[SENTIMENTS.index(sentiment)]
+                emo[i] = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index(emotion)]
+                flags[i] = flag
+                break
 
 
 def affect_columns(result: AffectArrays) -> list[pl.Series]:

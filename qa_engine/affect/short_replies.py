@@ -8,7 +8,10 @@ spaces and punctuation ignored, at most `max_chars` letters and digits):
 - dismissive replies (`models/dismissive.yaml`: "Faites ce que vous voulez.", "算了", "ご自由にどうぞ") are a
   customer giving up or an agent brushing someone off, but without context they read neutral or even positive
   (four rounds of refitting the sentiment head did not teach them, docs/affect_heads.md): a reading that is not
-  negative is scored negative, angry (`dismissive_reply`).
+  negative is scored negative, angry (`dismissive_reply`);
+- relief (`models/relief.yaml`, French only: "Je suis soulagée !", "ça me rassure") ends a customer's worry, but the
+  embedded model reads French relief negative even after its support stage (docs/affect_heads.md): a negative
+  reading is scored positive, joy (`relief_reply`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from qa_engine.errors import QAError
 PHATIC_FILE = "phatic.yaml"  # under models/
 DISMISSIVE_FILE = "dismissive.yaml"
 RELIEF_FILE = "relief.yaml"
+LIST_FILES = (PHATIC_FILE, DISMISSIVE_FILE, RELIEF_FILE)  # what the affect cache's key hashes
 _KEEP = {
     "L",
     "N",

@@ -64,8 +64,8 @@ def train_cmd(
 ) -> None:
     """Fine-tune the embedded affect model (seeded, resumable; ~80 min on 2 CPU cores: public data, own support
     sets, second sentiment head), refit a candidate copy of its sentiment head (`affect-heads`, ~2 min with its
-    feature cache; measure it with `qa models eval --registry` before adopting it), or fit the satisfaction model on STC-3 and, with --from-store, the store's own labelled
-    tickets (~7 min the first time, then seconds)."""
+    feature cache; measure it with `qa models eval --registry` before adopting it), or fit the satisfaction model
+    on STC-3 and, with --from-store, the store's own labelled tickets (~7 min the first time, then seconds)."""
     if what == "satisfaction":
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
         train_satisfaction_cmd(data, out, from_store, db, store_weight, evaluate)

@@ -13,6 +13,7 @@ multilingual encoder alone places the turn.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -67,8 +68,13 @@ class NgramHead:
         known = set(self.languages)
         return np.array([self.weight if base_language(x) in known else 0.0 for x in languages])
 
+    @functools.cached_property
+    def featuriser(self) -> TfidfVectorizer:
+        """Built once per head: a 20,000-entry vocabulary is not worth rebuilding for every batch of turns."""
+        return vectorizer(self.vocabulary, self.idf)
+
     def features(self, texts: Sequence[str]) -> csr_matrix:
-        return vectorizer(self.vocabulary, self.idf).transform([text or "" for text in texts])
+        return self.featuriser.transform([text or "" for text in texts])
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         """(n, labels) sub-reason logits."""
