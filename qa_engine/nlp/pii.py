@@ -69,15 +69,20 @@ class Recognizer(ABC):
         return digits >= self.min_digits and all(c in text for c in self.needs)
 
 
+# a letter that would make a Latin keyword part of a longer word: any letter but Chinese, kana and Hangul, which
+# Chinese, Japanese and Korean write right against a Latin word ("CVV是 321", "パスワードはabc")
+_WORD_LETTER = r"[^\W\d_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+
+
 def _keyword_pattern(words: Iterable[str]) -> str:
     """An alternation of keywords, longest first; Latin words must stand alone ("order" is not in "border")."""
     parts = []
     for word in sorted(set(words), key=len, reverse=True):
         body = r"\s+".join(re.escape(piece) for piece in word.split())
         if word[0].isascii() and word[0].isalnum():
-            body = r"(?<![^\W\d_])" + body
+            body = rf"(?<!{_WORD_LETTER})" + body
         if word[-1].isascii() and word[-1].isalpha():
-            body += r"(?![^\W\d_])"
+            body += rf"(?!{_WORD_LETTER})"
         parts.append(body)
     return "(?:" + "|".join(parts) + ")"
 
@@ -194,7 +199,7 @@ def card_network_length(digits: str) -> bool:
 
 def card_shaped(written: str) -> bool:
     """Written as a card is: contiguous, or in the groups cards print, with one kind of separator."""
-    groups = tuple(len(g) for g in re.split(r"[ -]", written))
+    groups = tuple(len(g) for g in re.split(r"[ .-]", written))
     return len(groups) == 1 or groups in _CARD_GROUPS
 
 
@@ -206,8 +211,9 @@ class CreditCardRecognizer(PatternRecognizer):
     name, label, score = "credit_card", CREDIT_CARD, 1.0
     priority = 4
     min_digits = 13
-    # not inside a longer digit run, and not glued to letters ("SF1234567890123" is a waybill)
-    patterns = (r"(?<![A-Za-z0-9+])(?<!\d[ -])\d(?:[ -]?\d){12,18}(?![ -]?\d)(?![A-Za-z0-9])",)
+    # not inside a longer digit run, and not glued to letters ("SF1234567890123" is a waybill); grouped by spaces,
+    # hyphens or dots ("4111.1111.1111.1111")
+    patterns = (r"(?<![A-Za-z0-9+])(?<!\d[ .-])\d(?:[ .-]?\d){12,18}(?![ .-]?\d)(?![A-Za-z0-9])",)
 
     def validate(self, text: str, start: int, end: int) -> tuple[int, int] | None:
         digits = re.sub(r"\D", "", text[start:end])
@@ -237,12 +243,15 @@ class CvvRecognizer(PatternRecognizer):
     min_digits = 3
     keywords: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "en": ("cvv", "cvv2", "cvc", "cvc2", "cvn", "csc", "security code", "card verification code",
-               "card verification value"),
-        "zh": ("安全码", "安全碼", "校验码", "cvv码", "信用卡验证码", "卡验证码"),
-        "de": ("prüfnummer", "kartenprüfnummer", "prüfziffer", "sicherheitscode", "kartenprüfziffer"),
-        "es": ("código de seguridad", "codigo de seguridad", "código cvv"),
-        "fr": ("cryptogramme", "cryptogramme visuel", "code de sécurité", "code de securite"),
-        "ja": ("セキュリティコード", "セキュリティーコード", "カード確認番号"),
+               "card verification value", "digits on the back", "digit code on the back", "number on the back"),
+        "zh": ("安全码", "安全碼", "校验码", "cvv码", "信用卡验证码", "卡验证码", "卡背面", "背面三位数", "背面的三位数"),
+        "de": ("prüfnummer", "kartenprüfnummer", "prüfziffer", "sicherheitscode", "kartenprüfziffer",
+               "ziffern auf der rückseite", "nummer auf der rückseite"),
+        "es": ("código de seguridad", "codigo de seguridad", "código cvv", "dígitos de atrás", "digitos de atras",
+               "números de atrás", "dígitos del reverso"),
+        "fr": ("cryptogramme", "cryptogramme visuel", "code de sécurité", "code de securite", "chiffres au dos",
+               "numéro au dos", "code au dos"),
+        "ja": ("セキュリティコード", "セキュリティーコード", "カード確認番号", "裏面の3桁", "裏の3桁", "裏面の番号"),
     }  # fmt: skip
     patterns = (r"{kw}[^\d\n.!?。！？]{0,12}?(?<!\d)(?P<value>\d{3,4})(?!\d)",)
 
@@ -276,6 +285,8 @@ class PasswordRecognizer(PatternRecognizer):
     patterns = (
         r"{kw}" + _between + _CONNECTOR + r"[\"'「『“](?P<value>[^\"'」』”\n]{4,64})[\"'」』”]",
         r"{kw}" + _between + _CONNECTOR + r"(?!https?:|www\.)(?P<value>[\x21-\x7e]{4,64})",
+        # no connector ("login: mia / password Abc12345"): only a value with a digit right after the keyword
+        r"{kw}\s+(?!https?:|www\.)(?P<value>(?=[\x21-\x7e]*\d)[\x21-\x7e]{4,64})",
     )
 
     def validate(self, text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -56,6 +56,14 @@ HITS = [
     ("de", "Schreiben Sie an müller@example.de oder jürgen.groß@firma.de",
      [(EMAIL, "müller@example.de"), (EMAIL, "jürgen.groß@firma.de")]),
     ("fr", "Numéro de suivi : 1Z999AA10123456784", [(TRACKING_NUMBER, "1Z999AA10123456784")]),
+    # grouped by dots; a Latin keyword right against Chinese; a code named by where it is printed; a password
+    # with no connector but a digit
+    ("en", "Card 4111.1111.1111.1111 please", [(CREDIT_CARD, "4111.1111.1111.1111")]),
+    ("zh", "我的卡号是 5555 5555 5555 4444 CVV是 321", [(CREDIT_CARD, "5555 5555 5555 4444"), (CVV, "321")]),
+    ("en", "the 3 digits on the back are 123", [(CVV, "123")]),
+    ("zh", "卡背面三位数是123", [(CVV, "123")]),
+    ("fr", "les 3 chiffres au dos : 456", [(CVV, "456")]),
+    ("en", "login: mia / password Abc12345", [(PASSWORD, "Abc12345")]),
 ]  # fmt: skip
 
 
@@ -84,6 +92,8 @@ NON_HITS = [
     ("ja", "パスワードは8文字以上にしてください。"),
     ("es", "Nunca comparta su contraseña ni su código de seguridad."),
     ("fr", "Votre mot de passe est incorrect."),
+    ("en", "Your password reset link expires in 30 minutes."),
+    ("zh", "订单号后三位是123，卡背面没有写字。"),
 ]
 
 
