@@ -48,6 +48,13 @@ KNOWN_MODEL_MISSES = {
         "T-6006",
     ): "empathy_when_upset fails: 'Oui, pour faire mes comptes' (yes, for my bookkeeping) reads "
     "negative 0.75, anger 0.62",
+    # a customer turn is read by its most negative sentence when it reads negative at least 0.8 (docs/affect_heads.md,
+    # tenth round): a calm aside then counts as upset
+    (
+        "rules",
+        "T-5010",
+    ): "empathy_when_upset fails: 'Nunca me había pasado.' (it never happened to me before), the last sentence "
+    "of a calm customs question, reads negative 0.92, sadness 0.63",
     # contact reasons the classifier gets wrong (reasons.v2:8f30bc7139a4), with what it says instead and why
     (
         "contact_reason",

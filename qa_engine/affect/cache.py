@@ -6,6 +6,7 @@ probabilities, the model's flag and the pooled encoder vector the reasons stage 
 `affect_cache` table, keyed by
 
 - `text_key`: sha256 of the language and the normalised text (`textprep.clean`: what the model actually reads), and
+  whether it is read sentence by sentence too (a customer's turn), and
 - `model_key`: the sentiment, emotion and vector models serving that language (their registry entries and, for the
   embedded model, the hashes of its weight files and config.json: a retrained model keeps its name), the phatic-reply
   list (it rewrites model output) and this module's format version. Any change misses the cache.
@@ -33,7 +34,7 @@ import polars as pl
 from qa_engine import paths
 from qa_engine.affect import textprep
 from qa_engine.affect.labels import EMOTIONS, SENTIMENTS
-from qa_engine.affect.scorer import AffectArrays, affect_columns
+from qa_engine.affect.scorer import AffectArrays, affect_columns, customer_turns
 from qa_engine.affect.short_replies import LIST_FILES
 
 if TYPE_CHECKING:
@@ -41,9 +42,15 @@ if TYPE_CHECKING:
     from qa_engine.affect.scorer import AffectScorer
     from qa_engine.store import Store
 
-CACHE_FORMAT = 1  # bump when what a cached row means changes: every old row then misses
+CACHE_FORMAT = 2  # bump when what a cached row means changes: every old row then misses (2: sentence reading)
 # flags that come from the model pass, not the raw text
-_MODEL_FLAGS = (textprep.SAMPLED, textprep.PHATIC, textprep.DISMISSIVE, textprep.RELIEF)
+_MODEL_FLAGS = (
+    textprep.SAMPLED,
+    textprep.PHATIC,
+    textprep.DISMISSIVE,
+    textprep.RELIEF,
+    textprep.NEGATIVE_SENTENCE,
+)
 CACHE_SCHEMA: dict[str, pl.DataType] = {
     "text_key": pl.String(),
     "model_key": pl.String(),
@@ -65,9 +72,11 @@ class CachedAffect:
     counts: dict[str, int] = field(default_factory=dict)  # affect_texts, affect_cache_hits, affect_scored
 
 
-def text_key(text: str, language: str | None) -> str:
-    """The cache key of a normalised text in a language (128 bits of sha256: collisions are not a concern)."""
-    return hashlib.sha256(f"{language or ''}\x1f{text}".encode()).hexdigest()[:32]
+def text_key(text: str, language: str | None, by_sentence: bool = False) -> str:
+    """The cache key of a normalised text in a language, read whole or also sentence by sentence (a customer's
+    turn: `AffectScorer.score_texts`); 128 bits of sha256: collisions are not a concern."""
+    mode = "\x1fs" if by_sentence else ""
+    return hashlib.sha256(f"{language or ''}\x1f{text}{mode}".encode()).hexdigest()[:32]
 
 
 @functools.lru_cache(maxsize=32)
@@ -135,15 +144,17 @@ class AffectCache:
         sent = np.full((n, len(SENTIMENTS)), 1.0 / len(SENTIMENTS), dtype=np.float32)
         emo = np.full((n, len(EMOTIONS)), 1.0 / len(EMOTIONS), dtype=np.float32)
         flags: list[str | None] = [flag for _, flag in cleaned_flags]
-        # distinct (text, language) -> rows; texts the model never reads (empty, no content) stay uniform
-        rows_of: dict[tuple[str, str | None], list[int]] = {}
-        for i, ((text, _), lang) in enumerate(zip(cleaned_flags, langs, strict=True)):
+        # distinct (text, language, read by sentence) -> rows; texts the model never reads (empty, no content)
+        # stay uniform
+        rows_of: dict[tuple[str, str | None, bool], list[int]] = {}
+        reads = customer_turns(turns)
+        for i, ((text, _), lang, by_sentence) in enumerate(zip(cleaned_flags, langs, reads, strict=True)):
             if text:
-                rows_of.setdefault((text, lang), []).append(i)
+                rows_of.setdefault((text, lang, by_sentence), []).append(i)
         distinct = list(rows_of)
         keys = pl.DataFrame(
-            {"text_key": [text_key(t, lang) for t, lang in distinct],
-             "model_key": [self.model_key(lang) for _, lang in distinct]},
+            {"text_key": [text_key(*key) for key in distinct],
+             "model_key": [self.model_key(lang) for _, lang, _ in distinct]},
             schema={"text_key": pl.String, "model_key": pl.String},
         )  # fmt: skip
         found = lookup(store, keys) if store is not None else {}
@@ -177,13 +188,15 @@ class AffectCache:
         return CachedAffect(scored, pooled, fresh, counts)
 
     def _score_misses(
-        self, texts: list[tuple[str, str | None]], keys: pl.DataFrame
+        self, texts: list[tuple[str, str | None, bool]], keys: pl.DataFrame
     ) -> tuple[pl.DataFrame, np.ndarray]:
         """Score these distinct normalised texts with the models: their cache rows and vectors."""
         if not texts:
             return pl.DataFrame(schema=CACHE_SCHEMA), np.zeros((0, 0), dtype=np.float32)
-        plain = [t for t, _ in texts]
-        result = self.scorer.score_texts(plain, [lang for _, lang in texts])
+        plain = [t for t, _, _ in texts]
+        result = self.scorer.score_texts(
+            plain, [lang for _, lang, _ in texts], by_sentence=[by_sentence for _, _, by_sentence in texts]
+        )
         vectors = self.scorer.complete_vectors(result, plain).astype(np.float32, copy=False)
         fresh = keys.with_columns(
             pl.Series("sentiment", result.sentiment, dtype=CACHE_SCHEMA["sentiment"]),

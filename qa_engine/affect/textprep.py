@@ -25,6 +25,7 @@ CLEANED = "cleaned_invalid_characters"
 PHATIC = "phatic_reply"  # scored neutral: see models/phatic.yaml
 DISMISSIVE = "dismissive_reply"  # scored negative: see models/dismissive.yaml
 RELIEF = "relief_reply"  # scored positive: see models/relief.yaml
+NEGATIVE_SENTENCE = "negative_sentence"  # read from its most negative sentence: see AffectScorer.score_texts
 TEXTLESS_FLAGS = (EMPTY, NO_CONTENT)  # turns with no text to read
 # ...and a phatic "ok, thanks" or "no, that's all": turns that say nothing about the customer's mood
 UNTELLING_FLAGS = (*TEXTLESS_FLAGS, PHATIC)
@@ -47,6 +48,11 @@ def clean(text: str | None) -> tuple[str, str | None]:
     if not any(ch.isalnum() or unicodedata.category(ch) == "So" for ch in fixed):
         return "", NO_CONTENT
     return fixed, flag
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a cleaned text that hold a letter or a digit, cut where `split_long` cuts."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and any(c.isalnum() for c in s)]
 
 
 def split_long(

@@ -86,7 +86,9 @@ def test_cached_results_equal_the_plain_scorer_on_miss_and_on_hit(
     # the greeting, the phatic reply, the German thanks and the Chinese text (twice): 6; blank and "???" never
     # reach the model
     assert first.counts == {"affect_texts": 6, "affect_cache_hits": 0, "affect_scored": 6}
-    assert sum(model_calls) == 5  # one multilingual model reads the en and de copies of a text once
+    # one multilingual model reads the en and de copies of a text once (5 texts); then the Chinese turn, read
+    # neutral as a whole, sentence by sentence (2 more)
+    assert sum(model_calls) == 5 + 2
     assert first.fresh.height == 6
     assert first.turns["affect_flag"].to_list()[3:5] == ["empty_text", "cleaned_invalid_characters"]
     assert_same_affect(first.turns, first.vectors, want, want_vectors)
@@ -146,3 +148,30 @@ def test_the_fingerprint_moves_with_what_the_model_names_do_not_say(
     assert AffectCache(scorer).fingerprint(LANGUAGES) == AffectCache(scorer).fingerprint(
         list(reversed(LANGUAGES))
     )
+
+
+def test_a_text_read_by_sentence_is_cached_apart_from_the_same_words_read_whole(
+    tmp_path: Path, scorer: AffectScorer
+) -> None:
+    """A customer's turn is read sentence by sentence too, an agent's is not: the same words are two cache rows."""
+    text = "Hallo, ich habe am 2. Mai Turnschuhe bestellt (Bestellung 80031177). Ich bin echt genervt."
+    turns = pl.DataFrame(
+        {
+            "ticket_id": ["T1", "T1"],
+            "turn_index": [0, 1],
+            "speaker": ["customer", "agent"],
+            "text": [text, text],
+        }
+    )
+    languages = pl.DataFrame({"ticket_id": ["T1"], "language": ["de"]})
+    store = Store(tmp_path / "qa.duckdb")
+    store.init()
+    first = AffectCache(scorer).score_turns(turns, languages, store)
+    assert first.counts == {"affect_texts": 2, "affect_cache_hits": 0, "affect_scored": 2}
+    save(store, first.fresh)
+    second = AffectCache(scorer).score_turns(turns, languages, store)
+    assert second.counts == {"affect_texts": 2, "affect_cache_hits": 2, "affect_scored": 0}
+    want = scorer.score_turns(turns.join(languages, on="ticket_id"))
+    for got in (first.turns, second.turns):
+        assert got["affect_flag"].to_list() == want["affect_flag"].to_list() == ["negative_sentence", None]
+        assert got["sentiment"].to_list() == want["sentiment"].to_list()
