@@ -59,7 +59,8 @@ TURNS_AFFECT: dict[str, pl.DataType] = {
     "sentiment_score": pl.Float32(),
     "emotion": pl.String(),
     "emotion_scores": EMOTION_SCORES,
-    "affect_flag": pl.String(),  # null, or why the turn got a default (empty text, no letters, ...)
+    # null, or why the reading is not the model's own (empty text, a phatic reply, a negative sentence, ...)
+    "affect_flag": pl.String(),
 }
 
 # Evidence of a rule outcome or tier reason: which turn and which characters of its text.
