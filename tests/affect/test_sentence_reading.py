@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from qa_engine.affect import AffectScorer, textprep
-from qa_engine.affect.labels import SENTIMENTS
+from qa_engine.affect.labels import EMOTIONS, SENTIMENTS
 
 NEGATIVE = SENTIMENTS.index("negative")
 
@@ -48,6 +48,26 @@ def test_facts_then_a_feeling_read_as_the_feeling(scorer: AffectScorer, language
     np.testing.assert_allclose(read.emotion[0], alone.emotion[strongest], atol=0.01)
     # contact reasons and satisfaction read the whole turn's vector, as before
     np.testing.assert_array_equal(read.pooled, whole.pooled)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("fr", "Bonjour, je vous ai écrit lundi au sujet du colis 6A88120934 et mardi aussi. Toujours aucune "
+               "réponse claire de votre part. Ras-le-bol."),
+        ("de", "Guten Tag, ich habe am Montag und am Mittwoch wegen der Bestellung 7712093 angerufen. Niemand hat "
+               "sich gemeldet. Jetzt reicht es aber."),
+    ],
+)  # fmt: skip
+def test_a_fed_up_last_sentence_from_the_phrase_list_makes_the_turn_angry(
+    scorer: AffectScorer, language: str, text: str
+) -> None:
+    """The model reads "Ras-le-bol." neutral even alone; the dismissive list (models/dismissive.yaml) corrects the
+    sentence, and the sentence gives the turn its reading."""
+    assert scorer.score_texts([text], [language], by_sentence=False).sentiment[0].argmax() != NEGATIVE
+    read = scorer.score_texts([text], [language])
+    assert read.sentiment[0].argmax() == NEGATIVE and read.emotion[0].argmax() == EMOTIONS.index("anger")
+    assert read.flags == [textprep.NEGATIVE_SENTENCE]
 
 
 def test_a_turn_with_a_sure_positive_sentence_too_keeps_its_whole_reading(scorer: AffectScorer) -> None:

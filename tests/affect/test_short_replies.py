@@ -75,6 +75,15 @@ def test_unquoted_yaml_booleans_are_a_clear_error(tmp_path) -> None:
         ("もういいです。", "ja"),
         ("算了算了", "zh"),
         ("Forget it. Whatever.", "en"),
+        # fed up: the models read these neutral or positive alone
+        ("J'en ai assez !", "fr"),
+        ("Ras-le-bol.", "fr"),
+        ("Jetzt reicht es aber.", "de"),
+        ("I've had enough.", "en"),
+        ("This is a joke.", "en"),
+        ("いい加減にしてください。", "ja"),
+        ("我受够了！", "zh"),
+        ("Ya basta. No aguanto más.", "es"),
     ],
 )
 def test_dismissals_are_dismissive(text: str, language: str) -> None:
@@ -90,6 +99,8 @@ def test_dismissals_are_dismissive(text: str, language: str) -> None:
         ("Never mind, I found the tracking number!", "en"),
         ("Laissez tomber la commande, je la récupère en magasin demain, merci", "fr"),
         ("forget it", "pt"),  # a language without a list
+        ("Ça suffit, merci.", "fr"),  # "that will do"
+        ("Es reicht.", "de"),
         ("", "fr"),
     ],
 )
