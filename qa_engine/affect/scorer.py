@@ -23,7 +23,7 @@ from qa_engine.affect.registry import ModelSpec, Registry, load_registry
 _SENT_VALUE = np.array([-1.0, 0.0, 1.0], dtype=np.float32)  # negative, neutral, positive
 DEFAULT_EMBEDDED = "embedded/affect-e5s6-v1"  # under models/: the vector encoder when the registry names none
 # a turn's sentence that reads negative at least this surely gives the turn its reading (`_read_negative_sentences`);
-# 0.8: every public figure within 0.005 of the whole-turn reading (0.6 cost Spanish tweets 0.012)
+# 0.8: no public figure lower by more than 0.005 (0.6 cost Spanish tweets 0.012)
 NEGATIVE_SENTENCE_MIN = 0.8
 MAX_SENTENCES = 12  # longer turns (e-mails) are read whole
 
@@ -149,10 +149,11 @@ class AffectScorer:
         """A turn that tells its facts and then its feeling ("Mein Paket ist nicht angekommen. Ich bin echt
         sauer.") reads neutral as a whole: the mean over every token dilutes the one sentence that carries the
         feeling. A turn of 2-12 sentences not read negative is read again sentence by sentence; when a sentence
-        reads negative with at least NEGATIVE_SENTENCE_MIN and none reads positive as surely, the turn takes that
-        sentence's sentiment and emotion (flag `negative_sentence`). A turn with a sure positive sentence too is
-        mixed and keeps its whole reading, and so does a long e-mail read in chunks. The pooled vector stays the
-        whole turn's (contact reasons and satisfaction read it)."""
+        reads negative with at least NEGATIVE_SENTENCE_MIN and no sentence reads positive, the turn takes that
+        sentence's sentiment and emotion (flag `negative_sentence`). A turn with a positive sentence too is mixed
+        (a 3-star review: "Quick delivery. The handle broke after a week.") and keeps its whole reading, and so
+        does a long e-mail read in chunks. The pooled vector stays the whole turn's (contact reasons and
+        satisfaction read it)."""
         negative, positive = SENTIMENTS.index("negative"), SENTIMENTS.index("positive")
         owners: list[int] = []
         parts: list[str] = []
@@ -173,10 +174,8 @@ class AffectScorer:
             probs = read.sentiment[ks]
             sure_negative = [k for k, p in zip(ks, probs, strict=True) if p.argmax() == negative
                              and p[negative] >= NEGATIVE_SENTENCE_MIN]  # fmt: skip
-            sure_positive = any(
-                p.argmax() == positive and p[positive] >= NEGATIVE_SENTENCE_MIN for p in probs
-            )
-            if sure_negative and not sure_positive:
+            mixed = any(p.argmax() == positive for p in probs)
+            if sure_negative and not mixed:
                 k = max(sure_negative, key=lambda k: read.sentiment[k, negative])
                 sent[i], emo[i], flags[i] = read.sentiment[k], read.emotion[k], textprep.NEGATIVE_SENTENCE
 
