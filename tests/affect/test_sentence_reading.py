@@ -99,3 +99,51 @@ def test_sentences_are_cut_where_long_texts_are_and_need_a_letter_or_digit() -> 
     ]
     assert textprep.sentences("我的包裹呢？已经两周了。") == ["我的包裹呢？", "已经两周了。"]
     assert textprep.sentences("One sentence only") == ["One sentence only"]
+
+
+# 3-star reviews: a plus, a minus, a shrug (written for this test, 8 per language; not from any evaluation set)
+MIXED_REVIEWS = [
+    ('en', "Delivery was quick. Unfortunately the handle broke after a week. For the price it's okay."),
+    ('en', 'Looks nice on the shelf. The sound is thin and the bass is weak. Does the job for a kitchen radio.'),
+    ('en', 'Fits as expected. The fabric started pilling after two washes, which is disappointing. Still wearing it at home.'),
+    ('en', 'Setup took ten minutes. The app keeps disconnecting and that is really annoying. When it works, it works.'),
+    ('en', 'Arrived on time and well packed. Battery life is much shorter than advertised. Average product overall.'),
+    ('en', "The color is slightly different from the photos. Material feels cheap. It's fine for occasional use."),
+    ('en', "Comfortable for short walks. After an hour my feet hurt badly. I'd give it three stars."),
+    ('en', 'Easy to clean. The lid leaks if you tip it over, very frustrating. Otherwise a normal bottle.'),
+    ('de', 'Die Lieferung kam schnell. Leider ist der Griff nach einer Woche abgebrochen. Für den Preis in Ordnung.'),
+    ('de', 'Sieht gut aus. Der Klang ist dünn und der Bass schwach. Als Küchenradio reicht es.'),
+    ('de', 'Passt wie erwartet. Der Stoff fusselt schon nach zwei Wäschen, das ist enttäuschend. Zu Hause trage ich es trotzdem.'),
+    ('de', 'Die Einrichtung dauerte zehn Minuten. Die App verliert ständig die Verbindung, das nervt wirklich. Wenn es läuft, läuft es.'),
+    ('de', 'Pünktlich und gut verpackt angekommen. Der Akku hält viel kürzer als angegeben. Insgesamt durchschnittlich.'),
+    ('de', 'Die Farbe weicht etwas von den Fotos ab. Das Material wirkt billig. Für gelegentliche Nutzung okay.'),
+    ('de', 'Bequem für kurze Spaziergänge. Nach einer Stunde tun mir die Füße weh. Drei Sterne.'),
+    ('de', 'Leicht zu reinigen. Der Deckel ist undicht, wenn man die Flasche kippt, sehr ärgerlich. Ansonsten eine normale Flasche.'),
+    ('fr', "Livraison rapide. Malheureusement la poignée a cassé au bout d'une semaine. Pour le prix, ça va."),
+    ('fr', "Joli sur l'étagère. Le son est faible et les basses inexistantes. Suffisant pour une radio de cuisine."),
+    ('fr', "Taille conforme. Le tissu bouloche après deux lavages, c'est décevant. Je le porte quand même à la maison."),
+    ('fr', "Installation en dix minutes. L'application se déconnecte sans arrêt et c'est vraiment pénible. Quand ça marche, ça marche."),
+    ('fr', "Arrivé à l'heure et bien emballé. L'autonomie est bien plus courte qu'annoncé. Produit moyen dans l'ensemble."),
+    ('fr', 'La couleur est un peu différente des photos. La matière fait bon marché. Correct pour un usage occasionnel.'),
+    ('fr', "Confortable pour de petites marches. Au bout d'une heure j'ai mal aux pieds. Trois étoiles."),
+    ('fr', 'Facile à nettoyer. Le couvercle fuit si on penche la bouteille, très agaçant. Sinon une bouteille normale.'),
+    ('es', 'El envío fue rápido. Por desgracia el asa se rompió a la semana. Por el precio, está bien.'),
+    ('es', 'Queda bonito en la estantería. El sonido es pobre y los graves flojos. Para la cocina sirve.'),
+    ('es', 'La talla es la esperada. La tela hace bolitas tras dos lavados, decepcionante. En casa lo sigo usando.'),
+    ('es', 'Se instala en diez minutos. La aplicación se desconecta continuamente y eso es muy molesto. Cuando funciona, funciona.'),
+    ('es', 'Llegó a tiempo y bien embalado. La batería dura mucho menos de lo anunciado. Un producto normalito.'),
+    ('es', 'El color es algo distinto al de las fotos. El material parece barato. Vale para un uso ocasional.'),
+    ('es', 'Cómodas para paseos cortos. Después de una hora me duelen los pies. Tres estrellas.'),
+    ('es', 'Fácil de limpiar. La tapa gotea si inclinas la botella, muy fastidioso. Por lo demás, una botella normal.'),
+]  # fmt: skip
+
+
+def test_mixed_reviews_are_rarely_turned_negative(scorer: AffectScorer) -> None:
+    """A review with a positive sentence is mixed and keeps its whole reading; the reading by sentence may only turn
+    those whose plus the model does not read positive. Measured when adopted: 1 of the 32 (docs/affect_heads.md,
+    eleventh round; a "sure positive" rule instead turned 3)."""
+    texts, languages = [t for _, t in MIXED_REVIEWS], [lang for lang, _ in MIXED_REVIEWS]
+    whole = scorer.score_texts(texts, languages, by_sentence=False).sentiment.argmax(1)
+    read = scorer.score_texts(texts, languages)
+    turned = [t for t, w, r in zip(texts, whole, read.sentiment.argmax(1), strict=True) if w != NEGATIVE == r]
+    assert len(turned) <= 2, turned
