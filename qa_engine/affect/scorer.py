@@ -151,9 +151,12 @@ class AffectScorer:
         feeling. A turn of 2-12 sentences not read negative is read again sentence by sentence; when a sentence
         reads negative with at least NEGATIVE_SENTENCE_MIN and no sentence reads positive, the turn takes that
         sentence's sentiment and emotion (flag `negative_sentence`). A turn with a positive sentence too is mixed
-        (a 3-star review: "Quick delivery. The handle broke after a week.") and keeps its whole reading, and so
-        does a long e-mail read in chunks. The pooled vector stays the whole turn's (contact reasons and
+        (a 3-star review: "Quick delivery. The handle broke after a week.") and keeps its whole reading, unless
+        that sentence is only a courtesy formula ("Thanks in advance!", "Viele Grüße Sabine", `models/courtesy.yaml`);
+        a long e-mail read in chunks keeps its whole reading too. The pooled vector stays the whole turn's (contact reasons and
         satisfaction read it)."""
+        from qa_engine.affect.short_replies import is_courtesy
+
         negative, positive = SENTIMENTS.index("negative"), SENTIMENTS.index("positive")
         owners: list[int] = []
         parts: list[str] = []
@@ -174,7 +177,10 @@ class AffectScorer:
             probs = read.sentiment[ks]
             sure_negative = [k for k, p in zip(ks, probs, strict=True) if p.argmax() == negative
                              and p[negative] >= NEGATIVE_SENTENCE_MIN]  # fmt: skip
-            mixed = any(p.argmax() == positive for p in probs)
+            mixed = any(
+                p.argmax() == positive and not is_courtesy(parts[k], languages[i])
+                for k, p in zip(ks, probs, strict=True)
+            )
             if sure_negative and not mixed:
                 k = max(sure_negative, key=lambda k: read.sentiment[k, negative])
                 sent[i], emo[i], flags[i] = read.sentiment[k], read.emotion[k], textprep.NEGATIVE_SENTENCE

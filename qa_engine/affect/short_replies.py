@@ -12,11 +12,16 @@ spaces and punctuation ignored, at most `max_chars` letters and digits):
 - relief (`models/relief.yaml`, French only: "Je suis soulagée !", "ça me rassure") ends a customer's worry, but the
   embedded model reads French relief negative even after its support stage (docs/affect_heads.md): a negative
   reading is scored positive, joy (`relief_reply`).
+
+A fourth list, courtesy formulas (`models/courtesy.yaml`: "Viele Grüße Sabine Krämer", "Thanks in advance!"), is read
+per sentence: such a sentence does not make a customer turn mixed when it is read sentence by sentence
+(`AffectScorer._read_negative_sentences`).
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from pathlib import Path
 
@@ -28,7 +33,10 @@ from qa_engine.errors import QAError
 PHATIC_FILE = "phatic.yaml"  # under models/
 DISMISSIVE_FILE = "dismissive.yaml"
 RELIEF_FILE = "relief.yaml"
-LIST_FILES = (PHATIC_FILE, DISMISSIVE_FILE, RELIEF_FILE)  # what the affect cache's key hashes
+COURTESY_FILE = "courtesy.yaml"
+LIST_FILES = (PHATIC_FILE, DISMISSIVE_FILE, RELIEF_FILE, COURTESY_FILE)  # what the affect cache's key hashes
+# a trailing capitalised word, the writer's name after a sign-off ("Viele Grüße Sabine Krämer", "Best, John.")
+_TRAILING_NAME = re.compile(r"[,\s]+[A-ZÀ-ÖØ-ÞĀ-Ž][\w'.-]*[.!]?\s*$")
 _KEEP = {
     "L",
     "N",
@@ -91,3 +99,21 @@ def dismissive_replies() -> ShortReplies:
 @functools.cache
 def relief_replies() -> ShortReplies:
     return ShortReplies.load(paths.models_dir() / RELIEF_FILE)
+
+
+@functools.cache
+def courtesy_formulas() -> ShortReplies:
+    return ShortReplies.load(paths.models_dir() / COURTESY_FILE)
+
+
+def is_courtesy(sentence: str, language: str | None) -> bool:
+    """Whether a sentence is only a courtesy formula, perhaps signed with a name of up to three words."""
+    text = sentence.strip()
+    for _ in range(4):
+        if courtesy_formulas().matches(text, language):
+            return True
+        shorter = _TRAILING_NAME.sub("", text)
+        if shorter == text:
+            return False
+        text = shorter
+    return False

@@ -70,6 +70,21 @@ def test_a_fed_up_last_sentence_from_the_phrase_list_makes_the_turn_angry(
     assert read.flags == [textprep.NEGATIVE_SENTENCE]
 
 
+def test_a_complaint_e_mail_that_closes_politely_still_reads_as_its_complaint(scorer: AffectScorer) -> None:
+    """The closing reads positive alone, but it is a courtesy formula (models/courtesy.yaml), not a plus that would
+    make the turn mixed."""
+    text = (
+        "Guten Tag, ich habe die Jacke am 12. zurückgeschickt (Sendung 6A55102934). Bis heute ist keine Erstattung "
+        "auf meinem Konto. Langsam reicht es mir wirklich. Vielen Dank im Voraus, Jana Müller"
+    )
+    parts = textprep.sentences(text)
+    alone = scorer.score_texts(parts, ["de"] * len(parts), by_sentence=False).sentiment
+    assert alone[-1].argmax() == SENTIMENTS.index("positive")
+    assert scorer.score_texts([text], ["de"], by_sentence=False).sentiment[0].argmax() != NEGATIVE
+    read = scorer.score_texts([text], ["de"])
+    assert read.sentiment[0].argmax() == NEGATIVE and read.flags == [textprep.NEGATIVE_SENTENCE]
+
+
 def test_a_turn_with_a_sure_positive_sentence_too_keeps_its_whole_reading(scorer: AffectScorer) -> None:
     text = "Thanks so much, the new one works perfectly. But the first one was a total disaster."
     parts = scorer.score_texts(textprep.sentences(text), ["en", "en"], by_sentence=False).sentiment

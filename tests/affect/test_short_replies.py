@@ -9,7 +9,13 @@ import pytest
 
 from qa_engine.affect.labels import EMOTIONS, SENTIMENTS
 from qa_engine.affect.scorer import _correct_short_replies
-from qa_engine.affect.short_replies import ShortReplies, dismissive_replies, phatic_replies, relief_replies
+from qa_engine.affect.short_replies import (
+    ShortReplies,
+    dismissive_replies,
+    is_courtesy,
+    phatic_replies,
+    relief_replies,
+)
 from qa_engine.errors import QAError
 
 
@@ -161,3 +167,22 @@ def test_only_a_negative_reading_of_relief_is_made_positive() -> None:
     assert SENTIMENTS[sent[0].argmax()] == "positive" and EMOTIONS[emo[0].argmax()] == "joy"
     np.testing.assert_allclose(sent[1], [0.1, 0.2, 0.7])
     assert flags == ["relief_reply", None, "phatic_reply"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language", "courtesy"),
+    [
+        ("Viele Grüße Sabine Krämer", "de", True),  # a sign-off with the writer's name
+        ("Best regards, John", "en", True),
+        ("Thanks in advance!", "en", True),
+        ("Merci d'avance, Marie Dupont.", "fr", True),
+        ("よろしくお願いいたします。", "ja", True),
+        ("谢谢！", "zh", True),
+        ("Delivery was quick.", "en", False),  # a review's plus is not courtesy
+        ("Great product.", "en", False),
+        ("Merci encore, c'est parfait.", "fr", False),
+        ("Thanks for nothing, John", "en", False),
+    ],
+)
+def test_courtesy_formulas_are_told_from_praise(sentence: str, language: str, courtesy: bool) -> None:
+    assert is_courtesy(sentence, language) is courtesy
