@@ -35,9 +35,9 @@ from qa_engine.affect.training.heads import HeadConfig, build_sets, is_own
 from qa_engine.affect.training.train import (
     Targets,
     TrainConfig,
-    _batches,
-    _class_weights,
     build_training_set,
+    emotion_class_weights,
+    length_bucketed_batches,
     optimiser,
     training_step,
 )
@@ -93,12 +93,15 @@ def continue_on_support(
     model, config = embedded.load(folder)
     model.sentiment_refit = None  # fitted again on the new encoder by the heads stage
     tok = embedded.tokenizer(config.max_length)
-    targets = Targets.of(mix, tok, _class_weights(first_train))  # stage one's emotion weights: the same loss
+    # stage one's emotion weights: the same loss
+    targets = Targets.of(mix, tok, emotion_class_weights(first_train))
     total = math.ceil(len(mix) / cfg.batch_size)
     optimizer, schedule = optimiser(model, cfg.lr_encoder, cfg.lr_heads, cfg.weight_decay, total, cfg.warmup)
     model.train()
     started = time.time()
-    for step, batch in enumerate(_batches(targets.lengths, cfg.batch_size, random.Random(cfg.seed * 1000))):
+    for step, batch in enumerate(
+        length_bucketed_batches(targets.lengths, cfg.batch_size, random.Random(cfg.seed * 1000))
+    ):
         torch.manual_seed(cfg.seed + step)
         loss = training_step(model, targets, batch, optimizer, schedule)
         if step % 50 == 0:

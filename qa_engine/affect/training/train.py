@@ -74,7 +74,7 @@ def build_training_set(root: Path, cfg: TrainConfig) -> tuple[list[Example], lis
     return train, tune
 
 
-def _batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+def length_bucketed_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
     """Length bucketing: shuffle, sort within chunks of 50 batches, cut, shuffle the batch order."""
     idx = list(range(len(lengths)))
     rng.shuffle(idx)
@@ -97,7 +97,7 @@ def collate(ids: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tens
     return input_ids, mask
 
 
-def _class_weights(examples: list[Example]) -> torch.Tensor:
+def emotion_class_weights(examples: list[Example]) -> torch.Tensor:
     """Inverse square-root frequency of each emotion: rare classes count more, without exploding."""
     counts = np.ones(len(EMOTIONS))
     for e in examples:
@@ -182,7 +182,7 @@ def train(data: Path | None, out: Path, run_dir: Path, cfg: TrainConfig | None =
 
     train_set, tune_set = build_training_set(root, cfg)
     tok = embedded.tokenizer(cfg.max_length)
-    targets = Targets.of(train_set, tok, _class_weights(train_set))
+    targets = Targets.of(train_set, tok, emotion_class_weights(train_set))
     log.info("training examples %d, tune examples %d", len(train_set), len(tune_set))
 
     model = embedded.AffectNet(cfg.layers)
@@ -204,7 +204,9 @@ def train(data: Path | None, out: Path, run_dir: Path, cfg: TrainConfig | None =
     started, seen = time.time(), 0
     while step < total:
         epoch = step // steps_per_epoch
-        order = _batches(targets.lengths, cfg.batch_size, random.Random(cfg.seed * 1000 + epoch))
+        order = length_bucketed_batches(
+            targets.lengths, cfg.batch_size, random.Random(cfg.seed * 1000 + epoch)
+        )
         for batch in order[step % steps_per_epoch :]:
             if step >= total:
                 break
@@ -243,6 +245,8 @@ __all__ = [
     "TrainConfig",
     "build_training_set",
     "collate",
+    "emotion_class_weights",
+    "length_bucketed_batches",
     "optimiser",
     "train",
     "training_step",
