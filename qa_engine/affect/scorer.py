@@ -152,34 +152,32 @@ class AffectScorer:
         reads negative with at least NEGATIVE_SENTENCE_MIN and no sentence reads positive, the turn takes that
         sentence's sentiment and emotion (flag `negative_sentence`). A turn with a positive sentence too is mixed
         (a 3-star review: "Quick delivery. The handle broke after a week.") and keeps its whole reading, unless
-        that sentence is only a courtesy formula ("Thanks in advance!", "Viele Grüße Sabine", `models/courtesy.yaml`);
-        a long e-mail read in chunks keeps its whole reading too. The pooled vector stays the whole turn's (contact reasons and
-        satisfaction read it)."""
+        that sentence is only a courtesy formula ("Thanks in advance!", "Viele Grüße Sabine",
+        `models/courtesy.yaml`); a long e-mail read in chunks keeps its whole reading too. The pooled vector stays
+        the whole turn's (contact reasons and satisfaction read it)."""
         from qa_engine.affect.short_replies import is_courtesy
 
         negative, positive = SENTIMENTS.index("negative"), SENTIMENTS.index("positive")
-        owners: list[int] = []
+        spans: dict[int, range] = {}  # turn -> its sentences' rows in `parts`
         parts: list[str] = []
         for i, text in enumerate(texts):
             if not (wanted[i] and text) or flags[i] == textprep.SAMPLED or sent[i].argmax() == negative:
                 continue
             found = textprep.sentences(text)
             if 2 <= len(found) <= MAX_SENTENCES:
-                owners += [i] * len(found)
+                spans[i] = range(len(parts), len(parts) + len(found))
                 parts += found
         if not parts:
             return
-        read = self.score_texts(parts, [languages[i] for i in owners], by_sentence=False)
-        by_owner: dict[int, list[int]] = defaultdict(list)
-        for k, i in enumerate(owners):
-            by_owner[i].append(k)
-        for i, ks in by_owner.items():
-            probs = read.sentiment[ks]
-            sure_negative = [k for k, p in zip(ks, probs, strict=True) if p.argmax() == negative
-                             and p[negative] >= NEGATIVE_SENTENCE_MIN]  # fmt: skip
+        read = self.score_texts(
+            parts, [languages[i] for i, span in spans.items() for _ in span], by_sentence=False
+        )
+        for i, span in spans.items():
+            sure_negative = [k for k in span if read.sentiment[k].argmax() == negative
+                             and read.sentiment[k, negative] >= NEGATIVE_SENTENCE_MIN]  # fmt: skip
             mixed = any(
-                p.argmax() == positive and not is_courtesy(parts[k], languages[i])
-                for k, p in zip(ks, probs, strict=True)
+                read.sentiment[k].argmax() == positive and not is_courtesy(parts[k], languages[i])
+                for k in span
             )
             if sure_negative and not mixed:
                 k = max(sure_negative, key=lambda k: read.sentiment[k, negative])
