@@ -55,17 +55,12 @@ KNOWN_MODEL_MISSES = {
         "T-5010",
     ): "empathy_when_upset fails: 'Nunca me había pasado.' (it never happened to me before), the last sentence "
     "of a calm customs question, reads negative 0.92, sadness 0.63",
-    # contact reasons the classifier gets wrong (reasons.v2:8f30bc7139a4), with what it says instead and why
+    # contact reasons the classifier gets wrong (reasons.v2:b778f57bd93a), with what it says instead and why
     (
         "contact_reason",
         "T-5006",
-    ): "logistics.lost 0.51: a phishing mail about a failed payment that threatens to "
+    ): "logistics.lost 0.59: a phishing mail about a failed payment that threatens to "
     "lose the order reads as a lost parcel, just ahead of the account and payment reasons",
-    (
-        "contact_reason",
-        "T-5011",
-    ): "complaint.product 0.97: the disappointed 'no es lo mismo, qué pena' about the "
-    "replacement outweighs the cancelled order (order)",
     (
         "contact_reason",
         "T-4008",
@@ -74,7 +69,7 @@ KNOWN_MODEL_MISSES = {
     (
         "contact_reason",
         "T-5009",
-    ): "order.change 0.88: whether an ordered item includes the charger is a product "
+    ): "order.change 0.86: whether an ordered item includes the charger is a product "
     "question (presales); the order number pulls it to order",
 }
 
@@ -147,7 +142,7 @@ def test_contact_reason_is_what_a_person_would_say(scored: dict[str, pl.DataFram
 
 
 def test_contact_reason_agreement(scored: dict[str, pl.DataFrame]) -> None:
-    """The figure the README and the reasons model card state: 69 of the 73 example tickets with a clear reason."""
+    """The figure the README and the reasons model card state: 70 of the 73 example tickets with a clear reason."""
     got = dict(zip(scored["tickets"]["ticket_id"], scored["tickets"]["contact_reason"], strict=True))
     judged = [tid for tid, t in TRUTH_BY_ID.items() if "contact_reason" in t]
     agree = sum(got[tid] in _accepted(tid) for tid in judged)

@@ -61,7 +61,7 @@ def fit_cmd(
     registry: RegistryOption = None,
     model: ModelOption = None,
 ) -> None:
-    """Fit both classifiers on the taxonomy's and the signal file's examples (deterministic; about 3 minutes on a quiet 2-core machine for 11,000 examples).
+    """Fit both classifiers on the taxonomy's and the signal file's examples (deterministic; about 3 minutes on a quiet 2-core machine for 12,000 examples).
 
     The examples are encoded in fp32 whatever the registry serves: bf16 (`auto` on CPUs with native bf16) moves
     the vectors with the CPU's kernels and thread count, so a bf16 fit does not reproduce the committed weights
