@@ -43,7 +43,8 @@ UNSEEN_SET = "reasons/eval/unseen.tsv"
 # `contact_reason_realistic/<language>`.
 REALISTIC_SETS = "reasons/eval/requests_*_realistic.tsv"
 # Short requests in the style of public intent data (placing an order, reaching a person, newsletters, invoices),
-# written by hand apart from the examples, rows close to an example removed: 88 English, 26 in five other languages. Not in the card's figures: `qa reasons eval --reasons-set models/reasons/eval/intent_probe.tsv`.
+# written by hand apart from the examples, rows close to an example removed: 88 English, 26 in five other
+# languages. Not in the card's figures: `qa reasons eval --reasons-set models/reasons/eval/intent_probe.tsv`.
 INTENT_PROBE_SET = "reasons/eval/intent_probe.tsv"
 # Whole conversations (3-9 turns, 24 per language) written apart from the examples and never scored while they were
 # written: an opening request followed by turns in another reason's words (a refund asked after a lost parcel, a
