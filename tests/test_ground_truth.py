@@ -55,12 +55,12 @@ KNOWN_MODEL_MISSES = {
         "T-5010",
     ): "empathy_when_upset fails: 'Nunca me había pasado.' (it never happened to me before), the last sentence "
     "of a calm customs question, reads negative 0.92, sadness 0.63",
-    # contact reasons the classifier gets wrong (reasons.v2:b778f57bd93a), with what it says instead and why
+    # contact reasons the classifier gets wrong (reasons.v2:035ab9ea87af), with what it says instead and why
     (
         "contact_reason",
-        "T-5006",
-    ): "logistics.lost 0.59: a phishing mail about a failed payment that threatens to "
-    "lose the order reads as a lost parcel, just ahead of the account and payment reasons",
+        "T-6008",
+    ): "logistics.delayed 0.76: a coffee machine delivered yesterday that does not switch on reads as a "
+    "delivery problem ('livrée hier', twenty minutes on hold), not as a faulty item (returns)",
     (
         "contact_reason",
         "T-4008",

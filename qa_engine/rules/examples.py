@@ -99,6 +99,11 @@ def run_examples(
     ]
 
 
+def _sub_reason(reason: str | None) -> str | None:
+    """The sub-reason an example names (`logistics.tracking`), if it names one rather than a reason."""
+    return reason if reason and "." in reason else None
+
+
 def example_frames(
     cases: Sequence[ExampleCase], *, affect: AffectScorer | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -109,7 +114,8 @@ def example_frames(
             "language": [c.example.language for c in cases],
             "channel": [c.example.channel for c in cases],
             "market": [c.example.market for c in cases],
-            "contact_reason": [c.example.contact_reason for c in cases],
+            "contact_reason": [(c.example.contact_reason or "").partition(".")[0] or None for c in cases],
+            "contact_sub_reason": [_sub_reason(c.example.contact_reason) for c in cases],
         },
         schema={
             "ticket_id": pl.String,
@@ -117,6 +123,7 @@ def example_frames(
             "channel": pl.String,
             "market": pl.String,
             "contact_reason": pl.String,
+            "contact_sub_reason": pl.String,
         },
     )
     rows = [

@@ -7,6 +7,7 @@ Examples are mini-conversations: a language, a channel and turns written `{speak
 
 from __future__ import annotations
 
+import re
 import string
 from datetime import datetime
 from typing import Any, Literal
@@ -50,7 +51,9 @@ class Example(Strict):
     language: str = Field(min_length=2)
     channel: str = "chat"
     market: str | None = None  # metadata.market of the ticket, for rules scoped by `markets`
-    contact_reason: str | None = None  # for rules scoped by `contact_reasons` (the reasons stage's verdict)
+    contact_reason: str | None = (
+        None  # for rules scoped by `contact_reasons`: a reason or `reason.sub_reason`
+    )
     note: str | None = None
     turns: list[ExampleTurn] = Field(min_length=1)
 
@@ -67,7 +70,7 @@ class Example(Strict):
     @field_validator("contact_reason")
     @classmethod
     def _reason(cls, value: str | None) -> str | None:
-        return value if value is None else _one_of(value, CONTACT_REASONS)
+        return value if value is None else _contact_reason(value)
 
 
 class Examples(Strict):
@@ -178,7 +181,7 @@ class RuleSpec(Strict):
     def _contact_reasons(cls, value: str | list[str]) -> str | list[str]:
         if value != ALL:
             for reason in value:
-                _one_of(reason, CONTACT_REASONS)
+                _contact_reason(reason)
         return value
 
     @field_validator("languages")
@@ -189,6 +192,16 @@ class RuleSpec(Strict):
                 if not code.isalpha() or not 2 <= len(code) <= 3 or code != code.lower():
                     raise ValueError(f"'{code}' is not a lower-case ISO 639-1 code")
         return value
+
+
+def _contact_reason(value: str) -> str:
+    """A contact reason (`logistics`) or one of its sub-reasons (`logistics.tracking`): a scope may be narrower
+    than a reason, e.g. a tracking rule that must not judge questions about delivery options."""
+    reason, dot, sub = value.partition(".")
+    _one_of(reason, CONTACT_REASONS)
+    if dot and not re.fullmatch(r"[a-z][a-z0-9_]*", sub):
+        raise ValueError(f"'{value}' is not a sub-reason id (reason.sub_reason, lower case)")
+    return value
 
 
 def _market_code(value: str) -> str:

@@ -1,5 +1,6 @@
 """Rule scopes by market and contact reason (CONTRACT.md section 3): a rule judges only the tickets of its
-`markets` (the ticket's `metadata.market`) and `contact_reasons` (the reasons stage's `contact_reason`).
+`markets` (the ticket's `metadata.market`) and `contact_reasons` (the reasons stage's `contact_reason`, or its
+`contact_sub_reason` for an entry that names one, e.g. `logistics.tracking`).
 
 The rules stage runs before the reasons stage (and, on helper processes, before the ticket's reasons are known),
 so rules are judged on every ticket and the scopes are applied to the results once the reasons are in: a result
@@ -29,8 +30,18 @@ def apply_scopes(rules: Sequence[Rule], tickets: pl.DataFrame, results: pl.DataF
         if "contact_reason" in tickets.columns
         else pl.Series([None] * tickets.height, dtype=pl.String)
     )
+    subs = (
+        tickets["contact_sub_reason"].cast(pl.String)
+        if "contact_sub_reason" in tickets.columns
+        else pl.Series([None] * tickets.height, dtype=pl.String)
+    )
     facts = pl.DataFrame(
-        {"ticket_id": tickets["ticket_id"], "_market": ticket_markets(tickets), "_reason": reasons}
+        {
+            "ticket_id": tickets["ticket_id"],
+            "_market": ticket_markets(tickets),
+            "_reason": reasons,
+            "_sub": subs,
+        }
     ).unique("ticket_id", keep="first")
     why = pl.lit(None, dtype=pl.String)
     for rule in reversed(
@@ -39,10 +50,10 @@ def apply_scopes(rules: Sequence[Rule], tickets: pl.DataFrame, results: pl.DataF
         is_rule = pl.col("rule_id") == rule.id
         markets, reasons_in = rule.spec.markets, rule.spec.contact_reasons
         if reasons_in != ALL:
-            outside = ~pl.col("_reason").is_in(reasons_in).fill_null(False)
-            text = pl.format(
-                "the rule does not cover contact reason '{}'", pl.col("_reason").fill_null("none")
-            )
+            inside = pl.col("_reason").is_in(reasons_in).fill_null(False)
+            outside = ~(inside | pl.col("_sub").is_in(reasons_in).fill_null(False))
+            named = pl.coalesce("_sub", "_reason") if any("." in r for r in reasons_in) else pl.col("_reason")
+            text = pl.format("the rule does not cover contact reason '{}'", named.fill_null("none"))
             why = pl.when(is_rule & outside).then(text).otherwise(why)
         if markets != ALL:
             outside = ~pl.col("_market").is_in(markets).fill_null(False)

@@ -58,7 +58,9 @@ def test_list_json_is_one_array_with_the_contract_fields() -> None:
         ["DE", "JP"],
         "*",
     )
-    assert by_id["logistics_tracking_or_date"]["contact_reasons"] == ["logistics"]
+    assert by_id["logistics_tracking_or_date"]["contact_reasons"] == [
+        "logistics.tracking", "logistics.delayed", "logistics.lost", "logistics.customs", "logistics.wrong_address",
+    ]  # fmt: skip
     assert by_id["returns_window_or_next_step"]["contact_reasons"] == ["returns"]
 
 

@@ -30,6 +30,7 @@ def _scored(
     frame = frame.with_columns(
         metadata=pl.Series([json.dumps(t["metadata"]) if "metadata" in t else None for t in tickets]),
         contact_reason=pl.Series([t.get("reason") for t in tickets], dtype=pl.String),
+        contact_sub_reason=pl.Series([t.get("sub") for t in tickets], dtype=pl.String),
     )
     results = apply_scopes(pack.rules, frame, evaluate(pack, frame, turns))
     return {row["ticket_id"]: row for row in results.iter_rows(named=True)}
@@ -52,6 +53,22 @@ def test_contact_reasons_scope_by_the_reasons_verdict(make_pack, rule_dict, fram
     rows = _scored(make_pack, rule_dict, frames, {"contact_reasons": ["logistics"]}, tickets)
     assert {k: v["outcome"] for k, v in rows.items()} == {"l": "fail", "p": "na", "n": "na"}
     assert rows["p"]["detail"] == "the rule does not cover contact reason 'payment'"
+
+
+def test_a_sub_reason_scope_judges_only_that_sub_reason(make_pack, rule_dict, frames) -> None:
+    # a tracking rule must not judge "do you ship to Canada?", which is logistics too
+    tickets = [{"id": "late", "reason": "logistics", "sub": "logistics.delayed"},
+               {"id": "options", "reason": "logistics", "sub": "logistics.delivery_options"},
+               {"id": "paid", "reason": "payment", "sub": "payment.failed"}, {"id": "none"}]  # fmt: skip
+    scope = {"contact_reasons": ["logistics.delayed", "payment"]}
+    rows = _scored(make_pack, rule_dict, frames, scope, tickets)
+    assert {k: v["outcome"] for k, v in rows.items()} == {
+        "late": "fail",
+        "options": "na",
+        "paid": "fail",
+        "none": "na",
+    }
+    assert rows["options"]["detail"] == "the rule does not cover contact reason 'logistics.delivery_options'"
 
 
 def test_both_scopes_must_hold_and_unscoped_rules_are_untouched(make_pack, rule_dict, frames) -> None:
@@ -80,7 +97,9 @@ def test_markets_are_read_from_metadata_json() -> None:
 @pytest.mark.parametrize(
     ("scope", "field"),
     [({"markets": ["de"]}, "markets"), ({"markets": ["DEU"]}, "markets"), ({"markets": []}, "markets"),
-     ({"contact_reasons": ["shipping"]}, "contact_reasons"), ({"contact_reasons": "logistics"}, "contact_reasons")],
+     ({"contact_reasons": ["shipping"]}, "contact_reasons"), ({"contact_reasons": "logistics"}, "contact_reasons"),
+     ({"contact_reasons": ["shipping.lost"]}, "contact_reasons"),
+     ({"contact_reasons": ["logistics.Lost Parcel"]}, "contact_reasons")],
 )  # fmt: skip
 def test_a_bad_scope_fails_the_pack_with_its_field(make_pack, rule_dict, scope: dict, field: str) -> None:
     with pytest.raises(QAError) as caught:
