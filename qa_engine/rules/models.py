@@ -51,9 +51,8 @@ class Example(Strict):
     language: str = Field(min_length=2)
     channel: str = "chat"
     market: str | None = None  # metadata.market of the ticket, for rules scoped by `markets`
-    contact_reason: str | None = (
-        None  # for rules scoped by `contact_reasons`: a reason or `reason.sub_reason`
-    )
+    # for rules scoped by `contact_reasons`: a reason or `reason.sub_reason`
+    contact_reason: str | None = None
     note: str | None = None
     turns: list[ExampleTurn] = Field(min_length=1)
 

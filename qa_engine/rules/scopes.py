@@ -25,22 +25,12 @@ def apply_scopes(rules: Sequence[Rule], tickets: pl.DataFrame, results: pl.DataF
     scoped = [r for r in rules if r.spec.markets != ALL or r.spec.contact_reasons != ALL]
     if not scoped or results.is_empty():
         return results
-    reasons = (
-        tickets["contact_reason"].cast(pl.String)
-        if "contact_reason" in tickets.columns
-        else pl.Series([None] * tickets.height, dtype=pl.String)
-    )
-    subs = (
-        tickets["contact_sub_reason"].cast(pl.String)
-        if "contact_sub_reason" in tickets.columns
-        else pl.Series([None] * tickets.height, dtype=pl.String)
-    )
     facts = pl.DataFrame(
         {
             "ticket_id": tickets["ticket_id"],
             "_market": ticket_markets(tickets),
-            "_reason": reasons,
-            "_sub": subs,
+            "_reason": _strings(tickets, "contact_reason"),
+            "_sub": _strings(tickets, "contact_sub_reason"),
         }
     ).unique("ticket_id", keep="first")
     why = pl.lit(None, dtype=pl.String)
@@ -70,3 +60,10 @@ def apply_scopes(rules: Sequence[Rule], tickets: pl.DataFrame, results: pl.DataF
         evidence=pl.when(out).then(None).otherwise(pl.col("evidence")),
         detail=pl.when(out).then(pl.col("_why")).otherwise(pl.col("detail")),
     ).select(results.columns)
+
+
+def _strings(tickets: pl.DataFrame, column: str) -> pl.Series:
+    """`column` as strings, or nulls for a frame without it (tickets the reasons stage has not read)."""
+    if column in tickets.columns:
+        return tickets[column].cast(pl.String)
+    return pl.Series([None] * tickets.height, dtype=pl.String)
