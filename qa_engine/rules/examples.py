@@ -99,23 +99,28 @@ def run_examples(
     ]
 
 
-def _sub_reason(reason: str | None) -> str | None:
-    """The sub-reason an example names (`logistics.tracking`), if it names one rather than a reason."""
-    return reason if reason and "." in reason else None
+def _reason_and_sub(named: str | None) -> tuple[str | None, str | None]:
+    """(contact_reason, contact_sub_reason) of an example that names a reason (`logistics`) or a sub-reason
+    (`logistics.tracking`)."""
+    if named is None:
+        return None, None
+    reason, dot, _ = named.partition(".")
+    return reason, named if dot else None
 
 
 def example_frames(
     cases: Sequence[ExampleCase], *, affect: AffectScorer | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The tickets and turns frames (TURNS_IN plus affect columns) for a list of example cases."""
+    reasons = [_reason_and_sub(c.example.contact_reason) for c in cases]
     tickets = pl.DataFrame(
         {
             "ticket_id": [c.ticket_id for c in cases],
             "language": [c.example.language for c in cases],
             "channel": [c.example.channel for c in cases],
             "market": [c.example.market for c in cases],
-            "contact_reason": [(c.example.contact_reason or "").partition(".")[0] or None for c in cases],
-            "contact_sub_reason": [_sub_reason(c.example.contact_reason) for c in cases],
+            "contact_reason": [reason for reason, _ in reasons],
+            "contact_sub_reason": [sub for _, sub in reasons],
         },
         schema={
             "ticket_id": pl.String,
