@@ -64,12 +64,12 @@ KNOWN_MODEL_MISSES = {
     (
         "contact_reason",
         "T-4008",
-    ): "presales.pricing 0.99: points that cannot be used (期間限定ポイント) read as a "
-    "price or discount question, not as paying with loyalty points (payment or account)",
+    ): "complaint.service 1.00: the closing '失礼すぎます' (how rude) about the agent's tone outweighs the "
+    "opening question about points that cannot be used (期間限定ポイント: payment or account)",
     (
         "contact_reason",
         "T-5009",
-    ): "order.change 0.86: whether an ordered item includes the charger is a product "
+    ): "order.change 0.79: whether an ordered item includes the charger is a product "
     "question (presales); the order number pulls it to order",
 }
 

@@ -74,8 +74,8 @@ EXAMPLE_AGREEMENT = (
     "T-4009's late flowers read as a refund question from a later turn's 返品; 69 with reasons.v1:d64646935b12, "
     "before the other languages' examples grew); the three misses are listed with the model's reading in "
     "tests/test_ground_truth.py: a coffee machine delivered yesterday that does not switch on read as a delivery "
-    "problem, loyalty points that cannot be used as a pricing question, an order number pulling a product "
-    "question to order"
+    "problem, a question about loyalty points outweighed by a last turn about the agent's tone (complaint), an "
+    "order number pulling a product question to order"
 )
 
 
