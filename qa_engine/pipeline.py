@@ -41,17 +41,22 @@ class Engine:
         from qa_engine.affect import AffectScorer
         from qa_engine.affect.cache import AffectCache
         from qa_engine.pack import load_pack
-        from qa_engine.reasons import ReasonsStage, Signals
+        from qa_engine.pack.reason_names import check_reason_names
+        from qa_engine.reasons import ReasonsStage, Signals, load_taxonomy
         from qa_engine.rules.loader import compile_pack
         from qa_engine.satisfaction import SatisfactionStage
 
         self.config = config
         pack_path = config.rules or paths.rules_dir()
         pack = load_pack(pack_path)  # read once: rules, tier policy, signals, targets
+        taxonomy = load_taxonomy()
+        check_reason_names(
+            pack, taxonomy
+        )  # a misspelt sub-reason would match no ticket; before the models load
         self.pack, self.policy = compile_pack(pack), pack.policy
         self.affect = AffectScorer.from_registry(config.registry, config.model_overrides)
         self.affect_cache = AffectCache(self.affect)
-        self.reasons = ReasonsStage.load(self.affect, signals=Signals.of(pack))
+        self.reasons = ReasonsStage.load(self.affect, taxonomy=taxonomy, signals=Signals.of(pack))
         self.satisfaction = SatisfactionStage.load(self.affect, config.satisfaction_model)
         self.model_versions = {
             **self.affect.versions(schema.LANGUAGES), "affect_files": self.affect_cache.fingerprint(schema.LANGUAGES),

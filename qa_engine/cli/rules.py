@@ -89,10 +89,16 @@ def make_app(affect: AffectScorer | None = None) -> typer.Typer:
 
 
 def _load(path: Path | None) -> RulePack:
-    from qa_engine.rules.loader import load_pack
+    """The compiled pack, its reason names checked against the taxonomy (a misspelt one would match no ticket)."""
+    from qa_engine.pack import load_pack
+    from qa_engine.pack.reason_names import check_reason_names
+    from qa_engine.reasons import load_taxonomy
+    from qa_engine.rules.loader import compile_pack
 
     try:
-        return load_pack(path if path is not None else default_pack_path())
+        pack = load_pack(path if path is not None else default_pack_path())
+        check_reason_names(pack, load_taxonomy())
+        return compile_pack(pack)
     except QAError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

@@ -120,18 +120,18 @@ class ReasonsStage:
         scorer: AffectScorer,
         pack: str | Path | None = None,
         *,
-        taxonomy: str | Path | None = None,
+        taxonomy: str | Path | Taxonomy | None = None,
         model_dir: Path | None = None,
         signals: Signals | None = None,
     ) -> ReasonsStage:
         """The taxonomy, the pack's signal file (the default pack's when it has none; `signals` when the caller has
-        read the pack already, `Signals.of(pack)`) and the fitted classifier.
+        read the pack already, `Signals.of(pack)`; `taxonomy` a path or one already read) and the fitted classifier.
 
         A classifier fitted on another encoder (e.g. a retrained affect model) or another taxonomy would classify
         garbage, so it is refitted in memory (a few minutes on two cores, deterministic) with a warning to run
         `qa reasons fit`.
         """
-        tax = load_taxonomy(taxonomy)
+        tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
         signals = signals if signals is not None else load_signals(signals_file(pack))
         fingerprint = encoder_fingerprint(scorer.vector_spec())
         try:

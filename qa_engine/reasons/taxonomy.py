@@ -13,9 +13,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 from pydantic import Field, field_validator
 
 from qa_engine import paths
@@ -121,6 +123,15 @@ class Taxonomy:
     def languages(self) -> frozenset[str]:
         """Languages with at least one example: others still get a reason, with a lower score."""
         return frozenset(e.language for e in self.example_rows)
+
+
+def is_about(
+    names: Sequence[str], reason: str = "contact_reason", sub_reason: str = "contact_sub_reason"
+) -> pl.Expr:
+    """True where a ticket's contact reason or sub-reason is one of `names` (`complaint`, `logistics.tracking`),
+    False where it has none: how rule scopes and the `reason_unresolved` tier condition read a list of names."""
+    labels = pl.Series(list(names), dtype=pl.String)
+    return (pl.col(reason).is_in(labels) | pl.col(sub_reason).is_in(labels)).fill_null(False)
 
 
 def default_taxonomy_path() -> Path:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from qa_engine.calendars import ticket_markets
+from qa_engine.reasons.taxonomy import is_about
 from qa_engine.rules.loader import Rule
 from qa_engine.rules.models import ALL
 
@@ -40,8 +41,7 @@ def apply_scopes(rules: Sequence[Rule], tickets: pl.DataFrame, results: pl.DataF
         is_rule = pl.col("rule_id") == rule.id
         markets, reasons_in = rule.spec.markets, rule.spec.contact_reasons
         if reasons_in != ALL:
-            inside = pl.col("_reason").is_in(reasons_in).fill_null(False)
-            outside = ~(inside | pl.col("_sub").is_in(reasons_in).fill_null(False))
+            outside = ~is_about(reasons_in, "_reason", "_sub")
             named = pl.coalesce("_sub", "_reason") if any("." in r for r in reasons_in) else pl.col("_reason")
             text = pl.format("the rule does not cover contact reason '{}'", named.fill_null("none"))
             why = pl.when(is_rule & outside).then(text).otherwise(why)

@@ -23,6 +23,7 @@ from typing import Any
 
 import polars as pl
 
+from qa_engine.reasons.taxonomy import is_about
 from qa_engine.scoring.params import (
     ConditionParams,
     CriticalRuleFailedParams,
@@ -217,9 +218,7 @@ def reason_unresolved(params: ReasonUnresolvedParams) -> Check:
     still negative (sentiment <= `sentiment_at_most`) or the closing turns have no resolution wording ("thanks, that
     helps")."""
     wanted, floor = list(params.sub_reasons), params.sentiment_at_most
-    labels = pl.Series(wanted, dtype=pl.String)
-    about = pl.col("contact_sub_reason").is_in(labels).fill_null(False)
-    about = about | pl.col("contact_reason").is_in(labels).fill_null(False)
+    about = is_about(wanted)
     negative = (pl.col("spoken_sentiment") <= floor).fill_null(False)
     unsettled = ~pl.col("customer_resolved").fill_null(False)
 
