@@ -43,11 +43,6 @@ KNOWN_MODEL_MISSES = {
         "T-2010",
     ): "empathy_when_upset fails: '整个地址都要改，原来写成公司的了' (the whole address, it was "
     "the company's) reads negative 0.88, anger 0.68, though the customer only corrects an address",
-    (
-        "rules",
-        "T-6006",
-    ): "empathy_when_upset fails: 'Oui, pour faire mes comptes' (yes, for my bookkeeping) reads "
-    "negative 0.75, anger 0.62",
     # a customer turn is read by its most negative sentence when it reads negative at least 0.8 (docs/affect_heads.md,
     # tenth round): a calm aside then counts as upset
     (
@@ -55,7 +50,25 @@ KNOWN_MODEL_MISSES = {
         "T-5010",
     ): "empathy_when_upset fails: 'Nunca me había pasado.' (it never happened to me before), the last sentence "
     "of a calm customs question, reads negative 0.92, sadness 0.63",
-    # contact reasons the classifier gets wrong (reasons.v2:035ab9ea87af), with what it says instead and why
+    # the support stage's second pass (docs/affect_heads.md, fourteenth round) reads a product that did not fit as
+    # negative, as a 1-2 star review would; in a support call it is a calm request
+    (
+        "rules",
+        "T-4005",
+    ): "empathy_when_upset fails: 'あのね、孫に頼まれて買ったセーターがね、サイズが合わなかったみたいで、返品したいんだけど…' "
+    "(the grandson's sweater did not fit, how do I return it) reads negative 0.96 (0.88 before the second pass)",
+    (
+        "tier",
+        "T-5011",
+    ): "csat 3: the customer ends 'No, nada más. Pero vaya chasco, de verdad.' (what a letdown), which reads "
+    "neutral 0.58 (negative 0.24), and 'Qué pena' before it only 0.59 negative, so the mood does not count as "
+    "unrecovered: green instead of yellow",
+    # contact reasons the classifier gets wrong (reasons.v2:8c6475104d98), with what it says instead and why
+    (
+        "contact_reason",
+        "T-8001",
+    ): "order.confirmation 0.34: a Thai message (no Thai examples, scores x0.8) about shoes ordered on Monday and "
+    "not received reads as an order question, a hair ahead of logistics",
     (
         "contact_reason",
         "T-6008",
@@ -142,7 +155,7 @@ def test_contact_reason_is_what_a_person_would_say(scored: dict[str, pl.DataFram
 
 
 def test_contact_reason_agreement(scored: dict[str, pl.DataFrame]) -> None:
-    """The figure the README and the reasons model card state: 70 of the 73 example tickets with a clear reason."""
+    """The figure the README and the reasons model card state: 69 of the 73 example tickets with a clear reason."""
     got = dict(zip(scored["tickets"]["ticket_id"], scored["tickets"]["contact_reason"], strict=True))
     judged = [tid for tid, t in TRUTH_BY_ID.items() if "contact_reason" in t]
     agree = sum(got[tid] in _accepted(tid) for tid in judged)

@@ -132,7 +132,7 @@ def eval_cmd(
         typer.Option(
             "--only",
             help="Measure only these affect families (repeatable): goemotions, online_shopping, nlpcc, xlmt, "
-            "ja_sanity_own, support_own, reviews_own, demo_mood",
+            "ja_sanity_own, support_own, reviews_own, plain_reviews_own, demo_mood",
         ),
     ] = None,
 ) -> None:

@@ -121,7 +121,8 @@ def eval_cmd(
 
     read_sets(reasons_set, escalation_set)  # a broken set fails in a second, before the models load
     scorer = _scorer(registry, model, COMMITTED_PRECISION if card else None)
-    reports = evaluate_with(scorer, reasons_set, escalation_set, encoder_only=encoder_only)
+    # the card reports the encoder head alone too: without it a regenerated metrics.json silently loses those rows
+    reports = evaluate_with(scorer, reasons_set, escalation_set, encoder_only=encoder_only or card)
     typer.echo(format_reports(reports))
     figures = json.dumps([r.as_dict() for r in reports], indent=2) + "\n"
     if json_out:

@@ -154,7 +154,9 @@ def test_a_text_read_by_sentence_is_cached_apart_from_the_same_words_read_whole(
     tmp_path: Path, scorer: AffectScorer
 ) -> None:
     """A customer's turn is read sentence by sentence too, an agent's is not: the same words are two cache rows."""
-    text = "Hallo, ich habe am 2. Mai Turnschuhe bestellt (Bestellung 80031177). Ich bin echt genervt."
+    text = (
+        "Hallo, ich habe am 2. Mai Turnschuhe bestellt (Bestellung 80031177). Langsam reicht es mir wirklich."
+    )
     turns = pl.DataFrame(
         {
             "ticket_id": ["T1", "T1"],

@@ -34,7 +34,7 @@ def test_the_mix_is_the_heads_train_rows_repeated_and_a_replay_of_stage_ones_tra
     mix, first_train, first_tune = training_mix(root, support, cfg, stage_one, heads)
 
     head_train, head_tune = build_sets(root, support, heads)
-    own_train = [e for e in head_train if is_own(e.source)]
+    own_train = [e for e in head_train if datasets.own_set(e.source) in cfg.own_sets]
     own_tune = {(e.source, e.text) for e in head_tune if is_own(e.source)}
     own_in_mix = [e for e in mix if is_own(e.source)]
     assert own_tune and own_train
@@ -42,6 +42,9 @@ def test_the_mix_is_the_heads_train_rows_repeated_and_a_replay_of_stage_ones_tra
     assert not own_tune & {(e.source, e.text) for e in own_in_mix}
     # every language's support turns and reviews are in it
     assert {e.source for e in own_in_mix} == {e.source for e in own_train} >= {"support_fr", "reviews_ja"}
+    # the plain reviews came after the committed encoder: only the heads stage reads them
+    assert not {e.source for e in own_in_mix if e.source.startswith("plain_reviews_")}
+    assert any(e.source == "plain_reviews_de" for e in head_train)
 
     replay = [e for e in mix if not is_own(e.source)]
     assert len(replay) == cfg.replay

@@ -138,19 +138,32 @@ def labelled_tsv(file: Path, language: str, source: str) -> list[Example]:
     return out
 
 
+# file name after `<language>_` -> the source its rows carry, `<set>_<language>`
+OWN_SETS = {
+    "train.tsv": "support",
+    "reviews_train.tsv": "reviews",
+    "plain_reviews_train.tsv": "plain_reviews",
+}
+
+
 def support_sets(folder: Path) -> list[Example]:
     """Our own training sets in `folder` (models/affect_support/): support turns, `<language>_train.tsv` (source
-    `support_<language>`), and product reviews, `<language>_reviews_train.tsv` (source `reviews_<language>`; neutral
-    = mixed or 3-star). Every file is read, in name order, so the refit is the same on every machine."""
+    `support_<language>`), product reviews, `<language>_reviews_train.tsv` (source `reviews_<language>`; neutral
+    = mixed or 3-star), and plainly worded reviews, `<language>_plain_reviews_train.tsv` (`plain_reviews_<language>`:
+    a 1-2 star review that states the defect and no feeling). Every file is read, in name order, so the refit is the
+    same on every machine."""
     out = []
     for file in sorted(folder.glob("*_train.tsv")):
         lang, kind = file.name.split("_", 1)
-        if kind == "train.tsv":
-            out += labelled_tsv(file, lang, f"support_{lang}")
-        elif kind == "reviews_train.tsv":
-            out += labelled_tsv(file, lang, f"reviews_{lang}")
-        else:
+        if kind not in OWN_SETS:
             raise QAError(
-                "Q311", file=file, line=1, detail="want <language>_train.tsv or <language>_reviews_train.tsv"
+                "Q311", file=file, line=1, detail=f"want <language>_{' or <language>_'.join(OWN_SETS)}"
             )
+        out += labelled_tsv(file, lang, f"{OWN_SETS[kind]}_{lang}")
     return out
+
+
+def own_set(source: str) -> str:
+    """The own set a source belongs to (`support_fr` -> `support`), or '' for public data."""
+    name = source.rsplit("_", 1)[0]
+    return name if name in OWN_SETS.values() else ""

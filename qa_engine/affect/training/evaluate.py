@@ -11,6 +11,9 @@ Definitions (kept identical in the model card):
   macro-F1, and emotion macro-F1.
 - reviews (our own held-apart product reviews, models/sanity/<language>_reviews.tsv, 3 classes, neutral = mixed or
   3-star): sentiment macro-F1 per language (`reviews_own/sentiment/<language>`).
+- plain reviews (our own held-apart reviews written like real marketplace reviews, most 1-2 star ones stating the
+  defect with no feeling word: models/sanity/<language>_plain_reviews.tsv): the same
+  (`plain_reviews_own/sentiment/<language>`).
 - demo mood (examples/): the first and the last customer turn of every example ticket against the sentiment the
   ground truth's `customer_mood` gives them, per language (accuracy).
 Every sentiment report also carries the neutral recall and the share of negative texts read as positive.
@@ -73,7 +76,8 @@ def _classification(name: str, gold: list[int], pred: list[int], labels: tuple[s
 
 
 FAMILIES = (
-    "goemotions", "online_shopping", "nlpcc", "xlmt", "ja_sanity_own", "support_own", "reviews_own", "demo_mood"
+    "goemotions", "online_shopping", "nlpcc", "xlmt", "ja_sanity_own", "support_own", "reviews_own",
+    "plain_reviews_own", "demo_mood",
 )  # fmt: skip
 # the figures of metrics.json and the model card's main table (the own held-apart sets and the demo moods have a
 # table of their own there, measured with `qa models eval`)
@@ -119,8 +123,9 @@ def evaluate(
     own = sanity.parent if sanity else paths.models_dir() / "sanity"
     if "support_own" in wanted:
         reports.extend(_support_turns(scorer, own))
-    if "reviews_own" in wanted:
-        reports.extend(_reviews(scorer, own))
+    for kind in ("reviews", "plain_reviews"):
+        if f"{kind}_own" in wanted:
+            reports.extend(_reviews(scorer, own, kind))
     if "demo_mood" in wanted:
         reports.extend(_demo_mood(scorer))
     return reports
@@ -149,14 +154,14 @@ def _support_turns(scorer: AffectScorer, folder: Path) -> list[Report]:
     return reports
 
 
-def _reviews(scorer: AffectScorer, folder: Path) -> list[Report]:
-    """Our held-apart product reviews (sentiment only: reviews carry no emotion label worth measuring); never
-    trained or calibrated on (training uses models/affect_support/<language>_reviews_train.tsv)."""
+def _reviews(scorer: AffectScorer, folder: Path, kind: str = "reviews") -> list[Report]:
+    """Our held-apart product reviews, `<language>_<kind>.tsv` (sentiment only: reviews carry no emotion label
+    worth measuring); never trained or calibrated on (training uses models/affect_support/)."""
     reports = []
     for lang in SERVED:
-        file = folder / f"{lang}_reviews.tsv"
+        file = folder / f"{lang}_{kind}.tsv"
         if file.exists():
-            reports.append(_labelled_set(scorer, file, lang, "reviews_own")[0])
+            reports.append(_labelled_set(scorer, file, lang, f"{kind}_own")[0])
     return reports
 
 

@@ -117,13 +117,14 @@ def _encoder_digest(model) -> str:
 
 def is_own(source: str) -> bool:
     """Our own hand-written sets (support turns and reviews), as opposed to public data."""
-    return source.startswith(("support_", "reviews_"))
+    return bool(datasets.own_set(source))
 
 
 def _weight(e: Example, cfg: HeadConfig) -> float:
-    if e.source.startswith("support_"):
+    own = datasets.own_set(e.source)
+    if own == "support":
         return cfg.support_weight
-    if e.source.startswith("reviews_"):
+    if own:  # reviews, plain or not
         return cfg.review_weight
     return cfg.xlmt_weight if e.source.startswith("xlmt_") else 1.0
 
