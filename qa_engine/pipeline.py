@@ -50,9 +50,8 @@ class Engine:
         pack_path = config.rules or paths.rules_dir()
         pack = load_pack(pack_path)  # read once: rules, tier policy, signals, targets
         taxonomy = load_taxonomy()
-        check_reason_names(
-            pack, taxonomy
-        )  # a misspelt sub-reason would match no ticket; before the models load
+        # a misspelt sub-reason would match no ticket: say so before the models load
+        check_reason_names(pack, taxonomy)
         self.pack, self.policy = compile_pack(pack), pack.policy
         self.affect = AffectScorer.from_registry(config.registry, config.model_overrides)
         self.affect_cache = AffectCache(self.affect)

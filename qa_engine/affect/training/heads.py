@@ -116,7 +116,7 @@ def _encoder_digest(model) -> str:
 
 
 def is_own(source: str) -> bool:
-    """Our own hand-written sets (support turns and reviews), as opposed to public data."""
+    """Our own hand-written sets (support turns, reviews, plain reviews), as opposed to public data."""
     return bool(datasets.own_set(source))
 
 
