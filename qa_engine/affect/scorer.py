@@ -306,8 +306,9 @@ def _correct_short_replies(
 ) -> None:
     """Short replies the model misreads without the conversation around them (`short_replies.py`): a phatic reply
     read as negative ("nope, that's all") is neutral; a relieved one read as negative ("Je suis soulagée !") is
-    positive and joyful; a dismissive one read as anything but negative ("Faites ce que vous voulez.") is negative
-    and angry."""
+    positive and joyful; a dismissive or exasperated one not read surely negative ("Faites ce que vous voulez.",
+    "Ich bin echt genervt." at 0.61) is negative and angry. Surely = at least NEGATIVE_SENTENCE_MIN: a weaker
+    negative reading would not count as the feeling of a longer complaint's last sentence."""
     from qa_engine.affect.short_replies import dismissive_replies, phatic_replies, relief_replies
 
     # (list, applies to a negative reading?, served sentiment, served emotion, flag); the first match wins
@@ -316,10 +317,13 @@ def _correct_short_replies(
         (relief_replies(), True, "positive", "joy", textprep.RELIEF),
         (dismissive_replies(), False, "negative", "anger", textprep.DISMISSIVE),
     )
-    read_negative = sent.argmax(1) == SENTIMENTS.index("negative")
+    negative = SENTIMENTS.index("negative")
+    read_negative = sent.argmax(1) == negative
+    sure_negative = read_negative & (sent[:, negative] >= NEGATIVE_SENTENCE_MIN)
     for i in range(len(texts)):
         for replies, when_negative, sentiment, emotion, flag in corrections:
-            if read_negative[i] == when_negative and replies.matches(texts[i], languages[i]):
+            applies = read_negative[i] if when_negative else not sure_negative[i]
+            if applies and replies.matches(texts[i], languages[i]):
                 sent[i] = np.eye(len(SENTIMENTS), dtype=np.float32)[SENTIMENTS.index(sentiment)]
                 emo[i] = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index(emotion)]
                 flags[i] = flag

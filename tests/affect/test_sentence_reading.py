@@ -16,13 +16,10 @@ NEGATIVE = SENTIMENTS.index("negative")
 FACTS_THEN_FEELING = [
     ("de", "Guten Tag, es geht um meine Bestellung 5530-2291 vom 4. März, eine Kaffeemühle. Die Sendung steht seit "
            "Tagen im Paketzentrum Leipzig. Langsam reicht es mir wirklich."),
-    pytest.param(
-        "de", "Hallo, ich habe am 2. Mai Turnschuhe bestellt (Bestellung 80031177). Die Rücksendung habe ich am 10. "
-              "Mai bei der Post abgegeben. Ich bin echt genervt.",
-        marks=pytest.mark.xfail(strict=True, reason="since the support stage's second pass 'Ich bin echt genervt.' "
-                                "reads negative 0.61 alone (0.90 before), under the 0.8 a sentence needs: German "
-                                "'genervt' is weak (docs/affect_heads.md, fourteenth round)"),
-    ),
+    # "Ich bin echt genervt." reads only 0.61 negative alone since the support stage's second pass: it is in
+    # models/dismissive.yaml, so the sentence is served surely negative (docs/affect_heads.md, fourteenth round)
+    ("de", "Hallo, ich habe am 2. Mai Turnschuhe bestellt (Bestellung 80031177). Die Rücksendung habe ich am 10. Mai "
+           "bei der Post abgegeben. Ich bin echt genervt."),
     ("es", "Buenas, les escribo por el pedido 7731-0092-5518 de una lámpara de escritorio. El seguimiento dice 'en "
            "reparto' desde el martes. Ya estoy harta de esperar."),
     ("fr", "Bonjour, j'ai renvoyé le manteau le 12 (colis 6A55102934). Toujours pas de remboursement sur mon compte. "

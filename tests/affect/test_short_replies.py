@@ -90,6 +90,14 @@ def test_unquoted_yaml_booleans_are_a_clear_error(tmp_path) -> None:
         ("いい加減にしてください。", "ja"),
         ("我受够了！", "zh"),
         ("Ya basta. No aguanto más.", "es"),
+        # annoyed: read weakly negative or even positive alone ("Ich bin wirklich genervt." positive 0.85)
+        ("Ich bin echt genervt.", "de"),
+        ("Ich bin wirklich genervt!", "de"),
+        ("Ich bin sauer.", "de"),
+        ("Je suis énervée.", "fr"),
+        ("Me fastidia.", "es"),
+        ("ムカつく。", "ja"),
+        ("心累。", "zh"),
     ],
 )
 def test_dismissals_are_dismissive(text: str, language: str) -> None:
@@ -114,16 +122,25 @@ def test_ambiguous_or_longer_turns_are_not_dismissive(text: str, language: str) 
     assert not dismissive_replies().matches(text, language)
 
 
-def test_only_a_reading_that_is_not_negative_is_made_negative() -> None:
-    texts = ["Faites ce que vous voulez.", "Faites ce que vous voulez.", "Merci beaucoup !"]
-    sent = np.array([[0.1, 0.6, 0.3], [0.7, 0.2, 0.1], [0.05, 0.05, 0.9]], dtype=np.float32)
-    emo = np.full((3, len(EMOTIONS)), 1 / len(EMOTIONS), dtype=np.float32)
-    flags: list[str | None] = [None, None, None]
-    _correct_short_replies(texts, ["fr"] * 3, sent, emo, flags)
+def test_only_a_reading_that_is_not_surely_negative_is_made_negative() -> None:
+    texts = [
+        "Faites ce que vous voulez.",
+        "Faites ce que vous voulez.",
+        "Je suis énervée.",
+        "Merci beaucoup !",
+    ]
+    sent = np.array(
+        [[0.1, 0.6, 0.3], [0.85, 0.1, 0.05], [0.6, 0.05, 0.35], [0.05, 0.05, 0.9]], dtype=np.float32
+    )
+    emo = np.full((4, len(EMOTIONS)), 1 / len(EMOTIONS), dtype=np.float32)
+    flags: list[str | None] = [None] * 4
+    _correct_short_replies(texts, ["fr"] * 4, sent, emo, flags)
     assert SENTIMENTS[sent[0].argmax()] == "negative" and EMOTIONS[emo[0].argmax()] == "anger"
-    assert flags == ["dismissive_reply", None, None]
-    np.testing.assert_allclose(sent[1], [0.7, 0.2, 0.1])  # already negative: the model's own reading stays
-    assert SENTIMENTS[sent[2].argmax()] == "positive"
+    # surely negative (0.8 or more): the model's own reading stays; weakly negative (0.6) is made sure
+    np.testing.assert_allclose(sent[1], [0.85, 0.1, 0.05])
+    np.testing.assert_allclose(sent[2], [1.0, 0.0, 0.0])
+    assert flags == ["dismissive_reply", None, "dismissive_reply", None]
+    assert SENTIMENTS[sent[3].argmax()] == "positive"
 
 
 @pytest.mark.parametrize(
