@@ -45,6 +45,9 @@ class ReplyAffect(Strict):
     emotions: list[Emotion] = Field(default_factory=lambda: ["anger", "disgust"])
     emotion_threshold: float | None = Field(0.6, ge=0, le=1)  # null: ignore emotions
     sentiment_at_most: float | None = Field(None, ge=-1, le=1)  # null: ignore sentiment
+    # wording that makes the reading moot: an apology reads sad or even angry to the affect model ("Das tut mir
+    # leid, ich schicke Ihnen ein Rücksendeetikett." anger 0.68), yet a reply that apologises is not hostile
+    unless: PhraseLists | None = None
 
 
 class ConditionalParams(Strict):
@@ -89,6 +92,8 @@ class ConditionalKind(ConversationKind):
             GroupMatcher(params.require, lemma=lemma, name="requirement") if params.require else None
         )
         self.forbid = GroupMatcher(params.forbid, lemma=lemma, name="forbidden") if params.forbid else None
+        spared = params.reply_affect.unless if params.reply_affect else None
+        self.affect_spared = GroupMatcher(spared, lemma=lemma, name="apology") if spared else None
         self.require_all = [GroupMatcher(group, lemma=lemma) for group in params.require_all or []]
 
     def language_problems(self, languages: Sequence[str]) -> list[tuple[tuple[str | int, ...], str]]:
@@ -140,7 +145,11 @@ class ConditionalKind(ConversationKind):
                     f"agent turn {reply.index} says '{reply.text[said[0].start : said[0].end]}' after {note}"
                 )
                 return failed(conversation, detail, Evidence.span(reply, said[0].start, said[0].end, note))
-            if self.params.reply_affect is not None and (reads := _hostile(reply, self.params.reply_affect)):
+            if (
+                self.params.reply_affect is not None
+                and (reads := _hostile(reply, self.params.reply_affect))
+                and not (self.affect_spared is not None and self.affect_spared.find(reply, language))
+            ):
                 detail = f"agent turn {reply.index} reads {reads} after {note}"
                 return failed(conversation, detail, Evidence.whole_turn(reply, f"{reads}; {note}"))
             if self.require_all:

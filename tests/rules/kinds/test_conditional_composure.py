@@ -44,6 +44,27 @@ def test_a_reply_to_a_hostile_turn_must_not_say_or_read_hostile(
         )
 
 
+@pytest.mark.parametrize(
+    ("reply", "outcome"),
+    [
+        ("I'm so sorry, I'll send you a return label.", "pass"),  # an apology the model reads angry
+        ("Sorry, but calm down.", "fail"),  # apologising does not excuse the forbidden words
+        ("Return label sent.", "fail"),
+    ],
+)
+def test_an_apology_spares_the_reply_affect_check(judge: Callable, reply: str, outcome: str) -> None:
+    rule = {
+        **COMPOSURE,
+        "reply_affect": {**COMPOSURE["reply_affect"], "unless": {"phrases": {"en": ["sorry", "apologies"]}}},
+    }
+    turns = [
+        ("customer", "This is useless!", ANGRY),
+        ("agent", reply, {"emotion": "anger", "emotion_score": 0.8}),
+    ]
+    row = judge(rule, {"id": "t", "turns": turns})["t"]
+    assert row["outcome"] == outcome, row["detail"]
+
+
 def test_no_hostile_turn_is_na(judge: Callable) -> None:
     turns = [("customer", "When does it ship?"), ("agent", "Calm down, tomorrow.")]
     assert judge(COMPOSURE, {"id": "t", "turns": turns})["t"]["outcome"] == "na"
