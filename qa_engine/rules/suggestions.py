@@ -46,6 +46,7 @@ AT_START = {
     "fr": "Au début : ",
 }
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*|\n+")
+_SALUTATION_END = (",", "，", "、", ":", "：")  # how an e-mail's salutation line ends
 
 
 @dataclass
@@ -138,13 +139,17 @@ def _after_turn(spec: SuggestionSpec, turns: list[tuple[int, str, str]], evidenc
 
 
 def _quote(turns: list[tuple[int, str, str]], after: int | None) -> str | None:
-    """The customer's words the suggestion answers: the first sentence of the last customer turn up to `after`."""
+    """The customer's words the suggestion answers: the first sentence of the last customer turn up to `after`,
+    after an e-mail's salutation line ("Hi,", "Sehr geehrte Damen und Herren,", "您好，"), which says nothing of the
+    problem ("I can see from your message ("Hi,") what went wrong")."""
     said = [
         text for index, speaker, text in turns if speaker == "customer" and (after is None or index <= after)
     ]
     if not said:
         return None
-    first = next((s.strip() for s in _SENTENCE_END.split(said[-1]) if s and s.strip()), "")
+    opening, _, rest = said[-1].strip().partition("\n")
+    text = rest if rest.strip() and opening.rstrip().endswith(_SALUTATION_END) else said[-1]
+    first = next((s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()), "")
     if len(first) > QUOTE_CHARS:
         first = first[:QUOTE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
     return first or None

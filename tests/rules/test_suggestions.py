@@ -100,3 +100,24 @@ def test_a_quoted_card_number_is_masked_as_in_the_pipeline(make_pack, rule_dict,
     tickets, masked, results = redact_batch(frame, turns, evaluate(pack, frame, turns))
     (suggestion,) = suggest(pack.rules, tickets, masked, results)["suggestion"].to_list()
     assert suggestion == 'After turn 0: You wrote "My card [CARD] was charged twice.": sorry.'
+
+
+@pytest.mark.parametrize(
+    ("customer", "quote"),
+    [
+        ("Hi,\n\nMy parcel never came. Please help.", "My parcel never came."),
+        (
+            "Sehr geehrte Damen und Herren,\nmein Paket ist nicht angekommen.",
+            "mein Paket ist nicht angekommen.",
+        ),
+        ("您好，\n我的包裹还没到。", "我的包裹还没到。"),
+        ("Hi, my parcel never came.", "Hi, my parcel never came."),  # one line: nothing to skip
+    ],
+)
+def test_an_e_mail_salutation_line_is_not_quoted(make_pack, rule_dict, frames, customer, quote) -> None:
+    pack = make_pack(
+        rule_dict(**SAYS_SORRY, suggestion={"text": {"en": ['You wrote "{quote}": sorry.', "Sorry."]}})
+    )
+    frame, turns = frames({"id": "q", "turns": [("customer", customer), ("agent", "Ok.")]})
+    (suggestion,) = suggest(pack.rules, frame, turns, evaluate(pack, frame, turns))["suggestion"].to_list()
+    assert suggestion == f'After turn 0: You wrote "{quote}": sorry.'
