@@ -311,7 +311,8 @@ def _correct_short_replies(
     negative reading would not count as the feeling of a longer complaint's last sentence."""
     from qa_engine.affect.short_replies import dismissive_replies, phatic_replies, relief_replies
 
-    # (list, applies to a negative reading?, served sentiment, served emotion, flag); the first match wins
+    # (list, applies to a negative reading? (False: to any but a sure negative one), served sentiment, served
+    # emotion, flag); the first match wins
     corrections = (
         (phatic_replies(), True, "neutral", "neutral", textprep.PHATIC),
         (relief_replies(), True, "positive", "joy", textprep.RELIEF),
