@@ -147,6 +147,7 @@ def evaluate_with(
     model loads."""
     from qa_engine.reasons.evaluate import (
         evaluate,
+        evaluate_intent_style,
         evaluate_realistic,
         evaluate_tickets,
         evaluate_unseen,
@@ -159,5 +160,6 @@ def evaluate_with(
     reports = evaluate(stage, scorer, *requests, without_keywords=encoder_only)
     if reasons_set is None:  # the default sets: also the unseen, realistic and whole-conversation sets
         reports += evaluate_unseen(stage, scorer) + evaluate_realistic(stage, scorer)
+        reports += evaluate_intent_style(stage, scorer)
         reports += evaluate_tickets(stage, scorer)
     return reports

@@ -46,6 +46,10 @@ REALISTIC_SETS = "reasons/eval/requests_*_realistic.tsv"
 # written by hand apart from the examples, rows close to an example removed: 88 English, 26 in five other
 # languages. Not in the card's figures: `qa reasons eval --reasons-set models/reasons/eval/intent_probe.tsv`.
 INTENT_PROBE_SET = "reasons/eval/intent_probe.tsv"
+# English requests in the style of public intent corpora generated from templates (placeholders such as
+# {{Order Number}}, keyword-only queries, "bill" for invoice, typos, "wanna"), 14 per intent of 27 common shop
+# intents, written by three authors who saw no example file: figures `contact_reason_intent_style/en`.
+INTENT_STYLE_SET = "reasons/eval/requests_en_intent_style.tsv"
 # Whole conversations (3-9 turns, 24 per language) written apart from the examples and never scored while they were
 # written: an opening request followed by turns in another reason's words (a refund asked after a lost parcel, a
 # quoted payment reminder, a closing "and how do I change my password?"), greetings before the request, praise-only
@@ -266,6 +270,13 @@ def evaluate_unseen(
     # English carries most of it (the language measured on real traffic); the others' 4 requests each are too few
     # for a per-language macro-F1 over eight reasons, so they count in the overall figure only
     return [r for r in reports if r.name.rsplit("/", 1)[1] in ("en", "all")]
+
+
+def evaluate_intent_style(stage: ReasonsStage, scorer: AffectScorer) -> list[Report]:
+    """Contact-reason figures on the English intent-style set (`reasons/contact_reason_intent_style/en`)."""
+    return evaluate_unseen(
+        stage, scorer, paths.models_dir() / INTENT_STYLE_SET, "contact_reason_intent_style"
+    )
 
 
 def _reason_reports(stage, scorer, requests, name, report, classification) -> list[Report]:

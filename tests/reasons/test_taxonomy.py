@@ -15,6 +15,7 @@ from qa_engine.reasons.evaluate import (
     ESCALATION_LABELS,
     ESCALATION_SET,
     INTENT_PROBE_SET,
+    INTENT_STYLE_SET,
     REASON_SET,
     UNSEEN_SET,
     read_set,
@@ -143,7 +144,8 @@ def test_no_example_is_a_near_duplicate_of_a_held_apart_request() -> None:
     """The held-apart sets measure phrasing the classifier was not fitted on: no example may equal one of their
     requests (or a customer turn of 30 characters or more of the whole-conversation set) after normalising case and punctuation, or share more than 60% of its character 5-grams (Jaccard)."""
     sets = [
-        (paths.models_dir() / name, "reason", REASONS) for name in (REASON_SET, UNSEEN_SET, INTENT_PROBE_SET)
+        (paths.models_dir() / name, "reason", REASONS)
+        for name in (REASON_SET, UNSEEN_SET, INTENT_PROBE_SET, INTENT_STYLE_SET)
     ]
     sets += [(file, "reason", REASONS) for file in realistic_sets()]
     sets.append((paths.models_dir() / ESCALATION_SET, "label", ESCALATION_LABELS))
