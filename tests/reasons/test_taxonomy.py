@@ -16,6 +16,7 @@ from qa_engine.reasons.evaluate import (
     ESCALATION_SET,
     INTENT_PROBE_SET,
     INTENT_STYLE_SET,
+    INTENT_STYLE_UNSEEN_SET,
     REASON_SET,
     UNSEEN_SET,
     read_set,
@@ -145,7 +146,7 @@ def test_no_example_is_a_near_duplicate_of_a_held_apart_request() -> None:
     requests (or a customer turn of 30 characters or more of the whole-conversation set) after normalising case and punctuation, or share more than 60% of its character 5-grams (Jaccard)."""
     sets = [
         (paths.models_dir() / name, "reason", REASONS)
-        for name in (REASON_SET, UNSEEN_SET, INTENT_PROBE_SET, INTENT_STYLE_SET)
+        for name in (REASON_SET, UNSEEN_SET, INTENT_PROBE_SET, INTENT_STYLE_SET, INTENT_STYLE_UNSEEN_SET)
     ]
     sets += [(file, "reason", REASONS) for file in realistic_sets()]
     sets.append((paths.models_dir() / ESCALATION_SET, "label", ESCALATION_LABELS))
