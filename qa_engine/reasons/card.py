@@ -81,12 +81,13 @@ INTENT_STYLE = """
   The set chose what to write, so it is held apart, not unseen; the unseen figure is
   `eval/requests_en_intent_style_unseen.tsv` (261 requests, 10 per intent of the same brief by three more authors,
   written after the examples and scored once, after the fit; 9 rows close to an example removed; figures
-  `contact_reason_intent_style_unseen/en`): 0.776 with reasons.v2:8c6475104d98, 0.884 (229 of 261 right) now. The realistic sets moved 676 -> 678 of 720 right
-  (English 165 -> 161: "do i need to register to buy" now reads `account.signup`), the whole conversations 133 ->
-  131 of 147, `eval/intent_probe.tsv` 0.977 -> 1.000 (114 of 114).
+  `contact_reason_intent_style_unseen/en`): 0.776 with reasons.v2:8c6475104d98, 0.884 (229 of 261 right) now.
+  The realistic sets moved 676 -> 678 of 720 right (English 165 -> 161: "do i need to register to buy" now reads
+  `account.signup`), the whole conversations 133 -> 131 of 147, `eval/intent_probe.tsv` 0.977 -> 1.000 (114 of 114).
 """
 EXAMPLE_AGREEMENT = (
-    "69 of the 73 tickets that have a clear reason (reasons.v2 with `account.signup` and the intent-style examples; "
+    "69 of the 73 tickets that have a clear reason (reasons.v2:c7591092fa54, with `account.signup` and the "
+    "intent-style examples; "
     "T-6008 and T-8001 right now, T-4009 and T-5006 wrong; 69 with reasons.v2:8c6475104d98, refitted on the affect "
     "encoder after its support stage's second pass; 70 with reasons.v2:035ab9ea87af before it, with `order.place`, "
     "`other.contact` and delivery options under logistics; 70 with reasons.v2:b778f57bd93a before the delivery "
