@@ -50,7 +50,7 @@ INTENT_PROBE_SET = "reasons/eval/intent_probe.tsv"
 # {{Order Number}}, keyword-only queries, "bill" for invoice, typos, "wanna"), 14 per intent of 27 common shop
 # intents, written by three authors who saw no example file: figures `contact_reason_intent_style/en`. The examples
 # in that style were written after it was measured, so a second set of the same brief (10 per intent, three other
-# authors), written after the examples and scored once they were fitted, is the unseen figure
+# authors who saw no example file, and whose set no example writer saw) is the unseen figure
 # (`contact_reason_intent_style_unseen/en`).
 INTENT_STYLE_SET = "reasons/eval/requests_en_intent_style.tsv"
 INTENT_STYLE_UNSEEN_SET = "reasons/eval/requests_en_intent_style_unseen.tsv"
