@@ -93,7 +93,7 @@ class ConditionalKind(ConversationKind):
         )
         self.forbid = GroupMatcher(params.forbid, lemma=lemma, name="forbidden") if params.forbid else None
         spared = params.reply_affect.unless if params.reply_affect else None
-        self.affect_spared = GroupMatcher(spared, lemma=lemma, name="apology") if spared else None
+        self.affect_spared = GroupMatcher(spared, lemma=lemma, name="unless") if spared else None
         self.require_all = [GroupMatcher(group, lemma=lemma) for group in params.require_all or []]
 
     def language_problems(self, languages: Sequence[str]) -> list[tuple[tuple[str | int, ...], str]]:
