@@ -27,7 +27,7 @@ FAILURES: dict[str, pl.DataType] = {
     INDEX_COLUMN: pl.Int64(),
     "reason": pl.String(),
     "detail": pl.String(),  # the template, filled by the caller from the failing row
-    "level": pl.String(),  # "turn" or "ticket"
+    "level": pl.String(),  # "turn", "ticket", or "text" (a turn without text: set aside alone, see validate.py)
 }
 
 
@@ -80,10 +80,10 @@ def build_suite() -> gx.ExpectationSuite:
             meta=_meta("unknown_speaker", f"{{where}}speaker {{speaker!r}} is not one of {speakers}"),
         ),
         gxe.ExpectColumnValuesToNotBeNull(
-            column="text", meta=_meta("missing_field", "{where}text is missing")
+            column="text", meta=_meta("missing_field", "{where}text is missing", "text")
         ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="text_stripped_len", min_value=1, meta=_meta("empty_text", "{where}text is empty")
+            column="text_stripped_len", min_value=1, meta=_meta("empty_text", "{where}text is empty", "text")
         ),
         gxe.ExpectColumnValuesToBeBetween(
             column="text_len",

@@ -2,7 +2,10 @@
 ticket ids already read, and split whole tickets into accepted and quarantined.
 
 A ticket with any failing turn is quarantined whole, as one QuarantineRecord per reason it broke (the detail names
-every turn and field that broke it, the first few in full); its good sibling tickets are still returned.
+every turn and field that broke it, the first few in full); its good sibling tickets are still returned. One
+exception: a turn without text (an image or attachment sent alone, an empty utterance in an export) says nothing to
+score, so when that is all that is wrong with a ticket and another of its turns has text, only those turns go to the
+quarantine and the rest of the ticket is scored, as a helpdesk pull does with a comment that has no author.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ MESSAGE_COLUMNS: tuple[str, ...] = (
     "raw_created_at", "channel", "language", "raw_csat",
     "raw_escalated",
 )  # fmt: skip
+
+
+SCORED_WITHOUT = "; the ticket's other turns are scored"
 
 
 class FirstSeen:
@@ -64,7 +70,7 @@ def _position(record: QuarantineRecord) -> int:
 def _where(row: dict[str, Any], level: str, flat: bool) -> str:
     if flat:
         return f"{row['_where']}: "
-    return f"{row['_where']}." if level == "turn" else ""
+    return "" if level == "ticket" else f"{row['_where']}."
 
 
 def _disagreeing(prepared: pl.DataFrame, rec: int) -> str:
@@ -101,7 +107,22 @@ def _messages(
                 **row, where=where, max_text_chars=max_text_chars, disagreeing=disagreeing.get(row["_rec"])
             )
         )
-    return rows.select("_rec", "_row", "reason").with_columns(message=pl.Series(lines, dtype=pl.String))
+    return rows.select("_rec", "_row", "reason", "level").with_columns(
+        message=pl.Series(lines, dtype=pl.String)
+    )
+
+
+def _textless_turns(prepared: pl.DataFrame, messages: pl.DataFrame) -> pl.DataFrame:
+    """The turns (`_rec`, `_row`) to set aside alone: every failure of their ticket is a turn without text, and
+    another of its turns has text. A ticket whose turns are all without text has nothing to score: it stays failed."""
+    per_ticket = messages.group_by("_rec").agg(
+        only_text=(pl.col("level") == "text").all(), textless=pl.col("_row").unique()
+    )
+    rows = prepared.group_by("_rec").agg(rows=pl.len())
+    kept = per_ticket.join(rows, on="_rec").filter(
+        pl.col("only_text") & (pl.col("textless").list.len() < pl.col("rows"))
+    )
+    return kept.select("_rec", "textless").explode("textless").rename({"textless": "_row"})
 
 
 def _flat_records(raw: RawBatch, recs: list[int]) -> dict[int, str]:
@@ -131,7 +152,8 @@ def validate_batch(
 
     tickets = prepared.group_by("_rec").agg(pl.col("ticket_id").drop_nulls().first())
     records = raw.records.join(tickets, on="_rec", how="left").sort("_rec")
-    failed = set(messages["_rec"].to_list())
+    textless = _textless_turns(prepared, messages)
+    failed = set(messages["_rec"].to_list()) - set(textless["_rec"].to_list())
     duplicates: list[dict[str, Any]] = []
     accepted: list[int] = []
     for rec, location, ticket_id in records.select("_rec", "location", "ticket_id").iter_rows():
@@ -144,7 +166,8 @@ def validate_batch(
             if ticket_id is not None:
                 seen.add(ticket_id, f"{raw.source} {location}")
     if duplicates:
-        messages = pl.concat([messages, pl.DataFrame(duplicates, schema=messages.schema)])
+        duplicated = pl.DataFrame(duplicates).with_columns(level=pl.lit("ticket"))
+        messages = pl.concat([messages, duplicated.select(messages.columns)], how="vertical_relaxed")
 
     by_reason = (
         messages.group_by("_rec", "reason", maintain_order=True)
@@ -156,6 +179,7 @@ def validate_batch(
     record_text = dict(texts.iter_rows())
     if raw.is_flat:
         record_text.update(_flat_records(raw, by_reason["_rec"].unique().to_list()))
+    partial = set(accepted) & set(textless["_rec"].to_list())
     quarantine = list(raw.quarantine)
     for row in by_reason.iter_rows(named=True):
         quarantine.append(
@@ -163,7 +187,7 @@ def validate_batch(
                 source=raw.source,
                 location=row["location"],
                 reason=row["reason"],
-                detail=join_details(row["message"]),
+                detail=join_details(row["message"]) + (SCORED_WITHOUT if row["_rec"] in partial else ""),
                 record=record_text[row["_rec"]],
                 ticket_id=row["ticket_id"],
             )
@@ -171,7 +195,9 @@ def validate_batch(
     quarantine.sort(key=_position)
     return ValidatedBatch(
         source=raw.source,
-        turns=prepared.filter(pl.col("_rec").is_in(accepted)),
+        turns=prepared.filter(
+            pl.col("_rec").is_in(accepted) & ~pl.col("_row").is_in(textless["_row"].implode())
+        ),
         records=records.filter(pl.col("_rec").is_in(accepted)).select("_rec", "location"),
         quarantine=quarantine,
     )

@@ -107,6 +107,55 @@ def test_a_ticket_with_several_problems_gets_one_record_per_reason(tmp_path: Pat
     assert set(run.turns["ticket_id"]) == {"OK-1"}
 
 
+def test_a_turn_without_text_goes_to_the_quarantine_alone_and_the_rest_of_its_ticket_is_scored(
+    tmp_path: Path,
+) -> None:
+    # an image sent alone, an empty utterance of an export: the turn says nothing, the conversation still does
+    ticket = good_ticket("P-1")
+    ticket["turns"][1:1] = [{"speaker": "customer", "text": " "}, {"speaker": "customer", "text": None}]
+    run = read_all([write_jsonl(tmp_path / "image.jsonl", [ticket])])
+    assert run.tickets["ticket_id"].to_list() == ["P-1"]
+    # the turns keep their places in the conversation: evidence still points at the input's turns
+    assert run.turns.select("turn_index", "speaker").rows() == [(0, "customer"), (3, "agent")]
+    assert [(q.location, q.reason, q.detail) for q in run.quarantine] == [
+        ("line 1", "empty_text", "turns[1].text is empty; the ticket's other turns are scored"),
+        ("line 1", "missing_field", "turns[2].text is missing; the ticket's other turns are scored"),
+    ]
+    assert all(q.ticket_id == "P-1" and json.loads(q.record) == ticket for q in run.quarantine)
+
+
+def test_a_csv_row_without_text_goes_to_the_quarantine_alone(tmp_path: Path) -> None:
+    path = tmp_path / "image.csv"
+    path.write_text(
+        "ticket_id,turn_index,speaker,text\nT-1,1,customer,Where is my order?\nT-1,2,customer,\nT-1,3,agent,On its way.\n",
+        encoding="utf-8",
+    )
+    run = read_all([path])
+    assert run.turns.select("ticket_id", "turn_index").rows() == [("T-1", 1), ("T-1", 3)]
+    [record] = run.quarantine
+    assert (record.location, record.reason, record.ticket_id) == ("rows 1-3", "missing_field", "T-1")
+    assert record.detail == "row 2: text is missing; the ticket's other turns are scored"
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        [{"speaker": "customer", "text": ""}, {"speaker": "agent", "text": "  "}],  # nothing to score
+        [{"speaker": "customer", "text": ""}, {"speaker": "robot", "text": "hi"}],  # another rule broken too
+    ],
+)
+def test_a_ticket_without_a_turn_with_text_or_with_another_problem_is_quarantined_whole(
+    tmp_path: Path, turns: list[dict]
+) -> None:
+    run = read_all(
+        [write_jsonl(tmp_path / "t.jsonl", [{"ticket_id": "W-1", "turns": turns}, good_ticket("OK")])]
+    )
+    assert run.tickets["ticket_id"].to_list() == ["OK"]
+    assert set(run.turns["ticket_id"]) == {"OK"}
+    assert "empty_text" in run.reasons("W-1")
+    assert not any("other turns are scored" in q.detail for q in run.quarantine)
+
+
 def test_a_5_mb_message_is_text_too_long_and_its_siblings_are_kept(tmp_path: Path) -> None:
     path = write_jsonl(
         tmp_path / "long.jsonl",
