@@ -17,7 +17,8 @@ from qa_engine.store import Store
 
 pytestmark = pytest.mark.slow
 
-SECRETS = ("4111", "5555555555554444", "3782 822463", "Kx82!pq", "cvv 123", "安全码是321")
+# Long enough not to occur by chance in a time stamp or a hash ("4111" alone once matched a run's microseconds).
+SECRETS = ("4111 1111", "5555555555554444", "3782 822463", "Kx82!pq", "cvv 123", "安全码是321")
 TICKETS = [
     {"ticket_id": "PAY-1", "language": "en", "channel": "chat", "agent_id": "a-1",
      "metadata": {"note": "customer paid with 4111 1111 1111 1111"},
