@@ -25,7 +25,7 @@ ERRORS: dict[str, E] = {
     "Q001": E("Input file not found: {path}"),
     "Q002": E("Cannot read input file {path}: {detail}"),
     "Q003": E("No input files match {pattern}"),
-    "Q004": E("Unsupported input format for {path}: use .jsonl, .ndjson, .json, .csv or .parquet"),
+    "Q004": E("Unsupported input format for {path}: use .jsonl, .ndjson, .json, .csv, .tsv or .parquet"),
     "Q005": E("Input file {path} is missing required columns {columns}"),
     "Q006": E("Invalid reading option {option}={value}: {detail}"),
     "Q007": E("The validation suite could not check {expectation}: {detail}"),

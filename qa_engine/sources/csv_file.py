@@ -1,4 +1,8 @@
-"""CSV (.csv): one row per turn, UTF-8, a header row naming the columns.
+"""CSV (.csv, and .tsv for tab-separated files): one row per turn, UTF-8, a header row naming the columns.
+
+The delimiter is the comma, or the one the header row shows: spreadsheets set to a European locale save CSV with
+semicolons, some exports use tabs or pipes. The first of `DELIMITERS` that splits the header into every required
+column is used; with none, the comma (and Q005 names the missing columns).
 
 The file is read in blocks of CHUNK_BYTES cut at row boundaries (a newline outside quotes), each parsed by polars
 with every value as text; a block polars refuses (a row with more fields than the header) is parsed again by
@@ -16,28 +20,35 @@ from pathlib import Path
 import polars as pl
 
 from qa_engine.errors import QAError
-from qa_engine.sources.flat import contract_columns, flat_batches
+from qa_engine.sources.flat import REQUIRED, contract_columns, flat_batches
 from qa_engine.sources.inputs import UTF8_BOM, check_text_file, is_utf8
 from qa_engine.sources.registry import register_source
 from qa_engine.validation.raw import RawBatch
 
 CHUNK_BYTES = 16 << 20
+DELIMITERS = (",", ";", "\t", "|")
 BAD_TEXT = "[\ufffd\x00]"  # undecodable bytes read leniently, and NUL bytes
 
 
-def _header(path: Path, label: str) -> list[str]:
+def _header(path: Path, label: str) -> tuple[list[str], str]:
+    """The header's column names and the file's delimiter."""
     with path.open("rb") as handle:
         line = handle.readline().removeprefix(UTF8_BOM)
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as error:
         raise QAError("Q002", path=label, detail="its header row is not UTF-8 text") from error
-    header = next(csv.reader([text]), [])
-    names = [name.strip() for name in header]
+    for delimiter in DELIMITERS:
+        names = [name.strip() for name in next(csv.reader([text], delimiter=delimiter), [])]
+        if all(name in names for name in REQUIRED):
+            break
+    else:
+        delimiter = ","
+        names = [name.strip() for name in next(csv.reader([text]), [])]
     duplicated = sorted({name for name in names if names.count(name) > 1 and name})
     if duplicated:
         raise QAError("Q002", path=label, detail=f"its header names {', '.join(duplicated)} more than once")
-    return names
+    return names, delimiter
 
 
 def _record_end(data: bytes) -> int:
@@ -48,21 +59,23 @@ def _record_end(data: bytes) -> int:
     return end + 1
 
 
-def _parse_with_polars(piece: bytes, width: int) -> pl.DataFrame:
+def _parse_with_polars(piece: bytes, width: int, delimiter: str) -> pl.DataFrame:
     names = [f"c{index}" for index in range(width)]
     return pl.read_csv(
         io.BytesIO(piece),
         has_header=False,
+        separator=delimiter,
         new_columns=names,
         schema=dict.fromkeys(names, pl.String),
         encoding="utf8-lossy",
     ).with_columns(_problem=pl.lit(None, pl.String), _problem_detail=pl.lit(None, pl.String))
 
 
-def _parse_with_csv_module(piece: bytes, width: int) -> pl.DataFrame:
+def _parse_with_csv_module(piece: bytes, width: int, delimiter: str) -> pl.DataFrame:
     """The slow, forgiving path for a block with ragged rows: each such row is kept, marked malformed_row."""
     rows, problems, details = [], [], []
-    for fields in csv.reader(io.StringIO(piece.decode("utf-8", errors="replace"), newline="")):
+    text = io.StringIO(piece.decode("utf-8", errors="replace"), newline="")
+    for fields in csv.reader(text, delimiter=delimiter):
         if not fields:
             continue
         extra = len(fields) > width
@@ -77,7 +90,9 @@ def _parse_with_csv_module(piece: bytes, width: int) -> pl.DataFrame:
     )
 
 
-def _chunks(path: Path, header: list[str], columns: tuple[str, ...]) -> Iterator[pl.DataFrame]:
+def _chunks(
+    path: Path, header: list[str], delimiter: str, columns: tuple[str, ...]
+) -> Iterator[pl.DataFrame]:
     """The data rows as frames of text columns named by the contract, `_line` numbering them from 1."""
     positions = {name: f"c{header.index(name)}" for name in columns}
     rows_before = 0
@@ -91,9 +106,9 @@ def _chunks(path: Path, header: list[str], columns: tuple[str, ...]) -> Iterator
             piece, carry = data[:cut], data[cut:]
             if piece.strip():
                 try:
-                    frame = _parse_with_polars(piece, len(header))
+                    frame = _parse_with_polars(piece, len(header), delimiter)
                 except pl.exceptions.PolarsError:  # ragged rows, in any form polars reports them
-                    frame = _parse_with_csv_module(piece, len(header))
+                    frame = _parse_with_csv_module(piece, len(header), delimiter)
                 frame = frame.select(
                     *(pl.col(position).alias(name) for name, position in positions.items()),
                     "_problem",
@@ -115,10 +130,10 @@ def _chunks(path: Path, header: list[str], columns: tuple[str, ...]) -> Iterator
                 return
 
 
-@register_source(".csv")
+@register_source(".csv", ".tsv")
 def read_csv(path: Path, label: str) -> Iterator[RawBatch]:
     """Blocks of whole tickets from a CSV file; Q005 when a required column is missing."""
     check_text_file(path, label)
-    header = _header(path, label)
+    header, delimiter = _header(path, label)
     columns = contract_columns(header, label)
-    yield from flat_batches(label, columns, _chunks(path, header, columns), path.stat().st_size)
+    yield from flat_batches(label, columns, _chunks(path, header, delimiter, columns), path.stat().st_size)

@@ -39,7 +39,7 @@ def test_an_unknown_format_is_q004(tmp_path: Path) -> None:
     path = tmp_path / "tickets.xlsx"
     path.write_bytes(b"PK")
     assert error_of([path]).code == "Q004"
-    assert set(SOURCES) == {".jsonl", ".ndjson", ".json", ".csv", ".parquet"}
+    assert set(SOURCES) == {".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet"}
 
 
 @pytest.mark.parametrize(

@@ -334,6 +334,39 @@ def test_ticket_fields_given_on_one_row_only_do_not_disagree(tmp_path: Path) -> 
     assert run.tickets.select("channel", "team").rows() == [("email", "EU-1")]
 
 
+@pytest.mark.parametrize(
+    ("name", "delimiter"),
+    [("excel-de.csv", ";"), ("export.csv", "\t"), ("export.tsv", "\t"), ("pipes.csv", "|")],
+)
+def test_a_flat_file_separated_otherwise_than_by_commas_is_read_by_its_header(
+    tmp_path: Path, name: str, delimiter: str
+) -> None:
+    path = tmp_path / name
+    rows = [
+        ["ticket_id", "turn_index", "speaker", "text", "channel"],
+        ["T-1", "0", "customer", '"Bonjour, où est ma commande ; elle a 3 jours de retard"', "email"],
+        ["T-1", "1", "agent", "Bonjour, je regarde.", ""],
+        ["T-2", "0", "customer", "Hallo", "chat"],
+    ]
+    path.write_bytes(
+        b"\xef\xbb\xbf" + "\r\n".join(delimiter.join(row) for row in rows).encode("utf-8") + b"\r\n"
+    )
+    run = read_all([path])
+    assert run.quarantine == []
+    assert run.tickets.select("ticket_id", "channel").rows() == [("T-1", "email"), ("T-2", "chat")]
+    assert run.turns["text"].to_list()[0] == "Bonjour, où est ma commande ; elle a 3 jours de retard"
+
+
+def test_a_ragged_row_of_a_semicolon_file_quarantines_its_ticket(tmp_path: Path) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_text(
+        "ticket_id;turn_index;speaker;text\nA;0;customer;hi\nB;0;customer;hi;extra\n", encoding="utf-8"
+    )
+    run = read_all([path])
+    assert run.tickets["ticket_id"].to_list() == ["A"]
+    assert [(q.reason, q.ticket_id) for q in run.quarantine] == [("malformed_row", "B")]
+
+
 def test_a_csv_row_with_a_nul_byte_quarantines_its_ticket(tmp_path: Path) -> None:
     path = tmp_path / "nul.csv"
     path.write_bytes(
