@@ -22,6 +22,7 @@ from itertools import product
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from qa_engine.reasons.classifier import ReasonModel, combine, encoder_fingerprint, label_owner, normalise
 from qa_engine.reasons.keywords import KeywordIndex
@@ -60,31 +61,38 @@ def fit_model(taxonomy: Taxonomy, signals: Signals, scorer: AffectScorer) -> Rea
     # the encoder's float kernels differ between CPU families (the last bits of a vector): this hash says whether a
     # refit saw the very vectors the committed one did, so that its weights must match byte for byte
     vectors_sha = hashlib.sha256(np.ascontiguousarray(vectors, dtype=np.float32).tobytes()).hexdigest()[:16]
-    keywords, _ = KeywordIndex(taxonomy).scan(texts, languages)
-    chosen, cv = _choose(taxonomy, vectors, texts, keywords, labels, languages)
-    log.info("chose %s (cv macro-F1 %s)", chosen, cv["reason_macro_f1"])
-    coef, intercept = _head(vectors, labels, len(taxonomy.labels), chosen.c)
-    ngrams = None
-    if chosen.ngram_weight:
-        featuriser = vectorizer()
-        features = featuriser.fit_transform(texts)
-        ngram_coef, ngram_intercept = _head(features, labels, len(taxonomy.labels), chosen.ngram_c)
-        ngrams = NgramHead(
-            vocabulary=vocabulary_of(featuriser), idf=featuriser.idf_.astype(np.float32), coef=ngram_coef,
-            intercept=ngram_intercept, weight=chosen.ngram_weight, languages=tuple(sorted(set(languages))),
-        )  # fmt: skip
-
     fire = [e for s in signals.spec.signals for e in s.examples.fire]
     calm = [e for s in signals.spec.signals for e in s.examples.no_fire]
     extra = normalise(scorer.pooled_vectors([e.text for e in fire + calm], [e.language for e in fire + calm]))
-    signalled = _signalled(signals, texts, languages)
-    ordinary = np.array(
-        [not (e.label.startswith(NOT_ORDINARY) or hit) for e, hit in zip(examples, signalled, strict=True)]
-    )
-    esc_x = np.vstack([extra, vectors[ordinary]])
-    esc_y = np.r_[np.ones(len(fire)), np.zeros(len(calm) + int(ordinary.sum()))]
-    esc = LogisticRegression(C=ESCALATION_C, class_weight="balanced", max_iter=5000).fit(esc_x, esc_y)
-    cv["escalation_auc"] = _escalation_cv(esc_x, esc_y)
+    # One BLAS thread for the regressions: with more, BLAS sums in another order and the weights move in their last
+    # bits, so a refit on a machine with another core count (or under a test runner that pins one thread per
+    # worker) would not reproduce the committed bytes. The regressions gain little from more threads.
+    with threadpool_limits(limits=1):
+        keywords, _ = KeywordIndex(taxonomy).scan(texts, languages)
+        chosen, cv = _choose(taxonomy, vectors, texts, keywords, labels, languages)
+        log.info("chose %s (cv macro-F1 %s)", chosen, cv["reason_macro_f1"])
+        coef, intercept = _head(vectors, labels, len(taxonomy.labels), chosen.c)
+        ngrams = None
+        if chosen.ngram_weight:
+            featuriser = vectorizer()
+            features = featuriser.fit_transform(texts)
+            ngram_coef, ngram_intercept = _head(features, labels, len(taxonomy.labels), chosen.ngram_c)
+            ngrams = NgramHead(
+                vocabulary=vocabulary_of(featuriser), idf=featuriser.idf_.astype(np.float32), coef=ngram_coef,
+                intercept=ngram_intercept, weight=chosen.ngram_weight, languages=tuple(sorted(set(languages))),
+            )  # fmt: skip
+
+        signalled = _signalled(signals, texts, languages)
+        ordinary = np.array(
+            [
+                not (e.label.startswith(NOT_ORDINARY) or hit)
+                for e, hit in zip(examples, signalled, strict=True)
+            ]
+        )
+        esc_x = np.vstack([extra, vectors[ordinary]])
+        esc_y = np.r_[np.ones(len(fire)), np.zeros(len(calm) + int(ordinary.sum()))]
+        esc = LogisticRegression(C=ESCALATION_C, class_weight="balanced", max_iter=5000).fit(esc_x, esc_y)
+        cv["escalation_auc"] = _escalation_cv(esc_x, esc_y)
 
     import sklearn
 

@@ -1,7 +1,8 @@
 """`qa reasons fit` reproduces the committed classifier (the fit stays reproducible, and so does its version hash):
 fitting again from the committed taxonomy, signal file and encoder gives the same weights and the same version.
 
-Byte for byte where the encoder gives the very vectors the committed fit saw (`vectors_sha` in classifier.json).
+Byte for byte where the encoder gives the very vectors the committed fit saw (`vectors_sha` in classifier.json),
+whatever the core count: the fit runs its regressions on one BLAS thread.
 The encoder's float kernels differ in the last bits between CPU families, and a weakly regularised regression moves
 a little with them (measured: a refit on an AMD EPYC machine of a classifier fitted on another machine gave weights
 up to 0.21 apart, largest weight 9.8, correlation 0.9998, the escalation weights 7e-6 apart, cross-validated
