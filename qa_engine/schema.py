@@ -18,6 +18,8 @@ CATEGORIES: tuple[str, ...] = (
 )  # fmt: skip
 LANGUAGES: tuple[str, ...] = ("en", "zh", "de", "ja", "es", "fr")  # served by the default rule pack
 DEFAULT_CHANNEL = "chat"
+# lower_snake_case, the form of every id a pack or the taxonomy names: rule ids, sub-reason ids, escalation signals
+ID_PATTERN = r"[a-z][a-z0-9_]*"
 # CONTRACT.md section 3: a ticket's `contact_reason` (qa_engine.reasons); rules may be scoped by them
 CONTACT_REASONS: tuple[str, ...] = (
     "presales", "order", "payment", "logistics", "returns", "complaint", "account", "other",

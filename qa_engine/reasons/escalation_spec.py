@@ -15,10 +15,11 @@ from pydantic import Field, field_validator
 
 from qa_engine.pack.yamlfile import load_model
 from qa_engine.rules.specs import GroupSpec, PhraseLists, Strict
+from qa_engine.schema import ID_PATTERN
 
 REPEAT_CONTACT = "repeat_contact"  # the store-based signal: same customer, same order, within the window
 MODEL = "model"  # evidence from the escalation model's probability, not a phrase
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_ID = re.compile(f"^{ID_PATTERN}$")
 
 
 class SignalExample(Strict):

@@ -25,6 +25,7 @@ from qa_engine.errors import QAError
 from qa_engine.nlp.normalize import base_language
 from qa_engine.pack.yamlfile import load_model
 from qa_engine.rules.specs import Strict, check_lists
+from qa_engine.schema import ID_PATTERN
 
 # CONTRACT.md section 3: `contact_reason` is one of these; `other` is also the fallback when nothing is confident.
 REASONS: tuple[str, ...] = (
@@ -41,7 +42,7 @@ OTHER = "other"
 TAXONOMY_FILE = "reasons/taxonomy.yaml"  # under models/
 EXAMPLES_DIR = "examples"  # beside the taxonomy file: <language>.tsv with columns sub_reason, text
 EXAMPLE_COLUMNS = ("sub_reason", "text")
-_SUB_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_SUB_ID = re.compile(f"^{ID_PATTERN}$")
 
 
 def _check_language_codes(value: dict[str, list[str]]) -> dict[str, list[str]]:

@@ -17,13 +17,14 @@ from qa_engine import paths
 from qa_engine.errors import QAError
 from qa_engine.kpi.definitions import ESCALATION_FROM
 from qa_engine.pack.yamlfile import read_yaml
+from qa_engine.schema import ID_PATTERN
 
 # CONTRACT.md section 3 (the same tuple as qa_engine.reasons.REASONS; a test keeps the two equal).
 CONTACT_REASONS: tuple[str, ...] = (
     "presales", "order", "payment", "logistics", "returns", "complaint", "account", "other",
 )  # fmt: skip
 TAXONOMY_FILE = Path("reasons") / "taxonomy.yaml"  # under models/, as qa_engine.reasons.taxonomy has it
-SUB_REASON = re.compile(r"^(?P<reason>[a-z]+)\.(?P<sub>[a-z][a-z0-9_]*)$")
+SUB_REASON = re.compile(rf"^(?P<reason>[a-z]+)\.(?P<sub>{ID_PATTERN})$")
 # escalation_risk at or above these reads as high / elevated (high: what the escalation_rate KPI counts as escalated)
 RISK_HIGH, RISK_ELEVATED = ESCALATION_FROM, 0.25
 MODEL_SIGNAL = "model"  # evidence of the escalation model itself, not of a phrase

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from qa_engine.rules.specs import Emotion, Speaker, Strict
-from qa_engine.schema import CATEGORIES, CHANNELS, CONTACT_REASONS, SPEAKERS
+from qa_engine.schema import CATEGORIES, CHANNELS, CONTACT_REASONS, ID_PATTERN, SPEAKERS
 
 ALL = "*"
 
@@ -131,7 +131,7 @@ def template_facts(template: str) -> list[str]:
 class RuleSpec(Strict):
     """The common fields of a rule; everything else in the rule's YAML mapping belongs to its kind."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: str = Field(pattern=f"^{ID_PATTERN}$")
     title: str = Field(min_length=1)
     kind: str
     category: str
@@ -198,7 +198,7 @@ def _contact_reason(value: str) -> str:
     than a reason, e.g. a tracking rule that must not judge questions about delivery options."""
     reason, dot, sub = value.partition(".")
     _one_of(reason, CONTACT_REASONS)
-    if dot and not re.fullmatch(r"[a-z][a-z0-9_]*", sub):
+    if dot and not re.fullmatch(ID_PATTERN, sub):
         raise ValueError(f"'{value}' is not a sub-reason id (reason.sub_reason, lower case)")
     return value
 
