@@ -189,6 +189,7 @@ def fit(train: Labelled, seed: int = 13, c_grid: Sequence[float] = C_GRID) -> Sa
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
 
     counts = np.bincount(train.labels.astype(int), minlength=2)
     if counts.min() < MIN_PER_CLASS:
@@ -205,17 +206,19 @@ def fit(train: Labelled, seed: int = 13, c_grid: Sequence[float] = C_GRID) -> Sa
     def model(c: float) -> LogisticRegression:
         return LogisticRegression(C=c, max_iter=3000)
 
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
-    cv: dict[float, float] = {}
-    for c in c_grid:
-        scores = []
-        for a, b in folds.split(x, y):
-            clf = model(c).fit(x[a], y[a], sample_weight=train.weights[a])
-            scores.append(roc_auc_score(y[b], clf.decision_function(x[b])))
-        cv[c] = float(np.mean(scores))
-        log.info("C=%g cross-validated AUC %.4f", c, cv[c])
-    best = max(cv, key=lambda c: (cv[c], -c))
-    clf = model(best).fit(x, y, sample_weight=train.weights)
+    # one BLAS thread, as `qa reasons fit`: with more, the weights move in their last bits with the core count
+    with threadpool_limits(limits=1):
+        folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+        cv: dict[float, float] = {}
+        for c in c_grid:
+            scores = []
+            for a, b in folds.split(x, y):
+                clf = model(c).fit(x[a], y[a], sample_weight=train.weights[a])
+                scores.append(roc_auc_score(y[b], clf.decision_function(x[b])))
+            cv[c] = float(np.mean(scores))
+            log.info("C=%g cross-validated AUC %.4f", c, cv[c])
+        best = max(cv, key=lambda c: (cv[c], -c))
+        clf = model(best).fit(x, y, sample_weight=train.weights)
     prior = float(np.log(counts[1] / counts[0]))
     meta = {
         "C": best, "cv_auc": {str(c): round(v, 4) for c, v in cv.items()}, "prior_logit": round(prior, 6),
@@ -281,6 +284,8 @@ def train_satisfaction(
                             "value": figures["auc"], "n": figures["n"], "dissatisfied": figures["dissatisfied"]})  # fmt: skip
     model.meta.update(
         encoder=encoder_fingerprint(engine.affect.vector_spec()), sources=sources, seed=seed,
+        # the escalation risk is a feature: a refit of the reasons classifier or the signals needs a refit here too
+        reasons=engine.reasons.version,
         label="dissatisfied: STC-3 mean S <= -0.5; store: latest reviewed tier red (green satisfied), else csat 1-2 (4-5 satisfied)",
     )  # fmt: skip
     model.save(out)

@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from qa_engine import paths
 from qa_engine.affect.labels import EMOTIONS
 from qa_engine.errors import QAError
 from qa_engine.satisfaction.features import HAND_FEATURES, VECTOR_BLOCKS, conversations
@@ -138,6 +139,19 @@ def test_the_committed_model_was_fitted_on_the_embedded_encoder_in_use() -> None
     model = SatisfactionModel.load()
     assert model.meta["encoder"] == encoder_fingerprint(AffectScorer.from_registry().vector_spec())
     assert model.hidden == 384 and model.meta["sources"]["stc3_train"] > 2000
+
+
+def test_the_committed_model_was_fitted_with_the_committed_escalation_classifier() -> None:
+    """The escalation risk is one of its features: a refit of the reasons classifier or of the signal file without a
+    refit here leaves a model that `qa models train satisfaction` no longer reproduces (it happened once)."""
+    from qa_engine.pack import load_pack
+    from qa_engine.reasons import Signals
+    from qa_engine.reasons.classifier import ReasonModel
+
+    signals = Signals.of(load_pack(paths.rules_dir()))
+    assert (
+        SatisfactionModel.load().meta["reasons"] == f"{ReasonModel.load().version}+signals:{signals.sha}"
+    ), "run `qa models train satisfaction` and commit models/satisfaction/"
 
 
 def test_the_stage_gives_null_with_why_when_the_vectors_do_not_fit_the_model() -> None:
