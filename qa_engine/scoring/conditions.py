@@ -108,12 +108,15 @@ def critical_rule_failed(params: CriticalRuleFailedParams) -> Check:
 def rule_failed(params: RuleFailedParams) -> Check:
     """Named rules (`rules: [id, ...]`) or a whole category (`category: timeliness`) that failed; with
     `unless_customer_ends_positive`, not one whose evidence is the customer's positive last telling turn (a happy
-    "perfect, thank you so much!" left unanswered is no customer waiting on a problem)."""
+    "perfect, thank you so much!" left unanswered is no customer waiting on a problem); with `unless_untimed`, not
+    one whose evidence is a turn without a time stamp that neither reads negative nor asks a question (a plain
+    statement "never answered" in an export without times: the export may end before the reply)."""
     ids, category, unless = list(params.rules), params.category, params.unless_customer_ends_positive
+    untimed = params.unless_untimed
 
     def matches(r: Row) -> bool:
         named = r["rule_id"] in ids or bool(category and r["category"] == category)
-        return named and not (unless and r["at_positive_closing"])
+        return named and not (unless and r["at_positive_closing"]) and not (untimed and r["at_untimed_turn"])
 
     element = pl.element().struct
     named = element.field("rule_id").is_in(pl.Series(ids, dtype=pl.String)).fill_null(False)
@@ -121,6 +124,8 @@ def rule_failed(params: RuleFailedParams) -> Check:
         named = named | (element.field("category") == category).fill_null(False)
     if unless:
         named = named & ~element.field("at_positive_closing")
+    if untimed:
+        named = named & ~element.field("at_untimed_turn")
 
     def reasons(row: Row) -> list[Reason]:
         return [

@@ -19,6 +19,7 @@ from qa_engine.affect.textprep import TEXTLESS_FLAGS, UNTELLING_FLAGS
 TURN_FIELDS = ("turn_index", "text", "sentiment", "sentiment_score", "emotion", "emotion_scores")
 TURN_DEFAULTS: dict[str, pl.DataType] = {
     "text": pl.String(),
+    "ts": pl.Datetime("us", "UTC"),
     "sentiment": pl.String(),
     "sentiment_score": pl.Float64(),
     "emotion": pl.String(),
@@ -65,7 +66,8 @@ def ticket_features(tickets: pl.DataFrame, turns: pl.DataFrame, rule_results: pl
     last telling customer turn (structs of `TURN_FIELDS`) and their count, the last spoken customer turn, derived
     scalars (`first_sentiment`, `last_sentiment`, `last_emotion`, `last_emotion_score`, `spoken_sentiment`) and
     `failed`: the failed rule results in frame order, each with `at_positive_closing` (its evidence is the
-    customer's positive last telling turn; null without any). `qa_score` is not here (`tiers.qa_scores`)."""
+    customer's positive last telling turn; null without any) and `at_untimed_turn` (its evidence is a turn without a
+    time stamp that neither reads negative nor asks a question). `qa_score` is not here (`tiers.qa_scores`)."""
     turns = _with_defaults(turns, TURN_DEFAULTS)
     if "emotion_scores" not in turns.columns:
         turns = turns.with_columns(emotion_scores=pl.lit(None, pl.Struct({"neutral": pl.Float32()})))
@@ -93,16 +95,26 @@ def ticket_features(tickets: pl.DataFrame, turns: pl.DataFrame, rule_results: pl
         last_emotion_score=_emotion_score(customer.schema["emotion_scores"]),
         closing_turn=pl.when(last.field("sentiment") == "positive").then(last.field("turn_index")),
     )
+    untimed = turns.select(
+        "ticket_id",
+        _evidence_turn=pl.col("turn_index"),
+        # a complaint or a question nobody answered is a problem with or without times; a plain statement may just
+        # be where the export ends
+        _untimed=pl.col("ts").is_null()
+        & (pl.col("sentiment") != "negative").fill_null(True)
+        & ~pl.col("text").str.contains("[?？]").fill_null(False),
+    )
     failed = (
         rule_results.filter(pl.col("outcome") == "fail")
         .join(telling.select("ticket_id", "closing_turn"), on="ticket_id", how="left", maintain_order="left")
+        .with_columns(_evidence_turn=pl.col("evidence").struct.field("turn_index").cast(pl.Int64))
+        .join(untimed, on=["ticket_id", "_evidence_turn"], how="left", maintain_order="left")
         .with_columns(
-            at_positive_closing=(
-                pl.col("evidence").struct.field("turn_index") == pl.col("closing_turn")
-            ).fill_null(False)
+            at_positive_closing=(pl.col("_evidence_turn") == pl.col("closing_turn")).fill_null(False),
+            at_untimed_turn=pl.col("_untimed").fill_null(False),
         )
         .group_by("ticket_id", maintain_order=True)
-        .agg(failed=pl.struct(*FAILED_FIELDS, "at_positive_closing"))
+        .agg(failed=pl.struct(*FAILED_FIELDS, "at_positive_closing", "at_untimed_turn"))
     )
     base = _with_defaults(tickets, TICKET_DEFAULTS).select(
         "ticket_id",

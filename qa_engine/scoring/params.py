@@ -35,6 +35,10 @@ class RuleFailedParams(ConditionParams):
     rules: list[str] = Field(default_factory=list)  # rule ids
     category: str | None = None  # or every rule of a category, e.g. timeliness
     unless_customer_ends_positive: bool = False  # a happy closing turn left unanswered does not count
+    # a failure whose evidence is a turn without a time stamp that neither reads negative nor asks a question does
+    # not count (an untimed export may end before the reply came, or the reply went by another channel: nobody can
+    # say the customer waited; an unanswered complaint or question still counts)
+    unless_untimed: bool = False
 
     @model_validator(mode="after")
     def _names_something(self) -> RuleFailedParams:

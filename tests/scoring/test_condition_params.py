@@ -101,7 +101,7 @@ def test_the_default_pack_loads_with_its_written_values() -> None:
     assert (very.min_risk, very.label) == (0.8, "customer ends very dissatisfied")
     sla = by_id["sla_missed"]
     assert isinstance(sla, RuleFailedParams)
-    assert sla.category == "timeliness" and sla.unless_customer_ends_positive
+    assert sla.category == "timeliness" and sla.unless_customer_ends_positive and sla.unless_untimed
     assert policy.likely_dissatisfied_at() == 0.5 and policy.escalation_red_at() == 0.7
 
 

@@ -5,8 +5,10 @@ the emotion or key-issue columns."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import polars as pl
+import pytest
 
 from qa_engine.schema import RULE_RESULTS
 from qa_engine.scoring import assign_tiers
@@ -104,6 +106,36 @@ def test_a_missed_sla_on_a_happy_unanswered_closing_does_not_count() -> None:
         "timeliness rule failed: sla_reply (waited 3 h)"
     ]
     assert late["qa_score"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("last", "sentiment", "tier"),
+    [
+        ("It says iPhone 4, model A1332.", "neutral", "green"),  # a plain statement: the export may end here
+        ("So when does it ship?", "neutral", "yellow"),  # a question nobody answered
+        ("This is ridiculous.", "negative", "yellow"),  # a complaint nobody answered
+    ],
+)
+def test_a_turn_never_answered_in_an_export_without_time_stamps_counts_if_a_complaint_or_a_question(
+    last: str, sentiment: str, tier: str
+) -> None:
+    turns = _turns(
+        (0, "customer", "Where is my order?", -0.2, "neutral", CALM, None),
+        (1, "agent", "It ships today.", 0.2, "neutral", CALM, None),
+        (2, "customer", last, 0.0, "neutral", CALM, None),
+    ).with_columns(sentiment=pl.Series(["neutral", "neutral", sentiment]))
+    untimed = TierPolicy(
+        yellow=[ConditionSpec(when="rule_failed", category="timeliness", unless_untimed=True)]
+    )
+
+    def tier_of(turns: pl.DataFrame) -> str:
+        (row,) = assign_tiers(_tickets(), turns, _sla_failed_at(2), untimed).iter_rows(named=True)
+        return row["tier"]
+
+    assert tier_of(turns) == tier
+    # with time stamps the customer's wait is known: sent at 09:05, nobody answered
+    stamps = [datetime(2026, 11, 20, 9, minute, tzinfo=UTC) for minute in (0, 2, 5)]
+    assert tier_of(turns.with_columns(ts=pl.Series(stamps))) == "yellow"
 
 
 def test_frames_without_emotions_or_key_issue_columns_tier_green_or_uncovered() -> None:
