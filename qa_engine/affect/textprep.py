@@ -16,12 +16,30 @@ MAX_CHUNKS = (
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACE = re.compile(r"\s+")
+# Where an e-mail client starts quoting the earlier messages below a reply: an "On ... wrote:" header (en, fr, de,
+# es, zh), any header line that names an address in angle brackets and ends in a colon (Gmail in every language:
+# "2026年11月20日(月) 9:14 Support <help@shop.com>:"), or an "Original Message" rule. Not "> " lines or "From:"
+# lines alone: customers quote or forward a message they received (a payment reminder, a phishing e-mail) inline
+# and go on writing below it, and that message is what their request is about.
+_QUOTE_START = re.compile(
+    r"^[ \t]*(?:-{2,}[ \t]*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|原始邮件)[ \t]*-*"
+    r"|On\b.{4,200}\bwrote:"
+    r"|Le\b.{4,200}\ba écrit[ \t]?:"
+    r"|Am\b.{4,200}\bschrieb\b.{0,100}:"
+    r"|El\b.{4,200}\bescribió:"
+    r"|在.{4,200}写道[:：]"
+    r"|.{0,200}<[^<>@\s]+@[^<>\s]+>.{0,40}[:：])[ \t]*$",
+    re.MULTILINE,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？…])\s+|(?<=[。！？])|\n+")
 
 EMPTY = "empty_text"
 NO_CONTENT = "no_text_content"
 SAMPLED = "long_text_sampled"
 CLEANED = "cleaned_invalid_characters"
+QUOTED = (
+    "quoted_reply_skipped"  # an e-mail's quoted earlier messages are not read: they are someone else's words
+)
 PHATIC = "phatic_reply"  # scored neutral: see models/phatic.yaml
 DISMISSIVE = "dismissive_reply"  # scored negative: see models/dismissive.yaml
 RELIEF = "relief_reply"  # scored positive: see models/relief.yaml
@@ -42,6 +60,11 @@ def clean(text: str | None) -> tuple[str, str | None]:
     fixed = _CONTROL.sub(" ", fixed)
     if fixed != text:
         flag = CLEANED
+    quote = _QUOTE_START.search(fixed)
+    if (
+        quote and fixed[: quote.start()].strip()
+    ):  # a reply above a quote; a text that is all quote is read whole
+        fixed, flag = fixed[: quote.start()], flag or QUOTED
     fixed = _SPACE.sub(" ", fixed).strip()
     if not fixed:
         return "", EMPTY

@@ -65,3 +65,42 @@ def test_unpunctuated_text_longer_than_the_window_is_cut_by_characters() -> None
     chunks, _ = textprep.split_long(text, count, 100)
     assert "".join(chunks) == text
     assert max(count(chunks)) <= 100
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("Thanks, that solved it!\n\nOn Mon, 20 Nov 2026 at 09:14, Support <help@shop.com> wrote:\n"
+         "> We're sorry, your parcel is late. This is unacceptable.", "Thanks, that solved it!"),
+        ("Merci !\n\nLe lun. 20 nov. 2026 à 09:14, Service client <sc@shop.fr> a écrit :\n> Désolés", "Merci !"),
+        ("Danke!\n\nAm Mo., 20. Nov. 2026 um 09:14 Uhr schrieb Kundenservice <ks@shop.de>:\n> Leider", "Danke!"),
+        ("Gracias\n\nEl lun, 20 nov 2026 a las 9:14, Soporte (<s@shop.es>) escribió:\n> Lo sentimos", "Gracias"),
+        ("好的谢谢\n\n------------------ 原始邮件 ------------------\n发件人：客服\n很抱歉给您带来不便", "好的谢谢"),
+        ("在 2026年11月20日 09:14，客服 <kf@shop.cn> 写道：\n很抱歉", None),  # all quote: read whole
+        ("届きました。\n\n2026年11月20日(月) 9:14 Support <help@shop.jp>:\n> 申し訳ございません", "届きました。"),
+        ("I'm furious.\n-----Original Message-----\nFrom: Support\nThanks for waiting", "I'm furious."),
+    ],
+)  # fmt: skip
+def test_the_quoted_earlier_messages_of_an_e_mail_are_not_read(text: str, read: str | None) -> None:
+    # the agent's quoted apology would otherwise be read as the thankful customer's mood
+    if read is None:
+        assert textprep.clean(text) == (" ".join(text.split()), None)
+    else:
+        assert textprep.clean(text) == (read, "quoted_reply_skipped")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "On Monday I wrote to you about my order, and nobody answered.",
+        "De plus, le colis est arrivé cassé.",
+        "I have a problem.\nFrom: my order page, the button does not work",
+        "> all of it is a quote\n> and nothing else",
+        # a message the customer received, quoted inline, with their own words below it
+        "Heute bekomme ich das hier:\n\n> Zahlungserinnerung: Ihre Rechnung ist überfällig.\n\nIch zahle doch nicht!",
+        "Is this from you?\n\n---------- Forwarded message ---------\nFrom: Shop <security@sh0p.com>\nVerify your card",
+    ],
+)
+def test_a_customers_own_lines_that_look_like_a_quote_are_read(text: str) -> None:
+    cleaned, flag = textprep.clean(text)
+    assert flag is None and cleaned == " ".join(text.split())
