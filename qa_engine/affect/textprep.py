@@ -37,9 +37,8 @@ EMPTY = "empty_text"
 NO_CONTENT = "no_text_content"
 SAMPLED = "long_text_sampled"
 CLEANED = "cleaned_invalid_characters"
-QUOTED = (
-    "quoted_reply_skipped"  # an e-mail's quoted earlier messages are not read: they are someone else's words
-)
+# an e-mail's quoted earlier messages are not read: they are someone else's words
+QUOTED = "quoted_reply_skipped"
 PHATIC = "phatic_reply"  # scored neutral: see models/phatic.yaml
 DISMISSIVE = "dismissive_reply"  # scored negative: see models/dismissive.yaml
 RELIEF = "relief_reply"  # scored positive: see models/relief.yaml
@@ -60,10 +59,9 @@ def clean(text: str | None) -> tuple[str, str | None]:
     fixed = _CONTROL.sub(" ", fixed)
     if fixed != text:
         flag = CLEANED
+    # a reply above a quoted thread is read alone; a text that is all quote is read whole
     quote = _QUOTE_START.search(fixed)
-    if (
-        quote and fixed[: quote.start()].strip()
-    ):  # a reply above a quote; a text that is all quote is read whole
+    if quote and fixed[: quote.start()].strip():
         fixed, flag = fixed[: quote.start()], flag or QUOTED
     fixed = _SPACE.sub(" ", fixed).strip()
     if not fixed:

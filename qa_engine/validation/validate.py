@@ -153,7 +153,8 @@ def validate_batch(
     tickets = prepared.group_by("_rec").agg(pl.col("ticket_id").drop_nulls().first())
     records = raw.records.join(tickets, on="_rec", how="left").sort("_rec")
     textless = _textless_turns(prepared, messages)
-    failed = set(messages["_rec"].to_list()) - set(textless["_rec"].to_list())
+    partly_textless = set(textless["_rec"].to_list())
+    failed = set(messages["_rec"].to_list()) - partly_textless
     duplicates: list[dict[str, Any]] = []
     accepted: list[int] = []
     for rec, location, ticket_id in records.select("_rec", "location", "ticket_id").iter_rows():
@@ -179,7 +180,7 @@ def validate_batch(
     record_text = dict(texts.iter_rows())
     if raw.is_flat:
         record_text.update(_flat_records(raw, by_reason["_rec"].unique().to_list()))
-    partial = set(accepted) & set(textless["_rec"].to_list())
+    partial = set(accepted) & partly_textless
     quarantine = list(raw.quarantine)
     for row in by_reason.iter_rows(named=True):
         quarantine.append(
