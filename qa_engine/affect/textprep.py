@@ -18,11 +18,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACE = re.compile(r"\s+")
 # Where an e-mail client starts quoting the earlier messages below a reply: an "On ... wrote:" header (en, fr, de,
 # es, zh), any header line that names an address in angle brackets and ends in a colon (Gmail in every language:
-# "2026年11月20日(月) 9:14 Support <help@shop.com>:"), or an "Original Message" rule. Not "> " lines or "From:"
-# lines alone: customers quote or forward a message they received (a payment reminder, a phishing e-mail) inline
-# and go on writing below it, and that message is what their request is about.
+# "2026年11月20日(月) 9:14 Support <help@shop.com>:"), an "Original Message" rule, or Outlook's header block: a
+# "From:" line straight above a "Sent:" line (en, de, fr, es, it, zh, ja), with the rule of underscores above it.
+# Not "> " lines or "From:" lines alone: customers quote or forward a message they received (a payment reminder,
+# a phishing e-mail) inline and go on writing below it, and that message is what their request is about.
 _QUOTE_START = re.compile(
     r"^[ \t]*(?:-{2,}[ \t]*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|原始邮件)[ \t]*-*"
+    r"|(?:_{8,}[ \t]*\n[ \t]*)?(?:From|Von|De|Da|发件人|寄件者|差出人)[ \t]*[:：].*\n"
+    r"[ \t]*(?:Sent|Gesendet|Envoyé|Enviado|Inviato|发送时间|傳送時間|送信日時)[ \t]*[:：].*"
     r"|On\b.{4,200}\bwrote:"
     r"|Le\b.{4,200}\ba écrit[ \t]?:"
     r"|Am\b.{4,200}\bschrieb\b.{0,100}:"
@@ -53,6 +56,8 @@ def clean(text: str | None) -> tuple[str, str | None]:
     if text is None:
         return "", EMPTY
     flag = None
+    # Windows and old Mac line ends are line ends, not control characters to clean (the quote headers are lines)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     fixed = text.encode("utf-16", "surrogatepass").decode(
         "utf-16", "replace"
     )  # pair or replace lone surrogates

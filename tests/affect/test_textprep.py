@@ -33,6 +33,11 @@ def test_control_characters_and_lone_surrogates_are_replaced_and_flagged() -> No
     cleaned.encode("utf-8")  # encodable now
 
 
+def test_windows_line_ends_are_line_ends_not_invalid_characters() -> None:
+    read = textprep.clean("Where is my parcel?\r\nOrder 1234\rThanks")
+    assert read == ("Where is my parcel? Order 1234 Thanks", None)
+
+
 def test_split_long_keeps_whole_sentences_under_the_budget() -> None:
     text = " ".join(f"Sentence number {i} is here." for i in range(200))
 
@@ -70,6 +75,7 @@ def test_unpunctuated_text_longer_than_the_window_is_cut_by_characters() -> None
 @pytest.mark.parametrize(
     ("text", "read"),
     [
+        ("Thanks!\r\n\r\nOn Mon, 20 Nov 2026 at 09:14, Support <help@shop.com> wrote:\r\n> Sorry", "Thanks!"),
         ("Thanks, that solved it!\n\nOn Mon, 20 Nov 2026 at 09:14, Support <help@shop.com> wrote:\n"
          "> We're sorry, your parcel is late. This is unacceptable.", "Thanks, that solved it!"),
         ("Merci !\n\nLe lun. 20 nov. 2026 à 09:14, Service client <sc@shop.fr> a écrit :\n> Désolés", "Merci !"),
@@ -79,6 +85,11 @@ def test_unpunctuated_text_longer_than_the_window_is_cut_by_characters() -> None
         ("在 2026年11月20日 09:14，客服 <kf@shop.cn> 写道：\n很抱歉", None),  # all quote: read whole
         ("届きました。\n\n2026年11月20日(月) 9:14 Support <help@shop.jp>:\n> 申し訳ございません", "届きました。"),
         ("I'm furious.\n-----Original Message-----\nFrom: Support\nThanks for waiting", "I'm furious."),
+        ("It came today, thanks!\n\n________________________________\nFrom: Support <help@shop.com>\n"
+         "Sent: Monday, November 20, 2026 9:14 AM\nTo: Kim\nSubject: RE: late parcel\n\nWe're so sorry.",
+         "It came today, thanks!"),
+        ("Reçu, merci.\r\nDe : Service client\r\nEnvoyé : lundi 20 novembre 2026 09:14\r\nObjet : retard", "Reçu, merci."),
+        ("收到了\n发件人: 客服 <kf@shop.cn>\n发送时间: 2026年11月20日 9:14\n很抱歉", "收到了"),
     ],
 )  # fmt: skip
 def test_the_quoted_earlier_messages_of_an_e_mail_are_not_read(text: str, read: str | None) -> None:
@@ -98,7 +109,9 @@ def test_the_quoted_earlier_messages_of_an_e_mail_are_not_read(text: str, read: 
         "> all of it is a quote\n> and nothing else",
         # a message the customer received, quoted inline, with their own words below it
         "Heute bekomme ich das hier:\n\n> Zahlungserinnerung: Ihre Rechnung ist überfällig.\n\nIch zahle doch nicht!",
-        "Is this from you?\n\n---------- Forwarded message ---------\nFrom: Shop <security@sh0p.com>\nVerify your card",
+        "Is this from you?\n\n---------- Forwarded message ---------\nFrom: Shop <security@sh0p.com>\n"
+        "Date: Mon, 20 Nov 2026\nVerify your card",
+        "Wrong size.\nFrom: Lisbon, sent: yesterday",
     ],
 )
 def test_a_customers_own_lines_that_look_like_a_quote_are_read(text: str) -> None:
