@@ -110,13 +110,16 @@ def rule_failed(params: RuleFailedParams) -> Check:
     `unless_customer_ends_positive`, not one whose evidence is the customer's positive last telling turn (a happy
     "perfect, thank you so much!" left unanswered is no customer waiting on a problem); with `unless_untimed`, not
     one whose evidence is a turn without a time stamp that neither reads negative nor asks a question (a plain
-    statement "never answered" in an export without times: the export may end before the reply)."""
+    statement "never answered" in an export without times: the export may end before the reply), unless the
+    ticket's dissatisfaction risk is at least `untimed_counts_from_risk`."""
     ids, category, unless = list(params.rules), params.category, params.unless_customer_ends_positive
-    untimed = params.unless_untimed
+    untimed, from_risk = params.unless_untimed, params.untimed_counts_from_risk
 
-    def matches(r: Row) -> bool:
+    def matches(r: Row, risk: float | None) -> bool:
         named = r["rule_id"] in ids or bool(category and r["category"] == category)
-        return named and not (unless and r["at_positive_closing"]) and not (untimed and r["at_untimed_turn"])
+        seen_at_risk = from_risk is not None and (risk or 0.0) >= from_risk
+        excused = untimed and r["at_untimed_turn"] and not seen_at_risk
+        return named and not (unless and r["at_positive_closing"]) and not excused
 
     element = pl.element().struct
     named = element.field("rule_id").is_in(pl.Series(ids, dtype=pl.String)).fill_null(False)
@@ -124,8 +127,10 @@ def rule_failed(params: RuleFailedParams) -> Check:
         named = named | (element.field("category") == category).fill_null(False)
     if unless:
         named = named & ~element.field("at_positive_closing")
-    if untimed:
-        named = named & ~element.field("at_untimed_turn")
+    fires = _any_failed(named & ~element.field("at_untimed_turn") if untimed else named)
+    if untimed and from_risk is not None:
+        at_risk = (pl.col("dissatisfaction_risk") >= from_risk).fill_null(False)
+        fires = fires | (_any_failed(named & element.field("at_untimed_turn")) & at_risk)
 
     def reasons(row: Row) -> list[Reason]:
         return [
@@ -135,10 +140,10 @@ def rule_failed(params: RuleFailedParams) -> Check:
                 r["evidence"],
             )
             for r in row["failed"] or []
-            if matches(r)
+            if matches(r, row.get("dissatisfaction_risk"))
         ]
 
-    return Check(_any_failed(named), reasons)
+    return Check(fires, reasons)
 
 
 @register_condition("customer_ends_upset", CustomerEndsUpsetParams)

@@ -39,11 +39,16 @@ class RuleFailedParams(ConditionParams):
     # not count (an untimed export may end before the reply came, or the reply went by another channel: nobody can
     # say the customer waited; an unanswered complaint or question still counts)
     unless_untimed: bool = False
+    # ...but such a failure still counts when the ticket's dissatisfaction risk is at least this: a complaint told
+    # flatly neither reads negative nor asks, and the outcome model, which reads the whole dialogue, may see it
+    untimed_counts_from_risk: float | None = Field(None, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _names_something(self) -> RuleFailedParams:
         if not self.rules and not self.category:
             raise ValueError("rule_failed needs `rules: [id, ...]` or `category: ...` (it would never fire)")
+        if self.untimed_counts_from_risk is not None and not self.unless_untimed:
+            raise ValueError("`untimed_counts_from_risk` only applies with `unless_untimed: true`")
         return self
 
 

@@ -93,6 +93,13 @@ def test_rule_failed_must_name_rules_or_a_category(tmp_path: Path) -> None:
     assert RuleFailedParams(category="timeliness").rules == []
 
 
+def test_untimed_counts_from_risk_needs_unless_untimed() -> None:
+    with pytest.raises(ValueError, match="only applies with `unless_untimed: true`"):
+        RuleFailedParams(category="timeliness", untimed_counts_from_risk=0.3)
+    with pytest.raises(ValueError, match="less than or equal to 1"):
+        RuleFailedParams(category="timeliness", unless_untimed=True, untimed_counts_from_risk=3.0)
+
+
 def test_the_default_pack_loads_with_its_written_values() -> None:
     policy = load_policy()
     by_id = {c.reason_id: c.settings for c in [*policy.red, *policy.yellow]}
@@ -102,6 +109,7 @@ def test_the_default_pack_loads_with_its_written_values() -> None:
     sla = by_id["sla_missed"]
     assert isinstance(sla, RuleFailedParams)
     assert sla.category == "timeliness" and sla.unless_customer_ends_positive and sla.unless_untimed
+    assert sla.untimed_counts_from_risk == 0.3
     assert policy.likely_dissatisfied_at() == 0.5 and policy.escalation_red_at() == 0.7
 
 

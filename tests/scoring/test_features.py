@@ -138,6 +138,29 @@ def test_a_turn_never_answered_in_an_export_without_time_stamps_counts_if_a_comp
     assert tier_of(turns.with_columns(ts=pl.Series(stamps))) == "yellow"
 
 
+@pytest.mark.parametrize(
+    ("risk", "tier"), [(None, "green"), (0.29, "green"), (0.3, "yellow"), (0.45, "yellow")]
+)
+def test_an_untimed_plain_statement_nobody_answered_counts_when_the_outcome_model_sees_risk(
+    risk: float | None, tier: str
+) -> None:
+    # a complaint told flatly neither reads negative nor asks; the outcome model's risk may still see it
+    turns = _turns(
+        (0, "customer", "Where is my order?", -0.2, "neutral", CALM, None),
+        (1, "agent", "It ships today.", 0.2, "neutral", CALM, None),
+        (2, "customer", "the one from march is wrong tho", 0.0, "neutral", CALM, None),
+    ).with_columns(sentiment=pl.Series(["neutral", "positive", "neutral"]))
+    policy = TierPolicy(yellow=[ConditionSpec(when="rule_failed", category="timeliness", unless_untimed=True,
+                                              untimed_counts_from_risk=0.3)])  # fmt: skip
+    (row,) = assign_tiers(_tickets(dissatisfaction_risk=risk), turns, _sla_failed_at(2), policy).iter_rows(
+        named=True
+    )
+    assert row["tier"] == tier
+    assert row["tier_reasons"] == (
+        [] if tier == "green" else ["timeliness rule failed: sla_reply (waited 3 h)"]
+    )
+
+
 def test_frames_without_emotions_or_key_issue_columns_tier_green_or_uncovered() -> None:
     tickets = pl.DataFrame({"ticket_id": ["F-1", "F-2"], "language": ["en", None]})
     turns = pl.DataFrame(  # sentiment (customer_mood needs it) but no emotion, emotion scores or affect flag
