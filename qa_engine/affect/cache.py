@@ -5,8 +5,8 @@ model pass is the pipeline's most expensive stage, so each distinct text's resul
 probabilities, the model's flag and the pooled encoder vector the reasons stage reads) are kept in the store's
 `affect_cache` table, keyed by
 
-- `text_key`: sha256 of the language and the normalised text (`textprep.clean`: what the model actually reads), and
-  whether it is read sentence by sentence too (a customer's turn), and
+- `text_key`: sha256 of the language and the normalised text (`textprep.clean`: what the model actually reads, with
+  payment data masked, as everything kept), and whether it is read sentence by sentence too (a customer's turn), and
 - `model_key`: the sentiment, emotion and vector models serving that language (their registry entries and, for the
   embedded model, the hashes of its weight files and config.json: a retrained model keeps its name), the phatic-reply
   list (it rewrites model output) and this module's format version. Any change misses the cache.
@@ -36,6 +36,7 @@ from qa_engine.affect import textprep
 from qa_engine.affect.labels import EMOTIONS, SENTIMENTS
 from qa_engine.affect.scorer import AffectArrays, affect_columns, customer_turns
 from qa_engine.affect.short_replies import LIST_FILES
+from qa_engine.nlp.redact import mask_payment
 
 if TYPE_CHECKING:
     from qa_engine.affect.registry import ModelSpec
@@ -74,9 +75,12 @@ class CachedAffect:
 
 def text_key(text: str, language: str | None, by_sentence: bool = False) -> str:
     """The cache key of a normalised text in a language, read whole or also sentence by sentence (a customer's
-    turn: `AffectScorer.score_texts`); 128 bits of sha256: collisions are not a concern."""
+    turn: `AffectScorer.score_texts`); 128 bits of sha256: collisions are not a concern. The key is made of the text
+    with its payment data masked: a bare hash of a card's text could be reversed by trying the numbers the stored
+    mask leaves; texts that differ only in a card number share the first one's reading."""
     mode = "\x1fs" if by_sentence else ""
-    return hashlib.sha256(f"{language or ''}\x1f{text}{mode}".encode()).hexdigest()[:32]
+    kept = mask_payment(text) or text
+    return hashlib.sha256(f"{language or ''}\x1f{kept}{mode}".encode()).hexdigest()[:32]
 
 
 @functools.lru_cache(maxsize=32)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from qa_engine.errors import QAError
+from qa_engine.nlp.redact import mask_payment
 from qa_engine.review.db import ReviewDB
 
 MAX_FAILURES = 5
@@ -108,7 +109,8 @@ class LoginThrottle:
 
     @staticmethod
     def key(username: str) -> str:
-        return username.casefold()[:64]
+        # what was typed as a name is kept: a card number or "password: ..." typed there is masked first
+        return (mask_payment(username) or username).casefold()[:64]
 
     def check(
         self, db: ReviewDB, username: str, client: str | None, now: datetime | None = None

@@ -59,6 +59,7 @@ def serve(
 
     from qa_engine.auth.users import count_users
     from qa_engine.review.db import ReviewDB
+    from qa_engine.web.access_log import log_config
 
     if not db.exists():
         raise QAError("Q607", path=db)
@@ -80,7 +81,8 @@ def serve(
     typer.echo(
         f"qa serve: {'https' if tls else 'http'}://{host}:{port}/ over {db}, {workers} worker(s)", err=True
     )
-    serving = {"host": host, "port": port, "log_level": "info", "server_header": False, **tls, **proxies}
+    serving = {"host": host, "port": port, "log_level": "info", "server_header": False, "log_config": log_config(),
+               **tls, **proxies}  # fmt: skip
     if workers == 1:
         uvicorn.run(app, **serving)
         return

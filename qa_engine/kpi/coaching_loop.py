@@ -22,6 +22,7 @@ import polars as pl
 
 from qa_engine.errors import QAError
 from qa_engine.kpi.facts import ticket_starts
+from qa_engine.nlp.redact import mask_payment
 from qa_engine.store import Store
 
 WINDOW_DAYS = 14
@@ -183,7 +184,8 @@ def add_session(
             raise QAError("Q806", rule_id=rule_id, nearby=", ".join(near))
     session = CoachingSession(
         session_id=session_id(agent_id, session_date, focus), agent_id=agent_id, session_date=session_date,
-        focus_rules=focus, note=note or None, coach=coach, created_at=datetime.now(UTC), practice=practice,
+        focus_rules=focus, note=mask_payment(note) or None, coach=coach, created_at=datetime.now(UTC),
+        practice=practice,
     )  # fmt: skip
     if not table_exists or not notes_exist:
         store.init()  # a store from before coaching (or its notes history) existed gets the tables

@@ -197,43 +197,87 @@ def card_network_length(digits: str) -> bool:
     return False
 
 
-def card_shaped(written: str) -> bool:
-    """Written as a card is: contiguous, or in the groups cards print, with one kind of separator."""
-    groups = tuple(len(g) for g in re.split(r"[ .-]", written))
+def card_shaped(groups: tuple[int, ...]) -> bool:
+    """Written as a card is (the digit counts of its groups): contiguous, or in the groups cards print."""
     return len(groups) == 1 or groups in _CARD_GROUPS
+
+
+_GAP = r"[ \t\u00a0\u2009\u202f\u3000]*"  # spaces, no-break and thin spaces, the ideographic space
+# Between the groups of a card as people type and paste it: one separator with spaces around it (hyphens and
+# dashes, the katakana long-vowel mark that Japanese keyboards give for a dash, underscores, dots, slashes, commas,
+# brackets) or up to three spaces or line breaks ("my card:\n4111 1111\n1111 1111").
+_CARD_SEPARATOR = _GAP + r"[-\u2010-\u2015\u2212\u30fc\uff70_./,()]" + _GAP + r"|\s{1,3}"
+_MAX_GROUPS = 5  # the most groups any card prints (4-4-4-4-3)
 
 
 class CreditCardRecognizer(PatternRecognizer):
     """A payment card: 13-19 digits with a network's prefix and length, Luhn-valid, written as cards are.
 
-    Beats order and tracking numbers: a card after "order" or "订单" is still a card (see the module docstring)."""
+    Finds runs of digit groups, then the cards inside a run, at group boundaries: a card is often followed by its
+    expiry date and security code with no word between ("4111 1111 1111 1111 12/28 123") and preceded by other
+    numbers ("3. 4111..."), and the run as a whole is then no card. Letters may touch it ("visa4111111111111111"):
+    a network prefix, a card's length and the Luhn check are enough. Beats order and tracking numbers: a card after
+    "order" or "订单" is still a card (see the module docstring)."""
 
     name, label, score = "credit_card", CREDIT_CARD, 1.0
     priority = 4
     min_digits = 13
-    # not inside a longer digit run, and not glued to letters ("SF1234567890123" is a waybill); grouped by spaces,
-    # hyphens or dots ("4111.1111.1111.1111")
-    patterns = (r"(?<![A-Za-z0-9+])(?<!\d[ .-])\d(?:[ .-]?\d){12,18}(?![ .-]?\d)(?![A-Za-z0-9])",)
+    patterns = (rf"(?<!\d)\d+(?:(?:{_CARD_SEPARATOR})\d+)*",)
+    _separator = re.compile(_CARD_SEPARATOR)
+    only_from_the_first_group = False
 
-    def validate(self, text: str, start: int, end: int) -> tuple[int, int] | None:
-        digits = re.sub(r"\D", "", text[start:end])
-        if not self.plausible(text[start:end], digits) or len(set(digits)) == 1 or not luhn_valid(digits):
-            return None
-        return start, end
+    def analyze(self, text: str, language: str) -> list[PiiHit]:
+        hits = []
+        for regex in self._regexes(language):
+            for run in regex.finditer(text):
+                if sum(c.isdigit() for c in run.group()) >= self.min_digits:
+                    hits += [
+                        PiiHit(self.label, a, b, text[a:b], self.score, self.name)
+                        for a, b in self._cards(run)
+                    ]
+        return hits
 
-    def plausible(self, written: str, digits: str) -> bool:
-        return card_network_length(digits) and card_shaped(written)
+    def _cards(self, run: re.Match[str]) -> list[tuple[int, int]]:
+        """The cards in a run of digit groups: from each group on, the longest stretch of whole groups that is one."""
+        bounds, at = [], run.start()
+        for gap in self._separator.finditer(run.group()):
+            bounds.append((at, run.start() + gap.start()))
+            at = run.start() + gap.end()
+        bounds.append((at, run.end()))
+        found, i = [], 0
+        starts = 1 if self.only_from_the_first_group else len(bounds)
+        while i < min(starts, len(bounds)):
+            for j in range(min(len(bounds), i + self.max_groups) - 1, i - 1, -1):
+                groups = tuple(b - a for a, b in bounds[i : j + 1])
+                digits = "".join(run.string[a:b] for a, b in bounds[i : j + 1])
+                if self.plausible(groups, digits) and len(set(digits)) > 1 and luhn_valid(digits):
+                    found.append((bounds[i][0], bounds[j][1]))
+                    i = j
+                    break
+            i += 1
+        return found
+
+    max_groups = _MAX_GROUPS
+
+    def plausible(self, groups: tuple[int, ...], digits: str) -> bool:
+        return card_network_length(digits) and card_shaped(groups)
 
 
 class LooseCardRecognizer(CreditCardRecognizer):
-    """Any other Luhn-valid 13-19 digits with a card network's first digit (2-6), in any grouping: a card unless an
-    order or tracking number claims the same digits."""
+    """Any other Luhn-valid 13-19 digits with a card network's first digit (2-6), in any grouping by spaces,
+    hyphens or dots, not glued to letters: a card unless an order or tracking number claims the same digits. Only
+    from a run's first group on (a card followed by its expiry or code), so that a long run of other numbers does
+    not hide a chance Luhn match in its middle."""
 
     name = "credit_card_loose"
     priority = 2
+    patterns = (r"(?<![A-Za-z0-9+])(?<!\d[ .-])\d(?:[ .-]?\d)*(?![A-Za-z0-9])",)
+    _separator = re.compile(r"[ .-]")
+    only_from_the_first_group = True
+    max_groups = 19
 
-    def plausible(self, written: str, digits: str) -> bool:
-        return digits[0] in "23456"
+    def plausible(self, groups: tuple[int, ...], digits: str) -> bool:
+        return 13 <= len(digits) <= 19 and digits[0] in "23456"
 
 
 class CvvRecognizer(PatternRecognizer):
@@ -256,7 +300,7 @@ class CvvRecognizer(PatternRecognizer):
     patterns = (r"{kw}[^\d\n.!?。！？]{0,12}?(?<!\d)(?P<value>\d{3,4})(?!\d)",)
 
 
-_CONNECTOR = r"(?:\s*[:=]\s*|\s+(?:is|was|ist|lautet|war|es|era|est|était|sera|to|auf|a|à)\s+|\s*(?:是|为|為|は|が)\s*)"
+_CONNECTOR = r"(?:\s*[:=]\s*|\s+[-\u2013\u2014]\s+|\s+(?:is|was|ist|lautet|war|es|era|est|était|sera|to|auf|a|à)\s+|\s*(?:是|为|為|は|が)\s*)"
 # words that follow "password is" in advice, not in disclosures
 _NOT_SECRETS = frozenset({
     "incorrect", "wrong", "invalid", "expired", "required", "reset", "changed", "correct", "case-sensitive",
@@ -274,7 +318,7 @@ class PasswordRecognizer(PatternRecognizer):
 
     name, label, score = "password", PASSWORD, 0.85
     keywords: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        "en": ("password", "passcode", "passphrase", "temporary password", "pwd"),
+        "en": ("password", "passcode", "passphrase", "temporary password", "pwd", "pw"),
         "zh": ("密码", "口令", "密碼"),
         "de": ("passwort", "kennwort"),
         "es": ("contraseña", "contrasena", "clave de acceso"),
@@ -285,11 +329,14 @@ class PasswordRecognizer(PatternRecognizer):
     patterns = (
         r"{kw}" + _between + _CONNECTOR + r"[\"'「『“](?P<value>[^\"'」』”\n]{4,64})[\"'」』”]",
         r"{kw}" + _between + _CONNECTOR + r"(?!https?:|www\.)(?P<value>[\x21-\x7e]{4,64})",
-        # no connector ("login: mia / password Abc12345"): only a value with a digit right after the keyword
-        r"{kw}\s+(?!https?:|www\.)(?P<value>(?=[\x21-\x7e]*\d)[\x21-\x7e]{4,64})",
+        # no connector ("login: mia / password Abc12345", "密码abc12345已重置"): only a value with a digit right after
+        # the keyword (after a space, or straight after a Chinese or Japanese keyword)
+        r"{kw}(?:\s+|(?<=[\u3040-\u30ff\u4e00-\u9fff]))(?!https?:|www\.)(?P<value>(?=[\x21-\x7e]*\d)[\x21-\x7e]{4,64})",
     )
 
     def validate(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        if text.startswith(tuple(MASK_TAGS.values()), start):
+            return None  # masked already ("Passwort: [PASSWORD]", as search and the app read stored text)
         quoted = start > 0 and text[start - 1] in "\"'「『“"
         value = text[start:end].rstrip(".,;:!?)]}\"'")
         if len(value) < 4 or value.lower() in _NOT_SECRETS:

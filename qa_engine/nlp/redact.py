@@ -16,12 +16,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from urllib.parse import unquote_plus
 
 import polars as pl
 
-from qa_engine.nlp.pii import CREDIT_CARD, CVV, PASSWORD, PasswordRecognizer, analyze_pii, mask
+from qa_engine.nlp.pii import CREDIT_CARD, CVV, MASK_TAGS, PASSWORD, PasswordRecognizer, analyze_pii, mask
 
 PAYMENT_LABELS = frozenset({CREDIT_CARD, CVV, PASSWORD})
+IDENTITY_COLUMNS = ("agent_id", "team", "customer_id")  # the tickets' free-text ids
 EVIDENCE_JSON_COLUMNS = (
     "tier_evidence",
     "contact_reason_evidence",
@@ -53,11 +55,14 @@ class Redaction:
         return offset + shift
 
 
-def redact_text(text: str | None, language: str | None) -> Redaction | None:
-    """The text with its card numbers, CVVs and passwords masked, or None when it holds none."""
+def redact_text(text: str | None) -> Redaction | None:
+    """The text with its card numbers, CVVs and passwords masked, or None when it holds none. The keywords of every
+    language apply, whatever the ticket's language: turns mix languages ("密码abc12345" in an English chat) and a
+    detected language can be wrong; a word of another language taken for a keyword costs a mask, a keyword missed
+    costs a password kept."""
     if not text:
         return None
-    hits = analyze_pii(text, language, PAYMENT_LABELS)
+    hits = analyze_pii(text, None, PAYMENT_LABELS)
     if not hits:
         return None
     pieces, cuts, pos = [], [], 0
@@ -69,10 +74,18 @@ def redact_text(text: str | None, language: str | None) -> Redaction | None:
     return Redaction("".join(pieces), tuple(cuts), tuple(hit.text for hit in hits))
 
 
-def mask_payment(text: str | None, language: str | None = None) -> str | None:
-    """`text` with payment data masked (every language's keywords apply when the language is unknown)."""
-    redaction = redact_text(text, language)
+def mask_payment(text: str | None) -> str | None:
+    """`text` with payment data masked."""
+    redaction = redact_text(text)
     return redaction.text if redaction else text
+
+
+def mask_payment_in_path(path: str) -> str:
+    """A request's path and query as logs and the audit table keep them: decoded and masked when they hold payment
+    data (a card number typed into the search box, `?q=4111%201111...`), else exactly as they came."""
+    decoded = unquote_plus(path)
+    masked = mask_payment(decoded)
+    return path if masked == decoded else masked  # type: ignore[return-value]
 
 
 @cache
@@ -108,10 +121,12 @@ class _TicketSecrets:
                 edge = r"(?<!\d)" if value[:1].isdigit() else ""
                 tail = r"(?!\d)" if value[-1:].isdigit() else ""
                 text = re.sub(edge + re.escape(value) + tail, self.values[value], text)
+            text = _cut_value_at_the_end(text, value, self.values[value])
         return text
 
     def evidence(self, item: dict | None) -> dict | None:
-        """An evidence item moved to its turn's masked text: span shifted, text taken from the masked turn."""
+        """An evidence item moved to its turn's masked text: span shifted, text taken from the masked turn (cut as
+        the original was, when it quoted only the span's first characters)."""
         if not item:
             return item
         item = dict(item)
@@ -119,15 +134,40 @@ class _TicketSecrets:
         start, end = item.get("start"), item.get("end")
         if found and start is not None and end is not None:
             original, redaction = found
-            exact = item.get("text") == original[start:end]
+            written, span = item.get("text"), original[start:end]
             item["start"] = redaction.position(start, is_end=False)
             item["end"] = redaction.position(end, is_end=True)
-            if exact:
-                item["text"] = redaction.text[item["start"] : item["end"]]
+            masked = redaction.text[item["start"] : item["end"]]
+            if written == span:
+                item["text"] = masked
+            elif isinstance(written, str) and written and span.startswith(written.removesuffix("…")):
+                # a quote cut short (perhaps inside a card number): the masked span, cut to the same length
+                keep = _whole_masks(masked, len(written.removesuffix("…")))
+                item["text"] = masked if len(masked) <= keep else masked[:keep] + "…" * written.endswith("…")
         for key in ("text", "note", "detail"):
             if isinstance(item.get(key), str):
                 item[key] = self.scrub(item[key])
         return item
+
+
+def _whole_masks(masked: str, keep: int) -> int:
+    """Where to cut `masked` near `keep` characters so that no mask is cut in two ("[CA…")."""
+    opened = masked.rfind("[", 0, keep)
+    closed = masked.find("]", opened)
+    if opened >= 0 and closed >= keep and masked[opened : closed + 1] in MASK_TAGS.values():
+        return closed + 1
+    return keep
+
+
+def _cut_value_at_the_end(text: str, value: str, tag: str) -> str:
+    """`text` masked where it ends (before a "…") in the first characters of `value` (three or more): a quote cut
+    short inside a card number keeps none of its digits."""
+    body = text.removesuffix("…")
+    for size in range(len(value) - 1, 2, -1):
+        prefix = value[:size]
+        if body.endswith(prefix) and not body[: len(body) - size][-1:].isdigit():
+            return body[: len(body) - size] + tag + text[len(body) :]
+    return text
 
 
 def _map_rows(frame: pl.DataFrame, ids: set[str], change) -> pl.DataFrame:
@@ -147,14 +187,13 @@ def redact_batch(
     tickets: pl.DataFrame, turns: pl.DataFrame, rule_results: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """A scored batch with its payment data masked in every turn, evidence, detail and the tickets' metadata."""
-    languages = dict(zip(tickets["ticket_id"], tickets["language"], strict=True))
     candidates = turns.with_row_index("__row").filter(might_hold_payment_data(pl.col("text")))
     secrets: dict[str, _TicketSecrets] = {}
     new_text: dict[int, str] = {}
     for row, ticket_id, turn_index, text in candidates.select(
         "__row", "ticket_id", "turn_index", "text"
     ).iter_rows():
-        redaction = redact_text(text, languages.get(ticket_id))
+        redaction = redact_text(text)
         if redaction:
             secrets.setdefault(ticket_id, _TicketSecrets()).add(turn_index, text, redaction)
             new_text[row] = redaction.text
@@ -189,14 +228,22 @@ def redact_batch(
     ids = set(secrets)
     tickets = _map_rows(tickets, ids, ticket_row)
     rule_results = _map_rows(rule_results, ids, rule_row)
-    if "metadata" in tickets.columns:  # written by the helpdesk, not a turn: masked on its own
-        tickets = tickets.with_columns(
-            pl.when(might_hold_payment_data(pl.col("metadata")))
-            .then(pl.col("metadata").map_elements(mask_payment, return_dtype=pl.String))
-            .otherwise(pl.col("metadata"))
-            .alias("metadata")
-        )
+    # written by the helpdesk or the export, not in a turn: masked on their own (a card pasted as the customer id)
+    tickets = masked_columns(tickets, ("metadata", *IDENTITY_COLUMNS))
+    turns = masked_columns(turns, ("agent_id",))
     return tickets, turns, rule_results
+
+
+def masked_columns(frame: pl.DataFrame, names: Iterable[str]) -> pl.DataFrame:
+    """`frame` with payment data masked in these string columns (those it has)."""
+    present = [n for n in names if n in frame.columns and frame.schema[n] == pl.String]
+    return frame.with_columns(
+        pl.when(might_hold_payment_data(pl.col(n)))
+        .then(pl.col(n).map_elements(mask_payment, return_dtype=pl.String))
+        .otherwise(pl.col(n))
+        .alias(n)
+        for n in present
+    )
 
 
 def redact_records(records: Iterable[dict]) -> list[dict]:

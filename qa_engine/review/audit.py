@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from qa_engine.nlp.redact import mask_payment_in_path
 from qa_engine.review.db import ReviewDB
 
 logger = logging.getLogger("qa_engine.web.audit")
@@ -87,11 +88,12 @@ class Actor:
 def record_action(con, actor: Actor, code: str, reason: str) -> None:
     """Write one administrative action to `audit_log` on the caller's open write connection, so the record and the
     change commit together (and neither without the other); also to the logger. Never a password."""
-    logger.info("%s by %s via %s %s: %s", code, actor.username, actor.method, actor.path, reason)
+    path = mask_payment_in_path(actor.path)
+    logger.info("%s by %s via %s %s: %s", code, actor.username, actor.method, path, reason)
     con.execute(
         "INSERT INTO audit_log (logged_at, username, method, path, status, code, reason, client, n) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
-        [datetime.now(UTC), actor.username, actor.method, actor.path, 200 if actor.method != "CLI" else None,
+        [datetime.now(UTC), actor.username, actor.method, path, 200 if actor.method != "CLI" else None,
          code, reason[:MAX_FIELD], actor.client],
     )  # fmt: skip
 
@@ -141,7 +143,7 @@ class AuditLog:
     ) -> None:
         """Note one refusal: written at once while its budget lasts, else counted for the interval's row."""
         now = now or datetime.now(UTC)
-        path, reason = path[:MAX_FIELD], reason[:MAX_FIELD]
+        path, reason = mask_payment_in_path(path)[:MAX_FIELD], reason[:MAX_FIELD]
         key = _Key(username, client, method, status, code, path_prefix(path))
         with self._lock:
             ended = self._roll(now, force=False)

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from qa_engine.nlp.redact import mask_payment
+
 MAX_COMMENT = 4000  # characters; a review comment is a paragraph, not a document
 MAX_RULE_ID = 200
 _BAD_CHARS = re.compile(
@@ -25,9 +27,11 @@ Comment = Annotated[str, StringConstraints(max_length=MAX_COMMENT)]
 
 
 def _clean_text(value: str) -> str:
+    """The comment as it is kept: payment data is never stored, whoever writes it (a reviewer quoting the card
+    the customer sent is masked like the customer's turn)."""
     if _BAD_CHARS.search(value):
         raise ValueError("contains control characters or invalid Unicode")
-    return value
+    return mask_payment(value) or value
 
 
 class _Strict(BaseModel):

@@ -5,7 +5,9 @@ Defaults (CONTRACT.md section 1): channel `chat`; agent_id the ticket's own, els
 with the most agent turns (ties: the one who wrote first), else null. The content hash is the sha256 of the
 ticket's canonical JSON (sorted keys, no whitespace, UTF-8, timestamps as UTC ISO 8601 with microseconds), made
 of the normalised fields and turns and nothing about where it was read: the same ticket hashes the same in every
-run and in every file format, so an unchanged ticket need not be scored again.
+run and in every file format, so an unchanged ticket need not be scored again. Payment data is masked in the hashed
+document, as in everything kept: the hash of the raw text would let anyone who has the store and knows the rest of
+the ticket find a card number again by trying the numbers its mask leaves (a bare sha256 is fast to try).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 
 import polars as pl
 
+from qa_engine.nlp.redact import IDENTITY_COLUMNS, masked_columns
 from qa_engine.schema import DEFAULT_CHANNEL, TICKETS_IN, TURNS_IN
 from qa_engine.validation.validate import ValidatedBatch
 
@@ -43,14 +46,15 @@ def _owning_agents(rows: pl.DataFrame) -> pl.DataFrame:
 def content_hashes(tickets: pl.DataFrame, turns: pl.DataFrame) -> pl.Series:
     """sha256 hex of each ticket's canonical JSON, in the order of `tickets` (TICKETS_IN and TURNS_IN columns)."""
     nested = (
-        turns.with_columns(pl.col("ts").dt.to_string(ISO_UTC))
+        masked_columns(turns, ("text", "agent_id"))
+        .with_columns(pl.col("ts").dt.to_string(ISO_UTC))
         .group_by("ticket_id", maintain_order=True)
         .agg(turns=pl.struct(HASHED_TURN_FIELDS))
     )
     given = [name for name in HASHED_WHEN_GIVEN if name in tickets.columns]
-    documents = tickets.select(*HASHED_TICKET_FIELDS, *given).with_columns(
-        pl.col("created_at").dt.to_string(ISO_UTC)
-    )
+    documents = masked_columns(
+        tickets.select(*HASHED_TICKET_FIELDS, *given), ("metadata", *IDENTITY_COLUMNS)
+    ).with_columns(pl.col("created_at").dt.to_string(ISO_UTC))
     documents = documents.join(nested, on="ticket_id", how="left", maintain_order="left")
     hashes = [
         hashlib.sha256(

@@ -34,4 +34,5 @@ REASONS: dict[str, str] = {
     # pulled from a helpdesk (`qa pull`)
     "no_usable_turn": "the pulled ticket has no public comment with text and a known author",
     "missing_author": "a pulled comment or message has no author (or one the helpdesk does not know); the rest of its ticket is scored",
+    "ticket_unavailable": "the helpdesk answered 404 or 410 for a listed ticket's comments or messages (deleted or merged since it was listed); the rest of the source is pulled",
 }

@@ -64,6 +64,25 @@ HITS = [
     ("zh", "卡背面三位数是123", [(CVV, "123")]),
     ("fr", "les 3 chiffres au dos : 456", [(CVV, "456")]),
     ("en", "login: mia / password Abc12345", [(PASSWORD, "Abc12345")]),
+    # cards as people type and paste them: followed by the expiry and code with no word between, other
+    # separators, a dash typed as the katakana long-vowel mark, a line break, glued to letters
+    ("en", "charge 4111111111111111 123 please", [(CREDIT_CARD, "4111111111111111")]),
+    ("en", "card 5500 0000 0000 0004 12/28 321", [(CREDIT_CARD, "5500 0000 0000 0004")]),
+    ("en", "4111 1111 1111 1111 1228 123", [(CREDIT_CARD, "4111 1111 1111 1111")]),
+    ("en", "card 4111  1111  1111  1111", [(CREDIT_CARD, "4111  1111  1111  1111")]),
+    ("en", "card 5500/0000/0000/0004 or 4111–1111–1111–1111", [(CREDIT_CARD, "5500/0000/0000/0004"),
+                                                             (CREDIT_CARD, "4111–1111–1111–1111")]),
+    ("en", "card 4111_1111_1111_1111, 4111,1111,1111,1111", [(CREDIT_CARD, "4111_1111_1111_1111"),
+                                                          (CREDIT_CARD, "4111,1111,1111,1111")]),
+    ("en", "card 4111 / 1111 / 1111 / 1111 ok", [(CREDIT_CARD, "4111 / 1111 / 1111 / 1111")]),
+    ("ja", "カード４１１１ー１１１１ー１１１１ー１１１１です", [(CREDIT_CARD, "４１１１ー１１１１ー１１１１ー１１１１")]),
+    ("en", "my card:\n4111 1111\n1111 1111\nexp 12/28", [(CREDIT_CARD, "4111 1111\n1111 1111")]),
+    ("en", "visa4111111111111111exp1228", [(CREDIT_CARD, "4111111111111111")]),
+    ("en", "3. 4111 1111 1111 1111", [(CREDIT_CARD, "4111 1111 1111 1111")]),
+    # a password straight after a Chinese keyword, after a dash, after "pw"
+    ("zh", "好的，密码abc12345已重置。", [(PASSWORD, "abc12345")]),
+    ("en", "Password - Hunter2!", [(PASSWORD, "Hunter2")]),  # a closing "!" is read as the sentence's
+    ("en", "pw: Hunter2!", [(PASSWORD, "Hunter2")]),
 ]  # fmt: skip
 
 
@@ -94,6 +113,10 @@ NON_HITS = [
     ("fr", "Votre mot de passe est incorrect."),
     ("en", "Your password reset link expires in 30 minutes."),
     ("zh", "订单号后三位是123，卡背面没有写字。"),
+    ("en", "IBAN DE89 3704 0044 0532 0130 00, amounts 12,50, 13,99, 100,00"),
+    ("en", "Tracking number: 9400 1118 9922 3100 0123 45"),
+    ("zh", "密码错误，请重试"),
+    ("de", "Passwort: [PASSWORD]"),  # masked already: read again by search and the app, it stays as it is
 ]
 
 

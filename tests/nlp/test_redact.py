@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import polars as pl
 import pytest
 
-from qa_engine.nlp.redact import mask_payment, redact_batch, redact_records, redact_text
+from qa_engine.nlp.redact import mask_payment, mask_payment_in_path, redact_batch, redact_records, redact_text
+from qa_engine.web.access_log import PaymentMask, log_config
 
 CARD = "4111 1111 1111 1111"
 
 
 def test_every_hit_in_a_turn_is_masked_and_offsets_move_with_the_masks() -> None:
     text = f"Card {CARD} and 5555555555554444, CVV 123. Thanks!"
-    redaction = redact_text(text, "en")
+    redaction = redact_text(text)
     assert redaction is not None
     assert redaction.text == "Card [CARD] and [CARD], CVV [CVV]. Thanks!"
     # a span after the masks lands on the same words; a span inside a mask widens to the whole mask
@@ -23,7 +25,7 @@ def test_every_hit_in_a_turn_is_masked_and_offsets_move_with_the_masks() -> None
     inside = text.index("1111")
     start, end = redaction.position(inside, is_end=False), redaction.position(inside + 4, is_end=True)
     assert redaction.text[start:end] == "[CARD]"
-    assert redact_text("Your order 302-1234567-7654321 ships today.", "en") is None
+    assert redact_text("Your order 302-1234567-7654321 ships today.") is None
 
 
 @pytest.mark.parametrize(
@@ -43,7 +45,7 @@ def test_every_hit_in_a_turn_is_masked_and_offsets_move_with_the_masks() -> None
 def test_cards_after_order_words_are_masked_in_every_language(
     language: str | None, text: str, masked: str
 ) -> None:
-    assert mask_payment(text, language) == masked
+    assert mask_payment(text) == masked
 
 
 def _batch() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -117,3 +119,61 @@ def test_quarantined_lines_keep_no_card() -> None:
     raw = json.dumps({"ticket_id": "Q-1", "turns": [{"speaker": "customer", "text": f"card {CARD}"}]})
     (record,) = redact_records([{"source": "a.jsonl", "location": "line 3", "reason": "x", "record": raw}])
     assert "1111" not in record["record"] and "[CARD]" in record["record"]
+
+
+def test_a_quote_cut_inside_a_card_keeps_none_of_its_digits() -> None:
+    # a rule quotes a long turn's first 159 characters and "…": the cut falls inside the card
+    text = "x" * 150 + f" card {CARD} ok"
+    cut = text[:159] + "…"
+    tickets = pl.DataFrame({"ticket_id": ["T-1"], "language": ["en"],
+                            "dissatisfaction_evidence": [json.dumps([{"turn_index": 0, "start": 0,
+                                                                      "end": len(text), "text": text[:200]}])]})  # fmt: skip
+    turns = pl.DataFrame({"ticket_id": ["T-1"], "turn_index": [0], "text": [text]})
+    rules = pl.DataFrame({"ticket_id": ["T-1"], "rule_id": ["greeting"],
+                          "evidence": [{"turn_index": 0, "start": 0, "end": len(text), "text": cut, "note": None}],
+                          "detail": [f"first words: {text[140:159]}…"]})  # fmt: skip
+    tickets, turns, rules = redact_batch(tickets, turns, rules)
+    everything = str(tickets.to_dicts()) + str(rules.to_dicts())
+    assert "4111" not in everything and "411" not in everything.replace("x" * 10, "")
+    assert (
+        rules["evidence"][0]["text"] == "x" * 150 + " card [CARD]…"
+    )  # cut where it was, the mask kept whole
+    assert rules["detail"][0].endswith("card [CARD]…")
+
+
+def test_ids_written_by_the_helpdesk_lose_payment_data_too() -> None:
+    tickets = pl.DataFrame({"ticket_id": ["T-1", "T-2"], "language": ["en", "en"],
+                            "customer_id": ["5500000000000004", "c-88"], "team": [f"card {CARD}", "EU-1"],
+                            "agent_id": ["a-1", "a-2"]})  # fmt: skip
+    turns = pl.DataFrame({"ticket_id": ["T-1", "T-2"], "turn_index": [0, 0], "text": ["hi", "hello"],
+                          "agent_id": [CARD.replace(" ", ""), "a-2"]})  # fmt: skip
+    rules = pl.DataFrame({"ticket_id": ["T-1"], "rule_id": ["x"], "evidence": [None], "detail": [None]})
+    tickets, turns, _ = redact_batch(tickets, turns, rules)
+    assert tickets["customer_id"].to_list() == ["[CARD]", "c-88"]
+    assert tickets["team"].to_list() == ["card [CARD]", "EU-1"]
+    assert turns["agent_id"].to_list() == ["[CARD]", "a-2"]
+
+
+@pytest.mark.parametrize(
+    ("path", "kept"),
+    [
+        ("/?q=4111111111111111", "/?q=[CARD]"),
+        ("/api/tickets?q=4111%201111%201111%201111&customer=c-1", "/api/tickets?q=[CARD]&customer=c-1"),
+        ("/?q=password+is+Kx82!pq", "/?q=password is [PASSWORD]"),
+        (
+            "/tickets/T-1?tier=red&q=caf%C3%A9",
+            "/tickets/T-1?tier=red&q=caf%C3%A9",
+        ),  # nothing to mask: as it came
+    ],
+)
+def test_a_request_path_is_logged_without_payment_data(path: str, kept: str) -> None:
+    assert mask_payment_in_path(path) == kept
+
+
+def test_the_access_log_masks_the_request_line() -> None:
+    handler_filter = PaymentMask()
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5", "GET", "/?q=4111%201111%201111%201111", "1.1", 200), None)  # fmt: skip
+    assert handler_filter.filter(record)
+    assert "4111" not in record.getMessage() and "[CARD]" in record.getMessage()
+    assert log_config()["handlers"]["access"]["filters"] == ["payment_mask"]

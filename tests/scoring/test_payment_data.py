@@ -18,7 +18,20 @@ from qa_engine.store import Store
 pytestmark = pytest.mark.slow
 
 # Long enough not to occur by chance in a time stamp or a hash ("4111" alone once matched a run's microseconds).
-SECRETS = ("4111 1111", "5555555555554444", "3782 822463", "Kx82!pq", "cvv 123", "安全码是321")
+SECRETS = (
+    "4111 1111",
+    "5555555555554444",
+    "3782 822463",
+    "Kx82!pq",
+    "cvv 123",
+    "安全码是321",
+    "4111111111",
+    "5500 00",
+    "5500000000",
+    "4111-1111",
+    "abc12345",
+    "4111\\n1111",
+)
 TICKETS = [
     {"ticket_id": "PAY-1", "language": "en", "channel": "chat", "agent_id": "a-1",
      "metadata": {"note": "customer paid with 4111 1111 1111 1111"},
@@ -38,6 +51,21 @@ TICKETS = [
          {"speaker": "agent", "text": "Guten Tag, hier ist Jonas. Ihr neues Passwort lautet Kx82!pq."},
      ]},
 ]  # fmt: skip
+# the forms people type that a first recogniser missed: a card followed by its expiry and code with no word between,
+# a card pasted as the customer id or the team, a line break inside a card, a password straight after "密码", and
+# a card where a rule's quote of a long turn is cut short (the cut must not leave its first digits)
+FILLER = (
+    "Thanks for waiting, I have checked the order history and the payment records for this account today. "
+    "Also, I looked at the refund and invoice. "
+)  # 152 characters: a 160-character quote cuts the card
+TICKETS.append(
+    {"ticket_id": "PAY-4", "language": "en", "channel": "chat", "agent_id": "a-2", "customer_id": "5500000000000004",
+     "team": "card 4111-1111-1111-1111",
+     "turns": [
+         {"speaker": "customer", "text": "charge 4111111111111111 123 please, my card:\n4111 1111\n1111 1111"},
+         {"speaker": "agent", "text": FILLER + "The card 5500 0000 0000 0004 is on file, 密码abc12345已重置."},
+     ]}
+)  # fmt: skip
 BAD = '{"ticket_id": "PAY-bad", "turns": [{"speaker": "customer", "text": "card 4111 1111 1111 1111"}], "channel": 5}'
 
 
@@ -56,7 +84,7 @@ def test_no_payment_data_is_kept_anywhere(tmp_path: Path, caplog: pytest.LogCapt
     db, out = tmp_path / "qa.duckdb", tmp_path / "out"
     with caplog.at_level(logging.DEBUG):
         summary = score_files([str(source)], ScoreConfig(db=db, out=out))
-    assert (summary.scored, summary.quarantined) == (3, 1)
+    assert (summary.scored, summary.quarantined) == (4, 1)
 
     kept = _every_stored_value(db)
     written = "\n".join(p.read_bytes().decode("utf-8", "replace") for p in out.iterdir())
@@ -70,7 +98,7 @@ def test_no_payment_data_is_kept_anywhere(tmp_path: Path, caplog: pytest.LogCapt
     pii = store.query(
         "SELECT ticket_id, outcome, evidence FROM rule_results WHERE rule_id = 'pii_disclosure' ORDER BY ticket_id"
     )
-    assert pii["outcome"].to_list() == ["fail", "pass", "fail"]  # the customers' cards are not disclosures
+    assert pii["outcome"].to_list() == ["fail", "pass", "fail", "fail"]  # customers' cards are no disclosures
     # evidence still points at the masked words of the stored turn
     turns = store.query("SELECT ticket_id, turn_index, text FROM turns")
     text = {(t, i): s for t, i, s in turns.iter_rows()}
@@ -83,4 +111,4 @@ def test_no_payment_data_is_kept_anywhere(tmp_path: Path, caplog: pytest.LogCapt
     again = Store(db).query(
         "SELECT outcome FROM rule_results WHERE rule_id = 'pii_disclosure' ORDER BY ticket_id"
     )
-    assert again["outcome"].to_list() == ["fail", "pass", "fail"]
+    assert again["outcome"].to_list() == ["fail", "pass", "fail", "fail"]
