@@ -97,12 +97,37 @@ def ticket_quarantine(
     """A quarantined piece of a pulled ticket, with the contract's source `NAME:ticket/ID`; `ticket_id` is the
     stored id (default `NAME:ID`, the helpdesks' form)."""
     text = record if isinstance(record, str) else json.dumps(record, ensure_ascii=False, default=str)
+    text = text.encode("utf-16", "surrogatepass").decode(
+        "utf-16", "replace"
+    )  # a lone surrogate is kept as U+FFFD
     stored = ticket_id if ticket_id is not None else f"{name}:{raw_id}"
     return QuarantineRecord(f"{name}:ticket/{raw_id}", location, reason, detail, text, stored)
 
 
 def text_id(value: Any) -> str | None:
-    """An id as the canonical text form (vendors send numbers), or None."""
+    """An id as the canonical text form (vendors send numbers, some as 113.0), or None."""
     if value is None or value == "":
         return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
+
+
+def unavailable(name: str, raw_id: Any, ticket: dict[str, Any], why: Exception) -> tuple[None, list]:
+    """`Page.add`'s record for a listed ticket whose comments or messages are gone (404, 410): no record, the ticket
+    to the quarantine, so the pull goes on and the ledger has it (a later change lists it again)."""
+    detail = f"{getattr(why, 'detail', why)}: deleted or merged since it was listed"
+    return None, [ticket_quarantine(name, raw_id, "ticket", "ticket_unavailable", detail, ticket)]
+
+
+class Repeats:
+    """Pagination that hands back a cursor, link or page it already gave would loop for ever: each is noted, and a
+    repeat fails the source in one line."""
+
+    def __init__(self, fail: Callable[[str], Exception], what: str) -> None:
+        self.fail, self.what, self.seen = fail, what, set()
+
+    def check(self, step: Any) -> None:
+        if step in self.seen:
+            raise self.fail(f"{self.what} handed back a page it already gave: stopping instead of looping")
+        self.seen.add(step)

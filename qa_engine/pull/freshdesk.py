@@ -1,9 +1,11 @@
 """Freshdesk API v2 (CONTRACT.md section 6): tickets by `updated_since`, oldest change first, and conversations.
 
-The list is paged by number (`page=N`, 100 a page) until a short page, with `include=description` (without it
-the list has no `description_text`, turn 0). The cursor is the newest `updated_at` of the pages stored, so the next
-pull asks from there; the ticket at that boundary is listed again and the ledger skips it. Freshdesk serves at
-most 300 pages of one query: past that the query starts again from the cursor.
+The list is asked page by page from the newest `updated_at` seen so far (`updated_since`, then `page=1`, 100 a
+page) until a short page, with `include=description` (without it the list has no `description_text`, turn 0).
+Not `page=2, 3, ...` of one query: a ticket edited during the pull moves to the end of the list, every later one
+moves up a place, and the ticket that slides onto a page already read would be missed for good (the cursor moves
+past it). Tickets at that boundary time are listed again and the ledger skips them; only a full page whose tickets
+all changed at one instant is paged on by number. The cursor is the newest `updated_at` of the pages stored.
 """
 
 from __future__ import annotations
@@ -11,9 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from qa_engine.pull.base import Known, Page, register_connector, text_id, ticket_quarantine
+from qa_engine.pull.base import (
+    Known,
+    Page,
+    Repeats,
+    register_connector,
+    text_id,
+    ticket_quarantine,
+    unavailable,
+)
 from qa_engine.pull.config import FreshdeskSource, secret
-from qa_engine.pull.http import HttpClient, RetryPolicy
+from qa_engine.pull.http import HttpClient, ItemUnavailable, RetryPolicy
 
 PER_PAGE = 100
 MAX_PAGE = 300
@@ -25,18 +35,29 @@ def channel(ticket: dict[str, Any]) -> str:
     return CHANNELS.get(source, "other") if isinstance(source, int) else "other"
 
 
-def _pages(http: HttpClient, path: str, params: dict[str, Any], what: str) -> Iterator[list[dict[str, Any]]]:
-    page = 1
-    while True:
-        body = http.get_json(path, {**params, "per_page": PER_PAGE, "page": page})
-        if not isinstance(body, list) or not all(isinstance(i, dict) for i in body):
-            raise http.fail(
-                f"{what} answered with something other than a list (is {http.base.geturl()} Freshdesk?)"
-            )
-        yield body
-        if len(body) < PER_PAGE:
-            return
-        page += 1
+def _list(
+    http: HttpClient, path: str, params: dict[str, Any], what: str, *, item: bool = False
+) -> list[dict]:
+    body = http.get_json(path, {**params, "per_page": PER_PAGE}, item=item)
+    if not isinstance(body, list) or not all(isinstance(i, dict) for i in body):
+        raise http.fail(
+            f"{what} answered with something other than a list (is {http.base.geturl()} Freshdesk?)"
+        )
+    return body
+
+
+def conversations(http: HttpClient, ticket_id: str) -> list[dict[str, Any]]:
+    """Every conversation of a ticket, page by page; `ItemUnavailable` when they answer 404 or 410."""
+    found: list[dict[str, Any]] = []
+    what = f"ticket {ticket_id}"
+    repeats = Repeats(http.fail, f"the conversations of {what}")
+    for page in range(1, MAX_PAGE + 1):
+        chunk = _list(http, f"/api/v2/tickets/{ticket_id}/conversations", {"page": page}, what, item=True)
+        repeats.check(tuple(str(c.get("id")) for c in chunk) if chunk else None)
+        found.extend(chunk)
+        if len(chunk) < PER_PAGE:
+            break
+    return found
 
 
 def build_ticket(
@@ -84,30 +105,27 @@ def pull_freshdesk(source: FreshdeskSource, cursor: dict[str, Any] | None, known
     policy = RetryPolicy(timeout=source.timeout, retries=source.retries)
     since = (cursor or {}).get("updated_since") or source.start_time().strftime("%Y-%m-%dT%H:%M:%SZ")
     with HttpClient(source.name, source.url, (key, "X"), policy, secrets=[key]) as http:
-        while True:
+        number = 1
+        while number <= MAX_PAGE:
             query = {"updated_since": since, "order_by": "updated_at", "order_type": "asc",
-                     "include": "description"}  # fmt: skip
-            restart = None
-            for number, tickets in enumerate(_pages(http, "/api/v2/tickets", query, "the ticket list"), 1):
-                page = Page(cursor=None, listed=len(tickets))
-                wanted = page.to_fetch(
-                    tickets, known, gone=lambda t: bool(t.get("deleted")), version="updated_at",
-                    no_id=lambda: http.fail("the ticket list holds a ticket without an id"),
-                )  # fmt: skip
-                for tid, (ticket, version) in wanted.items():
-                    found = [
-                        c
-                        for chunk in _pages(http, f"/api/v2/tickets/{tid}/conversations", {}, f"ticket {tid}")
-                        for c in chunk
-                    ]
-                    page.add(tid, version, build_ticket(source.name, ticket, found))
-                newest = max((str(t["updated_at"]) for t in tickets if t.get("updated_at")), default=None)
-                if newest and newest > since:
-                    page.cursor = {"updated_since": newest}
-                yield page
-                if number >= MAX_PAGE and len(tickets) == PER_PAGE:
-                    restart = newest
-                    break
-            if restart is None or restart <= since:
+                     "include": "description", "page": number}  # fmt: skip
+            tickets = _list(http, "/api/v2/tickets", query, "the ticket list")
+            page = Page(cursor=None, listed=len(tickets))
+            wanted = page.to_fetch(
+                tickets, known, gone=lambda t: bool(t.get("deleted")), version="updated_at",
+                no_id=lambda: http.fail("the ticket list holds a ticket without an id"),
+            )  # fmt: skip
+            for tid, (ticket, version) in wanted.items():
+                try:
+                    page.add(tid, version, build_ticket(source.name, ticket, conversations(http, tid)))
+                except ItemUnavailable as gone:  # deleted or merged since listed: that ticket only
+                    page.add(tid, version, unavailable(source.name, tid, ticket, gone))
+            newest = max((str(t["updated_at"]) for t in tickets if t.get("updated_at")), default=None)
+            if newest and newest > since:
+                page.cursor = {"updated_since": newest}
+            yield page
+            if len(tickets) < PER_PAGE:
                 return
-            since = restart
+            # ask again from the newest change seen; a full page all changed at one instant: the next page of it
+            since, number = (newest, 1) if newest and newest > since else (since, number + 1)
+        raise http.fail(f"the ticket list had more than {MAX_PAGE} full pages changed at {since}")

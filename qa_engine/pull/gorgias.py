@@ -12,9 +12,17 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from qa_engine.pull.base import Known, Page, register_connector, text_id, ticket_quarantine
+from qa_engine.pull.base import (
+    Known,
+    Page,
+    Repeats,
+    register_connector,
+    text_id,
+    ticket_quarantine,
+    unavailable,
+)
 from qa_engine.pull.config import GorgiasSource, secret
-from qa_engine.pull.http import HttpClient, RetryPolicy
+from qa_engine.pull.http import HttpClient, ItemUnavailable, RetryPolicy
 
 LIMIT = 100
 
@@ -28,13 +36,33 @@ def channel(ticket: dict[str, Any]) -> str:
     return "other"
 
 
-def _page(http: HttpClient, path: str, params: dict[str, Any], what: str) -> tuple[list[dict], str | None]:
-    body = http.get_json(path, params)
+def _page(
+    http: HttpClient, path: str, params: dict[str, Any], what: str, *, item: bool = False
+) -> tuple[list[dict], str | None]:
+    body = http.get_json(path, params, item=item)
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list) or not all(isinstance(i, dict) for i in data):
         raise http.fail(f"{what} answered without a `data` list (is {http.base.geturl()} a Gorgias URL?)")
     meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
-    return data, meta.get("next_cursor") or None
+    following = meta.get("next_cursor") or None
+    if following is not None and not isinstance(following, str):
+        raise http.fail(f"{what} answered an invalid `next_cursor` ({type(following).__name__})")
+    return data, following
+
+
+def messages(http: HttpClient, ticket_id: str) -> list[dict[str, Any]]:
+    """Every message of a ticket, following `next_cursor`; `ItemUnavailable` when they answer 404 or 410."""
+    found, following = [], None
+    repeats = Repeats(http.fail, f"the messages of ticket {ticket_id}")
+    while True:
+        params = {"limit": LIMIT, **({"cursor": following} if following else {})}
+        chunk, following = _page(
+            http, f"/api/tickets/{ticket_id}/messages", params, f"ticket {ticket_id}", item=True
+        )
+        found.extend(chunk)
+        if not following:
+            return found
+        repeats.check(following)
 
 
 def _id(value: Any) -> str | None:
@@ -98,6 +126,7 @@ def pull_gorgias(source: GorgiasSource, cursor: dict[str, Any] | None, known: Kn
     start = source.start_time()
     page_cursor = (cursor or {}).get("cursor")
     with HttpClient(source.name, source.url, (source.username, key), policy) as http:
+        list_pages = Repeats(http.fail, "the ticket list")
         while True:
             params: dict[str, Any] = {"order_by": "updated_datetime:asc", "limit": LIMIT}
             if page_cursor:
@@ -110,19 +139,14 @@ def pull_gorgias(source: GorgiasSource, cursor: dict[str, Any] | None, known: Kn
                 no_id=lambda: http.fail("the ticket list holds a ticket without an id"),
             )  # fmt: skip
             for tid, (ticket, version) in wanted.items():
-                found, message_cursor = [], None
-                while True:
-                    params = {"limit": LIMIT, **({"cursor": message_cursor} if message_cursor else {})}
-                    chunk, message_cursor = _page(
-                        http, f"/api/tickets/{tid}/messages", params, f"ticket {tid}"
-                    )
-                    found.extend(chunk)
-                    if not message_cursor:
-                        break
-                page.add(tid, version, build_ticket(source.name, ticket, found))
+                try:
+                    page.add(tid, version, build_ticket(source.name, ticket, messages(http, tid)))
+                except ItemUnavailable as gone:  # deleted or merged since listed: that ticket only
+                    page.add(tid, version, unavailable(source.name, tid, ticket, gone))
             if page.cursor == {"cursor": None}:
                 page.cursor = None
             yield page
             if not next_cursor:
                 return
+            list_pages.check(next_cursor)
             page_cursor = next_cursor

@@ -13,6 +13,7 @@ source, the method, the path and the status, never a header or a secret (`scrub`
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import random
 import time
@@ -39,6 +40,13 @@ class SourceFailed(Exception):
         super().__init__(f"source {source}: {detail}")
 
 
+class ItemUnavailable(SourceFailed):
+    """One listed item's own resource answered 404 or 410 (a ticket deleted or merged since it was listed): the
+    connector quarantines that ticket and goes on. Raised only where the caller asks (`get_json(..., item=True)`);
+    a list that answers so still fails the source, and a 403 always does (the contract: a refusal is the
+    credentials' or the permissions' problem, for a person to fix)."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How hard one request tries: `retries` after the first attempt on 5xx/resets/timeouts, back-off doubling
@@ -56,10 +64,15 @@ class RetryPolicy:
         return base * (1 + random.uniform(0, 0.1))
 
 
+MIN_SECRET = (
+    4  # shorter "secrets" are not scrubbed: Freshdesk's fixed password "X" would mangle every message
+)
+
+
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """`text` with every secret replaced by `***`."""
     for value in secrets:
-        if value:
+        if value and len(value) >= MIN_SECRET:
             text = text.replace(value, "***")
     return text
 
@@ -125,28 +138,31 @@ class HttpClient:
     def fail(self, detail: str) -> SourceFailed:
         return SourceFailed(self.source, scrub(detail, self.secrets))
 
-    def get_json(self, path_or_url: str, params: dict[str, Any] | None = None) -> Any:
-        """The decoded JSON body of a GET; SourceFailed when the source cannot go on."""
+    def get_json(self, path_or_url: str, params: dict[str, Any] | None = None, *, item: bool = False) -> Any:
+        """The decoded JSON body of a GET; SourceFailed when the source cannot go on (`ItemUnavailable` for a 404
+        or 410 when `item`: the resource of one listed ticket is gone, not the source)."""
         url = self.url(path_or_url)
         shown = urlsplit(url).path  # messages name the path only: queries can hold e-mail addresses
         failures = rate_limits = 0
         while True:
             self.requests += 1
+            wait = None
             try:
-                response = self._client.get(url, params=params)
+                status, reason, headers, body = self._get(url, params)
             except httpx.TimeoutException as exc:
                 problem = f"timed out after {self.policy.timeout:g} s ({type(exc).__name__})"
             except httpx.TransportError as exc:
                 problem = f"connection failed ({type(exc).__name__})"
             else:
-                status = response.status_code
-                if status in (401, 403):
-                    raise self.fail(
-                        f"HTTP {status} {response.reason_phrase} on GET {shown}: check its credentials"
+                if item and status in (404, 410):
+                    raise ItemUnavailable(
+                        self.source, scrub(f"HTTP {status} {reason} on GET {shown}", self.secrets)
                     )
+                if status in (401, 403):
+                    raise self.fail(f"HTTP {status} {reason} on GET {shown}: check its credentials")
                 if status == 429:
                     rate_limits += 1
-                    wait = retry_after_seconds(response.headers.get("Retry-After"))
+                    wait = retry_after_seconds(headers.get("Retry-After"))
                     if rate_limits > MAX_RATE_LIMIT_WAITS:
                         raise self.fail(f"HTTP 429 on GET {shown} {rate_limits} times in a row")
                     wait = self.policy.delay(rate_limits) if wait is None else wait
@@ -155,17 +171,39 @@ class HttpClient:
                     log.warning("%s: rate limited on GET %s, waiting %.1f s", self.source, shown, wait)
                     self.sleep(wait)
                     continue
-                if status < 500:
-                    if status >= 400:
-                        raise self.fail(f"HTTP {status} {response.reason_phrase} on GET {shown}")
+                if 300 <= status < 400:  # not followed: a redirect could carry the credentials elsewhere
+                    where = urlsplit(headers.get("Location") or "")
+                    target = f" to {where.scheme}://{where.netloc}{where.path}" if where.netloc else ""
+                    raise self.fail(
+                        f"HTTP {status} {reason} on GET {shown}: redirected{target}; check its url"
+                    )
+                if 400 <= status < 500:
+                    raise self.fail(f"HTTP {status} {reason} on GET {shown}")
+                if status < 300:
                     try:
-                        return response.json()
-                    except ValueError:
-                        raise self.fail(f"GET {shown} answered with something that is not JSON") from None
-                problem = f"HTTP {status} {response.reason_phrase}"
+                        return json.loads(body)
+                    except ValueError:  # a cut or empty body, or a proxy's HTML page: often passing
+                        kind = headers.get("Content-Type", "no content type").split(";")[0]
+                        problem = f"HTTP {status} with a body that is not JSON ({kind}, {len(body)} bytes)"
+                else:
+                    problem = f"HTTP {status} {reason}"
+                    if status == 503:  # maintenance: the server may say when to come back
+                        wait = retry_after_seconds(headers.get("Retry-After"))
             failures += 1
             if failures > self.policy.retries:
                 raise self.fail(f"GET {shown}: {problem}, {failures} tries")
-            wait = self.policy.delay(failures)
+            wait = self.policy.delay(failures) if wait is None else min(wait, self.policy.max_retry_after)
             log.warning("%s: GET %s: %s; retry %d in %.1f s", self.source, shown, problem, failures, wait)
             self.sleep(wait)
+
+    def _get(self, url: str, params: dict[str, Any] | None) -> tuple[int, str, httpx.Headers, bytes]:
+        """One GET read to its last byte within `timeout` seconds in all: httpx's timeout bounds each read, so a
+        server that trickles its body a few bytes at a time could otherwise hold the pull for ever."""
+        deadline = time.monotonic() + self.policy.timeout
+        with self._client.stream("GET", url, params=params) as response:
+            chunks = []
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the whole response took longer than the timeout")
+            return response.status_code, response.reason_phrase, response.headers, b"".join(chunks)

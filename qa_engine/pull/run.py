@@ -32,6 +32,7 @@ from qa_engine.sources.canonical import canonical_tables
 from qa_engine.sources.json_records import json_batches
 from qa_engine.sources.read import SourceBatch, _split
 from qa_engine.validation.quarantine import QuarantineRecord
+from qa_engine.validation.structure import repair_surrogates
 from qa_engine.validation.validate import FirstSeen, validate_batch
 
 log = logging.getLogger("qa_engine.pull")
@@ -88,10 +89,12 @@ def page_batches(name: str, page: Page, config: ScoreConfig, prefixed: bool) -> 
     for record in page.tickets:  # a ticket listed twice on a page: the later copy is the newer one
         latest[str(record["ticket_id"])] = record
     prefix = f"{name}:"
+    # a helpdesk's JSON may hold a lone UTF-16 surrogate (a broken emoji), which no UTF-8 tool can hold
     records = [
-        (f"ticket/{tid.removeprefix(prefix) if prefixed else tid}", json.dumps(record, ensure_ascii=False))
+        (f"ticket/{tid.removeprefix(prefix) if prefixed else tid}",
+         json.dumps(repair_surrogates(record), ensure_ascii=False))
         for tid, record in latest.items()
-    ]
+    ]  # fmt: skip
     carried = list(page.quarantine)
     seen = FirstSeen()
     for raw in json_batches(name, records):

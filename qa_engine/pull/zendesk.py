@@ -13,9 +13,17 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from qa_engine.pull.base import Known, Page, register_connector, text_id, ticket_quarantine
+from qa_engine.pull.base import (
+    Known,
+    Page,
+    Repeats,
+    register_connector,
+    text_id,
+    ticket_quarantine,
+    unavailable,
+)
 from qa_engine.pull.config import ZendeskSource, secret
-from qa_engine.pull.http import HttpClient, RetryPolicy, SourceFailed
+from qa_engine.pull.http import HttpClient, ItemUnavailable, RetryPolicy, SourceFailed
 
 EXPORT = "/api/v2/incremental/tickets/cursor.json"
 SHOW_MANY_IDS = 100  # users/show_many takes at most 100 ids
@@ -69,15 +77,29 @@ class Roles:
 
 
 def comments(http: HttpClient, ticket_id: str, roles: Roles) -> list[dict[str, Any]]:
-    """Every comment of a ticket, in order, following `next_page`."""
+    """Every comment of a ticket, in order, following `next_page`; `ItemUnavailable` when the ticket's comments
+    answer 404 or 410."""
     found: list[dict[str, Any]] = []
+    what = f"the comments of ticket {ticket_id}"
     url, params = f"/api/v2/tickets/{ticket_id}/comments.json", {"include": "users"}
+    repeats = Repeats(http.fail, what)
     while url:
-        body = http.get_json(url, params)
-        found.extend(_list(body, "comments", http, f"the comments of ticket {ticket_id}"))
+        body = http.get_json(url, params, item=True)
+        found.extend(_list(body, "comments", http, what))
         roles.add(body.get("users"))
-        url, params = body.get("next_page"), None
+        url, params = _link(body, "next_page", http, what), None
+        repeats.check(url)
     return found
+
+
+def _link(body: dict[str, Any], key: str, http: HttpClient, what: str) -> str | None:
+    """The next page's link, or None at the end; a value that is no link fails the source in one line."""
+    value = body.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise http.fail(f"{what} answered an invalid `{key}` ({type(value).__name__}, not a link)")
+    return value
 
 
 def build_ticket(
@@ -132,6 +154,7 @@ def pull_zendesk(source: ZendeskSource, cursor: dict[str, Any] | None, known: Kn
     policy = RetryPolicy(timeout=source.timeout, retries=source.retries)
     with HttpClient(source.name, source.url, (f"{source.email}/token", token), policy) as http:
         roles = Roles(http)
+        export_pages = Repeats(http.fail, "the incremental export")
         saved = (cursor or {}).get("after_cursor")
         url, params = (
             EXPORT,
@@ -147,12 +170,25 @@ def pull_zendesk(source: ZendeskSource, cursor: dict[str, Any] | None, known: Kn
                 tickets, known, gone=lambda t: t.get("status") == "deleted", version="updated_at",
                 no_id=lambda: SourceFailed(source.name, "the incremental export listed a ticket without an id"),
             )  # fmt: skip
-            fetched = {tid: comments(http, tid, roles) for tid in wanted}
-            roles.resolve({text_id(c.get("author_id")) for cs in fetched.values() for c in cs} - {None})
+            fetched: dict[str, list[dict[str, Any]] | ItemUnavailable] = {}
+            for tid in wanted:
+                try:
+                    fetched[tid] = comments(http, tid, roles)
+                except ItemUnavailable as gone:  # deleted or merged since listed: that ticket only
+                    fetched[tid] = gone
+            authors = {
+                text_id(c.get("author_id")) for cs in fetched.values() if isinstance(cs, list) for c in cs
+            }
+            roles.resolve(authors - {None})
             for tid, found in fetched.items():
                 ticket, version = wanted[tid]
-                page.add(tid, version, build_ticket(source.name, ticket, found, roles))
+                if isinstance(found, ItemUnavailable):
+                    page.add(tid, version, unavailable(source.name, tid, ticket, found))
+                else:
+                    page.add(tid, version, build_ticket(source.name, ticket, found, roles))
             yield page
-            if body.get("end_of_stream") or not body.get("after_url"):
+            next_url = _link(body, "after_url", http, "the incremental export")
+            if body.get("end_of_stream") or not next_url:
                 break
-            url, params = body["after_url"], None
+            export_pages.check(after)
+            url, params = next_url, None

@@ -82,22 +82,22 @@ def parse_object(text: str) -> dict[str, Any] | Problem:
     if not isinstance(value, dict):
         return Problem("not_an_object", f"the record is a JSON {json_type(value)}, not an object")
     if "\\u" in text and _SURROGATE_ESCAPE.search(text):
-        value = _repair_surrogates(value)
+        value = repair_surrogates(value)
     return value
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-def _repair_surrogates(value: Any) -> Any:
+def repair_surrogates(value: Any) -> Any:
     """JSON may escape a lone UTF-16 surrogate (\\ud800), which no UTF-8 tool can hold: replace it with U+FFFD
     (a valid pair is joined), so the turn is kept and scored instead of crashing the run."""
     if isinstance(value, str):
         return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     if isinstance(value, dict):
-        return {_repair_surrogates(k): _repair_surrogates(v) for k, v in value.items()}
+        return {repair_surrogates(k): repair_surrogates(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_repair_surrogates(v) for v in value]
+        return [repair_surrogates(v) for v in value]
     return value
 
 

@@ -29,6 +29,8 @@ class Fault:
     stall: float = 0.0
     times: int = 1
     skip: int = 0  # let this many matching requests through first
+    body: bytes | None = None  # sent as it is (text/html), instead of a JSON error
+    trickle: float = 0.0  # seconds between the body's bytes (a server that dribbles its answer)
 
 
 def _encode(key: Any) -> str:
@@ -111,6 +113,24 @@ class Helpdesk:
                 if fault and fault.status == -1:
                     time.sleep(fault.stall)
                     self.close_connection = True
+                    return
+                if fault and (fault.body is not None or fault.trickle):
+                    data = (
+                        fault.body if fault.body is not None else json.dumps(desk.route(parts.path, query)[1])
+                    )
+                    data = data if isinstance(data, bytes) else data.encode()
+                    self.send_response(fault.status)
+                    self.send_header(
+                        "Content-Type", "text/html" if fault.body is not None else "application/json"
+                    )
+                    self.send_header("Content-Length", str(len(data)))
+                    for key, value in fault.headers.items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    for k in range(0, len(data), 64):
+                        self.wfile.write(data[k : k + 64])
+                        self.wfile.flush()
+                        time.sleep(fault.trickle)
                     return
                 if fault:
                     self._send(fault.status, {"error": "fault"}, fault.headers)

@@ -5,17 +5,22 @@ The connectors run for real over HTTP on 127.0.0.1; nothing is scored here (test
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from qa_engine.pipeline import ScoreConfig
 from qa_engine.pull.base import Page
 from qa_engine.pull.config import FreshdeskSource, GorgiasSource, ZendeskSource
 from qa_engine.pull.freshdesk import pull_freshdesk
 from qa_engine.pull.gorgias import pull_gorgias
-from qa_engine.pull.zendesk import pull_zendesk
+from qa_engine.pull.http import SourceFailed
+from qa_engine.pull.run import page_batches
+from qa_engine.pull.zendesk import EXPORT, pull_zendesk
 from tests.pull import data
-from tests.pull.helpdesks import Freshdesk, Gorgias, Zendesk
+from tests.pull.helpdesks import Fault, Freshdesk, Gorgias, Zendesk
 
 TOKEN = "zd-secret-token-123"
 
@@ -107,9 +112,11 @@ def test_freshdesk_maps_description_conversations_sources_and_pages(monkeypatch:
         tickets, quarantine, pages = collect(pull_freshdesk(source, None, nothing_known))
         lists = [q for path, q in desk.log if path == "/api/v2/tickets"]
         newest = max(t["updated_at"] for t in desk.tickets.values())
-    assert [q["page"] for q in lists] == ["1", "2"]
+    # the second page is asked from the newest change of the first (not as page 2: see the editing test below)
+    assert [q["page"] for q in lists] == ["1", "1"]
     assert all(q["include"] == "description" and q["order_by"] == "updated_at" for q in lists)
     assert lists[0]["updated_since"] == "2026-11-01T00:00:00Z"
+    assert lists[1]["updated_since"] == pages[0].cursor["updated_since"]
     assert len(tickets) == 106  # 105 + the one with an authorless conversation
     for i, (code, channel) in enumerate(data.FRESHDESK_SOURCES.items()):
         assert tickets[f"fd:{i + 1}"]["channel"] == channel, code
@@ -160,3 +167,65 @@ def test_gorgias_maps_messages_channels_and_follows_cursors(monkeypatch: pytest.
         stored = lambda items: {k for k, v in items.items() if seen.get(k) == v and k != "703"}  # noqa: E731
         again, _, _ = collect(pull_gorgias(source, cursor, stored))
     assert sorted(again) == ["gg:703"]
+
+
+def test_a_ticket_whose_comments_are_gone_is_quarantined_and_the_pull_goes_on(zendesk) -> None:
+    desk, source = zendesk
+    desk.faults.append(
+        Fault("/api/v2/tickets/103/comments.json", 404, times=5)
+    )  # deleted since it was listed
+    tickets, quarantine, pages = collect(pull_zendesk(source, None, nothing_known))
+    assert "zd:103" not in tickets and {"zd:102", "zd:104", "zd:105"} <= set(tickets)  # its page-mates too
+    (gone,) = [q for q in quarantine if q.reason == "ticket_unavailable"]
+    assert gone.source == "zd:ticket/103" and "HTTP 404" in gone.detail
+    assert any("103" in p.versions for p in pages)  # on the ledger: listed again only when it changes
+
+
+def test_pagination_that_repeats_itself_fails_the_source_instead_of_looping(zendesk) -> None:
+    desk, source = zendesk
+    cursor = "c2FtZQ=="
+    same = {"tickets": [], "after_cursor": cursor, "end_of_stream": False,
+            "after_url": f"{desk.url}/api/v2/incremental/tickets/cursor.json?cursor={cursor}"}  # fmt: skip
+    desk.faults.append(Fault(EXPORT, 200, body=json.dumps(same).encode(), times=50))
+    with pytest.raises(SourceFailed, match="the incremental export handed back a page it already gave"):
+        list(pull_zendesk(source, None, nothing_known))
+    assert desk.faults[0].times == 48  # stopped at the second page, not the fiftieth
+    desk.faults.clear()
+    # comments whose next_page points at itself
+    loop = f"{desk.url}/api/v2/tickets/100/comments.json?page=1"
+    desk.faults.append(Fault("/tickets/100/comments.json", 200, times=50, body=json.dumps(
+        {"comments": [], "users": [], "next_page": loop}).encode()))  # fmt: skip
+    with pytest.raises(SourceFailed, match="the comments of ticket 100 handed back a page it already gave"):
+        list(pull_zendesk(source, None, nothing_known))
+
+
+def test_freshdesk_loses_no_ticket_edited_while_the_list_is_paged(monkeypatch: pytest.MonkeyPatch) -> None:
+    # ticket 5, already read, is edited while page 2 is asked for: it moves to the end of the list and every later
+    # ticket moves up a place; asked by page number, the one that slid onto page 1 was never fetched
+    class Editing(Freshdesk):
+        lists = 0
+
+        def route(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
+            if path == "/api/v2/tickets":
+                self.lists += 1
+                if self.lists == 2:
+                    self.tickets[5]["updated_at"] = data.stamp(0, day=28)
+            return super().route(path, query)
+
+    monkeypatch.setenv("FD_KEY", "fd-key-456")
+    with Editing("fd-key-456") as desk:
+        data.fill_freshdesk(desk, count=150)
+        source = FreshdeskSource(
+            name="fd", kind="freshdesk", url=desk.url, api_key_env="FD_KEY", start="2026-11-01"
+        )
+        tickets, _, _ = collect(pull_freshdesk(source, None, nothing_known))
+    assert {f"fd:{i}" for i in range(1, 151)} <= set(tickets)
+    assert len(desk.fetched("/tickets/5/conversations")) == 2  # and the edited one again, at its new version
+
+
+def test_a_lone_surrogate_in_a_pulled_comment_is_kept_as_a_replacement_character() -> None:
+    record = {"ticket_id": "zd:1", "turns": [{"speaker": "customer", "text": "broken emoji \ud83d here"},
+                                              {"speaker": "agent", "text": "Hi, I'm Mia."}]}  # fmt: skip
+    (batch,) = list(page_batches("zd", Page(cursor=None, tickets=[record]), ScoreConfig(), True))
+    assert batch.turns["text"].to_list()[0] == "broken emoji \ufffd here"
+    assert not batch.quarantine

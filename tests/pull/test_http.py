@@ -82,3 +82,45 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after_seconds("3") == 3.0
     assert retry_after_seconds(None) is None
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: go now
+
+
+def test_503_with_retry_after_waits_as_long_as_the_server_says(desk: Zendesk) -> None:
+    desk.faults.append(Fault(PATH, 503, {"Retry-After": "9"}))  # Zendesk's maintenance answer
+    waits: list[float] = []
+    with client(desk, waits) as http:
+        assert http.get_json(PATH, {"ids": "1"})["users"]
+    assert waits == [9.0]
+
+
+def test_a_200_that_is_not_json_is_retried_and_then_named(desk: Zendesk) -> None:
+    desk.faults.append(Fault(PATH, 200, body=b"<html>Bad gateway</html>"))  # a proxy's page, once
+    waits: list[float] = []
+    with client(desk, waits) as http:
+        assert http.get_json(PATH, {"ids": "1"})["users"]
+    assert http.requests == 2
+    desk.faults.append(Fault(PATH, 200, body=b"", times=10))
+    with client(desk, [], retries=2) as http, pytest.raises(SourceFailed) as failed:
+        http.get_json(PATH)
+    assert str(failed.value) == (
+        f"source zd: GET {PATH}: HTTP 200 with a body that is not JSON (text/html, 0 bytes), 3 tries"
+    )
+
+
+def test_a_redirect_is_not_followed_and_the_message_says_where_it_went(desk: Zendesk) -> None:
+    desk.faults.append(Fault(PATH, 301, {"Location": "https://acme.zendesk.com/api/v2/users/show_many.json"}))
+    with client(desk, []) as http, pytest.raises(SourceFailed) as failed:
+        http.get_json(PATH)
+    assert http.requests == 1
+    assert "HTTP 301 Moved Permanently" in str(failed.value)
+    assert "redirected to https://acme.zendesk.com/api/v2/users/show_many.json; check its url" in str(
+        failed.value
+    )
+
+
+def test_a_body_trickled_past_the_timeout_is_a_timeout_and_retried(desk: Zendesk) -> None:
+    # every 64 bytes within httpx's read timeout, the whole body well past it: given up on, then asked again
+    desk.faults.append(Fault(PATH, 200, trickle=0.15, body=b"[" + b" " * 1200 + b"]"))
+    waits: list[float] = []
+    with client(desk, waits, timeout=0.6) as http:
+        assert http.get_json(PATH, {"ids": "1"})["users"]
+    assert http.requests == 2 and len(waits) == 1
