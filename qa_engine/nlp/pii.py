@@ -443,17 +443,14 @@ class PiiAnalyzer:
         digits = len(_DIGIT.findall(folded))
         wanted = [r for r in self.recognizers if labels is None or r.label in labels]
         able = [r for r in wanted if r.may_match(folded, code, digits)]
-        if not able:
-            return []  # overlaps only remove hits: no recogniser of a wanted label can match, no wanted hit
-        if labels is not None:  # the others only matter for the overlaps they win
-            able += [
-                r for r in self.recognizers if r.label not in labels and r.may_match(folded, code, digits)
-            ]
         candidates = [
             (recognizer.priority, hit) for recognizer in able for hit in recognizer.analyze(folded, code)
         ]
-        if labels is not None and not any(hit.label in labels for _, hit in candidates):
-            return []
+        if not candidates:
+            return []  # overlaps only remove hits: no wanted candidate, no wanted hit
+        if labels is not None:  # the others only matter for the overlaps they win
+            others = [r for r in self.recognizers if r.label not in labels and r.may_match(folded, code, digits)]
+            candidates += [(r.priority, hit) for r in others for hit in r.analyze(folded, code)]
         candidates.sort(key=lambda ph: (-ph[0], -ph[1].score, ph[1].start - ph[1].end, ph[1].start))
         kept: list[PiiHit] = []
         for _, hit in candidates:

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import unquote_plus
 
 import polars as pl
@@ -60,8 +60,22 @@ def redact_text(text: str | None) -> Redaction | None:
     language apply, whatever the ticket's language: turns mix languages ("密码abc12345" in an English chat) and a
     detected language can be wrong; a word of another language taken for a keyword costs a mask, a keyword missed
     costs a password kept."""
-    if not text:
+    if not text or not _screen_regex().search(text):  # most texts: one regex, not the analyzer
         return None
+    # a run reads a turn three times (its ticket's content hash, the affect cache key, the masking before the
+    # store): short texts are analysed once
+    return _redact_short(text) if len(text) <= CACHED_CHARS else _redact(text)
+
+
+CACHED_CHARS = 2000  # texts up to this long are remembered, at most 8,192 of them (some tens of MB at worst)
+
+
+@lru_cache(maxsize=8192)
+def _redact_short(text: str) -> Redaction | None:
+    return _redact(text)
+
+
+def _redact(text: str) -> Redaction | None:
     hits = analyze_pii(text, None, PAYMENT_LABELS)
     if not hits:
         return None
@@ -94,6 +108,11 @@ def _screen() -> str:
     one vectorised test leaves the analyzer only the few turns that could."""
     words = {w for ws in PasswordRecognizer.keywords.values() for w in ws}
     return r"(?is)\d.*\d.*\d|" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@cache
+def _screen_regex() -> re.Pattern[str]:
+    return re.compile(_screen())
 
 
 def might_hold_payment_data(texts: pl.Expr) -> pl.Expr:
