@@ -449,7 +449,9 @@ class PiiAnalyzer:
         if not candidates:
             return []  # overlaps only remove hits: no wanted candidate, no wanted hit
         if labels is not None:  # the others only matter for the overlaps they win
-            others = [r for r in self.recognizers if r.label not in labels and r.may_match(folded, code, digits)]
+            others = [
+                r for r in self.recognizers if r.label not in labels and r.may_match(folded, code, digits)
+            ]
             candidates += [(r.priority, hit) for r in others for hit in r.analyze(folded, code)]
         candidates.sort(key=lambda ph: (-ph[0], -ph[1].score, ph[1].start - ph[1].end, ph[1].start))
         kept: list[PiiHit] = []
