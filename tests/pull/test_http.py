@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from qa_engine.pull.http import HttpClient, RetryPolicy, SourceFailed, retry_after_seconds
+from qa_engine.pull.base import text_id
+from qa_engine.pull.http import HttpClient, RetryPolicy, SourceFailed, retry_after_seconds, scrub
 from tests.pull.helpdesks import Fault, Zendesk
 
 TOKEN = "tok-abc-123"
@@ -124,3 +125,11 @@ def test_a_body_trickled_past_the_timeout_is_a_timeout_and_retried(desk: Zendesk
     with client(desk, waits, timeout=0.6) as http:
         assert http.get_json(PATH, {"ids": "1"})["users"]
     assert http.requests == 2 and len(waits) == 1
+
+
+def test_a_one_letter_password_is_not_scrubbed_out_of_every_message() -> None:
+    # Freshdesk sends its API key as the user name and the fixed password "X"
+    assert scrub("GET /api/v2/tickets/X-1: HTTP 500, key fd-key-456", ["fd-key-456", "X"]) == (
+        "GET /api/v2/tickets/X-1: HTTP 500, key ***"
+    )
+    assert text_id(113.0) == "113" and text_id(113) == "113" and text_id("A-1") == "A-1"
