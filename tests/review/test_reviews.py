@@ -13,7 +13,7 @@ from qa_engine import schema
 from qa_engine.review.models import MAX_COMMENT
 from qa_engine.store import Store
 
-from .support import INJECTION, build_rows, query
+from .support import INJECTION, build_rows, execute, query
 
 
 def human_rows(path) -> list[tuple]:
@@ -286,3 +286,25 @@ def test_dispute_and_resolution_forms(login, web_db) -> None:
     assert query(web_db, "SELECT status, resolution_comment FROM disputes") == [("rejected", "stands")]
     empty = agent.client.post("/tickets/R-1/disputes", data={"csrf_token": agent.csrf, "comment": " "})
     assert empty.status_code == 422
+
+
+def test_a_ticket_whose_id_holds_slashes_opens_and_takes_reviews(login, web_db) -> None:
+    # real exports number tickets "ORD/2026/0001"; the contract allows any non-empty id
+    slashed = "ORD/2026/0001"
+    for table in ("tickets", "turns", "rule_results"):
+        columns = ", ".join(name for (name,) in query(web_db, f"SELECT column_name FROM information_schema.columns "
+                                                              f"WHERE table_name = '{table}' ORDER BY ordinal_position"))  # fmt: skip
+        chosen = columns.replace("ticket_id", "? AS ticket_id", 1)
+        execute(web_db, f"INSERT INTO {table} ({columns}) SELECT {chosen} FROM {table} WHERE ticket_id = 'R-1'",
+                [slashed])  # fmt: skip
+    lead = login("lead")
+    queue = lead.get("/").text
+    assert 'href="/tickets/ORD/2026/0001"' in queue or 'href="/tickets/ORD%2F2026%2F0001"' in queue
+    for path in ("/tickets/ORD/2026/0001", "/tickets/ORD%2F2026%2F0001"):
+        page = lead.get(path)
+        assert page.status_code == 200 and slashed in page.text
+    assert lead.get("/api/tickets/ORD/2026/0001").json()["ticket_id"] == slashed
+    saved = lead.post("/api/tickets/ORD/2026/0001/reviews", json={"tier": "yellow", "version": 0})
+    assert saved.status_code == 201 and saved.json()["ticket_id"] == slashed
+    assert query(web_db, "SELECT ticket_id, version FROM reviews") == [(slashed, 1)]
+    assert lead.get("/api/tickets/R-1").json()["reviews"] == []  # the other ticket is untouched

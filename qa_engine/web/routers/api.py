@@ -116,7 +116,7 @@ def list_tickets(
     return fetch_queue(db, scope, filters, size, after).as_dict()
 
 
-@router.get("/tickets/{ticket_id}", summary="One ticket with its evidence and reviews")
+@router.get("/tickets/{ticket_id:path}", summary="One ticket with its evidence and reviews")
 def get_ticket(ticket_id: str, db: Db, scope: UserScope) -> dict:
     """Turns with sentiment and emotion, rule results with evidence, tier reasons, reviews, disputes, `version`."""
     ticket = load_ticket(db, scope, check_ticket_id(ticket_id))
@@ -126,7 +126,7 @@ def get_ticket(ticket_id: str, db: Db, scope: UserScope) -> dict:
 
 
 @router.post(
-    "/tickets/{ticket_id}/reviews",
+    "/tickets/{ticket_id:path}/reviews",
     status_code=201,
     openapi_extra=_body_doc(ReviewIn),
     summary="Review a ticket (QA leads)",
@@ -146,7 +146,7 @@ async def post_review(
 
 
 @router.post(
-    "/tickets/{ticket_id}/disputes",
+    "/tickets/{ticket_id:path}/disputes",
     status_code=201,
     openapi_extra=_body_doc(DisputeIn),
     summary="Dispute the latest review (the ticket's agent)",
@@ -166,7 +166,7 @@ async def post_dispute(
 
 
 @router.post(
-    "/tickets/{ticket_id}/disputes/{dispute_id}/resolution",
+    "/tickets/{ticket_id:path}/disputes/{dispute_id}/resolution",
     openapi_extra=_body_doc(ResolutionIn),
     summary="Accept or reject a dispute (QA leads)",
     responses={409: {"description": "the dispute was resolved already"}},

@@ -167,7 +167,7 @@ def _ticket_view(request: Request, db: ReviewDB, scope: Scope, ticket_id: str, s
     )  # fmt: skip
 
 
-@router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
+@router.get("/tickets/{ticket_id:path}", response_class=HTMLResponse)
 def ticket_page(request: Request, ticket_id: str, db: Db, session: SignedIn, scope: UserScope) -> Response:
     return _ticket_view(request, db, scope, ticket_id)
 
@@ -176,7 +176,7 @@ def _ticket_url(ticket_id: str, anchor: str = "") -> str:
     return f"/tickets/{quote(ticket_id, safe='')}" + (f"#{anchor}" if anchor else "")
 
 
-@router.post("/tickets/{ticket_id}/reviews")
+@router.post("/tickets/{ticket_id:path}/reviews")
 async def review_submit(
     request: Request,
     ticket_id: str,
@@ -205,7 +205,7 @@ async def review_submit(
     return _see_other(_ticket_url(ticket_id, "reviews"))
 
 
-@router.post("/tickets/{ticket_id}/disputes")
+@router.post("/tickets/{ticket_id:path}/disputes")
 async def dispute_submit(
     request: Request,
     ticket_id: str,
@@ -219,7 +219,7 @@ async def dispute_submit(
     return _see_other(_ticket_url(ticket_id, "disputes"))
 
 
-@router.post("/tickets/{ticket_id}/disputes/{dispute_id}/resolution")
+@router.post("/tickets/{ticket_id:path}/disputes/{dispute_id}/resolution")
 async def resolution_submit(
     request: Request,
     ticket_id: str,
