@@ -10,6 +10,7 @@ queries call (`pgcompat.sql`).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterator
 from importlib import resources
 
@@ -64,17 +65,36 @@ class PgStore(Store):
 
     def init(self) -> None:
         """Create missing tables, upgrade older ones in place and define the DuckDB functions the queries use, in
-        one transaction under an advisory lock (two processes starting on a new database do not race)."""
+        one transaction under an advisory lock (two processes starting on a new database do not race).
+
+        Once per schema: every `qa` command and every server worker opens the store through here, and `ALTER TABLE
+        ... ADD COLUMN IF NOT EXISTS` takes an exclusive lock on its table even when the column exists, so behind a
+        long read (a report, a backup) a mere `qa users list` froze the review app, and the row upgrades scanned
+        every ticket each time. The schema's fingerprint is kept as the `tickets` table's comment (a catalog read, no
+        table lock); a store that carries this release's fingerprint is left alone. (A row upgrade comes with the
+        schema change that needs it, so a store marked with the current schema has none left to make.)"""
         compat = resources.files("qa_engine.store").joinpath("pgcompat.sql").read_text(encoding="utf-8")
+        indexes = postgres.queue_indexes()
+        marker = (
+            "qa-engine schema "
+            + hashlib.sha256("\n".join([postgres.pg_schema(), compat, *indexes]).encode()).hexdigest()[:16]
+        )
         with self.connect() as con:
+            (current,) = con.run_native(
+                "SELECT obj_description(to_regclass('tickets'), 'pg_class')"
+            ).fetchone()
+            if current == marker:
+                self.path._exists = True
+                return
             con.begin()
             try:
                 con.run_native("SELECT pg_advisory_xact_lock(%s)", [postgres.SCHEMA_LOCK])
                 con.run_native(postgres.pg_schema())
                 con.run_native(compat)
-                for index in postgres.queue_indexes():  # after pgcompat: they use epoch_us
+                for index in indexes:  # after pgcompat: they use epoch_us
                     con.run_native(index)
                 upgrade_rows(con)
+                con.run_native(f"COMMENT ON TABLE tickets IS '{marker}'")  # hex digits: nothing to escape
                 con.commit()
             except BaseException:
                 con.rollback()

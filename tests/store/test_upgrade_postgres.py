@@ -5,6 +5,7 @@ release did not have is created, and no row is lost or changed."""
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import psycopg
@@ -50,6 +51,7 @@ def test_a_postgresql_store_of_an_older_release_is_upgraded_in_place(
             con.execute(f"ALTER TABLE {table} DROP COLUMN {column} CASCADE")
         con.execute(f"DROP TABLE {LATER_TABLE}")
         con.execute("DROP FUNCTION epoch_us(timestamptz) CASCADE")  # pgcompat and the queue index on it
+        con.execute("COMMENT ON TABLE tickets IS NULL")  # an older release left no schema mark
     assert "disabled" not in columns(pg_url, "users")
     old = {t: contents(pg_url, t, set()) for t in ("tickets", "turns", "reviews", "users")}
 
@@ -87,3 +89,24 @@ def test_upgrading_an_upgraded_store_changes_nothing(full_store: Path, pg_url: s
     Store(pg_url).init()
     for table, frame in first.items():
         assert_frame_equal(contents(pg_url, table, set()), frame), table
+
+
+def test_opening_a_current_store_waits_for_no_reader(pg_url: str) -> None:
+    # every command and server worker opens the store; behind a long read (a report, a backup) an ALTER TABLE on
+    # each open took an exclusive lock and froze the review app with it
+    Store(pg_url).init()
+    with psycopg.connect(pg_url) as reader:
+        reader.execute("SELECT count(*) FROM tickets")  # a transaction left open, as a long report holds one
+        opened = threading.Thread(target=Store(pg_url).init, daemon=True)
+        opened.start()
+        opened.join(timeout=30)
+        blocked = opened.is_alive()
+        reader.rollback()
+    opened.join()
+    assert not blocked, "opening the store waited for a reader"
+    # an older store (no mark) is still upgraded: the mark comes with the upgrade
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute("COMMENT ON TABLE tickets IS NULL")
+        con.execute("ALTER TABLE tickets DROP COLUMN language_covered")
+    Store(pg_url).init()
+    assert "language_covered" in columns(pg_url, "tickets")
