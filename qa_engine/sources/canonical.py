@@ -2,8 +2,10 @@
 content hash.
 
 Defaults (CONTRACT.md section 1): channel `chat`; agent_id the ticket's own, else the agent (turns[].agent_id)
-with the most agent turns (ties: the one who wrote first), else null. The content hash is the sha256 of the
-ticket's canonical JSON (sorted keys, no whitespace, UTF-8, timestamps as UTC ISO 8601 with microseconds), made
+with the most agent turns (ties: the one who wrote first), else the first agent_id on any row (a flat export
+carries the assignee on every row, also of a ticket nobody answered: it must not fall out of the agent's KPIs),
+else null. A turn's text sent as HTML is kept as its plain text (`sources.html_text`). The content hash is the
+sha256 of the ticket's canonical JSON (sorted keys, no whitespace, UTF-8, timestamps as UTC ISO 8601 with microseconds), made
 of the normalised fields and turns and nothing about where it was read: the same ticket hashes the same in every
 run and in every file format, so an unchanged ticket need not be scored again. Payment data is masked in the hashed
 document, as in everything kept: the hash of the raw text would let anyone who has the store and knows the rest of
@@ -19,6 +21,7 @@ import polars as pl
 
 from qa_engine.nlp.redact import IDENTITY_COLUMNS, masked_columns
 from qa_engine.schema import DEFAULT_CHANNEL, TICKETS_IN, TURNS_IN
+from qa_engine.sources.html_text import plain_text_column
 from qa_engine.validation.validate import ValidatedBatch
 
 ISO_UTC = "%Y-%m-%dT%H:%M:%S%.6fZ"
@@ -74,7 +77,9 @@ def _without_absent(document: dict, optional: list[str]) -> dict:
 def canonical_tables(batch: ValidatedBatch) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(tickets, turns) of a validated batch, typed and ordered as schema.TICKETS_IN and schema.TURNS_IN."""
     rows = batch.turns
-    turns = rows.select(pl.col(name).cast(dtype) for name, dtype in TURNS_IN.items())
+    turns = rows.select(pl.col(name).cast(dtype) for name, dtype in TURNS_IN.items()).with_columns(
+        text=plain_text_column(pl.col("text"))  # an HTML body is read, stored and shown as its text
+    )
     first = {
         name: pl.col(name).drop_nulls().first()
         for name in (
@@ -94,12 +99,13 @@ def canonical_tables(batch: ValidatedBatch) -> tuple[pl.DataFrame, pl.DataFrame]
             csat=pl.col("csat").drop_nulls().first(),
             escalated=pl.col("escalated").drop_nulls().first(),
             metadata=pl.col("metadata").drop_nulls().first(),
+            any_agent=pl.col("agent_id").drop_nulls().first(),
         )
         .join(_owning_agents(rows), on="_rec", how="left")
         .join(batch.records, on="_rec", how="left")
         .with_columns(
             channel=pl.col("channel").fill_null(DEFAULT_CHANNEL),
-            agent_id=pl.coalesce("ticket_agent_id", "owner"),
+            agent_id=pl.coalesce("ticket_agent_id", "owner", "any_agent"),
             source=pl.lit(batch.source, pl.String),
         )
         .with_columns(content_hash=pl.lit(None, pl.String))

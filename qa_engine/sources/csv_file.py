@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,11 @@ DELIMITERS = (",", ";", "\t", "|")
 BAD_TEXT = "[\ufffd\x00]"  # undecodable bytes read leniently, and NUL bytes
 
 
+def _column_name(written: str) -> str:
+    """A header cell as the contract names columns: spreadsheets and exports write "Ticket_ID" or "Turn Index"."""
+    return re.sub(r"[\s-]+", "_", written.strip().lower())
+
+
 def _header(path: Path, label: str) -> tuple[list[str], str]:
     """The header's column names and the file's delimiter."""
     with path.open("rb") as handle:
@@ -39,12 +45,12 @@ def _header(path: Path, label: str) -> tuple[list[str], str]:
     except UnicodeDecodeError as error:
         raise QAError("Q002", path=label, detail="its header row is not UTF-8 text") from error
     for delimiter in DELIMITERS:
-        names = [name.strip() for name in next(csv.reader([text], delimiter=delimiter), [])]
+        names = [_column_name(name) for name in next(csv.reader([text], delimiter=delimiter), [])]
         if all(name in names for name in REQUIRED):
             break
     else:
         delimiter = ","
-        names = [name.strip() for name in next(csv.reader([text]), [])]
+        names = [_column_name(name) for name in next(csv.reader([text]), [])]
     duplicated = sorted({name for name in names if names.count(name) > 1 and name})
     if duplicated:
         raise QAError("Q002", path=label, detail=f"its header names {', '.join(duplicated)} more than once")

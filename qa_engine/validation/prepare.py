@@ -79,6 +79,10 @@ def _cleaned(name: str) -> pl.Expr:
     return pl.when(text.str.len_chars() > 0).then(text)
 
 
+def _date_only(name: str) -> pl.Expr:
+    return _cleaned(name).str.contains(r"^\d{4}-\d{2}-\d{2}$").fill_null(False)
+
+
 def _given(name: str) -> pl.Expr:
     return _cleaned(name).is_not_null()
 
@@ -129,7 +133,9 @@ def prepare(raw: pl.DataFrame, time_zone: str = DEFAULT_TIME_ZONE) -> pl.DataFra
         customer_id=_cleaned("customer_id"),
         turn_index=pl.when(_is_whole(turn_number)).then(turn_number.cast(pl.Int64)),
         turn_index_is_integer=pl.when(_given("raw_turn_index")).then(_is_whole(turn_number).fill_null(False)),
-        ts=parse_timestamp(pl.col("raw_ts"), time_zone),
+        # a turn's date without a time says when, not how long anyone waited: read as "no time stamp" (response
+        # times of 0 s and whole-day handle times were fiction, and a dated turn after timed ones went "backwards")
+        ts=pl.when(_date_only("raw_ts")).then(None).otherwise(parse_timestamp(pl.col("raw_ts"), time_zone)),
         created_at=parse_timestamp(pl.col("raw_created_at"), time_zone),
         csat_number=csat_number,
         csat=pl.when(_is_whole(csat_number)).then(csat_number.cast(pl.Int64)),
@@ -141,7 +147,7 @@ def prepare(raw: pl.DataFrame, time_zone: str = DEFAULT_TIME_ZONE) -> pl.DataFra
         text_len=pl.col("text").str.len_chars(),
         text_stripped_len=pl.col("text").str.strip_chars().str.len_chars(),
     ).with_columns(
-        ts_is_valid=pl.when(_given("raw_ts")).then(pl.col("ts").is_not_null()),
+        ts_is_valid=pl.when(_given("raw_ts")).then(pl.col("ts").is_not_null() | _date_only("raw_ts")),
         created_at_is_valid=pl.when(_given("raw_created_at")).then(pl.col("created_at").is_not_null()),
         metadata_is_object=pl.when(_given("raw_metadata")).then(pl.col("metadata").is_not_null()),
         escalated_is_valid=pl.when(_given("raw_escalated")).then(pl.col("escalated").is_not_null()),

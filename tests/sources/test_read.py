@@ -388,3 +388,52 @@ def test_lone_surrogate_escapes_are_replaced_and_the_ticket_kept(tmp_path: Path)
     run = read_all([file])
     assert run.quarantine == []
     assert run.turns["text"].to_list() == ["bad \ufffd text \U0001f600"]
+
+
+# --- exports as they come: rich text, dates without times, the header as a spreadsheet writes it ----------------
+
+
+def test_a_turn_sent_as_html_is_kept_as_its_text_and_a_chat_with_angle_brackets_is_not(
+    tmp_path: Path,
+) -> None:
+    html = good_ticket("H-1")
+    html["turns"][0]["text"] = (
+        "<p>Hello,</p><p>This is the <b>third</b> time I&#39;m writing&nbsp;&mdash; where?<br>Bye</p>"
+    )
+    chinese = good_ticket("H-2", language="zh")
+    chinese["turns"][0]["text"] = (
+        '<html><body><div style="font-family:SimSun">你好，<br>我非常生气！</div></body></html>'
+    )
+    chat = good_ticket("H-3")
+    chat["turns"][0]["text"] = "I <3 it, but is a <b c?"
+    run = read_all([write_jsonl(tmp_path / "in.jsonl", [html, chinese, chat])])
+    first = dict(run.turns.filter(pl.col("turn_index") == 0).select("ticket_id", "text").rows())
+    assert first["H-1"] == "Hello,\n\nThis is the third time I'm writing — where?\nBye"
+    assert first["H-2"] == "你好，\n我非常生气！"
+    assert first["H-3"] == "I <3 it, but is a <b c?"
+
+
+def test_a_date_without_a_time_is_no_time_stamp(tmp_path: Path) -> None:
+    # read as midnight it made every reply instant and, after timed turns, went "backwards"
+    dated = good_ticket("D-1")
+    for turn in dated["turns"]:
+        turn["ts"] = "2026-11-22"
+    mixed = good_ticket("D-2")
+    mixed["turns"].append({"speaker": "customer", "text": "thanks", "ts": "2026-11-20"})
+    run = read_all([write_jsonl(tmp_path / "in.jsonl", [dated, mixed])])
+    assert run.quarantine == []
+    assert run.turns["ts"].is_null().to_list() == [True, True, False, False, True]
+
+
+def test_a_spreadsheet_header_and_an_unanswered_tickets_assignee_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Ticket_ID;Turn Index;Speaker;Text;Agent_ID\n"
+        "C-1;0;customer;Nobody answers me;a-en-9\n"
+        "C-2;0;customer;Hello;a-en-9\nC-2;1;agent;Hi, Ana here;a-en-3\n",
+        encoding="utf-8",
+    )
+    run = read_all([path])
+    assert run.quarantine == []
+    # the assignee on the row of a ticket nobody answered owns it; a ticket with agent turns keeps their author
+    assert run.tickets.select("ticket_id", "agent_id").rows() == [("C-1", "a-en-9"), ("C-2", "a-en-3")]
