@@ -2,7 +2,8 @@
 
 PNG rather than SVG because WeasyPrint draws an SVG node by node: a matplotlib SVG cost it about a second per
 chart, a 150 dpi PNG a few milliseconds, and at print size the PNG is still sharp. Text uses matplotlib's bundled
-DejaVu Sans, so a chart looks the same on a machine without system fonts. Figures are built with the
+DejaVu Sans, so a chart looks the same on a machine without system fonts; where a Noto CJK font is installed it
+is the fallback for the characters DejaVu lacks (an agent named 王芳 was drawn as boxes). Figures are built with the
 object-oriented API (no pyplot state) and fixed margins (constrained layout would draw every figure twice), and
 every chart function takes plain lists: what to show is decided in `agent.py` and `team.py`, how to show it here.
 """
@@ -35,8 +36,19 @@ DPI = 150
 # fixed margins in inches: room for tick labels on the left, titles and legends on top
 MARGINS = {"left": 0.75, "right": 0.15, "top": 0.4, "bottom": 0.5}
 
+# installed CJK fonts, tried in turn for what DejaVu Sans lacks (only installed ones: a missing family is a warning)
+_CJK_FALLBACK = ("Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK TC", "Noto Sans CJK KR")
+
+
+def _font_families() -> list[str]:
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans", *(name for name in _CJK_FALLBACK if name in installed)]
+
+
 _STYLE = {
-    "font.family": "DejaVu Sans",
+    "font.family": _font_families(),
     "font.size": 8.5,
     "axes.titlesize": 9.5,
     "axes.titleweight": "bold",
