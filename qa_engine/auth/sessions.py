@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from qa_engine.auth.users import User
+from qa_engine.errors import QAError
 from qa_engine.review.db import ReviewDB
 
 DEFAULT_TTL = timedelta(hours=8)  # one working day; then the user logs in again
@@ -29,11 +30,23 @@ def _hash(token: str) -> str:
 
 
 def start_session(db: ReviewDB, user: User, ttl: timedelta = DEFAULT_TTL) -> tuple[str, Session]:
-    """(cookie token, session); expired sessions of everyone are cleared on the way."""
+    """(cookie token, session); expired sessions of everyone are cleared on the way.
+
+    After a login (`user.verified_hash` set), only while the user is still enabled and has the very password hash
+    the login verified: a disable or a password reset that lands between the check and here ends every session
+    of that user, and this one must not start after it (Q611, as a wrong password)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     with db.write() as con:
         con.execute("DELETE FROM sessions WHERE expires_at <= ?", [now])
+        if user.verified_hash is not None:
+            (still,) = con.execute(
+                "SELECT count(*) FROM users WHERE username = ? AND password_hash = ? "
+                "AND NOT coalesce(disabled, false)",
+                [user.username, user.verified_hash],
+            ).fetchone()
+            if not still:
+                raise QAError("Q611")
         con.execute(
             "INSERT INTO sessions (token_hash, username, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
             [_hash(token), user.username, csrf, now, now + ttl],

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
@@ -90,6 +90,8 @@ class User:
     role: str
     agent_id: str | None = None
     team: str | None = None
+    # the password hash a login verified: its session starts only while the user still has it (`start_session`)
+    verified_hash: str | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, str | None]:
         return {"username": self.username, "role": self.role, "agent_id": self.agent_id, "team": self.team}
@@ -175,12 +177,21 @@ def authenticate(db: ReviewDB, username: str, password: str) -> User | None:
         return None
     if row is None or row[4]:  # a disabled user is refused like a wrong password, after the same work
         return None
-    if should_rehash(row[0], hasher):
+    verified = row[0]
+    if should_rehash(verified, hasher):
+        stronger = hasher.hash(password)
         with db.write() as con:
-            con.execute(
-                "UPDATE users SET password_hash = ? WHERE username = ?", [hasher.hash(password), username]
-            )
-    return User(username, row[1], row[2], row[3])
+            # only over the hash just verified: a reset that landed meanwhile must not be undone by the old password
+            (changed,) = con.execute(
+                "SELECT count(*) FROM users WHERE username = ? AND password_hash = ?", [username, verified]
+            ).fetchone()
+            if changed:
+                con.execute(
+                    "UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?",
+                    [stronger, username, verified],
+                )
+                verified = stronger
+    return User(username, row[1], row[2], row[3], verified_hash=verified)
 
 
 def hash_password(password: str) -> str:

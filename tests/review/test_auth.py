@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from qa_engine.auth.sessions import start_session
 from qa_engine.auth.users import (
     FAST_HASH_ENV,
     add_user,
@@ -22,7 +23,7 @@ from qa_engine.errors import QAError
 from qa_engine.review.db import ReviewDB
 from qa_engine.web.app import create_app
 
-from .support import PASSWORD, query
+from .support import PASSWORD, execute, query
 
 
 def test_login_sets_an_httponly_cookie_and_returns_the_csrf_token(anon: TestClient) -> None:
@@ -247,3 +248,38 @@ def test_commands_refuse_to_run_with_fast_hashing_outside_tests(tmp_path) -> Non
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert done.returncode != 0 and len(lines) == 1 and "Q629" in lines[0], done.stderr
     assert not db.exists() or not query(db, "SELECT count(*) FROM users")[0][0]
+
+
+def test_a_login_checked_before_a_reset_or_a_disable_starts_no_session_after_it(web_db) -> None:
+    # the password is checked, then (a moment later, another request) reset or the user disabled, then the login
+    # would start its session: it must not, or the old password outlives the reset
+    db = ReviewDB(web_db)
+    user = authenticate(db, "lead", PASSWORD)
+    assert user is not None
+    _set_hash(db, make_hasher(fast=True).hash("a-new-password-456"))
+    with pytest.raises(QAError) as refused:
+        start_session(db, user)
+    assert refused.value.code == "Q611"
+    user = authenticate(db, "lead", "a-new-password-456")
+    assert user is not None
+    execute(web_db, "UPDATE users SET disabled = true WHERE username = 'lead'")
+    with pytest.raises(QAError):
+        start_session(db, user)
+    assert query(web_db, "SELECT count(*) FROM sessions WHERE username = 'lead'") == [(0,)]
+
+
+def test_a_hash_upgrade_at_login_never_undoes_a_reset_that_landed_meanwhile(web_db, monkeypatch) -> None:
+    db = ReviewDB(web_db)
+    _set_hash(db, make_hasher(fast=True).hash(PASSWORD))
+    monkeypatch.delenv(FAST_HASH_ENV, raising=False)
+    reset = make_hasher(fast=True).hash("a-new-password-456")
+
+    def reset_meanwhile(stored: str, hasher) -> bool:
+        _set_hash(db, reset)  # a QA lead resets the password while this login checks the old one
+        return True
+
+    monkeypatch.setattr("qa_engine.auth.users.should_rehash", reset_meanwhile)
+    user = authenticate(db, "lead", PASSWORD)
+    assert _stored_hash(db) == reset
+    with pytest.raises(QAError):
+        start_session(db, user)
