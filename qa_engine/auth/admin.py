@@ -70,10 +70,18 @@ class Change:
     sessions_ended: int = 0
 
 
-def _in_transaction(db: ReviewDB, work) -> Change:
+def _in_transaction(db: ReviewDB, work, actor: Actor) -> Change:
     with db.write() as con:
         con.begin()
         try:
+            if actor.method != "CLI":  # a QA lead in the app: still one, now that the write lock is held
+                (lead,) = con.execute(
+                    "SELECT count(*) FROM users WHERE username = ? AND role = 'qa_lead' "
+                    "AND NOT coalesce(disabled, false)",
+                    [actor.username],
+                ).fetchone()
+                if not lead:
+                    raise QAError("Q610")
             change = work(con)
             con.commit()
         except BaseException:
@@ -98,7 +106,7 @@ def set_disabled(db: ReviewDB, username: str, disabled: bool, actor: Actor) -> C
         record_action(con, actor, "user.disable" if disabled else "user.enable", reason)
         return Change(_row(con, username), ended)
 
-    return _in_transaction(db, work)
+    return _in_transaction(db, work, actor)
 
 
 def set_role(
@@ -128,7 +136,7 @@ def set_role(
         )  # fmt: skip
         return Change(_row(con, username))
 
-    return _in_transaction(db, work)
+    return _in_transaction(db, work, actor)
 
 
 def reset_password(db: ReviewDB, username: str, password: str, actor: Actor) -> Change:
@@ -144,7 +152,7 @@ def reset_password(db: ReviewDB, username: str, password: str, actor: Actor) -> 
         record_action(con, actor, "user.reset_password", reason)
         return Change(_row(con, username), ended)
 
-    return _in_transaction(db, work)
+    return _in_transaction(db, work, actor)
 
 
 def as_user(row: UserRow) -> User:

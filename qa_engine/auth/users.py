@@ -194,6 +194,19 @@ def authenticate(db: ReviewDB, username: str, password: str) -> User | None:
     return User(username, row[1], row[2], row[3], verified_hash=verified)
 
 
+def require_unchanged(con, user: User) -> None:
+    """Q610 unless `user` is still enabled with the role and scope its session was checked with. Called first in a
+    write, under the app's write lock: a request can pass its session check, then wait for the lock while a QA
+    lead disables the user or changes their role, and its write must not land after that."""
+    (same,) = con.execute(
+        "SELECT count(*) FROM users WHERE username = ? AND NOT coalesce(disabled, false) AND role = ? "
+        "AND agent_id IS NOT DISTINCT FROM ? AND team IS NOT DISTINCT FROM ?",
+        [user.username, user.role, user.agent_id, user.team],
+    ).fetchone()
+    if not same:
+        raise QAError("Q610")
+
+
 def hash_password(password: str) -> str:
     """The argon2id hash a new or reset password is stored as."""
     return _hasher().hash(password)

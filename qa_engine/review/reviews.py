@@ -13,7 +13,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from qa_engine.auth.users import User
+from qa_engine.auth.users import User, require_unchanged
 from qa_engine.errors import QAError
 from qa_engine.review.binding import CURRENT_REVIEW
 from qa_engine.review.db import ReviewDB
@@ -52,6 +52,7 @@ def add_review(db: ReviewDB, user: User, scope: Scope, ticket_id: str, review: R
     with db.write() as con:
         con.begin()
         try:
+            require_unchanged(con, user)
             _, machine_tier, agent_id, content_hash = _ticket_in_scope(con, scope, ticket_id)
             machine = dict(
                 con.execute(
@@ -102,6 +103,7 @@ def add_dispute(db: ReviewDB, user: User, scope: Scope, ticket_id: str, dispute:
     with db.write() as con:
         con.begin()
         try:
+            require_unchanged(con, user)
             _, _, agent_id, _ = _ticket_in_scope(con, scope, ticket_id)
             if agent_id != user.agent_id:  # scope says so already; a hand-off must not widen it
                 raise QAError("Q614", ticket_id=ticket_id)
@@ -139,6 +141,7 @@ def resolve_dispute(
     with db.write() as con:
         con.begin()
         try:
+            require_unchanged(con, user)
             _ticket_in_scope(con, scope, ticket_id)
             row = con.execute(
                 "SELECT status FROM disputes WHERE dispute_id = ? AND ticket_id = ?", [dispute_id, ticket_id]

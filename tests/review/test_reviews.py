@@ -10,7 +10,14 @@ import polars as pl
 import pytest
 
 from qa_engine import schema
-from qa_engine.review.models import MAX_COMMENT
+from qa_engine.auth.admin import set_disabled
+from qa_engine.auth.users import User
+from qa_engine.errors import QAError
+from qa_engine.review.audit import Actor
+from qa_engine.review.db import ReviewDB
+from qa_engine.review.models import MAX_COMMENT, ReviewIn
+from qa_engine.review.reviews import add_review
+from qa_engine.review.scope import scope_for
 from qa_engine.store import Store
 
 from .support import INJECTION, build_rows, execute, query
@@ -308,3 +315,21 @@ def test_a_ticket_whose_id_holds_slashes_opens_and_takes_reviews(login, web_db) 
     assert saved.status_code == 201 and saved.json()["ticket_id"] == slashed
     assert query(web_db, "SELECT ticket_id, version FROM reviews") == [(slashed, 1)]
     assert lead.get("/api/tickets/R-1").json()["reviews"] == []  # the other ticket is untouched
+
+
+def test_a_write_waiting_for_the_lock_is_refused_once_its_user_was_disabled_or_demoted(web_db) -> None:
+    # the request passed its session check; a QA lead disabled its user (or changed the role) before its write
+    # got the app's write lock: the write must not land after that
+    db, lead = ReviewDB(web_db), User("lead", "qa_lead")
+    execute(web_db, "UPDATE users SET role = 'coach', team = 'T1' WHERE username = 'lead'")
+    with pytest.raises(QAError) as refused:
+        add_review(db, lead, scope_for(lead), "R-1", ReviewIn(tier="red", version=0))
+    assert refused.value.code == "Q610"
+    execute(web_db, "UPDATE users SET role = 'qa_lead', team = NULL, disabled = true WHERE username = 'lead'")
+    with pytest.raises(QAError):
+        add_review(db, lead, scope_for(lead), "R-1", ReviewIn(tier="red", version=0))
+    assert query(web_db, "SELECT count(*) FROM reviews") == [(0,)]
+    # two leads disabling each other at once: the second finds its own lead gone and changes nothing
+    with pytest.raises(QAError):
+        set_disabled(db, "lead2", True, Actor("lead", "POST", "/api/users/lead2/disable"))
+    assert query(web_db, "SELECT disabled FROM users WHERE username = 'lead2'") == [(False,)]
