@@ -260,13 +260,17 @@ def store_facts(store: Store) -> StoreFacts:
     with store.connect(read_only=True) as con:
         rows = con.execute(_STORE_FACTS, [NO_TEAM]).fetchall()  # $1 twice: the same expression
         writers = con.execute("SELECT DISTINCT agent_id FROM turns WHERE agent_id IS NOT NULL").fetchall()
+        # over every scored ticket, those no agent owns too: the default period must not end before them
+        (latest,) = con.execute(
+            "SELECT max(CAST(timezone('UTC', started_at) AS DATE)) FROM tickets WHERE tier IS NOT NULL"
+        ).fetchone()
     agent_teams = {agent: list(teams) for agent, teams, _ in rows}
     last_days = {agent: day for agent, _, day in rows}
     return StoreFacts(
         agent_teams=agent_teams,
         agent_last_day=last_days,
         other_agents={w for (w,) in writers} - set(agent_teams),
-        latest_day=max((day for day in last_days.values() if day is not None), default=None),
+        latest_day=latest,
     )
 
 

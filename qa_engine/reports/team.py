@@ -272,7 +272,8 @@ def build_team_report(data: PeriodData, rulebook: Rulebook, team: str | None, li
     report.summary = summary
     if team is not None:
         report.reference, report.reference_label = data.summary_of("all", ALL), "all teams"
-    agents = data.summary.filter(pl.col("level") == "agent")
+    # tickets no agent owns count in the team's figures, not as an agent called "None"
+    agents = data.summary.filter((pl.col("level") == "agent") & pl.col("key").is_not_null())
     if team is not None:
         agents = agents.filter(pl.col("main_team") == team)
     report.dissatisfied = dissatisfied_share(data, rulebook.likely_dissatisfied, level, key, "all", ALL)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,27 @@ def test_no_risk_anywhere_is_shown_as_unmeasured_not_zero(tmp_path: Path) -> Non
         con.execute("UPDATE tickets SET dissatisfaction_risk = NULL")
     shown = metrics(render_agent_report(db, "a-good", tmp_path / "out", START, END).html.read_text("utf-8"))
     assert one(shown, "dissatisfied.share") is None and one(shown, "dissatisfied.reference") is None
+
+
+def test_tickets_no_agent_owns_count_for_the_team_and_the_period_but_are_no_agent(tmp_path: Path) -> None:
+    """A ticket nobody was assigned to (a customer-only chat, a bot conversation) is the team's, not an agent called
+    "None"; and the default period, ending on the latest scored ticket, includes it when it is the latest."""
+    import duckdb
+
+    from qa_engine.reports.queries import store_facts
+    from qa_engine.store import Store
+
+    db = build_store(tmp_path / "agentless.duckdb")
+    con = duckdb.connect(str(db))
+    (last,) = con.execute("SELECT max(started_at) FROM tickets").fetchone()
+    columns = [c for (c,) in con.execute("SELECT column_name FROM information_schema.columns "
+                                         "WHERE table_name = 'tickets' ORDER BY ordinal_position").fetchall()]  # fmt: skip
+    picked = ", ".join({"ticket_id": "'NOBODY-1'", "agent_id": "NULL", "started_at": "(SELECT max(started_at) FROM tickets) + INTERVAL 2 DAY"}
+                       .get(c, c) for c in columns)  # fmt: skip
+    con.execute(f"INSERT INTO tickets SELECT {picked} FROM tickets WHERE team = 'T1' LIMIT 1")
+    con.close()
+    assert store_facts(Store(db)).latest_day == (last + timedelta(days=2)).date()
+    html = render_team_report(db, "T1", tmp_path / "out", START, END + timedelta(days=3)).html.read_text(
+        encoding="utf-8"
+    )
+    assert ">None<" not in html
