@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     from qa_engine.affect.scorer import AffectScorer
     from qa_engine.store import Store
 
-CACHE_FORMAT = 2  # bump when what a cached row means changes: every old row then misses (2: sentence reading)
+# bump when what a cached row means changes: every old row then misses (2: sentence reading; 3: positive emoji)
+CACHE_FORMAT = 3
 # flags that come from the model pass, not the raw text
 _MODEL_FLAGS = (
     textprep.SAMPLED,

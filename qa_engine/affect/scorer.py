@@ -309,7 +309,12 @@ def _correct_short_replies(
     positive and joyful; a dismissive or exasperated one not read surely negative ("Faites ce que vous voulez.",
     "Ich bin echt genervt." at 0.61) is negative and angry. Surely = at least NEGATIVE_SENTENCE_MIN: a weaker
     negative reading would not count as the feeling of a longer complaint's last sentence."""
-    from qa_engine.affect.short_replies import dismissive_replies, phatic_replies, relief_replies
+    from qa_engine.affect.short_replies import (
+        dismissive_replies,
+        phatic_replies,
+        positive_emoji_only,
+        relief_replies,
+    )
 
     # (list, applies to a negative reading? (False: to any but a sure negative one), served sentiment, served
     # emotion, flag); the first match wins
@@ -322,6 +327,11 @@ def _correct_short_replies(
     read_negative = sent.argmax(1) == negative
     sure_negative = read_negative & (sent[:, negative] >= NEGATIVE_SENTENCE_MIN)
     for i in range(len(texts)):
+        if positive_emoji_only(texts[i]):  # a closing 👍 or 🙏 is thanks, whatever the model says
+            sent[i] = np.eye(len(SENTIMENTS), dtype=np.float32)[SENTIMENTS.index("positive")]
+            emo[i] = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index("joy")]
+            flags[i] = textprep.POSITIVE_EMOJI
+            continue
         for replies, when_negative, sentiment, emotion, flag in corrections:
             applies = read_negative[i] if when_negative else not sure_negative[i]
             if applies and replies.matches(texts[i], languages[i]):

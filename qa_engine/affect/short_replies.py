@@ -49,6 +49,20 @@ def _squash(text: str) -> str:
     )
 
 
+# Emoji a customer closes with to say "fine, thanks" (chat and messaging apps): the model reads a lone 👍 as neutral
+# (0.52 neutral, 0.44 positive), and an unanswered neutral last turn counts as a customer left waiting.
+POSITIVE_EMOJI = frozenset("👍👌🙏😊🙂☺😀😃😄😁😍🥰🤗❤♥💕💖💗💙💚💛💜🧡👏✅✔🎉💯🆗✨🌹😘🤝")
+_EMOJI_NOISE = re.compile(
+    r"[\s\ufe0f\u200d\U0001F3FB-\U0001F3FF!.,~]"
+)  # spaces, variation selector, ZWJ, skin tones
+
+
+def positive_emoji_only(text: str | None) -> bool:
+    """Whether a turn is made only of the emoji of thanks and approval (`POSITIVE_EMOJI`)."""
+    rest = _EMOJI_NOISE.sub("", text or "")
+    return bool(rest) and len(rest) <= 12 and all(ch in POSITIVE_EMOJI for ch in rest)
+
+
 class ShortReplies:
     """Whether a whole turn is made of the listed phrases of its language (phrases may be chained)."""
 

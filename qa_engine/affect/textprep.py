@@ -45,6 +45,9 @@ QUOTED = "quoted_reply_skipped"
 PHATIC = "phatic_reply"  # scored neutral: see models/phatic.yaml
 DISMISSIVE = "dismissive_reply"  # scored negative: see models/dismissive.yaml
 RELIEF = "relief_reply"  # scored positive: see models/relief.yaml
+POSITIVE_EMOJI = (
+    "positive_emoji"  # only emoji of thanks or approval (👍, 🙏): scored positive, see short_replies
+)
 NEGATIVE_SENTENCE = "negative_sentence"  # read from its most negative sentence: see AffectScorer.score_texts
 TEXTLESS_FLAGS = (EMPTY, NO_CONTENT)  # turns with no text to read
 # ...and a phatic "ok, thanks" or "no, that's all": turns that say nothing about the customer's mood

@@ -186,6 +186,18 @@ def test_only_a_negative_reading_of_relief_is_made_positive() -> None:
     assert flags == ["relief_reply", None, "phatic_reply"]
 
 
+def test_a_turn_of_emoji_of_thanks_is_positive_whatever_the_model_read() -> None:
+    """A closing 👍 read neutral was a customer left waiting (reply SLA, yellow); a 👍 with words is the model's."""
+    texts = ["👍", "🙏🏼🙏🏼", "❤️ 👍!", "👍 but where is it?", "😡", "ok"]
+    sent = np.tile(np.array([0.04, 0.52, 0.44], dtype=np.float32), (len(texts), 1))
+    emo = np.full((len(texts), len(EMOTIONS)), 1 / len(EMOTIONS), dtype=np.float32)
+    flags: list[str | None] = [None] * len(texts)
+    _correct_short_replies(texts, ["en"] * len(texts), sent, emo, flags)
+    assert [SENTIMENTS[row.argmax()] for row in sent] == ["positive"] * 3 + ["neutral"] * 3
+    assert flags[:3] == ["positive_emoji"] * 3 and flags[3:] == [None] * 3
+    assert all(EMOTIONS[emo[i].argmax()] == "joy" for i in range(3))
+
+
 @pytest.mark.parametrize(
     ("sentence", "language", "courtesy"),
     [
