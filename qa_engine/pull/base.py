@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qa_engine.pull.http import ItemUnavailable
 from qa_engine.validation.quarantine import QuarantineRecord
 
 Known = Callable[[Mapping[str, str]], set[str]]  # {item: version} -> the items already stored at that version
@@ -67,6 +68,17 @@ class Page:
             self.tickets.append(record)
         self.quarantine.extend(quarantine)
         self.versions[item] = version
+
+    def add_fetched(
+        self, name: str, item: str, version: str, ticket: dict[str, Any], build: Callable[[], tuple]
+    ) -> None:
+        """`add` what `build()` makes of a listed ticket it fetches; a ticket whose comments or messages are gone
+        since it was listed (`ItemUnavailable`) is quarantined instead, and the pull goes on."""
+        try:
+            built = build()
+        except ItemUnavailable as gone:
+            built = unavailable(name, item, ticket, gone)
+        self.add(item, version, built)
 
 
 Connector = Callable[[Any, dict[str, Any] | None, Known], Iterator[Page]]

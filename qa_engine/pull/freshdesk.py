@@ -20,10 +20,9 @@ from qa_engine.pull.base import (
     register_connector,
     text_id,
     ticket_quarantine,
-    unavailable,
 )
 from qa_engine.pull.config import FreshdeskSource, secret
-from qa_engine.pull.http import HttpClient, ItemUnavailable, RetryPolicy
+from qa_engine.pull.http import HttpClient, RetryPolicy
 
 PER_PAGE = 100
 MAX_PAGE = 300
@@ -116,10 +115,10 @@ def pull_freshdesk(source: FreshdeskSource, cursor: dict[str, Any] | None, known
                 no_id=lambda: http.fail("the ticket list holds a ticket without an id"),
             )  # fmt: skip
             for tid, (ticket, version) in wanted.items():
-                try:
-                    page.add(tid, version, build_ticket(source.name, ticket, conversations(http, tid)))
-                except ItemUnavailable as gone:  # deleted or merged since listed: that ticket only
-                    page.add(tid, version, unavailable(source.name, tid, ticket, gone))
+                page.add_fetched(
+                    source.name, tid, version, ticket,
+                    lambda t=ticket, i=tid: build_ticket(source.name, t, conversations(http, i)),
+                )  # fmt: skip
             newest = max((str(t["updated_at"]) for t in tickets if t.get("updated_at")), default=None)
             if newest and newest > since:
                 page.cursor = {"updated_since": newest}

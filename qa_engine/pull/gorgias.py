@@ -19,10 +19,9 @@ from qa_engine.pull.base import (
     register_connector,
     text_id,
     ticket_quarantine,
-    unavailable,
 )
 from qa_engine.pull.config import GorgiasSource, secret
-from qa_engine.pull.http import HttpClient, ItemUnavailable, RetryPolicy
+from qa_engine.pull.http import HttpClient, RetryPolicy
 
 LIMIT = 100
 
@@ -139,10 +138,10 @@ def pull_gorgias(source: GorgiasSource, cursor: dict[str, Any] | None, known: Kn
                 no_id=lambda: http.fail("the ticket list holds a ticket without an id"),
             )  # fmt: skip
             for tid, (ticket, version) in wanted.items():
-                try:
-                    page.add(tid, version, build_ticket(source.name, ticket, messages(http, tid)))
-                except ItemUnavailable as gone:  # deleted or merged since listed: that ticket only
-                    page.add(tid, version, unavailable(source.name, tid, ticket, gone))
+                page.add_fetched(
+                    source.name, tid, version, ticket,
+                    lambda t=ticket, i=tid: build_ticket(source.name, t, messages(http, i)),
+                )  # fmt: skip
             if page.cursor == {"cursor": None}:
                 page.cursor = None
             yield page
