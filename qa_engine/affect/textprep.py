@@ -31,7 +31,7 @@ _QUOTE_START = re.compile(
     r"|Am\b.{4,200}\bschrieb\b.{0,100}:"
     r"|El\b.{4,200}\bescribió:"
     r"|在.{4,200}写道[:：]"
-    r"|.{0,200}<[^<>@\s]+@[^<>\s]+>.{0,40}[:：])[ \t]*$",
+    r"|.{0,200}<[^<>@\s]+@[^<>\s]+>.{0,40}[:：])[ \t\r]*$",
     re.MULTILINE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？…])\s+|(?<=[。！？])|\n+")
@@ -54,6 +54,13 @@ TEXTLESS_FLAGS = (EMPTY, NO_CONTENT)  # turns with no text to read
 UNTELLING_FLAGS = (*TEXTLESS_FLAGS, PHATIC)
 
 
+def own_words(text: str) -> str:
+    """The text above an e-mail's quoted earlier thread (a reply header, `_QUOTE_START`), or the whole text when it
+    has none or is all quote. A prefix, so character offsets found in it are offsets in the whole text."""
+    quote = _QUOTE_START.search(text)
+    return text[: quote.start()] if quote and text[: quote.start()].strip() else text
+
+
 def clean(text: str | None) -> tuple[str, str | None]:
     """(text fit for the model, flag or None). An empty result means: do not run the model."""
     if text is None:
@@ -67,10 +74,11 @@ def clean(text: str | None) -> tuple[str, str | None]:
     fixed = _CONTROL.sub(" ", fixed)
     if fixed != text:
         flag = CLEANED
-    # a reply above a quoted thread is read alone; a text that is all quote is read whole
-    quote = _QUOTE_START.search(fixed)
-    if quote and fixed[: quote.start()].strip():
-        fixed, flag = fixed[: quote.start()], flag or QUOTED
+    own = own_words(
+        fixed
+    )  # a reply above a quoted thread is read alone; a text that is all quote is read whole
+    if len(own) < len(fixed):
+        fixed, flag = own, flag or QUOTED
     fixed = _SPACE.sub(" ", fixed).strip()
     if not fixed:
         return "", EMPTY

@@ -18,6 +18,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from qa_engine.affect.textprep import own_words
 from qa_engine.errors import QAError
 from qa_engine.nlp.normalize import FALLBACK_LANGUAGE, base_language, fold, fold_lower
 from qa_engine.nlp.screens import screen_text
@@ -171,7 +172,7 @@ def make_docs(
         nlp = get_nlp(language)
         idle = [] if language in wanted else [name for name in LEMMA_COMPONENTS if nlp.has_pipe(name)]
         with nlp.select_pipes(disable=idle):
-            texts = [fold(text) for text in group["text"]]
+            texts = [fold(own_words(text)) for text in group["text"]]
             for row, text, doc in zip(
                 group["_row"], texts, nlp.pipe(texts, batch_size=batch_size), strict=True
             ):

@@ -14,6 +14,7 @@ from itertools import groupby
 import polars as pl
 from spacy.tokens import Doc
 
+from qa_engine.affect.textprep import own_words
 from qa_engine.nlp.normalize import base_language
 from qa_engine.schema import DEFAULT_CHANNEL
 
@@ -132,7 +133,7 @@ def build_conversations(
             Turn(
                 index=column["turn_index"][i],
                 speaker=column["speaker"][i],
-                text=column["text"][i] or "",
+                text=own_words(column["text"][i] or ""),
                 doc=docs[column["_row"][i]],
                 ts=ts[i],
                 sentiment=sentiment[i],

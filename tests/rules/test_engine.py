@@ -45,6 +45,31 @@ def test_one_row_per_ticket_and_rule_with_the_contract_columns(pack: RulePack, f
     assert results.row(3, named=True)["evidence"] is None  # nothing to point at
 
 
+def test_an_e_mails_quoted_thread_is_not_judged_as_the_writers_words(
+    pack: RulePack, frames: Callable
+) -> None:
+    # the agent's e-mail quotes the customer's angry message below "On ... wrote:": the agent said no "idiot"
+    reply = ("Thank you for your patience, the parcel is on its way.\r\n\r\n"
+             "On Mon, 20 Nov 2026 at 09:14, Kim <kim@example.com> wrote:\r\n> Where is it, you idiot?")  # fmt: skip
+    quoted_only = (
+        "On Mon, 20 Nov 2026 at 09:14, Kim <kim@example.com> wrote:\n> you idiot"  # all quote: read whole
+    )
+    tickets, turns = frames(
+        {
+            "id": "m1",
+            "channel": "email",
+            "turns": [("customer", "Where is it, you idiot?"), ("agent", reply)],
+        },
+        {"id": "m2", "channel": "email", "turns": [("agent", quoted_only)]},
+    )
+    outcome = {
+        (r["ticket_id"], r["rule_id"]): r["outcome"]
+        for r in evaluate(pack, tickets, turns).iter_rows(named=True)
+    }
+    assert outcome["m1", "rude"] == "pass" and outcome["m1", "thanks"] == "pass"
+    assert outcome["m2", "rude"] == "fail"
+
+
 def test_language_and_channel_outside_the_rule_are_na(pack: RulePack, frames: Callable) -> None:
     tickets, turns = frames(
         {"id": "fr", "language": "fr", "turns": [("agent", "Merci")]},
