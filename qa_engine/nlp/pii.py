@@ -225,6 +225,7 @@ class CreditCardRecognizer(PatternRecognizer):
     patterns = (rf"(?<!\d)\d+(?:(?:{_CARD_SEPARATOR})\d+)*",)
     _separator = re.compile(_CARD_SEPARATOR)
     only_from_the_first_group = False
+    max_groups = _MAX_GROUPS
 
     def analyze(self, text: str, language: str) -> list[PiiHit]:
         hits = []
@@ -256,8 +257,6 @@ class CreditCardRecognizer(PatternRecognizer):
                     break
             i += 1
         return found
-
-    max_groups = _MAX_GROUPS
 
     def plausible(self, groups: tuple[int, ...], digits: str) -> bool:
         return card_network_length(digits) and card_shaped(groups)
