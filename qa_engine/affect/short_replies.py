@@ -52,9 +52,8 @@ def _squash(text: str) -> str:
 # Emoji a customer closes with to say "fine, thanks" (chat and messaging apps): the model reads a lone 👍 as neutral
 # (0.52 neutral, 0.44 positive), and an unanswered neutral last turn counts as a customer left waiting.
 POSITIVE_EMOJI = frozenset("👍👌🙏😊🙂☺😀😃😄😁😍🥰🤗❤♥💕💖💗💙💚💛💜🧡👏✅✔🎉💯🆗✨🌹😘🤝")
-_EMOJI_NOISE = re.compile(
-    r"[\s\ufe0f\u200d\U0001F3FB-\U0001F3FF!.,~]"
-)  # spaces, variation selector, ZWJ, skin tones
+# spaces, the variation selector, the zero-width joiner, skin tones and a little punctuation
+_EMOJI_NOISE = re.compile(r"[\s\ufe0f\u200d\U0001F3FB-\U0001F3FF!.,~]")
 
 
 def positive_emoji_only(text: str | None) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 
 from qa_engine.pull.http import ItemUnavailable
 from qa_engine.validation.quarantine import QuarantineRecord
+from qa_engine.validation.structure import repair_surrogates
 
 Known = Callable[[Mapping[str, str]], set[str]]  # {item: version} -> the items already stored at that version
 
@@ -109,9 +110,7 @@ def ticket_quarantine(
     """A quarantined piece of a pulled ticket, with the contract's source `NAME:ticket/ID`; `ticket_id` is the
     stored id (default `NAME:ID`, the helpdesks' form)."""
     text = record if isinstance(record, str) else json.dumps(record, ensure_ascii=False, default=str)
-    text = text.encode("utf-16", "surrogatepass").decode(
-        "utf-16", "replace"
-    )  # a lone surrogate is kept as U+FFFD
+    text = repair_surrogates(text)  # a lone surrogate (a broken emoji) is kept as U+FFFD
     stored = ticket_id if ticket_id is not None else f"{name}:{raw_id}"
     return QuarantineRecord(f"{name}:ticket/{raw_id}", location, reason, detail, text, stored)
 

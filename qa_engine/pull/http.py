@@ -64,9 +64,8 @@ class RetryPolicy:
         return base * (1 + random.uniform(0, 0.1))
 
 
-MIN_SECRET = (
-    4  # shorter "secrets" are not scrubbed: Freshdesk's fixed password "X" would mangle every message
-)
+# shorter "secrets" are not scrubbed: Freshdesk's fixed password "X" would mangle every message
+MIN_SECRET = 4
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
@@ -135,8 +134,8 @@ class HttpClient:
         path, _, query = path_or_url.partition("?")
         return urlunsplit((self.base.scheme, self.base.netloc, self.base.path + path, query, ""))
 
-    def fail(self, detail: str) -> SourceFailed:
-        return SourceFailed(self.source, scrub(detail, self.secrets))
+    def fail(self, detail: str, kind: type[SourceFailed] = SourceFailed) -> SourceFailed:
+        return kind(self.source, scrub(detail, self.secrets))
 
     def get_json(self, path_or_url: str, params: dict[str, Any] | None = None, *, item: bool = False) -> Any:
         """The decoded JSON body of a GET; SourceFailed when the source cannot go on (`ItemUnavailable` for a 404
@@ -155,9 +154,7 @@ class HttpClient:
                 problem = f"connection failed ({type(exc).__name__})"
             else:
                 if item and status in (404, 410):
-                    raise ItemUnavailable(
-                        self.source, scrub(f"HTTP {status} {reason} on GET {shown}", self.secrets)
-                    )
+                    raise self.fail(f"HTTP {status} {reason} on GET {shown}", ItemUnavailable)
                 if status in (401, 403):
                     raise self.fail(f"HTTP {status} {reason} on GET {shown}: check its credentials")
                 if status == 429:
