@@ -51,6 +51,7 @@ _MODEL_FLAGS = (
     textprep.PHATIC,
     textprep.DISMISSIVE,
     textprep.RELIEF,
+    textprep.POSITIVE_EMOJI,
     textprep.NEGATIVE_SENTENCE,
 )
 CACHE_SCHEMA: dict[str, pl.DataType] = {

@@ -177,3 +177,22 @@ def test_a_text_read_by_sentence_is_cached_apart_from_the_same_words_read_whole(
     for got in (first.turns, second.turns):
         assert got["affect_flag"].to_list() == want["affect_flag"].to_list() == ["negative_sentence", None]
         assert got["sentiment"].to_list() == want["sentiment"].to_list()
+
+
+def test_a_closing_thumbs_up_keeps_its_reading_and_flag_through_the_cache(
+    tmp_path: Path, scorer: AffectScorer
+) -> None:
+    turns = pl.DataFrame({"ticket_id": ["E"] * 2, "turn_index": [0, 1], "speaker": ["customer"] * 2,
+                          "text": ["Where is my order?", "👍"]})  # fmt: skip
+    languages = pl.DataFrame({"ticket_id": ["E"], "language": ["en"]})
+    want, want_vectors = scorer.score_turns(turns, languages, with_vectors=True)
+    assert want["affect_flag"].to_list()[1] == "positive_emoji"
+    store = Store(tmp_path / "qa.duckdb")
+    store.init()
+    cache = AffectCache(scorer)
+    first = cache.score_turns(turns, languages, store)
+    assert_same_affect(first.turns, first.vectors, want, want_vectors)
+    save(store, first.fresh)
+    second = cache.score_turns(turns, languages, store)
+    assert second.counts["affect_cache_hits"] == 2
+    assert_same_affect(second.turns, second.vectors, want, want_vectors)
