@@ -22,7 +22,7 @@ export QA_TEST_PG_URL
 .venv/bin/ruff format --check .
 # Test files go whole to one worker (--dist loadfile): a module's shared fixtures are built once, as in one process.
 # Every test already works in its own temporary folder, PostgreSQL database and free port (docs/testing.md).
-parallel=(-n "${QA_TEST_WORKERS:-auto}" --dist loadfile)
+parallel=(-n "${QA_TEST_WORKERS:-auto}" --dist loadfile --no-loadscope-reorder)
 lane=all
 case "${1:-}" in
   "") set -- "${parallel[@]}" ;;

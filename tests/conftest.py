@@ -60,6 +60,35 @@ BAD_LINES = [
 ]
 
 
+# The longest files, longest first (seconds of one worker, docs/testing.md): the workers take them first and fill
+# in with the short ones. pytest-xdist's own order (the files with the most tests first) left these few-test files
+# for last, and one core idled minutes while the other finished them. scripts/test.sh passes --no-loadscope-reorder.
+LONGEST_FILES = (
+    "tests/reasons/test_fit.py",
+    "tests/flows/test_nightly.py",
+    "tests/test_packaging.py",
+    "tests/reports/test_build.py",
+    "tests/store/test_postgres_runs.py",
+    "tests/pull/test_pull.py",
+    "tests/scoring/test_pipeline.py",
+    "tests/affect/test_model_card.py",
+    "tests/review/test_commands.py",
+    "tests/bench/test_score.py",
+    "tests/reasons/test_model_card.py",
+    "tests/test_cli.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest files first, then the others with the most tests first; each file's tests in their own order."""
+    files = [item.path.relative_to(config.rootpath).as_posix() for item in items]
+    count = {file: files.count(file) for file in set(files)}
+    rank = {file: (LONGEST_FILES.index(file) if file in LONGEST_FILES else len(LONGEST_FILES), -count[file])
+            for file in count}  # fmt: skip
+    order = sorted(range(len(items)), key=lambda i: (rank[files[i]], files[i], i))
+    items[:] = [items[i] for i in order]
+
+
 @pytest.fixture
 def ticket_file(tmp_path: Path) -> Path:
     file = tmp_path / "tickets.jsonl"
