@@ -231,7 +231,8 @@ Licence: the same as the project (Apache-2.0).
 ## Recipe
 
 `qa reasons fit` (deterministic, about 3 minutes on a quiet 2-core machine for its 12,000 examples, more on a loaded one; it encodes in fp32 whatever the registry serves,
-and `tests/reasons/test_fit.py` checks that it reproduces the committed weights and version): encode every example
+and `tests/reasons/test_fit.py` checks that a refit with the committed settings, `qa reasons fit --keep-settings`, reproduces
+the committed weights and version; `bench/reasons_fit.py` that the whole search still chooses them): encode every example
 once; two multinomial logistic
 regressions over sub-reasons, one on the pooled vector and one on character n-grams (1-4 characters within word
 boundaries, tf-idf, the {NGRAM_FEATURES:,} most frequent n-grams of the examples), combined as

@@ -47,9 +47,14 @@ ESCALATION_C = 1.0
 NOT_ORDINARY = ("complaint.formal",)  # taxonomy labels that are escalating requests themselves
 
 
-def fit_model(taxonomy: Taxonomy, signals: Signals, scorer: AffectScorer) -> ReasonModel:
+def fit_model(
+    taxonomy: Taxonomy, signals: Signals, scorer: AffectScorer, grid: Grid | None = None
+) -> ReasonModel:
     """Encode the examples with `scorer`'s encoder and fit both heads; the returned model's `meta` records the
-    encoder, the taxonomy and signal files' hashes, the chosen settings and the cross-validated figures."""
+    encoder, the taxonomy and signal files' hashes, the chosen settings and the cross-validated figures.
+
+    `grid` is what the search tries (default: every setting); `Grid.only(settings)` keeps a model's settings and
+    fits a quarter of the search's regressions, with the same weights and figures when it holds the search's choice."""
     from sklearn.linear_model import LogisticRegression
 
     examples = taxonomy.examples()
@@ -69,7 +74,7 @@ def fit_model(taxonomy: Taxonomy, signals: Signals, scorer: AffectScorer) -> Rea
     # worker) would not reproduce the committed bytes. The regressions gain little from more threads.
     with threadpool_limits(limits=1):
         keywords, _ = KeywordIndex(taxonomy).scan(texts, languages)
-        chosen, cv = _choose(taxonomy, vectors, texts, keywords, labels, languages)
+        chosen, cv = _choose(taxonomy, vectors, texts, keywords, labels, languages, grid or Grid())
         log.info("chose %s (cv macro-F1 %s)", chosen, cv["reason_macro_f1"])
         coef, intercept = _head(vectors, labels, len(taxonomy.labels), chosen.c)
         ngrams = None
@@ -118,6 +123,27 @@ class Settings:
     ngram_c: float = NGRAM_C_GRID[0]
     ngram_weight: float = 0.0
 
+    @classmethod
+    def of(cls, model: ReasonModel) -> Settings:
+        """The settings a fitted model was fitted with."""
+        if model.ngrams is None:
+            return cls(model.meta["C"], model.keyword_weight)
+        return cls(model.meta["C"], model.keyword_weight, model.meta["ngram_C"], model.ngrams.weight)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The settings the search tries: every combination, in this order (the first of equal scores wins)."""
+
+    c: tuple[float, ...] = C_GRID
+    ngram_c: tuple[float, ...] = NGRAM_C_GRID
+    ngram_weight: tuple[float, ...] = NGRAM_WEIGHT_GRID
+    keyword_weight: tuple[float, ...] = KEYWORD_GRID
+
+    @classmethod
+    def only(cls, settings: Settings) -> Grid:
+        return cls((settings.c,), (settings.ngram_c,), (settings.ngram_weight,), (settings.keyword_weight,))
+
 
 def _head(x: Any, labels: np.ndarray, n_labels: int, c: float) -> tuple[np.ndarray, np.ndarray]:
     """A multinomial logistic regression's (coef, intercept) over every label, in the taxonomy's order."""
@@ -138,6 +164,7 @@ def _choose(
     keywords: np.ndarray,
     labels: np.ndarray,
     languages: list[str],
+    grid: Grid,
 ) -> tuple[Settings, dict]:
     """The settings with the best mean-over-languages CV macro-F1 (ties: the first in grid order, so weight 0
     before any n-gram weight) and their figures. Each fold's heads are fitted once per C; the weights only
@@ -153,14 +180,22 @@ def _choose(
             "a sub-reason has fewer than 2 examples: the classifier's settings are not cross-validated"
         )
         return Settings(DEFAULT_C, DEFAULT_KEYWORD_WEIGHT), {"reason_macro_f1": None, "per_language": {}}
-    encoder, ngrams = out_of_fold_logits(vectors, texts, labels, len(taxonomy.labels), splits)
+    encoder, ngrams = out_of_fold_logits(
+        vectors,
+        texts,
+        labels,
+        len(taxonomy.labels),
+        splits,
+        grid.c,
+        grid.ngram_c if any(grid.ngram_weight) else (),
+    )
     best: tuple[float, Settings, dict] | None = None
     for c, ngram_c, ngram_weight, keyword_weight in product(
-        C_GRID, NGRAM_C_GRID, NGRAM_WEIGHT_GRID, KEYWORD_GRID
+        grid.c, grid.ngram_c, grid.ngram_weight, grid.keyword_weight
     ):
-        if ngram_weight == 0 and ngram_c != NGRAM_C_GRID[0]:
+        if ngram_weight == 0 and ngram_c != grid.ngram_c[0]:
             continue  # the same predictions as the first n-gram C
-        _, reasons = combine(encoder[c], ngrams[ngram_c], ngram_weight, keywords, keyword_weight, owner)
+        _, reasons = combine(encoder[c], ngrams.get(ngram_c), ngram_weight, keywords, keyword_weight, owner)
         pred = reasons.argmax(1)
         per_language = {
             lang: float(f1_score(gold[langs == lang], pred[langs == lang], average="macro"))

@@ -156,3 +156,15 @@ def test_committed_classifier_matches_the_taxonomy_and_the_default_encoder() -> 
     assert model.meta["taxonomy_sha"] == taxonomy.sha
     assert model.meta["encoder"] == encoder_fingerprint(AffectScorer.from_registry().vector_spec())
     assert model.meta["cv"]["reason_macro_f1"] >= 0.85
+
+
+def test_keeping_a_models_settings_searches_only_them() -> None:
+    """`qa reasons fit --keep-settings`: the grid holds the committed model's settings alone."""
+    from qa_engine.reasons.fit import Grid, Settings
+
+    committed = ReasonModel.load()
+    grid = Grid.only(Settings.of(committed))
+    assert grid.c == (committed.meta["C"],) and grid.keyword_weight == (committed.keyword_weight,)
+    assert grid.ngram_weight == ((committed.ngrams.weight,) if committed.ngrams else (0.0,))
+    assert Settings.of(replace(committed, ngrams=None)).ngram_weight == 0.0
+    assert len(Grid().c) * len(Grid().keyword_weight) > 1  # the default still searches
