@@ -13,6 +13,9 @@ spaces and punctuation ignored, at most `max_chars` letters and digits):
   embedded model reads French relief negative even after its support stage (docs/affect_heads.md): a negative
   reading is scored positive, joy (`relief_reply`).
 
+A turn made only of phatic replies or courtesy formulas (`is_short_reply`) is no evidence for the escalation model
+either (`qa_engine.reasons.stage`): fitted on requests, it read "No, nada más." as escalating (0.97).
+
 A fourth list, courtesy formulas (`models/courtesy.yaml`: "Viele Grüße Sabine Krämer", "Thanks in advance!"), is read
 per sentence: such a sentence does not make a customer turn mixed when it is read sentence by sentence
 (`AffectScorer._read_negative_sentences`).
@@ -117,6 +120,12 @@ def relief_replies() -> ShortReplies:
 @functools.cache
 def courtesy_formulas() -> ShortReplies:
     return ShortReplies.load(paths.models_dir() / COURTESY_FILE)
+
+
+def is_short_reply(text: str | None, language: str | None) -> bool:
+    """Whether a whole turn is only listed phatic replies or courtesy formulas ("No, nada más.", "Ja, bitte",
+    "Thanks in advance!"): it says nothing of where the conversation is heading."""
+    return phatic_replies().matches(text, language) or courtesy_formulas().matches(text, language)
 
 
 def is_courtesy(sentence: str, language: str | None) -> bool:

@@ -13,9 +13,10 @@ signal phrases). Per ticket:
   `unseen_language_factor` and says so in the evidence.
 - escalation risk: 1 - (1 - model_weight x p_model) x PRODUCT(1 - weight) over the distinct signals that fired in
   the customer's turns, plus `repeat_contact` (same customer and order within the window, in the store or the
-  batch); p_model is the escalation model's highest turn probability. A customer who ends settled (resolution
-  wording in the closing turns, the last not negative) is no longer heading for escalation: the risk is multiplied by
-  `settled_factor`. No customer text: 0 and no signals.
+  batch); p_model is the escalation model's highest turn probability, not counting turns made only of listed phatic
+  replies or courtesy formulas ("No, nada más.", `models/phatic.yaml`, `models/courtesy.yaml`). A customer who ends
+  settled (resolution wording in the closing turns, the last not negative) is no longer heading for escalation: the
+  risk is multiplied by `settled_factor`. No customer text: 0 and no signals.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from qa_engine.affect.short_replies import is_short_reply
 from qa_engine.affect.textprep import TEXTLESS_FLAGS
 from qa_engine.errors import QAError
 from qa_engine.nlp.normalize import base_language
@@ -293,7 +295,10 @@ class ReasonsStage:
         weights: dict[str, float] = {}
         for item in evidence:
             weights[item["signal"]] = max(weights.get(item["signal"], 0.0), item["weight"])
-        p_model = predictions.escalation[positions]
+        # a turn made only of a closing reply ("No, nada más.", "Ja, bitte", "谢谢") escalates nothing, whatever the
+        # model, fitted on requests, reads into so few words (it read "No, nada más." 0.97)
+        closing = [is_short_reply(turn.text, conversation.language) for turn in turns]
+        p_model = np.where(closing, 0.0, predictions.escalation[positions])
         strongest = int(p_model.argmax())
         calm = (1.0 - spec.model_weight * float(p_model[strongest])) * float(
             np.prod([1.0 - w for w in weights.values()])

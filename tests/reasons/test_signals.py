@@ -37,6 +37,31 @@ def test_signal_examples(signal: str, language: str, text: str, expected: bool) 
     assert (signal in fired) is expected, f"{signal} in {text!r}: fired {sorted(fired)}"
 
 
+# A customer typing at a chatbot for a person: the whole turn is the word (the signal file's patterns; these examples
+# live here, not in the file, because the file's examples also train the escalation model)
+HANDOFF = [
+    ("en", "HUMAN!!!", True), ("en", "agent pls", True), ("en", "Representative, please", True),
+    ("en", "Can I speak to an agent?", True), ("zh", "人工！", True), ("zh", "人工服务", True),
+    ("de", "Mitarbeiter bitte", True), ("de", "Ich möchte mit einem Mitarbeiter sprechen.", True),
+    ("ja", "オペレーター", True), ("ja", "オペレーターにつないでください", True), ("es", "Agente, por favor.", True),
+    ("es", "Quiero hablar con un asesor.", True), ("fr", "Conseiller svp", True),
+    ("fr", "Je voudrais parler à un conseiller.", True),
+    ("en", "The agent told me it would arrive on Monday, it did not.", False),
+    ("en", "Human error on your side?", False), ("zh", "人工费也要我出吗？", False),
+    ("de", "Der Mitarbeiter am Telefon war sehr nett.", False), ("ja", "オペレーターの方は親切でした。", False),
+    ("es", "El agente de transporte no vino.", False), ("fr", "Le conseiller m'a promis un avoir.", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("language", "text", "expected"), HANDOFF)
+def test_a_customer_asking_the_bot_for_a_person_is_a_manager_request(
+    language: str, text: str, expected: bool
+) -> None:
+    (conversation,) = conversations((language, [("bot", "How can I help you?"), ("customer", text)]))
+    fired = {hit.signal for hit in FINDER.find(conversation)}
+    assert ("manager_request" in fired) is expected, f"{text!r}: fired {sorted(fired)}"
+
+
 def test_hits_carry_turn_and_exact_span() -> None:
     text = "Fine. If the refund is not here by Monday I will file a chargeback and tell my lawyer."
     (conversation,) = conversations(("en", [("customer", "Hello"), ("agent", "Hi!"), ("customer", text)]))

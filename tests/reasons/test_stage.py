@@ -169,3 +169,23 @@ def test_a_customer_who_ends_settled_lowers_the_risk_but_keeps_the_signals(stage
         i["turn_index"] for i in json.loads(settled["escalation_evidence"]) if i["signal"] == "settled"
     ] == [2]
     assert settled["customer_resolved"] and not unsettled["customer_resolved"]
+
+
+# closing replies the escalation model, fitted on requests, read as escalating (0.8-0.97) before they stopped counting
+CLOSINGS = {
+    "es": "No, nada más.",
+    "de": "Ja, bitte.",
+    "fr": "D'accord.",
+    "en": "Yes please.",
+    "ja": "はい、お願いします。",
+}
+
+
+def test_a_closing_reply_is_no_escalation_evidence(stage, scorer) -> None:
+    rows = run(stage, scorer, *[(lang, [("customer", text)]) for lang, text in CLOSINGS.items()])
+    for lang, row in zip(CLOSINGS, rows, strict=True):
+        assert row["escalation_risk"] == 0.0, (lang, row["escalation_risk"])
+        assert [i for i in json.loads(row["escalation_evidence"]) if i["signal"] == "model"] == [], lang
+    # the request before it is still read: the closing does not hide a threat
+    (row,) = run(stage, scorer, ("en", [("customer", THREATS[0][1]), ("customer", "Yes please.")]))
+    assert row["escalation_risk"] >= 0.7
