@@ -65,7 +65,7 @@ def fit_cmd(
         typer.Option(
             "--keep-settings",
             help="Refit with the settings the current classifier chose (the one in --out, else the committed one) "
-            "instead of searching them again: a quick refit after adding examples (about 1 minute).",
+            "instead of searching them again: a quick refit after adding examples (about 2 minutes, not 3).",
         ),
     ] = False,
 ) -> None:
