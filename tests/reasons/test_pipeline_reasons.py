@@ -82,3 +82,29 @@ def test_repeat_contacts_are_found_across_runs(tmp_path: Path, engine: Engine) -
     assert "repeat_contact" in row["escalation_signals"]
     (item,) = [i for i in json.loads(row["escalation_evidence"]) if i["signal"] == "repeat_contact"]
     assert item["text"] == "112-7730561-2048813"  # the order number in the customer's words
+
+
+def test_a_customer_shouting_for_a_person_is_yellow_and_a_bare_closing_is_not(tmp_path: Path, engine) -> None:
+    """Through the tiers: "HUMAN!!!" after a bot's useless answer was green (risk 0.24), and a chat answered at once
+    and closed with "No, nada más." was yellow on the escalation model's 0.97 for that closing."""
+    tickets = [
+        {"ticket_id": "B-1", "channel": "chat", "language": "en", "turns": [
+            {"speaker": "bot", "text": "Hi! I'm the assistant. What can I do for you?"},
+            {"speaker": "customer", "text": "where is my order 123-4567"},
+            {"speaker": "bot", "text": "You can track your order in the app under My orders."},
+            {"speaker": "customer", "text": "HUMAN!!!"}]},
+        {"ticket_id": "B-2", "channel": "chat", "language": "es", "agent_id": "a-9", "turns": [
+            {"speaker": "customer", "text": "Hola, quería saber si el pedido 407-1234567 ya salió."},
+            {"speaker": "agent", "text": "Hola, soy Ana. Sí, salió ayer y llegará el jueves. ¿Algo más?"},
+            {"speaker": "customer", "text": "No, nada más."}]},
+    ]  # fmt: skip
+    source = tmp_path / "chats.jsonl"
+    source.write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tickets), encoding="utf-8")
+    out = tmp_path / "out"
+    score_files([source], ScoreConfig(db=tmp_path / "qa.duckdb", out=out), engine=engine)
+    rows = {r["ticket_id"]: r for r in pl.read_parquet(out / "tickets.parquet").iter_rows(named=True)}
+    assert rows["B-1"]["tier"] == "yellow" and rows["B-1"]["escalation_signals"] == ["manager_request"]
+    assert any('"HUMAN!!!"' in reason for reason in rows["B-1"]["tier_reasons"])
+    assert rows["B-2"]["tier"] == "green" and rows["B-2"]["escalation_risk"] < 0.1, rows["B-2"][
+        "tier_reasons"
+    ]
