@@ -7,6 +7,7 @@ import json
 import os
 import pickle
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,7 +83,7 @@ LONGEST_FILES = (
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The longest files first, then the others with the most tests first; each file's tests in their own order."""
     files = [item.path.relative_to(config.rootpath).as_posix() for item in items]
-    count = {file: files.count(file) for file in set(files)}
+    count = Counter(files)
     rank = {file: (LONGEST_FILES.index(file) if file in LONGEST_FILES else len(LONGEST_FILES), -count[file])
             for file in count}  # fmt: skip
     order = sorted(range(len(items)), key=lambda i: (rank[files[i]], files[i], i))

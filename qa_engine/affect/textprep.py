@@ -45,9 +45,8 @@ QUOTED = "quoted_reply_skipped"
 PHATIC = "phatic_reply"  # scored neutral: see models/phatic.yaml
 DISMISSIVE = "dismissive_reply"  # scored negative: see models/dismissive.yaml
 RELIEF = "relief_reply"  # scored positive: see models/relief.yaml
-POSITIVE_EMOJI = (
-    "positive_emoji"  # only emoji of thanks or approval (👍, 🙏): scored positive, see short_replies
-)
+# only emoji of thanks or approval (👍, 🙏): scored positive, see short_replies
+POSITIVE_EMOJI = "positive_emoji"
 NEGATIVE_SENTENCE = "negative_sentence"  # read from its most negative sentence: see AffectScorer.score_texts
 TEXTLESS_FLAGS = (EMPTY, NO_CONTENT)  # turns with no text to read
 # ...and a phatic "ok, thanks" or "no, that's all": turns that say nothing about the customer's mood
@@ -74,9 +73,8 @@ def clean(text: str | None) -> tuple[str, str | None]:
     fixed = _CONTROL.sub(" ", fixed)
     if fixed != text:
         flag = CLEANED
-    own = own_words(
-        fixed
-    )  # a reply above a quoted thread is read alone; a text that is all quote is read whole
+    # a reply above a quoted thread is read alone; a text that is all quote is read whole
+    own = own_words(fixed)
     if len(own) < len(fixed):
         fixed, flag = own, flag or QUOTED
     fixed = _SPACE.sub(" ", fixed).strip()
