@@ -11,6 +11,7 @@ The regularisation strength is chosen by cross-validated AUC on the training row
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import tempfile
@@ -98,12 +99,14 @@ def batch_conversations(engine, tickets: pl.DataFrame, turns: pl.DataFrame, stor
 
 
 def stc3_labelled(engine, data: Path, split: str, cache: Path | None = None) -> Labelled:
-    """STC-3 DCH-1 `split` as feature rows (cached in `cache` by the encoder and reasons versions)."""
+    """STC-3 DCH-1 `split` as feature rows (cached in `cache` by the models and the engine's code)."""
     from qa_engine.satisfaction.stc3 import load_dialogues
 
     dialogues = load_dialogues(data, split)
-    # what the features depend on: the affect models and the reasons stage, not the satisfaction model itself
-    key = json.dumps({k: v for k, v in engine.model_versions.items() if k != "satisfaction"}, sort_keys=True)
+    # what the features depend on: the affect models, the reasons model and the stages' code (a change to a stage,
+    # such as which turns the escalation model may read, moves no model version), not the satisfaction model
+    versions = {k: v for k, v in engine.model_versions.items() if k != "satisfaction"}
+    key = json.dumps({**versions, "code": _code_sha()}, sort_keys=True)
     file = cache / f"stc3-{split}.npz" if cache else None
     if file and file.exists():
         saved = np.load(file, allow_pickle=False)
@@ -115,6 +118,17 @@ def stc3_labelled(engine, data: Path, split: str, cache: Path | None = None) -> 
         file.parent.mkdir(parents=True, exist_ok=True)
         np.savez(file, ids=np.array(ids), rows=rows, key=np.array(key))
     return _label(ids, rows, dialogues)
+
+
+def _code_sha() -> str:
+    """A hash of the engine's Python source: any code change refreshes the cached features (a refit costs minutes,
+    features from stale code cost a model that reads what scoring no longer computes)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for file in sorted(package.rglob("*.py")):
+        digest.update(file.relative_to(package).as_posix().encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _label(ids: list[str], rows: np.ndarray, dialogues) -> Labelled:
