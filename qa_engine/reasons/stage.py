@@ -13,8 +13,8 @@ signal phrases). Per ticket:
   `unseen_language_factor` and says so in the evidence.
 - escalation risk: 1 - (1 - model_weight x p_model) x PRODUCT(1 - weight) over the distinct signals that fired in
   the customer's turns, plus `repeat_contact` (same customer and order within the window, in the store or the
-  batch); p_model is the escalation model's highest turn probability, not counting turns made only of listed phatic
-  replies or courtesy formulas ("No, nada más.", `models/phatic.yaml`, `models/courtesy.yaml`). A customer who ends
+  batch); p_model is the escalation model's highest turn probability, not counting closing replies ("No, nada más.")
+  or short plain answers to the agent's question ("De esta semana, del martes.", `model_gate.py`). A customer who ends
   settled (resolution wording in the closing turns, the last not negative) is no longer heading for escalation: the
   risk is multiplied by `settled_factor`. No customer text: 0 and no signals.
 """
@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from qa_engine.affect.short_replies import is_short_reply
 from qa_engine.affect.textprep import TEXTLESS_FLAGS
 from qa_engine.errors import QAError
 from qa_engine.nlp.normalize import base_language
@@ -46,6 +45,7 @@ from qa_engine.reasons.history import (
     stored_contacts,
 )
 from qa_engine.reasons.keywords import KeywordHit, KeywordIndex
+from qa_engine.reasons.model_gate import model_may_read
 from qa_engine.reasons.signals import (
     SETTLED,
     SignalFinder,
@@ -295,10 +295,10 @@ class ReasonsStage:
         weights: dict[str, float] = {}
         for item in evidence:
             weights[item["signal"]] = max(weights.get(item["signal"], 0.0), item["weight"])
-        # a turn made only of a closing reply ("No, nada más.", "Ja, bitte", "谢谢") escalates nothing, whatever the
-        # model, fitted on requests, reads into so few words (it read "No, nada más." 0.97)
-        closing = [is_short_reply(turn.text, conversation.language) for turn in turns]
-        p_model = np.where(closing, 0.0, predictions.escalation[positions])
+        # a closing reply or a short plain answer to the agent's question escalates nothing, whatever the model,
+        # fitted on requests, reads into so few words (`model_gate`)
+        readable = [model_may_read(conversation, turn) for turn in turns]
+        p_model = np.where(readable, predictions.escalation[positions], 0.0)
         strongest = int(p_model.argmax())
         calm = (1.0 - spec.model_weight * float(p_model[strongest])) * float(
             np.prod([1.0 - w for w in weights.values()])

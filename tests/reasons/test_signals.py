@@ -62,6 +62,27 @@ def test_a_customer_asking_the_bot_for_a_person_is_a_manager_request(
     assert ("manager_request" in fired) is expected, f"{text!r}: fired {sorted(fired)}"
 
 
+# the exasperated answer to a question the customer has answered before
+REPEATED = [
+    ("en", "I told you already, it's 4411.", True), ("en", "How many times do I have to give you my order number?", True),
+    ("zh", "我都说了一万遍了！", True), ("zh", "要我说几遍？", True), ("de", "Das habe ich doch schon gesagt!", True),
+    ("de", "Wie oft denn noch?", True), ("ja", "もう言いました。", True), ("ja", "前にも言いましたよね？", True),
+    ("es", "Ya se lo he dicho, es el 4411.", True), ("es", "¿Cuántas veces tengo que repetirlo?", True),
+    ("fr", "Je vous l'ai déjà dit : 4411.", True), ("fr", "Combien de fois faut-il le répéter ?", True),
+    ("en", "Thanks a thousand times!", False), ("zh", "一万块的手机就这样？", False), ("de", "Tausendmal danke!", False),
+    ("ja", "言いたいことがあります。", False), ("es", "Mil veces gracias.", False), ("fr", "Merci mille fois !", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("language", "text", "expected"), REPEATED)
+def test_saying_it_again_to_us_is_a_repeat_claim(language: str, text: str, expected: bool) -> None:
+    (conversation,) = conversations(
+        (language, [("agent", "Could you tell me the order number?"), ("customer", text)])
+    )
+    fired = {hit.signal for hit in FINDER.find(conversation)}
+    assert ("repeat_claim" in fired) is expected, f"{text!r}: fired {sorted(fired)}"
+
+
 def test_hits_carry_turn_and_exact_span() -> None:
     text = "Fine. If the refund is not here by Monday I will file a chargeback and tell my lawyer."
     (conversation,) = conversations(("en", [("customer", "Hello"), ("agent", "Hi!"), ("customer", text)]))

@@ -189,3 +189,32 @@ def test_a_closing_reply_is_no_escalation_evidence(stage, scorer) -> None:
     # the request before it is still read: the closing does not hide a threat
     (row,) = run(stage, scorer, ("en", [("customer", THREATS[0][1]), ("customer", "Yes please.")]))
     assert row["escalation_risk"] >= 0.7
+
+
+# short plain answers to the agent's question that the escalation model read at 0.65-0.95 before they stopped counting
+ANSWERS = {
+    "en": ("Could you confirm the delivery address?", "Same address as always."),
+    "es": ("¿Usó el mismo correo que tiene en su cuenta?", "Sí, con el mismo correo de siempre."),
+    "fr": ("C'est bien la commande du 3 mars ?", "Oui, c'est bien celle-là."),
+    "de": ("Soll der Ersatz an dieselbe Adresse gehen?", "Ja, an die gleiche Adresse."),
+    "zh": ("请问是尾号4471的手机吗？", "对，就是这个号码。"),
+    "ja": ("どちらでご購入されましたか。", "御社のサイトで買いました。"),  # a question ending in か。, no "？"
+}
+
+
+def test_a_short_plain_answer_to_the_agents_question_is_no_escalation_evidence(stage, scorer) -> None:
+    asked = [(lang, [("agent", q), ("customer", a)]) for lang, (q, a) in ANSWERS.items()]
+    for lang, row in zip(ANSWERS, run(stage, scorer, *asked), strict=True):
+        assert row["escalation_risk"] == 0.0, (lang, row["escalation_evidence"])
+    # the same words after a statement, not a question, are still read: the gate is about answering
+    told = [(lang, [("agent", "Noted."), ("customer", a)]) for lang, (_, a) in ANSWERS.items()]
+    read = [lang for lang, row in zip(ANSWERS, run(stage, scorer, *told), strict=True) if row["escalation_risk"]]
+    assert len(read) >= 4, read
+    # an answer that reads negative still counts: curt and angry is not a plain answer
+    angry = run(
+        stage, scorer,
+        ("es", [("agent", "¿Ha probado a reiniciar la app?"), ("customer", "Sí, mil veces, y sigue igual de mal.")]),
+        ("zh", [("agent", "您试过重启吗？"), ("customer", "试过了，根本没用。")]),
+    )  # fmt: skip
+    for row in angry:
+        assert [i["turn_index"] for i in json.loads(row["escalation_evidence"]) if i["signal"] == "model"] == [1]
