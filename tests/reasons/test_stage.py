@@ -198,7 +198,10 @@ ANSWERS = {
     "fr": ("C'est bien la commande du 3 mars ?", "Oui, c'est bien celle-là."),
     "de": ("Soll der Ersatz an dieselbe Adresse gehen?", "Ja, an die gleiche Adresse."),
     "zh": ("请问是尾号4471的手机吗？", "对，就是这个号码。"),
-    "ja": ("どちらでご購入されましたか。", "御社のサイトで買いました。"),  # a question ending in か。, no "？"
+    "ja": (
+        "どちらでご購入されましたか。",
+        "御社のサイトで買いました。",
+    ),  # a question ending in か。, no "？"
 }
 
 
@@ -208,7 +211,9 @@ def test_a_short_plain_answer_to_the_agents_question_is_no_escalation_evidence(s
         assert row["escalation_risk"] == 0.0, (lang, row["escalation_evidence"])
     # the same words after a statement, not a question, are still read: the gate is about answering
     told = [(lang, [("agent", "Noted."), ("customer", a)]) for lang, (_, a) in ANSWERS.items()]
-    read = [lang for lang, row in zip(ANSWERS, run(stage, scorer, *told), strict=True) if row["escalation_risk"]]
+    read = [
+        lang for lang, row in zip(ANSWERS, run(stage, scorer, *told), strict=True) if row["escalation_risk"]
+    ]
     assert len(read) >= 4, read
     # an answer that reads negative still counts: curt and angry is not a plain answer
     angry = run(
@@ -217,4 +222,6 @@ def test_a_short_plain_answer_to_the_agents_question_is_no_escalation_evidence(s
         ("zh", [("agent", "您试过重启吗？"), ("customer", "试过了，根本没用。")]),
     )  # fmt: skip
     for row in angry:
-        assert [i["turn_index"] for i in json.loads(row["escalation_evidence"]) if i["signal"] == "model"] == [1]
+        assert [
+            i["turn_index"] for i in json.loads(row["escalation_evidence"]) if i["signal"] == "model"
+        ] == [1]
