@@ -198,10 +198,8 @@ ANSWERS = {
     "fr": ("C'est bien la commande du 3 mars ?", "Oui, c'est bien celle-là."),
     "de": ("Soll der Ersatz an dieselbe Adresse gehen?", "Ja, an die gleiche Adresse."),
     "zh": ("请问是尾号4471的手机吗？", "对，就是这个号码。"),
-    "ja": (
-        "どちらでご購入されましたか。",
-        "御社のサイトで買いました。",
-    ),  # a question ending in か。, no "？"
+    # a question ending in か。, with no "？"
+    "ja": ("どちらでご購入されましたか。", "御社のサイトで買いました。"),
 }
 
 
