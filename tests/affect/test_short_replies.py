@@ -29,6 +29,14 @@ from qa_engine.errors import QAError
         ("いいえ、大丈夫です。", "ja"),
         ("No, eso es todo, gracias", "es"),
         ("Non merci, c'est tout !", "fr"),
+        # bare answers to a yes/no question, which the model read negative 0.4-0.97
+        ("Nein, noch nicht.", "de"),
+        ("Nein, das ist alles.", "de"),
+        ("No, I haven't.", "en"),
+        ("还没有。", "zh"),
+        ("いいえ、まだです。", "ja"),
+        ("No, todavía no.", "es"),
+        ("Non, pas encore.", "fr"),
     ],
 )
 def test_closing_replies_are_phatic(text: str, language: str) -> None:
@@ -43,6 +51,12 @@ def test_closing_replies_are_phatic(text: str, language: str) -> None:
         ("No, this is not acceptable, I want a refund", "en"),
         ("没有了，我要投诉", "zh"),
         ("Nein, das war alles. Und ich bin sehr enttäuscht.", "de"),
+        # impatience is not a bare answer
+        ("Immer noch nicht!", "de"),
+        ("Still not here.", "en"),
+        ("Toujours pas.", "fr"),
+        ("还没有收到，太慢了", "zh"),
+        ("Noch nicht, und das nervt.", "de"),
         ("nope that's all", "xx"),  # a language without a list
         ("", "en"),
     ],

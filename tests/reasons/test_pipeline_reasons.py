@@ -108,3 +108,32 @@ def test_a_customer_shouting_for_a_person_is_yellow_and_a_bare_closing_is_not(tm
     assert rows["B-2"]["tier"] == "green" and rows["B-2"]["escalation_risk"] < 0.1, rows["B-2"][
         "tier_reasons"
     ]
+
+
+def test_a_bare_no_to_the_agents_question_leaves_a_settled_chat_green(tmp_path: Path, engine) -> None:
+    """The model read "Nein, noch nicht." negative 0.89 and angry (the mood "did not recover": yellow) and "还没有。"
+    negative 0.58 (an unanswered complaint: yellow); each answers the agent's yes/no question."""
+    tickets = [
+        {"ticket_id": "N-de", "channel": "chat", "language": "de", "agent_id": "a-1", "turns": [
+            {"speaker": "customer", "text": "Meine Rückerstattung für die Schuhe ist noch nicht da."},
+            {"speaker": "agent", "text": "Hallo, hier ist Jonas. Die Erstattung wurde gestern angewiesen, sie ist in "
+                                         "2-3 Tagen auf Ihrem Konto. Haben Sie die Bestätigungsmail bekommen?"},
+            {"speaker": "customer", "text": "Nein, noch nicht."},
+            {"speaker": "agent", "text": "Ich schicke sie Ihnen gleich noch einmal. Sonst noch etwas?"},
+            {"speaker": "customer", "text": "Nein, danke."}]},
+        {"ticket_id": "N-zh", "channel": "chat", "language": "zh", "agent_id": "a-2", "turns": [
+            {"speaker": "customer", "text": "你好，订单 20391 买错颜色了，能换成黑色吗？"},
+            {"speaker": "agent", "text": "您好，我是小李。已经帮您换成黑色了。请问包裹发货了吗？"},
+            {"speaker": "customer", "text": "还没有。"}]},
+    ]  # fmt: skip
+    source = tmp_path / "chats.jsonl"
+    source.write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tickets), encoding="utf-8")
+    out = tmp_path / "out"
+    score_files([source], ScoreConfig(db=tmp_path / "qa.duckdb", out=out), engine=engine)
+    rows = {r["ticket_id"]: r for r in pl.read_parquet(out / "tickets.parquet").iter_rows(named=True)}
+    for ticket_id in ("N-de", "N-zh"):
+        assert rows[ticket_id]["tier"] == "green", (ticket_id, rows[ticket_id]["tier_reasons"])
+    turns = pl.read_parquet(out / "turns.parquet").filter(
+        pl.col("text").is_in(["Nein, noch nicht.", "还没有。"])
+    )
+    assert turns["sentiment"].to_list() == ["neutral", "neutral"]
