@@ -37,6 +37,8 @@ from qa_engine.errors import QAError
         ("いいえ、まだです。", "ja"),
         ("No, todavía no.", "es"),
         ("Non, pas encore.", "fr"),
+        ("Nada, gracias!", "es"),  # read 0.79 negative
+        ("Rien, merci.", "fr"),
     ],
 )
 def test_closing_replies_are_phatic(text: str, language: str) -> None:
@@ -57,6 +59,8 @@ def test_closing_replies_are_phatic(text: str, language: str) -> None:
         ("Toujours pas.", "fr"),
         ("还没有收到，太慢了", "zh"),
         ("Noch nicht, und das nervt.", "de"),
+        ("Nada funciona.", "es"),
+        ("Rien ne marche", "fr"),
         ("nope that's all", "xx"),  # a language without a list
         ("", "en"),
     ],
