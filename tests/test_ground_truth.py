@@ -72,9 +72,10 @@ KNOWN_MODEL_MISSES = {
     "'返品しても仕方ないです' (no point returning flowers), a later turn declining the agent's offer",
     (
         "contact_reason",
-        "T-5006",
-    ): "logistics.lost 0.50: a worried e-mail about a message claiming the payment failed and asking for the card "
-    "number (payment or account) reads as a lost parcel from 'para no perderlo' (so as not to lose it)",
+        "T-6008",
+    ): "logistics.delayed 0.82: a coffee machine 'livrée hier' that 'ne marche pas du tout' (returns) reads as a "
+    "late delivery since the examples of 'my order has not arrived' ('pas encore livré', 'j'attends toujours'): "
+    "the classifier does not see that the negation is about working, not arriving",
     (
         "contact_reason",
         "T-4008",

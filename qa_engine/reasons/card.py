@@ -92,8 +92,29 @@ INTENT_STYLE = """
   weights apart in their last bits): intent-style 0.934 -> 0.931 (348 of 376), realistic 0.937 -> 0.939 (677 of
   720; English 0.932 -> 0.938), every other figure as it was.
 """
+# the "my order has not arrived" examples and what they changed (measured 8 December 2026, fp32)
+NOT_ARRIVED = """
+"My order has not arrived", said the way customers say what they bought ("The item I ordered has not arrived.",
+  "注文した商品がまだ届きません。", "Meine Bestellung ist noch nicht angekommen."), read as a damaged or wrong item
+  (1.00) or a missing order confirmation (0.98): 10 of 15 such requests written as a probe
+  (`tests/reasons/test_stage.py`, NOT_ARRIVED) went to `returns` or `order`. 75 examples in that phrasing (10-13
+  `logistics.delayed` and 2 `logistics.lost` per language, written after the probe and apart from it; none shares
+  more than 40% of its character 5-grams with a held-apart request): 15 of 15 (reasons.v2:8e38577c89b2; the search
+  chose C 32, keyword weight 3, n-gram weight 1.0 where it had chosen 64, 4 and 1.5). Cost, measured on the
+  held-apart sets: intent-style 0.931 -> 0.907 (345 of 376: "I don't know how to reach an employee" went to `order`,
+  "report a problem with the sign-up" to `complaint`), its unseen set 0.943 -> 0.941, realistic 0.939 -> 0.935
+  (es 0.918 -> 0.901, ja 0.942 -> 0.934, en 0.938 -> 0.943), whole conversations 0.863 -> 0.871, fixed sets
+  0.979 -> 0.982. With only the 60 `delayed` examples the search chose other settings again and scored 14 of 15,
+  intent-style 0.922 but unseen 0.925; the old settings with all 75 (not what `qa reasons fit` chooses, so not
+  reproducible by it) 0.912 / 0.933; adding 18 contrast examples ("delivered yesterday and it does not work":
+  returns) did not bring T-6008 back and cost the whole conversations 0.871 -> 0.853. Kept because the unseen
+  set, the honest measure, holds, and "has not arrived" is the commonest request there is; the example tickets
+  agree on 69 of 73 as before (T-5006 right now, T-6008 wrong).
+"""
 EXAMPLE_AGREEMENT = (
-    "69 of the 73 tickets that have a clear reason (reasons.v2:739795a1cddc, with `account.signup` and the "
+    "69 of the 73 tickets that have a clear reason (reasons.v2:8e38577c89b2, with the examples of 'my order has "
+    "not arrived': T-5006 right now, T-6008 wrong, a coffee machine delivered yesterday that does not work read as "
+    "a late delivery; 69 with reasons.v2:739795a1cddc, with `account.signup` and the "
     "intent-style examples, fitted on one BLAS thread; the same with reasons.v2:b4876499c10b, fitted on two; "
     "T-6008 and T-8001 right now, T-4009 and T-5006 wrong; 69 with reasons.v2:8c6475104d98, refitted on the affect "
     "encoder after its support stage's second pass; 70 with reasons.v2:035ab9ea87af before it, with `order.place`, "
@@ -104,8 +125,8 @@ EXAMPLE_AGREEMENT = (
     "before the n-gram head, where a later turn or a single keyword often outweighed the opening request, e.g. "
     "T-4009's late flowers read as a refund question from a later turn's 返品; 69 with reasons.v1:d64646935b12, "
     "before the other languages' examples grew); the four misses are listed with the model's reading in "
-    "tests/test_ground_truth.py: late birthday flowers read as a return from a later turn's 返品, a worried "
-    "e-mail about a payment phishing message read as a lost parcel, a question about loyalty points outweighed "
+    "tests/test_ground_truth.py: late birthday flowers read as a return from a later turn's 返品, a coffee "
+    "machine delivered and broken read as a late delivery, a question about loyalty points outweighed "
     "by a last turn about the agent's tone (complaint), an order number pulling a product question to order"
 )
 
@@ -217,6 +238,7 @@ All of it written by this project's engineers for this purpose (no third-party t
   `contact_reason_realistic/<language>`), written before and apart from that language's new examples in the same
   traffic-like style. {REALISTIC_BEFORE.strip()}
   {INTENT_STYLE.strip()}
+  {NOT_ARRIVED.strip()}
   `eval/tickets_multiturn.jsonl` with its labels in `eval/tickets_multiturn.tsv` (147 whole conversations, 24 or 25
   per language, 3-9 turns, every reason at least twice per language: three pre-purchase conversations were added
   when delivery options moved to logistics; figures `contact_reason_tickets/<language>`):

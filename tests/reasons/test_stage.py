@@ -223,3 +223,35 @@ def test_a_short_plain_answer_to_the_agents_question_is_no_escalation_evidence(s
         assert [
             i["turn_index"] for i in json.loads(row["escalation_evidence"]) if i["signal"] == "model"
         ] == [1]
+
+
+# "my order has not arrived", the commonest request there is, in the words of a customer who says what they bought:
+# before the examples in this phrasing the classifier read most of these as a damaged or wrong item (1.00) or a
+# missing order confirmation (0.98). Written before those examples and kept apart from them.
+NOT_ARRIVED = [
+    ("en", "My order hasn't arrived yet."), ("en", "The order I placed hasn't arrived yet. Order 5521-889."),
+    ("en", "I haven't received my order."), ("en", "The item I ordered has not arrived."),
+    ("de", "Meine Bestellung ist noch nicht angekommen."), ("de", "Die bestellte Ware ist noch nicht da."),
+    ("fr", "L'article commandé n'est pas encore arrivé."), ("fr", "Ma commande n'est toujours pas arrivée."),
+    ("es", "El producto que pedí todavía no ha llegado."), ("es", "Mi pedido no ha llegado."),
+    ("zh", "我买的东西还没到。"), ("zh", "订购的商品还没收到。"),
+    ("ja", "注文した商品がまだ届きません。注文番号は 5521-889 です。"), ("ja", "注文したものが届いていません。"),
+    ("ja", "商品がまだ届きません。"),
+]  # fmt: skip
+ARRIVED_WRONG_OR_UNCONFIRMED = [
+    ("en", "The item I ordered arrived broken.", "returns"),
+    ("es", "El producto que pedí llegó roto.", "returns"),
+    ("en", "I haven't received the order confirmation email.", "order"),
+    ("de", "Ich habe keine Bestellbestätigung bekommen.", "order"),
+]
+
+
+def test_an_order_that_has_not_arrived_is_logistics_in_every_language(stage, scorer) -> None:
+    rows = run(stage, scorer, *[(lang, [("customer", text)]) for lang, text in NOT_ARRIVED])
+    wrong = [(text, r["contact_sub_reason"]) for (_, text), r in zip(NOT_ARRIVED, rows, strict=True)
+             if r["contact_reason"] != "logistics"]  # fmt: skip
+    assert wrong == []
+    rows = run(
+        stage, scorer, *[(lang, [("customer", text)]) for lang, text, _ in ARRIVED_WRONG_OR_UNCONFIRMED]
+    )
+    assert [r["contact_reason"] for r in rows] == [reason for *_, reason in ARRIVED_WRONG_OR_UNCONFIRMED]
