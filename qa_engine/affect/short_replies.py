@@ -14,7 +14,7 @@ spaces and punctuation ignored, at most `max_chars` letters and digits):
   reading is scored positive, joy (`relief_reply`).
 
 A turn made only of phatic replies or courtesy formulas (`is_short_reply`) is no evidence for the escalation model
-either (`qa_engine.reasons.stage`): fitted on requests, it read "No, nada más." as escalating (0.97).
+either (`qa_engine.reasons.model_gate`): fitted on requests, it read "No, nada más." as escalating (0.97).
 
 A fourth list, courtesy formulas (`models/courtesy.yaml`: "Viele Grüße Sabine Krämer", "Thanks in advance!"), is read
 per sentence: such a sentence does not make a customer turn mixed when it is read sentence by sentence

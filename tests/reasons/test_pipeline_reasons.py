@@ -84,6 +84,16 @@ def test_repeat_contacts_are_found_across_runs(tmp_path: Path, engine: Engine) -
     assert item["text"] == "112-7730561-2048813"  # the order number in the customer's words
 
 
+def score_chats(tickets: list[dict], tmp_path: Path, engine) -> tuple[dict[str, dict], Path]:
+    """The tickets scored through the whole pipeline: their tickets.parquet rows by id, and the --out folder."""
+    source = tmp_path / "chats.jsonl"
+    source.write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tickets), encoding="utf-8")
+    out = tmp_path / "out"
+    score_files([source], ScoreConfig(db=tmp_path / "qa.duckdb", out=out), engine=engine)
+    rows = {r["ticket_id"]: r for r in pl.read_parquet(out / "tickets.parquet").iter_rows(named=True)}
+    return rows, out
+
+
 def test_a_customer_shouting_for_a_person_is_yellow_and_a_bare_closing_is_not(tmp_path: Path, engine) -> None:
     """Through the tiers: "HUMAN!!!" after a bot's useless answer was green (risk 0.24), and a chat answered at once
     and closed with "No, nada más." was yellow on the escalation model's 0.97 for that closing."""
@@ -98,11 +108,7 @@ def test_a_customer_shouting_for_a_person_is_yellow_and_a_bare_closing_is_not(tm
             {"speaker": "agent", "text": "Hola, soy Ana. Sí, salió ayer y llegará el jueves. ¿Algo más?"},
             {"speaker": "customer", "text": "No, nada más."}]},
     ]  # fmt: skip
-    source = tmp_path / "chats.jsonl"
-    source.write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tickets), encoding="utf-8")
-    out = tmp_path / "out"
-    score_files([source], ScoreConfig(db=tmp_path / "qa.duckdb", out=out), engine=engine)
-    rows = {r["ticket_id"]: r for r in pl.read_parquet(out / "tickets.parquet").iter_rows(named=True)}
+    rows, _ = score_chats(tickets, tmp_path, engine)
     assert rows["B-1"]["tier"] == "yellow" and rows["B-1"]["escalation_signals"] == ["manager_request"]
     assert any('"HUMAN!!!"' in reason for reason in rows["B-1"]["tier_reasons"])
     assert rows["B-2"]["tier"] == "green" and rows["B-2"]["escalation_risk"] < 0.1, rows["B-2"][
@@ -126,11 +132,7 @@ def test_a_bare_no_to_the_agents_question_leaves_a_settled_chat_green(tmp_path: 
             {"speaker": "agent", "text": "您好，我是小李。已经帮您换成黑色了。请问包裹发货了吗？"},
             {"speaker": "customer", "text": "还没有。"}]},
     ]  # fmt: skip
-    source = tmp_path / "chats.jsonl"
-    source.write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tickets), encoding="utf-8")
-    out = tmp_path / "out"
-    score_files([source], ScoreConfig(db=tmp_path / "qa.duckdb", out=out), engine=engine)
-    rows = {r["ticket_id"]: r for r in pl.read_parquet(out / "tickets.parquet").iter_rows(named=True)}
+    rows, out = score_chats(tickets, tmp_path, engine)
     for ticket_id in ("N-de", "N-zh"):
         assert rows[ticket_id]["tier"] == "green", (ticket_id, rows[ticket_id]["tier_reasons"])
     turns = pl.read_parquet(out / "turns.parquet").filter(
