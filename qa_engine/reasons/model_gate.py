@@ -32,14 +32,17 @@ def model_may_read(conversation: Conversation, turn: Turn) -> bool:
     """Whether the escalation model's reading of the customer's `turn` counts."""
     if is_short_reply(turn.text, conversation.language):
         return False
+    # the cheap tests first: most customer turns are long or negative, and then nothing before them is looked at
     return not (
-        _answers_a_question(conversation, turn) and _short(turn.text) and turn.sentiment != "negative"
+        _short(turn.text) and turn.sentiment != "negative" and _answers_a_question(conversation, turn)
     )
 
 
 def _answers_a_question(conversation: Conversation, turn: Turn) -> bool:
-    before = [t for t in conversation.turns if t.index < turn.index and t.text.strip()]
-    return bool(before) and before[-1].speaker in _ASKERS and bool(_ASKS.search(before[-1].text))
+    """Whether the last turn with text before `turn` is the agent's (or bot's) and asks something."""
+    earlier = (t for t in reversed(conversation.turns) if t.index < turn.index and t.text.strip())
+    before = next(earlier, None)
+    return before is not None and before.speaker in _ASKERS and bool(_ASKS.search(before.text))
 
 
 def _short(text: str) -> bool:
